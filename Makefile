@@ -1,0 +1,42 @@
+# Two entry points for users: `make demo` and `make test`. Both install everything first
+# (Debian packages, a virtualenv in .venv with pinned Python packages) and are idempotent.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := fonts-noto-cjk poppler-utils
+DEMO_OUT ?= out/demo
+
+.PHONY: demo test install system venv clean
+
+demo: install
+	$(BIN)/govinspect demo --out $(DEMO_OUT)
+
+test: install
+	$(BIN)/python -m pytest
+
+install: system venv
+
+# Debian packages: installed only when one is missing, so repeated runs do not touch apt.
+system:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "need root to apt-get install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@if ! $(PYTHON) -m venv $(VENV) 2>/dev/null; then \
+	  echo "python venv module missing: installing python3-venv"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); \
+	fi
+	$(BIN)/python -m pip install -q -U pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+clean:
+	rm -rf $(VENV) out var

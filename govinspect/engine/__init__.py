@@ -1,0 +1,1 @@
+"""Pure core: no Django imports, no ORM. Plain functions over plain data."""

@@ -1,0 +1,293 @@
+"""Page model: what a page says, independent of how it was fetched.
+
+extract_page(html, url) -> PageModel with kind (article/list/other), title, publish date (and the
+step that decided it), list items with dates (including Hanweb <script type="text/xml"> datastore
+records), pagination targets (TRS createPageHTML, 下一页 links), links, attachments and meta tags.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass, field
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+from . import dates
+
+ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".csv", ".txt", ".wps", ".et", ".ofd", ".zip", ".rar", ".7z")
+_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
+_PUBDATE_META = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "dc.date", "publish_date")
+_PAGER_TEXT = {"下一页", "下页", "尾页", "末页", "最后一页", "下一頁", "后页"}
+_CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
+_DATASTORE = re.compile(r"<datastore>(.*?)</datastore>", re.S | re.I)
+_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
+_ITEM_CONTAINERS = {"li", "tr", "dd", "dt", "p", "div", "span", "td", "h4", "h3"}
+_EMPTY_MARKERS = ("暂无信息", "暂无数据", "暂无内容", "暂无相关信息", "没有信息")
+_MIN_TITLE = 4
+
+
+@dataclass
+class Item:
+    title: str
+    url: str
+    date: dt.date | None
+
+
+@dataclass
+class Link:
+    url: str
+    text: str
+
+
+@dataclass
+class PageModel:
+    url: str
+    kind: str = "other"  # article | list | other
+    title: str = ""
+    publish_date: dt.date | None = None
+    date_source: str | None = None  # meta | cms | labelled | url | title
+    items: list[Item] = field(default_factory=list)
+    next_pages: list[str] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    attachments: list[Link] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+    datastore: bool = False
+    list_markers: bool = False  # built as a list page even when it holds no item (empty column)
+
+    @property
+    def newest_date(self) -> dt.date | None:
+        ds = [i.date for i in self.items if i.date]
+        return max(ds) if ds else None
+
+    def to_dict(self, with_text: bool = False) -> dict:
+        d = asdict(self)
+        if not with_text:
+            d.pop("text")
+        d["publish_date"] = self.publish_date.isoformat() if self.publish_date else None
+        d["newest_date"] = self.newest_date.isoformat() if self.newest_date else None
+        d["items"] = [{"title": i.title, "url": i.url, "date": i.date.isoformat() if i.date else None} for i in self.items]
+        return d
+
+
+def _clean(s: str | None) -> str:
+    return re.sub(r"\s+", " ", s or "").strip()
+
+
+def _abs(base: str, href: str | None) -> str | None:
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.lower().startswith(_SKIP_SCHEMES):
+        return None
+    try:
+        u = urldefrag(urljoin(base, href))[0]
+        if urlsplit(u).scheme not in ("http", "https"):
+            return None
+    except ValueError:
+        return None
+    return u
+
+
+def _parse(html: str):
+    if not html or not html.strip():
+        return None
+    try:
+        # lxml refuses str input that carries an XML declaration with an encoding
+        html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
+        return lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _text_of(el) -> str:
+    return _clean(" ".join(el.itertext()))
+
+
+def _visible_text(root) -> str:
+    """Page text in document order, without scripts, styles and comments."""
+    parts: list[str] = []
+
+    def walk(el):
+        if not isinstance(el.tag, str) or el.tag in ("script", "style", "noscript", "template"):
+            return
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    body = root.find("body")
+    walk(body if body is not None else root)
+    return _clean(" ".join(parts))
+
+
+def _item_from_anchor(a, base: str) -> Item | None:
+    url = _abs(base, a.get("href"))
+    title = _clean(a.get("title") or a.text_content())
+    if not url or len(title) < _MIN_TITLE or title in _PAGER_TEXT:
+        return None
+    own = _clean(a.text_content())
+    # climb to the smallest container that holds a date and links to no other target
+    el, depth = a.getparent(), 0
+    while el is not None and depth < 4:
+        if el.tag in _ITEM_CONTAINERS:
+            targets = {_abs(base, x.get("href")) for x in el.iter("a") if len(_clean(x.text_content())) >= 2}
+            if len(targets - {None}) > 1:
+                break
+            txt = _text_of(el)
+            if len(txt) > 1500:
+                break
+            rest = txt.replace(own, " ", 1)
+            d = dates.labelled_date(rest) or dates.parse_date(rest) or dates.month_day_with_url_year(rest, url)
+            if d:
+                return Item(title=title, url=url, date=d)
+        el, depth = el.getparent(), depth + 1
+    return Item(title=title, url=url, date=None)
+
+
+def _datastore_items(html: str, base: str) -> tuple[bool, list[Item]]:
+    found, items = False, []
+    for ds in _DATASTORE.finditer(html):
+        found = True
+        for rec in _RECORD.finditer(ds.group(1)):
+            try:
+                frag = lxml.html.fragment_fromstring(rec.group(1), create_parent="div")
+            except (etree.ParserError, ValueError):
+                continue
+            for a in frag.iter("a"):
+                it = _item_from_anchor(a, base)
+                if it:
+                    items.append(it)
+    return found, items
+
+
+def _create_page_targets(html: str, base: str) -> tuple[bool, list[str]]:
+    """TRS pagination: createPageHTML(count, current, "index", "html") -> index_1.html ..."""
+    m = _CREATE_PAGE.search(html)
+    if not m:
+        return False, []
+    args = [a.strip().strip("\"'") for a in m.group(1).split(",")]
+    nums = [int(a) for a in args if a.isdigit()]
+    strs = [a for a in args if a and not a.isdigit()]
+    if len(nums) < 2:
+        return True, []
+    count, current = min(nums[0], 1000), nums[1]  # a hostile page cannot make us enumerate millions
+    prefix = strs[-2] if len(strs) >= 2 else "index"
+    ext = strs[-1] if strs else "html"
+    if not re.fullmatch(r"[\w-]+", prefix) or not re.fullmatch(r"\w+", ext):
+        return True, []
+    out = []
+    for i in range(count):
+        if i != current:
+            out.append(urljoin(base, f"{prefix}.{ext}" if i == 0 else f"{prefix}_{i}.{ext}"))
+    return True, out
+
+
+def _publish_date(page: PageModel, html: str, text: str, url: str):
+    for k, v in page.meta.items():
+        if k.lower() in _PUBDATE_META:
+            d = dates.parse_date(v)
+            if d:
+                return d, "meta"
+    for step, fn in (("cms", lambda: dates.cms_comment_date(html)), ("labelled", lambda: dates.labelled_date(text)), ("url", lambda: dates.url_date(url))):
+        d = fn()
+        if d:
+            return d, step
+    if page.title and len(page.title) >= 6:
+        head = page.title[:20]
+        i = text.find(head)
+        if i >= 0:
+            d = dates.parse_date(text[i + len(head): i + len(head) + 200])
+            if d:
+                return d, "title"
+    return None, None
+
+
+def extract_page(html: str, url: str) -> PageModel:
+    page = PageModel(url=url)
+    root = _parse(html)
+    if root is None:
+        return page
+    base = url
+    b = root.find(".//base")
+    if b is not None and b.get("href"):
+        base = _abs(url, b.get("href")) or url
+
+    for m in root.iter("meta"):
+        name = (m.get("name") or m.get("property") or "").strip()
+        if name and m.get("content") is not None:
+            page.meta.setdefault(name, _clean(m.get("content")))
+
+    # links, attachments, pagination
+    seen: set[str] = set()
+    for a in root.iter("a"):
+        u = _abs(base, a.get("href"))
+        if not u:
+            continue
+        text = _clean(a.text_content()) or _clean(a.get("title"))
+        if u not in seen:
+            seen.add(u)
+            page.links.append(Link(u, text))
+        if urlsplit(u).path.lower().endswith(ATTACHMENT_EXT):
+            page.attachments.append(Link(u, text))
+        parent_class = (a.getparent().get("class") or "").lower() if a.getparent() is not None else ""
+        if (text in _PAGER_TEXT or (text.isdigit() and "page" in parent_class)) and u != url and u not in page.next_pages:
+            page.next_pages.append(u)
+    has_cp, targets = _create_page_targets(html, base)
+    page.next_pages += [t for t in targets if t != url and t not in page.next_pages]
+
+    # items: Hanweb datastore records first, then dated anchors in the markup
+    ds_found, ds_items = _datastore_items(html, base)
+    page.datastore = ds_found
+    items, seen_items = [], set()
+    for it in ds_items + [i for i in (_item_from_anchor(a, base) for a in root.iter("a")) if i and i.date]:
+        if it.url not in seen_items:
+            seen_items.add(it.url)
+            items.append(it)
+    page.items = items
+    for it in ds_items:  # record links live inside a script: lxml does not see them as <a>
+        if it.url not in seen:
+            seen.add(it.url)
+            page.links.append(Link(it.url, it.title))
+
+    # title
+    page.title = page.meta.get("ArticleTitle") or ""
+    if not page.title:
+        h = root.find(".//h1")
+        page.title = _text_of(h) if h is not None else ""
+    if not page.title:
+        t = root.find(".//title")
+        page.title = _text_of(t) if t is not None else ""
+
+    text = _visible_text(root)
+    page.text = text
+    pub, source = _publish_date(page, html, text, url)
+
+    # kind
+    low = html.lower()
+    page.list_markers = bool(
+        ds_found
+        or has_cp
+        or (page.meta.get("ColumnName") and not page.meta.get("ArticleTitle"))
+        or any(m in text for m in _EMPTY_MARKERS)
+        or 'class="list' in low
+    )
+    para_text = sum(len(_text_of(p)) for p in root.iter("p"))
+    dated = [i for i in page.items if i.date]
+    # a labelled date that is also an item's date belongs to that item: the page is a list
+    labelled_is_item = source == "labelled" and len(dated) >= 5 and pub in {i.date for i in dated}
+    article_signal = bool(page.meta.get("ArticleTitle")) or (source in ("meta", "labelled", "cms") and not labelled_is_item)
+    if article_signal and (len(dated) < 10 or para_text > 300) and not labelled_is_item:
+        page.kind = "article"
+    elif len(dated) >= 3 or page.list_markers:
+        page.kind = "list"
+    elif pub and para_text > 200:
+        page.kind = "article"
+    if page.kind == "article":
+        page.publish_date, page.date_source = pub, source
+    return page

@@ -1,0 +1,395 @@
+"""The site crawler.
+
+One call crawls one site: breadth-first from the home page (and any registered column URLs),
+within scope (the site's host and its registered extra hosts), under per-host concurrency and
+delay, robots.txt, redirect, timeout, size, content-type, depth and page limits, and the
+private-address guard. Every response goes to the site's WARC file and every URL to the crawl log.
+HTML pages are decoded (header, meta, detection; gbk as gb18030) and turned into page models whose
+links, datastore records and pagination feed the frontier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import aiohttp
+from protego import Protego
+from tqdm import tqdm
+
+from ..extract import PageModel, decode_html, extract_page
+from ..extract.page import ATTACHMENT_EXT
+from .guard import AddressGuard, BlockedAddress, GuardedResolver
+from .warc import WarcSink
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+ATTACHMENT_TYPES = (
+    "application/pdf", "application/msword", "application/vnd.ms-excel", "application/vnd.openxmlformats",
+    "application/octet-stream", "text/csv", "text/plain", "application/zip", "application/x-rar", "application/ofd",
+)
+SKIP_EXT = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".svg", ".webp", ".ico", ".css", ".js", ".mp4", ".mp3",
+            ".avi", ".flv", ".wmv", ".swf", ".woff", ".woff2", ".ttf", ".exe", ".apk", ".iso")
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+
+
+@dataclass
+class CrawlConfig:
+    max_pages: int = 3000
+    max_depth: int = 8
+    concurrency_per_host: int = 2
+    delay: float = 0.5  # seconds between two requests to one host
+    timeout: float = 15.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    retries: int = 1
+    retry_backoff: float = 0.5
+    max_query_variants: int = 200  # per path: contains calendar and session-id traps
+    user_agent: str = "govinspect/0.1 (government website inspection)"
+    obey_robots: bool = True
+    allow_private: bool = False
+    allow_networks: tuple[str, ...] = ()
+    extra_hosts: tuple[str, ...] = ()
+    fetch_attachments: bool = True
+    progress: bool = False
+
+
+@dataclass
+class FetchRecord:
+    url: str
+    depth: int = 0
+    parent: str | None = None
+    final_url: str | None = None
+    status: int | None = None
+    reason: str = ""
+    content_type: str = ""
+    bytes: int = 0
+    elapsed_ms: int = 0
+    fetched_at: str = ""
+    error: str | None = None
+    redirects: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    page: PageModel | None = None
+    body: bytes | None = None  # kept for attachments only (content checks read them later)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+    def log_entry(self) -> dict:
+        return {
+            "url": self.url, "final_url": self.final_url, "status": self.status, "time_ms": self.elapsed_ms,
+            "bytes": self.bytes, "parent": self.parent, "depth": self.depth, "error": self.error,
+            "content_type": self.content_type, "fetched_at": self.fetched_at, "redirects": self.redirects,
+        }
+
+
+@dataclass
+class CrawlResult:
+    site_url: str
+    started_at: str
+    finished_at: str = ""
+    records: dict[str, FetchRecord] = field(default_factory=dict)
+    warc_path: str | None = None
+    log_path: str | None = None
+    stats: dict = field(default_factory=dict)
+
+    def get(self, url: str) -> FetchRecord | None:
+        return self.records.get(normalise_url(url))
+
+    @property
+    def pages_fetched(self) -> int:
+        return sum(1 for r in self.records.values() if r.ok)
+
+
+def normalise_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    netloc = parts.netloc.lower()
+    if (parts.scheme == "http" and netloc.endswith(":80")) or (parts.scheme == "https" and netloc.endswith(":443")):
+        netloc = netloc.rsplit(":", 1)[0]
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+
+
+class _HostGate:
+    """At most `concurrency` requests in flight to one host, and `delay` seconds between starts."""
+
+    def __init__(self, concurrency: int, delay: float):
+        self.sem = asyncio.Semaphore(max(1, concurrency))
+        self.delay = delay
+        self.next_start = 0.0
+        self.lock = asyncio.Lock()
+
+    async def __aenter__(self):
+        await self.sem.acquire()
+        async with self.lock:
+            loop = asyncio.get_running_loop()
+            wait = self.next_start - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.next_start = loop.time() + self.delay
+
+    async def __aexit__(self, *exc):
+        self.sem.release()
+
+
+class _Crawler:
+    def __init__(self, site_url: str, cfg: CrawlConfig, out_dir: Path | None, seeds: list[str]):
+        self.site_url = normalise_url(site_url)
+        self.cfg = cfg
+        self.seeds = [normalise_url(s) for s in seeds]
+        self.guard = AddressGuard(cfg.allow_networks, cfg.allow_private)
+        site = urlsplit(self.site_url)
+        self.scope = {site.netloc} | {h.lower() for h in cfg.extra_hosts}
+        self.result = CrawlResult(site_url=self.site_url, started_at=_now())
+        self.queue: asyncio.PriorityQueue = asyncio.PriorityQueue()
+        self.seen: set[str] = set()
+        self.query_variants: dict[str, int] = {}
+        self.gates: dict[str, _HostGate] = {}
+        self.robots: dict[str, Protego | None] = {}
+        self.robots_locks: dict[str, asyncio.Lock] = {}
+        self.seq = 0
+        self.out_dir = out_dir
+        self.warc = WarcSink(out_dir / "crawl.warc.gz", self.site_url) if out_dir else None
+        self.log_fh = open(out_dir / "crawl-log.jsonl", "w", encoding="utf-8") if out_dir else None
+        self.bar = tqdm(desc=site.netloc, unit="页", disable=not cfg.progress, leave=True, dynamic_ncols=True)
+        self.stats = {"requests": 0, "bytes": 0, "errors": 0, "robots_disallowed": 0, "out_of_scope": 0,
+                      "skipped_type": 0, "oversize": 0, "blocked_private": 0, "trap_pruned": 0}
+
+    # ---------------------------------------------------------------- scope and frontier
+    def in_scope(self, url: str) -> bool:
+        p = urlsplit(url)
+        return p.scheme in ("http", "https") and (p.netloc.lower() in self.scope or (p.hostname or "") in self.scope)
+
+    def enqueue(self, url: str, depth: int, parent: str | None) -> None:
+        url = normalise_url(url)
+        if url in self.seen or len(url) > 2048:
+            return
+        if not self.in_scope(url):
+            self.stats["out_of_scope"] += 1
+            return
+        path = urlsplit(url).path.lower()
+        if path.endswith(SKIP_EXT) or (path.endswith(ATTACHMENT_EXT) and not self.cfg.fetch_attachments):
+            return
+        if depth > self.cfg.max_depth or len(self.seen) >= self.cfg.max_pages:
+            return
+        p = urlsplit(url)
+        if p.query:
+            key = p.netloc + p.path
+            n = self.query_variants.get(key, 0)
+            if n >= self.cfg.max_query_variants:
+                self.stats["trap_pruned"] += 1
+                return
+            self.query_variants[key] = n + 1
+        self.seen.add(url)
+        self.seq += 1
+        self.queue.put_nowait((depth, self.seq, url, parent))
+
+    # ---------------------------------------------------------------- politeness
+    def gate(self, netloc: str) -> _HostGate:
+        if netloc not in self.gates:
+            self.gates[netloc] = _HostGate(self.cfg.concurrency_per_host, self.cfg.delay)
+        return self.gates[netloc]
+
+    async def allowed_by_robots(self, session: aiohttp.ClientSession, url: str) -> bool:
+        if not self.cfg.obey_robots:
+            return True
+        p = urlsplit(url)
+        lock = self.robots_locks.setdefault(p.netloc, asyncio.Lock())
+        async with lock:
+            if p.netloc not in self.robots:
+                self.robots[p.netloc] = await self._fetch_robots(session, f"{p.scheme}://{p.netloc}/robots.txt")
+        rp = self.robots[p.netloc]
+        return rp is None or rp.can_fetch(url, self.cfg.user_agent)
+
+    async def _fetch_robots(self, session, robots_url: str) -> Protego | None:
+        for attempt in range(self.cfg.retries + 1):
+            try:
+                self.guard.check_host(urlsplit(robots_url).hostname or "")
+                async with self.gate(urlsplit(robots_url).netloc):
+                    async with session.get(robots_url, allow_redirects=True, max_redirects=self.cfg.max_redirects) as r:
+                        if r.status >= 500:
+                            raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
+                        if r.status >= 400:
+                            return None  # no robots.txt: everything allowed
+                        body = await r.content.read(512 * 1024)
+                rp = Protego.parse(body.decode("utf-8", "replace"))
+                cd = rp.crawl_delay(self.cfg.user_agent)
+                if cd:
+                    g = self.gate(urlsplit(robots_url).netloc)
+                    g.delay = max(g.delay, min(float(cd), 30.0))
+                return rp
+            except BlockedAddress:
+                return None
+            except (aiohttp.ClientError, asyncio.TimeoutError, UnicodeError):
+                await asyncio.sleep(self.cfg.retry_backoff * (attempt + 1))
+        return None  # robots.txt unreachable: proceed; the pages themselves will tell
+
+    # ---------------------------------------------------------------- fetching
+    async def fetch(self, session: aiohttp.ClientSession, url: str, depth: int, parent: str | None) -> FetchRecord:
+        rec = FetchRecord(url=url, depth=depth, parent=parent)
+        for attempt in range(self.cfg.retries + 1):
+            rec = FetchRecord(url=url, depth=depth, parent=parent)
+            await self._fetch_once(session, rec)
+            transient = rec.error is not None and not rec.error.startswith(("blocked", "robots", "redirect", "oversize", "skipped", "out of scope"))
+            if not (transient or (rec.status is not None and rec.status >= 500)) or attempt == self.cfg.retries:
+                break
+            await asyncio.sleep(self.cfg.retry_backoff * (attempt + 1))
+        return rec
+
+    async def _fetch_once(self, session: aiohttp.ClientSession, rec: FetchRecord) -> None:
+        current = rec.url
+        t0 = time.monotonic()
+        rec.fetched_at = _now()
+        try:
+            for _hop in range(self.cfg.max_redirects + 1):
+                host = urlsplit(current).hostname or ""
+                self.guard.check_host(host)
+                if not await self.allowed_by_robots(session, current):
+                    self.stats["robots_disallowed"] += 1
+                    rec.error = "robots.txt disallow"
+                    return
+                async with self.gate(urlsplit(current).netloc):
+                    self.stats["requests"] += 1
+                    async with session.get(current, allow_redirects=False) as resp:
+                        rec.status, rec.reason = resp.status, resp.reason or ""
+                        rec.content_type = resp.headers.get("Content-Type", "")
+                        headers = list(resp.headers.items())
+                        if resp.status in REDIRECT_CODES and resp.headers.get("Location"):
+                            nxt = normalise_url(urljoin(current, resp.headers["Location"]))
+                            if self.warc:
+                                self.warc.write_response(current, resp.status, rec.reason, headers, b"")
+                            if nxt in rec.redirects or nxt == current:
+                                rec.redirects.append(current)
+                                rec.error = f"redirect loop at {nxt}"
+                                return
+                            rec.redirects.append(current)
+                            if not self.in_scope(nxt):
+                                rec.final_url = nxt
+                                rec.error = f"out of scope redirect to {nxt}"
+                                return
+                            current = nxt
+                            continue
+                        rec.final_url = current
+                        ctype = rec.content_type.split(";")[0].strip().lower()
+                        path = urlsplit(current).path.lower()
+                        is_html = ctype in HTML_TYPES or (not ctype and not path.endswith(ATTACHMENT_EXT))
+                        is_attachment = ctype.startswith(ATTACHMENT_TYPES) or path.endswith(ATTACHMENT_EXT)
+                        if not (is_html or is_attachment):
+                            self.stats["skipped_type"] += 1
+                            rec.error = f"skipped content-type {ctype}"
+                            return
+                        body, truncated = await _read_limited(resp, self.cfg.max_bytes)
+                        rec.bytes = len(body)
+                        self.stats["bytes"] += len(body)
+                        if self.warc:
+                            self.warc.write_response(current, resp.status, rec.reason, headers, body, truncated)
+                        if truncated:
+                            self.stats["oversize"] += 1
+                            rec.error = f"oversize: more than {self.cfg.max_bytes} bytes"
+                            return
+                        if is_html and not is_attachment:
+                            text, rec.encoding = decode_html(body, rec.content_type)
+                            rec.page = extract_page(text, current)
+                        else:
+                            rec.body = body
+                        return
+            rec.error = f"redirect limit: more than {self.cfg.max_redirects} redirects"
+        except BlockedAddress as e:
+            self.stats["blocked_private"] += 1
+            rec.error = f"blocked: {e}"
+        except asyncio.TimeoutError:
+            rec.error = f"timeout after {self.cfg.timeout:g}s"
+        except aiohttp.ClientError as e:
+            rec.error = f"{type(e).__name__}: {e}"[:300]
+        except (ValueError, UnicodeError) as e:
+            rec.error = f"bad response: {e}"[:300]
+        finally:
+            rec.elapsed_ms = int((time.monotonic() - t0) * 1000)
+
+    # ---------------------------------------------------------------- loop
+    async def worker(self, session: aiohttp.ClientSession) -> None:
+        while True:
+            depth, _, url, parent = await self.queue.get()
+            try:
+                rec = await self.fetch(session, url, depth, parent)
+                self.record(rec)
+                if rec.ok and rec.page is not None and rec.final_url and self.in_scope(rec.final_url):
+                    for link in rec.page.links:
+                        self.enqueue(link.url, depth + 1, url)
+                    for nxt in rec.page.next_pages:
+                        self.enqueue(nxt, depth, url)  # pagination belongs to the list's own depth
+            except Exception as e:  # a bug in one page must not stop the site
+                self.record(FetchRecord(url=url, depth=depth, parent=parent, error=f"internal error: {e!r}"[:300], fetched_at=_now()))
+            finally:
+                self.queue.task_done()
+
+    def record(self, rec: FetchRecord) -> None:
+        self.result.records[rec.url] = rec
+        if rec.error or (rec.status or 0) >= 400:
+            self.stats["errors"] += 1
+        if self.log_fh:
+            self.log_fh.write(json.dumps(rec.log_entry(), ensure_ascii=False) + "\n")
+        self.bar.update(1)
+        self.bar.set_postfix(queued=self.queue.qsize(), errors=self.stats["errors"], refresh=False)
+
+    async def run(self) -> CrawlResult:
+        timeout = aiohttp.ClientTimeout(total=self.cfg.timeout, sock_connect=min(self.cfg.timeout, 10))
+        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.guard), limit=max(4, self.cfg.concurrency_per_host * 4), ttl_dns_cache=300)
+        headers = {"User-Agent": self.cfg.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+        try:
+            async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers, auto_decompress=True) as session:
+                self.enqueue(self.site_url, 0, None)
+                for s in self.seeds:
+                    self.enqueue(s, 1, self.site_url)
+                n = max(1, self.cfg.concurrency_per_host * max(1, len(self.scope)))
+                workers = [asyncio.create_task(self.worker(session)) for _ in range(n)]
+                await self.queue.join()
+                for w in workers:
+                    w.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+        finally:
+            self.close()
+        self.result.finished_at = _now()
+        self.result.stats = dict(self.stats, pages_ok=self.result.pages_fetched, urls=len(self.result.records))
+        return self.result
+
+    def close(self) -> None:
+        self.bar.close()
+        if self.warc:
+            self.warc.close()
+            self.result.warc_path = str(self.warc.path)
+        if self.log_fh:
+            self.log_fh.close()
+            self.result.log_path = str(self.out_dir / "crawl-log.jsonl")
+
+
+async def _read_limited(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    declared = resp.content_length
+    if declared is not None and declared > limit:
+        return b"", True
+    chunks, size = [], 0
+    async for chunk in resp.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks), True
+        chunks.append(chunk)
+    return b"".join(chunks), False
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+async def crawl_site_async(site_url: str, cfg: CrawlConfig | None = None, out_dir: Path | None = None,
+                           seeds: list[str] | None = None) -> CrawlResult:
+    return await _Crawler(site_url, cfg or CrawlConfig(), out_dir, seeds or []).run()
+
+
+def crawl_site(site_url: str, cfg: CrawlConfig | None = None, out_dir: Path | None = None,
+               seeds: list[str] | None = None) -> CrawlResult:
+    """Crawl one site synchronously (runs its own event loop)."""
+    return asyncio.run(crawl_site_async(site_url, cfg, out_dir, seeds))
