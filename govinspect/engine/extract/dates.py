@@ -49,6 +49,14 @@ def make_date(y: str, m: str, d: str) -> dt.date | None:
         return None
 
 
+CLOCK_RE = re.compile(r"(今天是|今日是|今天|当前时间|现在时间|现在是)\s*[:：]?\s*" + DATE_RE.pattern + r"(\s*星期[一二三四五六日天])?")
+
+
+def strip_clock(text: str) -> str:
+    """Remove header clocks ("今天是：2026年11月23日 星期一"): never a publication date."""
+    return CLOCK_RE.sub(" ", text or "")
+
+
 def parse_date(text: str) -> dt.date | None:
     """First valid date in text, or None."""
     for m in DATE_RE.finditer(text or ""):
@@ -70,6 +78,7 @@ def all_dates(text: str) -> list[dt.date]:
 def labelled_date(text: str) -> dt.date | None:
     """The publish date from labelled occurrences; strong labels first, then weak ones."""
     strong = weak = None
+    text = strip_clock(text)
     for m in _LABEL_RE.finditer(text):
         label = m.group(1)
         if label in _NOT_PUBLISH:

@@ -27,6 +27,8 @@ _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.
 _ITEM_CONTAINERS = {"li", "tr", "dd", "dt", "p", "div", "span", "td", "h4", "h3"}
 _EMPTY_MARKERS = ("暂无信息", "暂无数据", "暂无内容", "暂无相关信息", "没有信息")
 _MIN_TITLE = 4
+# page furniture that is never a list item, whatever date sits next to it
+_FURNITURE = {"设为首页", "加入收藏", "网站地图", "联系我们", "无障碍浏览", "返回顶部", "关闭窗口", "打印本页", "繁體中文", "简体中文", "长者模式", "登录注册"}
 
 
 @dataclass
@@ -56,7 +58,9 @@ class PageModel:
     meta: dict[str, str] = field(default_factory=dict)
     text: str = ""
     datastore: bool = False
-    list_markers: bool = False  # built as a list page even when it holds no item (empty column)
+    list_markers: bool = False  # built as a list page (datastore, createPageHTML, ColumnName meta ...)
+    empty_marker: bool = False  # says it has nothing: 暂无信息, an empty datastore ...
+    paragraph_chars: int = 0  # characters inside <p> elements: the page's own prose
 
     @property
     def newest_date(self) -> dt.date | None:
@@ -129,7 +133,9 @@ def _visible_text(root) -> str:
 def _item_from_anchor(a, base: str) -> Item | None:
     url = _abs(base, a.get("href"))
     title = _clean(a.get("title") or a.text_content())
-    if not url or len(title) < _MIN_TITLE or title in _PAGER_TEXT:
+    if not url or len(title) < _MIN_TITLE or title in _PAGER_TEXT or title in _FURNITURE:
+        return None
+    if urlsplit(url).path in ("", "/") and not urlsplit(url).query:  # links to a site root are navigation
         return None
     own = _clean(a.text_content())
     # climb to the smallest container that holds a date and links to no other target
@@ -142,7 +148,7 @@ def _item_from_anchor(a, base: str) -> Item | None:
             txt = _text_of(el)
             if len(txt) > 1500:
                 break
-            rest = txt.replace(own, " ", 1)
+            rest = dates.strip_clock(txt.replace(own, " ", 1))
             d = dates.labelled_date(rest) or dates.parse_date(rest) or dates.month_day_with_url_year(rest, url)
             if d:
                 return Item(title=title, url=url, date=d)
@@ -278,6 +284,8 @@ def extract_page(html: str, url: str) -> PageModel:
         or 'class="list' in low
     )
     para_text = sum(len(_text_of(p)) for p in root.iter("p"))
+    page.paragraph_chars = para_text
+    page.empty_marker = not page.items and (any(m in text for m in _EMPTY_MARKERS) or (ds_found and not ds_items))
     dated = [i for i in page.items if i.date]
     # a labelled date that is also an item's date belongs to that item: the page is a list
     labelled_is_item = source == "labelled" and len(dated) >= 5 and pub in {i.date for i in dated}

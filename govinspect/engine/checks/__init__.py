@@ -1,0 +1,1 @@
+"""Checks: one module per indicator family. Each returns findings with evidence."""

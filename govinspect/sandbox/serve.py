@@ -1,0 +1,191 @@
+"""Serve the sandbox county on 127.0.0.1: one aiohttp app (one port) per site, in a background thread.
+
+Faults per site (site.faults): down (share 0..1 of requests answered 503, deterministic per URL
+and request number), slow (seconds added to every response), status5xx (list of paths, or "all"),
+redirect_loop (/loop/a.html <-> /loop/b.html), oversize (/download/big.html of `oversize_mb`, default 11),
+robots_disallow (list of path prefixes). ETag / If-None-Match are honoured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections import defaultdict
+
+from aiohttp import web
+
+from . import render
+from .county import County, Site
+from .files import attachment_bytes
+
+
+class _SiteApp:
+    def __init__(self, county: County, site: Site):
+        self.county, self.site = county, site
+        self.routes: dict[str, tuple] = {}
+        self.cache: dict[str, tuple[int, bytes, str, dict]] = {}
+        self.counts: dict[str, int] = defaultdict(int)
+        self.requests = 0
+        self.bytes_sent = 0
+        f = render.fam(site)
+        self.routes["/"] = ("redirect", "/index.asp") if f == "legacy" else ("home", None)
+        self.routes["/index.asp" if f == "legacy" else "/index.html"] = ("home", None)
+        for c in site.columns:
+            self.routes[c.path] = ("column", (c, 0))
+            for p in range(1, render.column_pages(site, c)):
+                if f == "trs":
+                    self.routes[c.path.replace("index.html", f"index_{p}.html")] = ("column", (c, p))
+                elif f == "legacy":
+                    self.routes[f"{c.path}&page={p + 1}"] = ("column", (c, p))
+            if f == "trs":
+                self.routes[c.path.replace("index.html", "")] = ("column", (c, 0))
+            for a in c.articles:
+                self.routes[a.path] = ("article", a)
+                for att in a.attachments:
+                    self.routes[att.path] = ("attachment", att)
+        for path, route in site.extra_routes.items():
+            self.routes[path] = route
+        if site.faults.get("redirect_loop"):
+            self.routes["/loop/a.html"] = ("redirect", "/loop/b.html")
+            self.routes["/loop/b.html"] = ("redirect", "/loop/a.html")
+        if site.faults.get("oversize"):
+            self.routes["/download/big.html"] = ("oversize", int(site.faults.get("oversize_mb", 11)))
+
+    def _render(self, key: str) -> tuple[int, bytes, str, dict]:
+        if key in self.cache:
+            return self.cache[key]
+        kind, payload = self.routes.get(key, ("missing", None))
+        headers: dict = {}
+        if kind == "home":
+            body, ctype = render.encode(self.site, render.home_page(self.site, self.county))
+            status = 200
+        elif kind == "column":
+            body, ctype = render.encode(self.site, render.column_page(self.site, self.county, *payload))
+            status = 200
+        elif kind == "article":
+            body, ctype = render.encode(self.site, render.article_page(self.site, self.county, payload))
+            status = 200
+        elif kind == "attachment":
+            (body, ctype), status = attachment_bytes(payload), 200
+        elif kind == "redirect":
+            return 302, b"", "text/html", {"Location": payload}
+        else:
+            body, ctype = render.encode(self.site, "<html><body><h1>404 页面不存在</h1></body></html>")
+            status = 404
+        headers["ETag"] = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        self.cache[key] = (status, body, ctype, headers)
+        return self.cache[key]
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        key = request.path_qs
+        self.requests += 1
+        n = self.counts[key]
+        self.counts[key] += 1
+        faults = self.site.faults
+        if faults.get("slow"):
+            await asyncio.sleep(float(faults["slow"]))
+        share = float(faults.get("down", 0) or 0)
+        if share:
+            h = int(hashlib.sha1(f"{self.county.seed}:{self.site.key}:{key}:{n}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+            if h < share:
+                return web.Response(status=503, text="Service Unavailable")
+        bad = faults.get("status5xx")
+        if bad and (bad == "all" or any(request.path.startswith(p) for p in bad)):
+            return web.Response(status=500, text="Internal Server Error")
+        if request.path == "/robots.txt":
+            lines = ["User-agent: *"] + [f"Disallow: {p}" for p in faults.get("robots_disallow", [])] or ["Disallow:"]
+            return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+        kind, payload = self.routes.get(key, ("missing", None))
+        if kind == "oversize":
+            resp = web.StreamResponse(status=200, headers={"Content-Type": "text/html; charset=utf-8"})
+            await resp.prepare(request)
+            chunk = ("<p>" + "档案目录" * 4000 + "</p>\n").encode()
+            sent = 0
+            try:
+                while sent < payload * 1024 * 1024:
+                    await resp.write(chunk)
+                    sent += len(chunk)
+                await resp.write_eof()
+            except (ConnectionResetError, RuntimeError):
+                pass  # the client gave up, as it should
+            return resp
+        status, body, ctype, headers = self._render(key)
+        if status == 200 and request.headers.get("If-None-Match") == headers.get("ETag"):
+            return web.Response(status=304, headers=headers)
+        self.bytes_sent += len(body)
+        resp = web.Response(status=status, body=body, headers=headers)
+        resp.headers["Content-Type"] = ctype
+        return resp
+
+
+class SandboxServer:
+    """Run the county in a background thread. Use as a context manager; stop() ends it."""
+
+    def __init__(self, county: County, host: str = "127.0.0.1", port_base: int = 0):
+        self.county, self.host, self.port_base = county, host, port_base
+        self.apps: dict[str, _SiteApp] = {}
+        self.urls: dict[str, str] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runners: list[web.AppRunner] = []
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    async def _start(self) -> None:
+        for site in self.county.sites:
+            sa = _SiteApp(self.county, site)
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", sa.handle)
+            runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+            await runner.setup()
+            port = self.port_base + site.index if self.port_base else 0
+            tcp = web.TCPSite(runner, self.host, port, reuse_address=True)
+            await tcp.start()
+            real_port = tcp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self._runners.append(runner)
+            self.apps[site.key] = sa
+            self.urls[site.key] = f"http://{self.host}:{real_port}/"
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._start())
+        except BaseException as e:  # noqa: BLE001 - reported to the starting thread
+            self._error = e
+            self._ready.set()
+            return
+        self._ready.set()
+        loop.run_forever()
+        for r in self._runners:
+            loop.run_until_complete(r.cleanup())
+        loop.close()
+
+    def start(self) -> "SandboxServer":
+        self._thread = threading.Thread(target=self._run, name="sandbox", daemon=True)
+        self._thread.start()
+        self._ready.wait(60)
+        if self._error:
+            raise RuntimeError(f"沙盒启动失败：{self._error}") from self._error
+        return self
+
+    def stop(self) -> None:
+        if self._loop and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread:
+            self._thread.join(30)
+
+    def __enter__(self) -> "SandboxServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def url(self, key: str, path: str = "/") -> str:
+        return self.urls[key].rstrip("/") + path
+
+    @property
+    def bytes_sent(self) -> int:
+        return sum(a.bytes_sent for a in self.apps.values())
