@@ -1,0 +1,368 @@
+"""govinspect command line. `govinspect --help` lists the commands; messages are in Chinese."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+DEFAULT_AS_OF = "2026-11-23"
+SANDBOX_CRAWL = {"delay": 0.01, "concurrency_per_host": 4, "timeout": 10.0, "retries": 1}
+
+
+class CliError(Exception):
+    pass
+
+
+def _date(s: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{s!r}") from None
+
+
+def _setup_django(data_dir: str | None = None, migrate: bool = True) -> None:
+    if data_dir:
+        os.environ["GOVINSPECT_DATA_DIR"] = str(Path(data_dir).resolve())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "govinspect.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    if migrate:
+        call_command("migrate", verbosity=0, interactive=False)
+
+
+def _print_json(obj, out: str | None) -> None:
+    text = json.dumps(obj, ensure_ascii=False, indent=1, default=str)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"已写入 {out}", file=sys.stderr)
+    else:
+        print(text)
+
+
+# ------------------------------------------------------------------------------------- commands
+def cmd_extract(a) -> int:
+    from .engine.extract import decode_html, extract_page
+
+    p = Path(a.file)
+    if not p.is_file():
+        raise CliError(f"文件不存在：{p}")
+    body = p.read_bytes()
+    text, enc = decode_html(body, None)
+    page = extract_page(text, a.url or p.resolve().as_uri())
+    d = page.to_dict()
+    d["encoding"] = enc
+    keys = ["kind", "title", "publish_date", "date_source", "items", "newest_date", "next_pages", "links", "attachments", "meta", "encoding"]
+    _print_json({k: d[k] for k in keys}, a.out)
+    return 0
+
+
+def cmd_check_site(a) -> int:
+    from .engine.fetch import CrawlConfig
+    from .engine.inspect import inspect_site
+
+    cfg = CrawlConfig(allow_private=a.allow_private, max_pages=a.max_pages, delay=a.delay, progress=not a.quiet,
+                      timeout=a.timeout)
+    out_dir = Path(a.warc_dir) if a.warc_dir else None
+    rep = inspect_site(a.url, a.as_of, cfg, None, out_dir)
+    _print_json(rep.to_dict(), a.out)
+    if rep.status != "checked":
+        print(f"未能检查：{rep.reason}", file=sys.stderr)
+    return 0
+
+
+def _county_args(p) -> None:
+    p.add_argument("--seed", type=int, default=2026, help="随机种子（同一种子生成完全相同的沙盒）")
+    p.add_argument("--as-of", type=_date, default=_date(DEFAULT_AS_OF), help="检查时点 YYYY-MM-DD")
+    p.add_argument("--sites", type=int, default=9, help="网站数量（默认9）")
+    p.add_argument("--pages", type=int, default=120, help="每个网站的文章数（约数）")
+
+
+def _parse_faults(items: list[str]) -> dict:
+    faults: dict = {}
+    for item in items or []:
+        try:
+            key, rest = item.split(":", 1)
+            name, _, value = rest.partition("=")
+        except ValueError:
+            raise CliError(f"故障参数格式应为 站点:故障=值，如 wjw:down=0.3：{item!r}") from None
+        if name not in ("down", "slow", "status5xx", "redirect_loop", "oversize", "robots_disallow"):
+            raise CliError(f"未知故障类型 {name!r}")
+        if name in ("down", "slow"):
+            val = float(value)
+        elif name in ("status5xx", "robots_disallow"):
+            val = "all" if value == "all" else value.split(",")
+        else:
+            val = True
+        faults.setdefault(key, {})[name] = val
+    return faults
+
+
+def cmd_sandbox_serve(a) -> int:
+    import time
+
+    from .sandbox import generate_county
+    from .sandbox.serve import SandboxServer
+    from .sandbox.truth import ground_truth
+
+    county = generate_county(a.seed, a.as_of, a.sites, a.pages, faults=_parse_faults(a.fault), no_default_faults=a.no_faults)
+    with SandboxServer(county, port_base=a.port_base) as srv:
+        truth = ground_truth(county, srv.urls)
+        if a.ground_truth:
+            _print_json(truth, a.ground_truth)
+        print(f"沙盒县已启动（种子 {a.seed}，检查时点 {county.as_of}），按 Ctrl+C 停止：")
+        for s in county.sites:
+            print(f"  {srv.urls[s.key]:32} {s.name}（{s.family}）{' 故障：' + json.dumps(s.faults, ensure_ascii=False) if s.faults else ''}")
+        sys.stdout.flush()
+        try:
+            deadline = time.time() + a.duration if a.duration else None
+            while deadline is None or time.time() < deadline:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def _inspect_county(county, srv) -> list:
+    import asyncio
+
+    from .engine.checks.freshness import ColumnSpec
+    from .engine.fetch import CrawlConfig
+    from .engine.inspect import inspect_site_async
+
+    cfg = CrawlConfig(allow_networks=("127.0.0.0/8",), **SANDBOX_CRAWL)
+
+    async def main():
+        sem = asyncio.Semaphore(4)
+
+        async def one(s):
+            specs = [ColumnSpec(c.name, srv.url(s.key, c.path), c.category) for c in s.columns]
+            async with sem:
+                return await inspect_site_async(srv.urls[s.key], county.as_of, cfg, specs)
+
+        return await asyncio.gather(*(one(s) for s in county.sites))
+
+    return asyncio.run(main())
+
+
+def cmd_sandbox_eval(a) -> int:
+    from .rules import load_rules
+    from .sandbox.evaluate import evaluate, format_table
+
+    implemented = sorted(load_rules("catalog")["rules"])
+    if a.round_json:
+        data = json.loads(Path(a.round_json).read_text(encoding="utf-8"))
+        truth = json.loads(Path(a.truth).read_text(encoding="utf-8"))
+        findings = data["findings"]
+    else:
+        from .sandbox import generate_county
+        from .sandbox.serve import SandboxServer
+        from .sandbox.truth import ground_truth
+
+        county = generate_county(a.seed, a.as_of, a.sites, a.pages)
+        with SandboxServer(county) as srv:
+            truth = ground_truth(county, srv.urls)
+            reports = _inspect_county(county, srv)
+        findings = [f.to_dict() for r in reports for f in r.findings]
+    res = evaluate(findings, truth, implemented)
+    print(format_table(res))
+    pending = sorted({p["rule"] for p in truth["problems"]} - set(implemented))
+    if pending:
+        print(f"\n沙盒中还植入了以下尚未实现检查的问题类型（后续版本）：{', '.join(pending)}")
+    if a.out:
+        _print_json(res, a.out)
+    bad = [r for r, v in res.items() if (v["precision"] is not None and v["precision"] < 1) or (v["recall"] is not None and v["recall"] < 1)]
+    return 1 if a.strict and bad else 0
+
+
+def cmd_registry(a) -> int:
+    _setup_django()
+    from .registry.xlsx import RegistryImportError, export_registry, import_registry, write_template
+
+    if a.action == "import":
+        try:
+            counts = import_registry(a.file)
+        except RegistryImportError as e:
+            raise CliError(str(e)) from None
+        print("导入完成：" + "，".join(f"{k}{v}条" for k, v in counts.items()))
+    elif a.action == "export":
+        print(f"已导出到 {export_registry(a.file)}")
+    else:
+        print(f"空白模板已写入 {write_template(a.file)}")
+    return 0
+
+
+def cmd_round(a) -> int:
+    _setup_django()
+    from .reports import write_reports
+    from .rounds.models import Round
+    from .rounds.services import run_round
+
+    rnd = Round.objects.create(name=a.name, region=a.region, office=a.office, as_of=a.as_of,
+                               period_start=a.as_of - dt.timedelta(days=91), allow_networks=",".join(a.allow_network or []))
+    run_round(rnd, progress=not a.quiet, site_concurrency=a.site_concurrency, crawl={"delay": a.delay})
+    paths = write_reports(rnd, a.out or Path("out") / f"round-{rnd.pk}")
+    print(f"第{rnd.pk}轮检查完成，报告：" + "，".join(str(p) for p in paths.values()))
+    return 0
+
+
+def cmd_report(a) -> int:
+    _setup_django()
+    from .reports import write_reports
+    from .rounds.models import Round
+
+    rnd = Round.objects.filter(pk=a.round).first()
+    if rnd is None:
+        raise CliError(f"没有编号为 {a.round} 的检查轮次（可用 govinspect manage shell 查看）")
+    paths = write_reports(rnd, a.out)
+    print("已生成：" + "，".join(str(p) for p in paths.values()))
+    return 0
+
+
+def cmd_demo(a) -> int:
+    out = Path(a.out).resolve()
+    data_dir = out / "data"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)  # every demo starts from an empty database: same input, same bulletin
+    out.mkdir(parents=True, exist_ok=True)
+    _setup_django(str(data_dir))
+    from .registry.xlsx import import_registry
+    from .reports import write_reports
+    from .rounds.models import Round
+    from .rounds.services import run_round
+    from .sandbox import generate_county
+    from .sandbox.county import COUNTY
+    from .sandbox.evaluate import evaluate, format_table
+    from .sandbox.registry import write_registry
+    from .sandbox.serve import SandboxServer
+    from .sandbox.truth import ground_truth
+    from .rules import load_rules
+
+    county = generate_county(a.seed, a.as_of, a.sites, a.pages)
+    print(f"1/4 启动沙盒县：{len(county.sites)}个政府网站，检查时点 {county.as_of}")
+    with SandboxServer(county) as srv:
+        truth = ground_truth(county, srv.urls)
+        (out / "ground-truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        reg = write_registry(county, srv.urls, out / "名录.xlsx")
+        counts = import_registry(reg)
+        print("2/4 导入检查对象名录：" + "，".join(f"{k}{v}条" for k, v in counts.items()))
+        rnd = Round.objects.create(name=f"{county.as_of.year}年第{(county.as_of.month - 1) // 3 + 1}季度政府网站检查（演示）",
+                                   region=COUNTY, office=f"{COUNTY}人民政府办公室", as_of=county.as_of,
+                                   period_start=county.as_of - dt.timedelta(days=91), allow_networks="127.0.0.0/8")
+        print("3/4 抓取并检查各网站：")
+        run_round(rnd, progress=not a.quiet, crawl=SANDBOX_CRAWL)
+    paths = write_reports(rnd, out)
+    data = json.loads(paths["json"].read_text(encoding="utf-8"))
+    res = evaluate(data["findings"], truth, sorted(load_rules("catalog")["rules"]))
+    (out / "eval.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    s = data["summary"]
+    print(f"4/4 生成通报：{paths['bulletin']}\n    附件表格：{paths['workbook']}\n    检查数据：{paths['json']}")
+    print(f"\n检查网站{s['sites_total']}个，完成检查{s['sites_checked']}个，合格{s['pass']}个，不合格{s['fail']}个，"
+          f"合格率{s['pass_rate']}%；未能检查{s['sites_unknown']}个。发现问题{s['findings']}个。")
+    print("\n与沙盒标准答案对比（精确率/召回率）：\n" + format_table(res))
+    return 0
+
+
+def cmd_manage(a) -> int:
+    _setup_django(migrate=False)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["govinspect manage"] + a.args)
+    return 0
+
+
+# ------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="govinspect", description="政务公开智能检查平台")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="在内置沙盒县上完整运行一轮检查并生成通报")
+    d.add_argument("--out", default="out/demo", help="输出目录（通报.docx、附件.xlsx、round.json）")
+    _county_args(d)
+    d.add_argument("--quiet", action="store_true", help="不显示进度条")
+    d.set_defaults(func=cmd_demo)
+
+    c = sub.add_parser("check-site", help="抓取并检查一个网站，输出 JSON")
+    c.add_argument("url")
+    c.add_argument("--as-of", type=_date, required=True, help="检查时点 YYYY-MM-DD")
+    c.add_argument("--allow-private", action="store_true", help="允许抓取本机和内网地址（默认禁止）")
+    c.add_argument("--out", help="写入 JSON 文件（默认输出到屏幕）")
+    c.add_argument("--max-pages", type=int, default=3000)
+    c.add_argument("--delay", type=float, default=0.5, help="同一主机两次请求的间隔秒数")
+    c.add_argument("--timeout", type=float, default=15.0)
+    c.add_argument("--warc-dir", help="保存 WARC 快照和抓取日志的目录")
+    c.add_argument("--quiet", action="store_true")
+    c.set_defaults(func=cmd_check_site)
+
+    e = sub.add_parser("extract", help="解析一个 HTML 文件，输出页面模型 JSON")
+    e.add_argument("file")
+    e.add_argument("--url", help="页面原始地址（用于解析相对链接和地址中的日期）")
+    e.add_argument("--out")
+    e.set_defaults(func=cmd_extract)
+
+    sb = sub.add_parser("sandbox", help="沙盒县：模拟网站与标准答案").add_subparsers(dest="action", required=True)
+    s = sb.add_parser("serve", help="在 127.0.0.1 上提供沙盒网站")
+    _county_args(s)
+    s.add_argument("--port-base", type=int, default=0, help="第一个网站的端口（默认随机）")
+    s.add_argument("--fault", action="append", help="注入故障，如 wjw:down=0.3、jyj:slow=2、portal:robots_disallow=/zwgk/")
+    s.add_argument("--no-faults", action="store_true", help="不注入默认故障")
+    s.add_argument("--ground-truth", help="把标准答案写入该文件")
+    s.add_argument("--duration", type=float, default=0, help="运行秒数（默认一直运行）")
+    s.set_defaults(func=cmd_sandbox_serve)
+    ev = sb.add_parser("eval", help="检查结果与标准答案对比，输出各规则精确率和召回率")
+    _county_args(ev)
+    ev.add_argument("--round-json", help="已有轮次的 round.json（与 --truth 同用）")
+    ev.add_argument("--truth", help="标准答案 JSON")
+    ev.add_argument("--out")
+    ev.add_argument("--strict", action="store_true", help="任一规则低于 1.0 时返回非零")
+    ev.set_defaults(func=cmd_sandbox_eval)
+
+    r = sub.add_parser("registry", help="检查对象名录导入导出")
+    r.add_argument("action", choices=["import", "export", "template"])
+    r.add_argument("file")
+    r.set_defaults(func=cmd_registry)
+
+    rd = sub.add_parser("round", help="对名录中的全部网站运行一轮检查并生成报告")
+    rd.add_argument("--name", required=True)
+    rd.add_argument("--as-of", type=_date, required=True)
+    rd.add_argument("--region", default="全县")
+    rd.add_argument("--office", default="县人民政府办公室")
+    rd.add_argument("--allow-network", action="append", help="允许抓取的内网网段，如 10.1.0.0/16")
+    rd.add_argument("--delay", type=float, default=0.5)
+    rd.add_argument("--site-concurrency", type=int, default=4)
+    rd.add_argument("--out")
+    rd.add_argument("--quiet", action="store_true")
+    rd.set_defaults(func=cmd_round)
+
+    rp = sub.add_parser("report", help="根据已保存的检查结果重新生成通报（不重新抓取）")
+    rp.add_argument("round", type=int)
+    rp.add_argument("--out", required=True)
+    rp.set_defaults(func=cmd_report)
+
+    m = sub.add_parser("manage", help="Django 管理命令（migrate、createsuperuser、runserver 等）")
+    m.add_argument("args", nargs=argparse.REMAINDER)
+    m.set_defaults(func=cmd_manage)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

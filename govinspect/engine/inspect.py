@@ -1,0 +1,147 @@
+"""Inspect one site: crawl it, then run every site check implemented so far. Pure: no Django.
+
+inspect_site(...) -> SiteReport, used by `govinspect check-site`, by rounds and by the benchmarks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..rules import load_rules
+from .checks.freshness import (ColumnResult, ColumnSpec, HomeResult, check_column, check_home, classify,
+                               freshness_findings, veto_counts)
+from .checks.model import Finding, iso
+from .fetch import CrawlConfig, CrawlResult
+from .fetch.crawler import crawl_site_async, normalise_url
+
+VETO_RULES = ("site.homepage_stale", "site.veto_columns")
+
+
+@dataclass
+class SiteReport:
+    site_url: str
+    as_of: dt.date
+    status: str  # checked | could_not_check
+    reason: str = ""
+    pages_fetched: int = 0
+    home: HomeResult | None = None
+    columns: list[ColumnResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    veto: dict = field(default_factory=dict)
+    verdict: str = "unknown"  # pass | fail | unknown
+    columns_discovered: bool = False
+    crawl_stats: dict = field(default_factory=dict)
+    warc_path: str | None = None
+    log_path: str | None = None
+    started_at: str = ""
+    finished_at: str = ""
+    publication_count: int = 0  # items dated inside the round's period, for rankings
+
+    def to_dict(self) -> dict:
+        """The check-site JSON contract (README)."""
+        return {
+            "site": self.site_url, "as_of": self.as_of.isoformat(), "status": self.status, "reason": self.reason,
+            "verdict": self.verdict, "pages_fetched": self.pages_fetched,
+            "home": {"url": self.home.url, "status": self.home.status, "newest_date": iso(self.home.newest_date),
+                     "source": self.home.source, "reason": self.home.reason} if self.home else None,
+            "columns_discovered": self.columns_discovered,
+            "columns": [c.to_dict() for c in self.columns],
+            "findings": [f.to_dict() for f in self.findings],
+            "veto": self.veto, "crawl": self.crawl_stats, "warc": self.warc_path, "crawl_log": self.log_path,
+            "started_at": self.started_at, "finished_at": self.finished_at,
+        }
+
+
+def discover_columns(crawl: CrawlResult, home_url: str, rules: dict | None = None) -> list[ColumnSpec]:
+    """Columns from the site's navigation, when none are registered.
+
+    A link on the home page is a column when its target was fetched and is a list page (items,
+    datastore, createPageHTML, an explicit 暂无信息), or a single-page column whose anchor text names
+    a known category (概况, 职能 ...). Pagination pages and dated articles are never columns.
+    """
+    rules = rules or load_rules("freshness")
+    home = crawl.get(home_url)
+    if home is None or not home.ok or home.page is None:
+        return []
+    pagination = {normalise_url(n) for r in crawl.records.values() if r.page for n in r.page.next_pages}
+    out, seen = [], {normalise_url(home_url)}
+    for link in home.page.links:
+        u = normalise_url(link.url)
+        name = link.text.strip()
+        if u in seen or u in pagination or not (2 <= len(name) <= 16):
+            continue
+        rec = crawl.get(u)
+        if rec is None or not rec.ok or rec.page is None:
+            continue
+        p = rec.page
+        is_list = p.kind == "list" or p.empty_marker or p.datastore or (p.list_markers and p.kind != "article")
+        is_single = p.kind != "article" and classify(name, rules)["id"] != "other" and p.paragraph_chars >= 50
+        if p.kind == "article" and p.publish_date:
+            continue
+        if is_list or is_single:
+            seen.add(u)
+            out.append(ColumnSpec(name=p.meta.get("ColumnName") or name, url=u))
+    return out
+
+
+async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | None = None,
+                             columns: list[ColumnSpec] | None = None, out_dir: Path | None = None,
+                             period_start: dt.date | None = None) -> SiteReport:
+    cfg = cfg or CrawlConfig()
+    rules = load_rules("freshness")
+    seeds = [c.url for c in columns or []]
+    crawl = await crawl_site_async(site_url, cfg, out_dir, seeds)
+    home_url = crawl.site_url
+    report = SiteReport(site_url=home_url, as_of=as_of, status="checked", pages_fetched=crawl.pages_fetched,
+                        crawl_stats=crawl.stats, warc_path=crawl.warc_path, log_path=crawl.log_path,
+                        started_at=crawl.started_at, finished_at=crawl.finished_at)
+    home = crawl.get(home_url)
+    if home is None or not home.ok or home.page is None:
+        why = (home.error if home and home.error else f"HTTP {home.status}" if home else "未抓取")
+        report.status, report.reason = "could_not_check", f"首页无法访问（{why}），本轮未能检查"
+        report.home = HomeResult(url=home_url, status="unknown", reason=report.reason)
+        report.columns = [ColumnResult(name=c.name, url=c.url, category=c.category or classify(c.name, rules)["id"],
+                                       category_label="", window="", level=c.level, status="unknown",
+                                       reason="网站无法访问", unit=c.unit) for c in columns or []]
+        return report
+    if not columns:
+        columns = discover_columns(crawl, home_url, rules)
+        report.columns_discovered = True
+    report.columns = [check_column(crawl, spec, as_of, rules) for spec in columns]
+    report.home = check_home(crawl, home_url, report.columns, as_of, rules)
+    report.findings = freshness_findings(report.home, report.columns, as_of, rules)
+    for f in report.findings:  # evidence: when the page was captured, and where the capture is kept
+        rec = crawl.get(f.url)
+        f.evidence.setdefault("captured_at", rec.fetched_at if rec else None)
+        f.evidence.setdefault("http_status", rec.status if rec else None)
+        f.evidence.setdefault("warc", crawl.warc_path)
+    report.veto = veto_counts(report.columns, rules)
+    report.verdict = "fail" if any(f.rule in VETO_RULES for f in report.findings) else "pass"
+    if period_start:
+        report.publication_count = _count_publications(crawl, home_url, period_start, as_of)
+    return report
+
+
+def _count_publications(crawl: CrawlResult, home_url: str, start: dt.date, end: dt.date) -> int:
+    """Distinct articles of this site dated within [start, end] (list dates, else the page's date)."""
+    host = urlsplit(home_url).netloc
+    dated: dict[str, dt.date] = {}
+    for rec in crawl.records.values():
+        if rec.page is None:
+            continue
+        for it in rec.page.items:
+            if it.date and urlsplit(it.url).netloc == host:
+                dated.setdefault(normalise_url(it.url), it.date)
+        if rec.page.kind == "article" and rec.page.publish_date:
+            dated.setdefault(normalise_url(rec.url), rec.page.publish_date)
+    return sum(1 for d in dated.values() if start <= d <= end)
+
+
+def inspect_site(site_url: str, as_of: dt.date, cfg: CrawlConfig | None = None, columns: list[ColumnSpec] | None = None,
+                 out_dir: Path | None = None) -> SiteReport:
+    import asyncio
+
+    return asyncio.run(inspect_site_async(site_url, as_of, cfg, columns, out_dir))

@@ -1,0 +1,97 @@
+"""The registry: who is inspected (units, websites, columns, new-media accounts, leaders)."""
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+UNIT_KINDS = [("区县", "区县"), ("部门", "部门"), ("乡镇", "乡镇")]
+PLATFORMS = [(p, p) for p in ("微信公众号", "微博", "抖音", "今日头条", "快手", "视频号", "客户端", "小程序", "其他")]
+COLUMN_CATEGORIES = [
+    ("dynamic", "动态要闻类"), ("notice", "通知公告类"), ("policy", "政策文件类"), ("personnel", "人事信息类"),
+    ("plan", "规划计划类"), ("interpretation", "政策解读类"), ("interaction", "互动交流类"), ("disclosure", "信息公开类"),
+    ("info", "基本信息类"), ("other", "其他栏目"),
+]
+site_code_validator = RegexValidator(r"^(\d{10}|bm\d{8})$", "网站标识码应为10位数字，或 bm 加8位数字")
+
+
+class Unit(models.Model):
+    name = models.CharField("单位名称", max_length=100, unique=True)
+    kind = models.CharField("单位类型", max_length=10, choices=UNIT_KINDS)
+    parent = models.ForeignKey("self", verbose_name="上级单位", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Website(models.Model):
+    name = models.CharField("网站名称", max_length=100)
+    home_url = models.URLField("首页地址", max_length=500, unique=True)
+    site_code = models.CharField("网站标识码", max_length=10, blank=True, validators=[site_code_validator])
+    owner = models.ForeignKey(Unit, verbose_name="主办单位", on_delete=models.PROTECT, related_name="websites")
+    is_portal = models.BooleanField("门户网站", default=False)
+    extra_hosts = models.CharField("附加域名", max_length=500, blank=True, help_text="同属本网站的其他主机名，逗号分隔")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "政府网站"
+        ordering = ["-is_portal", "name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def extra_host_list(self) -> list[str]:
+        return [h.strip() for h in self.extra_hosts.split(",") if h.strip()]
+
+
+class Column(models.Model):
+    site = models.ForeignKey(Website, verbose_name="网站", on_delete=models.CASCADE, related_name="columns")
+    name = models.CharField("栏目名称", max_length=100)
+    url = models.URLField("栏目地址", max_length=500)
+    category = models.CharField("栏目类别", max_length=20, choices=COLUMN_CATEGORIES, blank=True, help_text="留空则按栏目名称自动归类")
+    responsible_unit = models.ForeignKey(Unit, verbose_name="责任单位", null=True, blank=True, on_delete=models.SET_NULL)
+    window_override = models.CharField("更新周期（覆盖）", max_length=10, blank=True, help_text="如 14d、6m、1y；留空用类别默认值",
+                                       validators=[RegexValidator(r"^\d+[dmy]$", "更新周期应写作 14d、6m 或 1y")])
+    level = models.PositiveSmallIntegerField("栏目层级", default=1)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "栏目"
+        unique_together = [("site", "url")]
+        ordering = ["site", "id"]
+
+    def __str__(self):
+        return f"{self.site.name} / {self.name}"
+
+
+class Account(models.Model):
+    platform = models.CharField("平台", max_length=20, choices=PLATFORMS)
+    name = models.CharField("账号名称", max_length=100)
+    owner = models.ForeignKey(Unit, verbose_name="开办单位", on_delete=models.PROTECT, related_name="accounts")
+    filed = models.BooleanField("已备案", default=False)
+    account_id = models.CharField("账号ID", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "政务新媒体账号"
+        unique_together = [("platform", "name")]
+        ordering = ["owner", "platform", "name"]
+
+    def __str__(self):
+        return f"{self.name}（{self.platform}）"
+
+
+class Leader(models.Model):
+    name = models.CharField("姓名", max_length=50)
+    title = models.CharField("职务", max_length=100)
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.CASCADE, related_name="leaders")
+    start = models.DateField("任职开始")
+    end = models.DateField("任职结束", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "领导信息"
+        unique_together = [("name", "unit", "title", "start")]
+        ordering = ["unit", "start"]
+
+    def __str__(self):
+        return f"{self.name} {self.title}"

@@ -1,0 +1,266 @@
+"""The bulletin (通报) as .docx in the layout of official documents (GB/T 9704 basics).
+
+compose(data) turns round data into text blocks (pure, tested on its own); write_bulletin renders
+them with python-docx: A4, 37/35/28/26 mm margins, title in 小标宋 二号, body in 仿宋_GB2312 三号 with
+two-character indent and fixed 28.95 pt lines, 一、 headings in 黑体, （一） in 楷体, page numbers
+"— N —" in the footer, each 附件 on a new page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+
+from ..rules import load_rules
+
+CN_NUM = "一二三四五六七八九十"
+
+
+def cn_date(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _rule_names() -> dict:
+    return {k: v["name"] for k, v in load_rules("catalog")["rules"].items()}
+
+
+def site_problems(site: dict) -> str:
+    """One sentence per site for the attachment table."""
+    if site["status"] != "checked":
+        return "检查期间网站无法访问，本轮未能完成检查"
+    parts = []
+    by = {}
+    for f in site["findings"]:
+        by.setdefault(f["rule"], []).append(f)
+    if "site.homepage_stale" in by:
+        parts.append("首页超过2周未更新")
+    if "site.veto_columns" in by:
+        v = site["veto"]
+        if v.get("b"):
+            parts.append("应更新但长期未更新的栏目数量超过(含)10个")
+        if v.get("a"):
+            parts.append("动态要闻类栏目2周内未更新及通知公告、政策文件类一级栏目6个月内未更新的合计超过(含)5个")
+        if v.get("c"):
+            parts.append("空白栏目数量超过(含)5个")
+    stale = [f["column"] for f in by.get("column.stale", [])]
+    if stale:
+        names = "".join(f"“{n}”" for n in stale[:5])
+        parts.append(f"{names}{'等' if len(stale) > 5 else ''}{len(stale)}个栏目更新不及时")
+    empty = [f["column"] for f in by.get("column.empty", [])]
+    if empty:
+        names = "".join(f"“{n}”" for n in empty[:5])
+        parts.append(f"{names}{'等' if len(empty) > 5 else ''}{len(empty)}个栏目为空白栏目")
+    return "；".join(parts)
+
+
+def compose(data: dict) -> dict:
+    r, s = data["round"], data["summary"]
+    as_of = dt.date.fromisoformat(r["as_of"])
+    tpl = load_rules("bulletin")
+    deadline = cn_date(as_of + dt.timedelta(days=tpl["rectify_days"]))
+    region, office, quarter = r["region"], r["office"], r["quarter"]
+    sites = data["sites"]
+    checked = [x for x in sites if x["status"] == "checked"]
+    unknown = [x for x in sites if x["status"] != "checked"]
+    portals = sum(1 for x in sites if x["is_portal"])
+
+    overview = [f"（一）政府网站。对{region}{len(sites)}个政府网站进行全覆盖检查（门户网站{portals}个，部门和乡镇网站{len(sites) - portals}个）"]
+    if unknown:
+        overview[0] += f"，其中{len(unknown)}个网站在检查期间无法访问，未能完成检查"
+    if checked:
+        overview[0] += (f"。完成检查的{len(checked)}个网站中，合格网站{s['pass']}个，不合格网站{s['fail']}个，"
+                        f"检查合格率为{s['pass_rate']}%。")
+    else:
+        overview[0] += "。本轮没有完成检查的网站。"
+    col_line = (f"（二）栏目更新。共检查栏目{s['columns_checked']}个，发现更新不及时栏目{s['columns_stale']}个、"
+                f"空白栏目{s['columns_empty']}个")
+    if s["columns_unknown"]:
+        col_line += f"；另有{s['columns_unknown']}个栏目因无法访问或网站禁止抓取未能检查，未计入问题"
+    overview.append(col_line + "。")
+
+    groups = []
+    home_stale = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "site.homepage_stale"]
+    if home_stale:
+        home_stale.sort(key=lambda p: p[1]["evidence"].get("newest_date") or "")
+        ex = "；".join(f"{x['name']}首页最新信息发布于{cn_date(dt.date.fromisoformat(f['evidence']['newest_date']))}"
+                      for x, f in home_stale[:3])
+        groups.append(("首页更新不及时", f"{len(home_stale)}个网站首页超过2周未更新，如{ex}。"))
+    stale = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "column.stale"]
+    if stale:
+        vetoed = [x for x in checked if any(f["rule"] == "site.veto_columns" for f in x["findings"])]
+        stale.sort(key=lambda p: p[1]["evidence"].get("newest_date") or "")
+        examples, used = [], set()
+        for x, f in stale:
+            if x["name"] in used:
+                continue
+            used.add(x["name"])
+            d = dt.date.fromisoformat(f["evidence"]["newest_date"])
+            examples.append(f"{x['name']}“{f['column']}”栏目最新信息发布于{cn_date(d)}，已{(as_of - d).days}天未更新")
+            if len(examples) == 3:
+                break
+        n_sites = len({x["name"] for x, _ in stale})
+        text = f"{n_sites}个网站存在栏目更新不及时问题，共{len(stale)}个栏目"
+        if vetoed:
+            text += f"，其中{'、'.join(x['name'] for x in vetoed)}栏目不更新问题达到单项否决标准"
+        groups.append(("栏目更新不及时", text + "。如" + "；".join(examples) + "。"))
+    empty = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "column.empty"]
+    if empty:
+        by_site = {}
+        for x, f in empty:
+            by_site.setdefault(x["name"], []).append(f["column"])
+        worst = sorted(by_site.items(), key=lambda kv: -len(kv[1]))[:3]
+        ex = "；".join(f"{name}{''.join(f'“{c}”' for c in cols[:3])}{'等' if len(cols) > 3 else ''}栏目无任何信息" for name, cols in worst)
+        groups.append(("存在空白栏目", f"{len(by_site)}个网站存在空白栏目，共{len(empty)}个，如{ex}。"))
+    if unknown:
+        ex = "；".join(f"{x['name']}（{x['reason']}）" for x in unknown[:5])
+        groups.append(("部分网站无法访问", f"{len(unknown)}个网站在检查期间无法访问，本轮未能完成检查，将在复查中重新检查：{ex}。"))
+    if not groups:
+        groups.append(("未发现突出问题", "本轮检查未发现首页、栏目更新方面的突出问题。"))
+
+    problems = [(x, site_problems(x)) for x in sites]
+    table1 = [[str(i), x["unit"], text, x["unit"]] for i, (x, text) in enumerate([p for p in problems if p[1]], start=1)]
+    table2 = []
+    for x in checked:
+        for f in x["findings"]:
+            if f["rule"] in ("column.stale", "column.empty"):
+                table2.append([str(len(table2) + 1), x["name"], f["column"] or "", _rule_names().get(f["rule"], f["rule"]),
+                               f["evidence"].get("newest_date") or "—", f["responsible_unit"], f["url"]])
+    title1 = f"{quarter}{region}政府网站检查情况"
+    title2 = f"{quarter}{region}政府网站栏目问题明细"
+    return {
+        "title": f"关于{quarter}{region}政府网站检查情况的通报",
+        "intro": (f"根据政府网站监管工作要求，{office}以{cn_date(as_of)}为检查时点，对{region}政府网站开展了{quarter}检查。"
+                  "现将有关情况通报如下："),
+        "overview": overview,
+        "groups": [(f"（{CN_NUM[i]}）{name}。", text) for i, (name, text) in enumerate(groups)],
+        "requirements": [p.format(office=office, deadline=deadline) for p in tpl["requirements"]],
+        "attachment_list": [f"1.{title1}", f"2.{title2}"],
+        "office": office,
+        "date": cn_date(as_of),
+        "attachments": [
+            {"label": "附件1", "title": title1, "headers": ["序号", "单位", "存在的问题", "责任单位"], "rows": table1,
+             "widths": [12, 40, 90, 40]},
+            {"label": "附件2", "title": title2, "headers": ["序号", "网站", "栏目", "问题", "最新信息日期", "责任单位", "栏目地址"],
+             "rows": table2, "widths": [12, 34, 24, 24, 22, 34, 60]},
+        ],
+    }
+
+
+# ------------------------------------------------------------------------------------------ docx
+def _font(run, east: str, size: float, bold: bool = False, latin: str | None = None) -> None:
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    run.font.name = latin or load_rules("bulletin")["fonts"]["latin"]
+    rpr = run._element.get_or_add_rPr()
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = OxmlElement("w:rFonts")
+        rpr.append(rfonts)
+    rfonts.set(qn("w:eastAsia"), east)
+
+
+def _para(doc, text: str, east: str, size: float = 16, align=None, indent: bool = True, bold: bool = False, space_before: float = 0):
+    p = doc.add_paragraph()
+    fmt = p.paragraph_format
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.line_spacing = Pt(28.95)
+    fmt.space_after = Pt(0)
+    fmt.space_before = Pt(space_before)
+    if indent:
+        fmt.first_line_indent = Pt(size * 2)
+    if align is not None:
+        p.alignment = align
+    _font(p.add_run(text), east, size, bold)
+    return p
+
+
+def _page_number_footer(section, fonts) -> None:
+    p = section.footer.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _font(p.add_run("— "), "宋体", 14)
+    run = p.add_run()
+    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+        if kind:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+        else:
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = text
+        run._element.append(el)
+    _font(run, "宋体", 14)
+    _font(p.add_run(" —"), "宋体", 14)
+
+
+def write_bulletin(data: dict, path: str | Path) -> Path:
+    c = compose(data)
+    fonts = load_rules("bulletin")["fonts"]
+    doc = Document()
+    sec = doc.sections[0]
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Mm(37), Mm(35), Mm(28), Mm(26)
+    _page_number_footer(sec, fonts)
+    _para(doc, c["title"], fonts["title"], 22, WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    _para(doc, "", fonts["body"], 16, indent=False)
+    _para(doc, c["intro"], fonts["body"])
+    _para(doc, "一、总体情况", fonts["heading1"])
+    for t in c["overview"]:
+        _para(doc, t, fonts["body"])
+    _para(doc, "二、存在的主要问题", fonts["heading1"])
+    for head, text in c["groups"]:
+        p = _para(doc, "", fonts["body"])
+        _font(p.add_run(head), fonts["heading2"], 16)
+        _font(p.add_run(text), fonts["body"], 16)
+    _para(doc, "三、下一步工作要求", fonts["heading1"])
+    for t in c["requirements"]:
+        _para(doc, t, fonts["body"])
+    _para(doc, "", fonts["body"])
+    _para(doc, "附件：" + c["attachment_list"][0], fonts["body"])
+    for extra in c["attachment_list"][1:]:
+        p = _para(doc, extra, fonts["body"], indent=False)
+        p.paragraph_format.left_indent = Pt(16 * 5)
+    _para(doc, "", fonts["body"])
+    _para(doc, c["office"], fonts["body"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    _para(doc, c["date"], fonts["body"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    for att in c["attachments"]:
+        # each attachment starts a new section (new page); wide tables get a landscape page
+        new = doc.add_section(WD_SECTION.NEW_PAGE)
+        wide = len(att["headers"]) > 5
+        new.orientation = WD_ORIENT.LANDSCAPE if wide else WD_ORIENT.PORTRAIT
+        new.page_width, new.page_height = (Mm(297), Mm(210)) if wide else (Mm(210), Mm(297))
+        new.top_margin, new.bottom_margin = (Mm(28), Mm(26)) if wide else (Mm(37), Mm(35))
+        new.left_margin, new.right_margin = (Mm(37), Mm(35)) if wide else (Mm(28), Mm(26))
+        text_width = 225 if wide else 156
+        _para(doc, att["label"], fonts["heading1"], indent=False)
+        _para(doc, att["title"], fonts["title"], 18, WD_ALIGN_PARAGRAPH.CENTER, indent=False, space_before=6)
+        table = doc.add_table(rows=1, cols=len(att["headers"]))
+        table.style = "Table Grid"
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        for cell, h in zip(table.rows[0].cells, att["headers"]):
+            cell.text = ""
+            _font(cell.paragraphs[0].add_run(h), fonts["heading1"], 12)
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for row in att["rows"] or [["—"] + ["无"] * (len(att["headers"]) - 1)]:
+            cells = table.add_row().cells
+            for cell, v in zip(cells, row):
+                cell.text = ""
+                _font(cell.paragraphs[0].add_run(str(v)), fonts["body"], 12)
+        total = sum(att["widths"])
+        table.autofit = False
+        for col, w in zip(table.columns, att["widths"]):
+            col.width = Mm(text_width * w / total)
+        for row in table.rows:
+            for cell, w in zip(row.cells, att["widths"]):
+                cell.width = Mm(text_width * w / total)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(path)
+    return path

@@ -1,0 +1,72 @@
+"""Round data: everything the reports print, as one plain dict (also written as round.json).
+
+The bulletin and the attachment workbook are pure functions of this dict, so `govinspect report`
+regenerates the documents from stored results without crawling again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+
+from ..rounds.models import Round
+
+
+def percent(num: int, den: int, places: int = 2) -> str | None:
+    """Pass rates as printed in bulletins: 47/48 -> "97.92" (half up)."""
+    if not den:
+        return None
+    q = Decimal(1).scaleb(-places)
+    return str((Decimal(num) * 100 / Decimal(den)).quantize(q, rounding=ROUND_HALF_UP))
+
+
+def quarter_label(d: dt.date) -> str:
+    return f"{d.year}年第{'一二三四'[(d.month - 1) // 3]}季度"
+
+
+def round_data(rnd: Round) -> dict:
+    sites = []
+    all_findings = []
+    for rs in rnd.sites.select_related("website", "website__owner").order_by("-website__is_portal", "website__id"):
+        w = rs.website
+        findings = [{
+            "rule": f.rule, "url": f.url, "column": f.column_name or None, "detail": f.detail, "evidence": f.evidence,
+            "responsible_unit": f.responsible_unit.name if f.responsible_unit else w.owner.name,
+            "site": w.name, "unit": w.owner.name,
+        } for f in rs.findings.select_related("responsible_unit").order_by("id")]
+        all_findings += findings
+        sites.append({
+            "id": w.pk, "name": w.name, "unit": w.owner.name, "unit_kind": w.owner.kind, "url": w.home_url,
+            "site_code": w.site_code, "is_portal": w.is_portal, "status": rs.status, "reason": rs.reason,
+            "verdict": rs.verdict, "pages_fetched": rs.pages_fetched,
+            "home_newest": rs.home_newest.isoformat() if rs.home_newest else None, "home_status": rs.home_status,
+            "publication_count": rs.publication_count, "columns_discovered": rs.columns_discovered, "veto": rs.veto,
+            "warc": rs.warc_path, "crawl_log": rs.log_path, "crawl": rs.crawl_stats,
+            "columns": [{
+                "name": c.name, "url": c.url, "category": c.category, "window": c.window, "level": c.level,
+                "status": c.status, "newest_date": c.newest_date.isoformat() if c.newest_date else None,
+                "newest_title": c.newest_title, "item_count": c.item_count, "reason": c.reason,
+                "stale": None if c.status == "unknown" else c.status == "stale",
+                "empty": None if c.status == "unknown" else c.status == "empty",
+            } for c in rs.columns.order_by("id")],
+            "findings": findings,
+        })
+    checked = [s for s in sites if s["status"] == "checked"]
+    passed = [s for s in checked if s["verdict"] == "pass"]
+    cols = [c for s in checked for c in s["columns"]]
+    summary = {
+        "sites_total": len(sites), "sites_checked": len(checked), "sites_unknown": len(sites) - len(checked),
+        "pass": len(passed), "fail": len(checked) - len(passed), "pass_rate": percent(len(passed), len(checked)),
+        "findings": len(all_findings), "findings_by_rule": dict(Counter(f["rule"] for f in all_findings)),
+        "columns_checked": len(cols), "columns_stale": sum(c["status"] == "stale" for c in cols),
+        "columns_empty": sum(c["status"] == "empty" for c in cols), "columns_unknown": sum(c["status"] == "unknown" for c in cols),
+    }
+    return {
+        "round": {"id": rnd.pk, "name": rnd.name, "region": rnd.region, "office": rnd.office, "as_of": rnd.as_of.isoformat(),
+                  "period_start": rnd.period_start.isoformat() if rnd.period_start else None, "status": rnd.status,
+                  "quarter": quarter_label(rnd.as_of),
+                  "started_at": rnd.started_at.isoformat() if rnd.started_at else None,
+                  "finished_at": rnd.finished_at.isoformat() if rnd.finished_at else None},
+        "summary": summary, "sites": sites, "findings": all_findings,
+    }

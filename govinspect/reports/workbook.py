@@ -1,0 +1,47 @@
+"""附件.xlsx: the bulletin's attachment tables, one sheet each, plus per-site statistics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from .bulletin import compose
+
+
+def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list], widths: list[int]) -> None:
+    ws = wb.create_sheet(title[:31])
+    ws.append(headers)
+    for c in ws[1]:
+        c.font = Font(bold=True)
+        c.alignment = Alignment(horizontal="center", vertical="center")
+    for r in rows:
+        ws.append(r)
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, ws.max_row)}"
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+
+
+def write_workbook(data: dict, path: str | Path) -> Path:
+    c = compose(data)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for att in c["attachments"]:
+        _sheet(wb, f"{att['label']} {att['title']}"[:31], att["headers"], att["rows"], att["widths"])
+    verdict = {"pass": "合格", "fail": "不合格", "unknown": "未能检查"}
+    rows = [[i, s["name"], s["unit"], s["url"], verdict[s["verdict"]], s["pages_fetched"], s["home_newest"] or "—",
+             sum(c["status"] == "stale" for c in s["columns"]), sum(c["status"] == "empty" for c in s["columns"]),
+             sum(c["status"] == "unknown" for c in s["columns"]), s["publication_count"], s["reason"]]
+            for i, s in enumerate(data["sites"], start=1)]
+    _sheet(wb, "网站统计", ["序号", "网站", "主办单位", "首页地址", "结论", "抓取页面数", "首页最新信息", "更新不及时栏目",
+                         "空白栏目", "未能检查栏目", "统计期内发布信息", "说明"], rows, [8, 30, 30, 40, 10, 12, 14, 14, 10, 12, 16, 40])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path

@@ -1,0 +1,94 @@
+"""Rounds: one inspection at one as-of date, its per-site results, column checks and findings."""
+
+from django.db import models
+
+from ..registry.models import Column, Unit, Website
+
+ROUND_STATUS = [("pending", "待检查"), ("running", "检查中"), ("done", "已完成"), ("failed", "失败")]
+SITE_STATUS = [("pending", "待检查"), ("checked", "已检查"), ("could_not_check", "未能检查")]
+VERDICTS = [("pass", "合格"), ("fail", "不合格"), ("unknown", "未能检查")]
+COLUMN_STATUS = [("ok", "正常"), ("stale", "未按期更新"), ("empty", "空白栏目"), ("unknown", "未能检查")]
+
+
+class Round(models.Model):
+    name = models.CharField("轮次名称", max_length=200)
+    region = models.CharField("检查范围", max_length=100, default="全县")
+    office = models.CharField("发文单位", max_length=100, default="县人民政府办公室")
+    as_of = models.DateField("检查时点")
+    period_start = models.DateField("统计期起", null=True, blank=True)
+    status = models.CharField("状态", max_length=10, choices=ROUND_STATUS, default="pending")
+    allow_networks = models.CharField("允许访问的内网网段", max_length=200, blank=True,
+                                      help_text="默认禁止抓取本机和内网地址；确需检查内网网站时填写网段，逗号分隔")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    error = models.TextField("错误", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "检查轮次"
+        ordering = ["-as_of", "-id"]
+
+    def __str__(self):
+        return f"{self.name}（{self.as_of}）"
+
+
+class RoundSite(models.Model):
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="sites")
+    website = models.ForeignKey(Website, verbose_name="网站", on_delete=models.PROTECT)
+    status = models.CharField("状态", max_length=20, choices=SITE_STATUS, default="pending")
+    reason = models.TextField("说明", blank=True)
+    verdict = models.CharField("结论", max_length=10, choices=VERDICTS, default="unknown")
+    pages_fetched = models.PositiveIntegerField("抓取页面数", default=0)
+    home_newest = models.DateField("首页最新信息日期", null=True, blank=True)
+    home_status = models.CharField("首页状态", max_length=10, blank=True)
+    publication_count = models.PositiveIntegerField("统计期内发布信息数", default=0)
+    columns_discovered = models.BooleanField("栏目为自动发现", default=False)
+    veto = models.JSONField("否决项统计", default=dict, blank=True)
+    crawl_stats = models.JSONField("抓取统计", default=dict, blank=True)
+    warc_path = models.CharField("WARC 快照", max_length=500, blank=True)
+    log_path = models.CharField("抓取日志", max_length=500, blank=True)
+    started_at = models.CharField("抓取开始", max_length=40, blank=True)
+    finished_at = models.CharField("抓取结束", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "网站检查结果"
+        unique_together = [("round", "website")]
+
+    def __str__(self):
+        return f"{self.round} / {self.website}"
+
+
+class ColumnCheck(models.Model):
+    round_site = models.ForeignKey(RoundSite, on_delete=models.CASCADE, related_name="columns")
+    column = models.ForeignKey(Column, null=True, blank=True, on_delete=models.SET_NULL)
+    name = models.CharField("栏目名称", max_length=100)
+    url = models.URLField("栏目地址", max_length=500)
+    category = models.CharField("类别", max_length=20)
+    window = models.CharField("更新周期", max_length=10, blank=True)
+    level = models.PositiveSmallIntegerField("层级", default=1)
+    status = models.CharField("状态", max_length=10, choices=COLUMN_STATUS)
+    newest_date = models.DateField("最新信息日期", null=True, blank=True)
+    newest_title = models.CharField("最新信息标题", max_length=500, blank=True)
+    item_count = models.PositiveIntegerField("信息条数", default=0)
+    reason = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "栏目检查结果"
+
+
+class Finding(models.Model):
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="findings")
+    round_site = models.ForeignKey(RoundSite, on_delete=models.CASCADE, related_name="findings")
+    rule = models.CharField("规则", max_length=60, db_index=True)
+    url = models.URLField("地址", max_length=1000)
+    column_name = models.CharField("栏目", max_length=100, blank=True)
+    detail = models.TextField("问题描述")
+    evidence = models.JSONField("证据", default=dict, blank=True)
+    responsible_unit = models.ForeignKey(Unit, verbose_name="责任单位", null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "发现的问题"
+        ordering = ["round_site", "rule", "id"]
+
+    def __str__(self):
+        return f"{self.rule}: {self.detail[:40]}"

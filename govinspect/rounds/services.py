@@ -1,0 +1,90 @@
+"""Run a round: inspect every registered website (the pure engine) and store the results."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ..engine.checks.freshness import ColumnSpec
+from ..engine.fetch import CrawlConfig
+from ..engine.inspect import SiteReport, inspect_site_async
+from ..registry.models import Website
+from .models import ColumnCheck, Finding, Round, RoundSite
+
+
+def round_dir(rnd: Round) -> Path:
+    return Path(settings.DATA_DIR) / "rounds" / str(rnd.pk)
+
+
+def _specs(site: Website) -> list[ColumnSpec]:
+    return [ColumnSpec(name=c.name, url=c.url, category=c.category or None, window=c.window_override or None,
+                       level=c.level, unit=c.responsible_unit.name if c.responsible_unit else None)
+            for c in site.columns.select_related("responsible_unit").all()]
+
+
+def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | None = None, progress: bool = False,
+              site_concurrency: int = 4) -> Round:
+    """Inspect the round's websites concurrently (site_concurrency at a time) and store everything."""
+    sites = list(websites if websites is not None else Website.objects.select_related("owner").all())
+    rnd.status, rnd.started_at, rnd.error = "running", timezone.now(), ""
+    rnd.save()
+    allow = tuple(n.strip() for n in rnd.allow_networks.split(",") if n.strip())
+    base = round_dir(rnd)
+    specs = {s.pk: _specs(s) for s in sites}
+
+    async def one(sem: asyncio.Semaphore, site: Website) -> SiteReport:
+        cfg = CrawlConfig(allow_networks=allow, extra_hosts=tuple(site.extra_host_list), progress=progress)
+        cfg = dataclasses.replace(cfg, **(crawl or {}))
+        async with sem:
+            return await inspect_site_async(site.home_url, rnd.as_of, cfg, specs[site.pk] or None,
+                                            base / f"site-{site.pk}", rnd.period_start)
+
+    async def main():
+        sem = asyncio.Semaphore(max(1, site_concurrency))
+        return await asyncio.gather(*(one(sem, s) for s in sites), return_exceptions=True)
+
+    try:
+        results = asyncio.run(main())
+        for site, rep in zip(sites, results):
+            store_report(rnd, site, rep)
+        rnd.status = "done"
+    except Exception as e:
+        rnd.status, rnd.error = "failed", f"{type(e).__name__}: {e}"
+        raise
+    finally:
+        rnd.finished_at = timezone.now()
+        rnd.save()
+    return rnd
+
+
+@transaction.atomic
+def store_report(rnd: Round, site: Website, rep: SiteReport | BaseException) -> RoundSite:
+    RoundSite.objects.filter(round=rnd, website=site).delete()
+    if isinstance(rep, BaseException):  # a bug must not turn into an accusation: record "could not check"
+        return RoundSite.objects.create(round=rnd, website=site, status="could_not_check", verdict="unknown",
+                                        reason=f"检查程序内部错误：{type(rep).__name__}: {rep}"[:1000])
+    rs = RoundSite.objects.create(
+        round=rnd, website=site, status=rep.status, reason=rep.reason, verdict=rep.verdict, pages_fetched=rep.pages_fetched,
+        home_newest=rep.home.newest_date if rep.home else None, home_status=rep.home.status if rep.home else "",
+        publication_count=rep.publication_count, columns_discovered=rep.columns_discovered, veto=rep.veto,
+        crawl_stats=rep.crawl_stats, warc_path=rep.warc_path or "", log_path=rep.log_path or "",
+        started_at=rep.started_at, finished_at=rep.finished_at)
+    registered = {c.url: c for c in site.columns.select_related("responsible_unit")}
+    ColumnCheck.objects.bulk_create([
+        ColumnCheck(round_site=rs, column=registered.get(c.url), name=c.name, url=c.url, category=c.category, window=c.window,
+                    level=c.level, status=c.status, newest_date=c.newest_date, newest_title=(c.newest_title or "")[:500],
+                    item_count=c.item_count, reason=c.reason)
+        for c in rep.columns])
+    findings = []
+    for f in rep.findings:
+        col = registered.get(f.url)
+        unit = col.responsible_unit if col and col.responsible_unit else site.owner
+        findings.append(Finding(round=rnd, round_site=rs, rule=f.rule, url=f.url, column_name=f.column or "",
+                                detail=f.detail, evidence=f.evidence, responsible_unit=unit))
+    Finding.objects.bulk_create(findings)
+    return rs

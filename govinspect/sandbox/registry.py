@@ -1,0 +1,33 @@
+"""The sandbox county as a registry workbook (the documented import template)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..registry.models import COLUMN_CATEGORIES
+from .county import COUNTY, County
+
+_LABEL = dict(COLUMN_CATEGORIES)
+
+
+def registry_rows(county: County, urls: dict[str, str]) -> dict[str, list[list]]:
+    units = [[f"{COUNTY}人民政府", "区县", ""]]
+    for s in county.sites:
+        if s.unit != units[0][0]:
+            units.append([s.unit, s.unit_kind, f"{COUNTY}人民政府"])
+    sites, columns, accounts, leaders = [], [], [], []
+    for s in county.sites:
+        base = urls[s.key].rstrip("/")
+        sites.append([s.name, urls[s.key], s.site_code, s.unit, "是" if s.kind == "portal" else "否", ""])
+        for c in s.columns:
+            columns.append([urls[s.key], c.name, base + c.path, _LABEL[c.category], s.unit, "", 1])
+        accounts.append(["微信公众号", f"{s.name.replace(COUNTY, '清河')}发布", s.unit, "是" if s.index % 5 else "否", ""])
+        for l in s.leaders:
+            leaders.append([l["name"], l["title"], l["unit"], l["start"], l["end"] or ""])
+    return {"单位": units, "网站": sites, "栏目": columns, "新媒体账号": accounts, "领导": leaders}
+
+
+def write_registry(county: County, urls: dict[str, str], path: str | Path) -> Path:
+    from ..registry.xlsx import write_template
+
+    return write_template(path, registry_rows(county, urls))
