@@ -14,6 +14,7 @@ from ..rules import load_rules
 from .checks.freshness import (ColumnResult, ColumnSpec, HomeResult, check_column, check_home, classify,
                                freshness_findings, veto_counts)
 from .checks.model import Finding, iso
+from .extract.page import PAGER_TEXT
 from .fetch import CrawlConfig, CrawlResult
 from .fetch.crawler import crawl_site_async, normalise_url
 
@@ -60,18 +61,17 @@ def discover_columns(crawl: CrawlResult, home_url: str, rules: dict | None = Non
 
     A link on the home page is a column when its target was fetched and is a list page (items,
     datastore, createPageHTML, an explicit 暂无信息), or a single-page column whose anchor text names
-    a known category (概况, 职能 ...). Pagination pages and dated articles are never columns.
+    a known category (概况, 职能 ...). Pager links and dated articles are never columns.
     """
     rules = rules or load_rules("freshness")
     home = crawl.get(home_url)
     if home is None or not home.ok or home.page is None:
         return []
-    pagination = {normalise_url(n) for r in crawl.records.values() if r.page for n in r.page.next_pages}
     out, seen = [], {normalise_url(home_url)}
     for link in home.page.links:
         u = normalise_url(link.url)
         name = link.text.strip()
-        if u in seen or u in pagination or not (2 <= len(name) <= 16):
+        if u in seen or not (2 <= len(name) <= 16) or name in PAGER_TEXT or name.isdigit():
             continue
         rec = crawl.get(u)
         if rec is None or not rec.ok or rec.page is None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from tqdm import tqdm
 
 from ..engine.checks.freshness import ColumnSpec
 from ..engine.fetch import CrawlConfig
@@ -37,16 +38,30 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
     base = round_dir(rnd)
     specs = {s.pk: _specs(s) for s in sites}
 
+    bar = tqdm(total=len(sites), desc="检查网站", unit="站", disable=not progress, dynamic_ncols=True)
+    pages = 0
+
     async def one(sem: asyncio.Semaphore, site: Website) -> SiteReport:
-        cfg = CrawlConfig(allow_networks=allow, extra_hosts=tuple(site.extra_host_list), progress=progress)
+        nonlocal pages
+        cfg = CrawlConfig(allow_networks=allow, extra_hosts=tuple(site.extra_host_list))
         cfg = dataclasses.replace(cfg, **(crawl or {}))
         async with sem:
-            return await inspect_site_async(site.home_url, rnd.as_of, cfg, specs[site.pk] or None,
-                                            base / f"site-{site.pk}", rnd.period_start)
+            bar.set_postfix_str(f"正在抓取 {site.name}")
+            try:
+                rep = await inspect_site_async(site.home_url, rnd.as_of, cfg, specs[site.pk] or None,
+                                               base / f"site-{site.pk}", rnd.period_start)
+                pages += rep.pages_fetched
+                return rep
+            finally:
+                bar.update(1)
+                bar.set_postfix_str(f"已抓取 {pages} 页")
 
     async def main():
         sem = asyncio.Semaphore(max(1, site_concurrency))
-        return await asyncio.gather(*(one(sem, s) for s in sites), return_exceptions=True)
+        try:
+            return await asyncio.gather(*(one(sem, s) for s in sites), return_exceptions=True)
+        finally:
+            bar.close()
 
     try:
         results = asyncio.run(main())

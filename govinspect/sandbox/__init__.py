@@ -7,3 +7,13 @@ serve.SandboxServer serves it on 127.0.0.1; ground_truth() lists every planted p
 from .county import County, generate_county
 
 __all__ = ["County", "generate_county"]
+
+# Crawl settings for the sandbox: loopback allowed (the operator's explicit choice), fast politeness.
+SANDBOX_CRAWL = {"allow_networks": ("127.0.0.0/8",), "delay": 0.01, "concurrency_per_host": 4, "timeout": 10.0,
+                 "retries": 1, "retry_backoff": 0.05}
+
+
+def crawl_config(**overrides):
+    from ..engine.fetch import CrawlConfig
+
+    return CrawlConfig(**{**SANDBOX_CRAWL, **overrides})

@@ -28,6 +28,9 @@ class _SiteApp:
         self.counts: dict[str, int] = defaultdict(int)
         self.requests = 0
         self.bytes_sent = 0
+        self.inflight = 0
+        self.max_inflight = 0  # politeness is measured here, on the server side
+        self.arrivals: list[float] = []
         f = render.fam(site)
         self.routes["/"] = ("redirect", "/index.asp") if f == "legacy" else ("home", None)
         self.routes["/index.asp" if f == "legacy" else "/index.html"] = ("home", None)
@@ -78,6 +81,15 @@ class _SiteApp:
         return self.cache[key]
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.inflight += 1
+        self.max_inflight = max(self.max_inflight, self.inflight)
+        self.arrivals.append(asyncio.get_running_loop().time())
+        try:
+            return await self._handle(request)
+        finally:
+            self.inflight -= 1
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         key = request.path_qs
         self.requests += 1
         n = self.counts[key]

@@ -20,7 +20,7 @@ from . import dates
 ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".csv", ".txt", ".wps", ".et", ".ofd", ".zip", ".rar", ".7z")
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 _PUBDATE_META = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "dc.date", "publish_date")
-_PAGER_TEXT = {"下一页", "下页", "尾页", "末页", "最后一页", "下一頁", "后页"}
+PAGER_TEXT = {"下一页", "下页", "尾页", "末页", "最后一页", "下一頁", "后页"}
 _CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
 _DATASTORE = re.compile(r"<datastore>(.*?)</datastore>", re.S | re.I)
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
@@ -133,7 +133,7 @@ def _visible_text(root) -> str:
 def _item_from_anchor(a, base: str) -> Item | None:
     url = _abs(base, a.get("href"))
     title = _clean(a.get("title") or a.text_content())
-    if not url or len(title) < _MIN_TITLE or title in _PAGER_TEXT or title in _FURNITURE:
+    if not url or len(title) < _MIN_TITLE or title in PAGER_TEXT or title in _FURNITURE:
         return None
     if urlsplit(url).path in ("", "/") and not urlsplit(url).query:  # links to a site root are navigation
         return None
@@ -242,7 +242,7 @@ def extract_page(html: str, url: str) -> PageModel:
         if urlsplit(u).path.lower().endswith(ATTACHMENT_EXT):
             page.attachments.append(Link(u, text))
         parent_class = (a.getparent().get("class") or "").lower() if a.getparent() is not None else ""
-        if (text in _PAGER_TEXT or (text.isdigit() and "page" in parent_class)) and u != url and u not in page.next_pages:
+        if (text in PAGER_TEXT or (text.isdigit() and "page" in parent_class)) and u != url and u not in page.next_pages:
             page.next_pages.append(u)
     has_cp, targets = _create_page_targets(html, base)
     page.next_pages += [t for t in targets if t != url and t not in page.next_pages]
@@ -294,7 +294,7 @@ def extract_page(html: str, url: str) -> PageModel:
         page.kind = "article"
     elif len(dated) >= 3 or page.list_markers:
         page.kind = "list"
-    elif pub and para_text > 200:
+    elif pub and not page.list_markers:
         page.kind = "article"
     if page.kind == "article":
         page.publish_date, page.date_source = pub, source

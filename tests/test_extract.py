@@ -1,0 +1,164 @@
+"""Extraction: dates, lists, pagination and encodings, on real pages and on hostile synthetic ones."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from govinspect.cli import main
+from govinspect.engine.extract import decode_html, extract_page
+from govinspect.engine.extract import dates
+
+D = dt.date
+
+# expected publish dates: SOURCES.md and the pages themselves
+REAL_ARTICLES = {
+    "wanzai-2015-tjgb-article.html": (D(2022, 4, 24), None),
+    "wanzai-2022-tjgb-article.html": (D(2023, 8, 16), None),
+    "yichun-2022-tjgb-article.html": (D(2023, 5, 16), None),
+    "yichun-jiangxi-2022-article.html": (D(2023, 5, 16), None),
+    "shanxi-article.html": (D(2019, 9, 18), None),
+    "zjfgw-article.html": (D(2016, 11, 22), None),
+    "cmse-article-1.html": (D(2012, 6, 24), None),
+    "cmse-article-2.html": (D(2021, 1, 5), None),
+    "kepu-article.html": (D(2023, 12, 1), "http://www.kepu.gov.cn/politics/2023-12/01/content_1755244.html"),
+    "nfra-penalty-1.html": (D(2025, 6, 3), None),
+    "nfra-penalty-2.html": (D(2024, 7, 12), None),
+}
+
+
+def _page(path, url=None):
+    text, _ = decode_html(path.read_bytes())
+    return extract_page(text, url or "http://www.example.gov.cn/a/b.html")
+
+
+@pytest.mark.parametrize("name", sorted(REAL_ARTICLES))
+def test_real_article_publish_date(realdata, name):
+    expected, url = REAL_ARTICLES[name]
+    page = _page(realdata / "pages" / name, url)
+    assert page.kind == "article"
+    assert page.publish_date == expected, (name, page.date_source)
+
+
+def test_kepu_date_without_url_comes_from_cms_block_not_related_links(realdata):
+    page = _page(realdata / "pages" / "kepu-article.html")
+    assert page.publish_date == D(2023, 12, 1)  # the page links to later articles (2023-12-29, 2024-03-18)
+
+
+def test_yichun_home_newest_date(realdata):
+    page = _page(realdata / "pages" / "yichun-home.html", "http://www.yichun.gov.cn/")
+    assert page.kind == "list"
+    assert page.newest_date == D(2023, 10, 11)
+    # items printed as "10-11" take their year from the /202310/ URL
+    assert len([i for i in page.items if i.date]) >= 30
+
+
+def test_search_list_not_in_date_order(realdata):
+    page = _page(realdata / "pages" / "jiujiang-search-list.html", "http://www.jiujiang.gov.cn/search.html")
+    assert page.kind == "list"
+    assert page.publish_date is None
+    assert page.newest_date == D(2025, 11, 28)
+    assert len(page.items) == 10  # the ten rendered results; the {{ template }} rows are not items
+
+
+def test_hex_meta_digit_run_is_not_a_date(realdata):
+    page = _page(realdata / "pages" / "wanzai-2022-tjgb-article.html")
+    assert page.publish_date == D(2023, 8, 16)
+
+
+GBK_PAGE = """<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"><title>通知</title></head>
+<body><table><tr><td>今天是：2026年11月23日 星期一</td></tr>
+<tr><td><a href="show.asp?id=1">关于王喆同志任职的通知</a></td><td>2026年03月02日</td></tr>
+<tr><td><a href="show.asp?id=2">关于做好秸秆禁烧工作的通知</a></td><td>2026年01月15日</td></tr>
+<tr><td><a href="show.asp?id=3">关于开展安全生产检查的公告</a></td><td>2025.12.30</td></tr></table>
+<div>版权所有 2005-2026</div></body></html>"""
+
+
+def test_gbk_page_without_charset_header_reads_correctly():
+    body = GBK_PAGE.encode("gbk")  # 喆 is in GBK but not in GB2312: decoded as gb18030
+    text, enc = decode_html(body, "text/html")
+    assert enc == "gb18030"
+    page = extract_page(text, "http://x.gov.cn/list.asp?classid=1")
+    assert page.items[0].title == "关于王喆同志任职的通知"
+    # the header clock (as-of date) and the footer years are not publication dates
+    assert page.newest_date == D(2026, 3, 2)
+
+
+def test_gbk_page_without_any_declaration_is_detected():
+    body = GBK_PAGE.replace('<meta http-equiv="Content-Type" content="text/html; charset=gb2312">', "").encode("gbk")
+    text, _ = decode_html(body, None)
+    assert "关于做好秸秆禁烧工作的通知" in text
+
+
+def test_wrong_declared_charset_falls_back():
+    body = "<html><head><meta charset='utf-8'></head><body><p>政务公开工作要点</p></body></html>".encode("gbk")
+    text, enc = decode_html(body, "text/html; charset=utf-8")
+    assert "政务公开工作要点" in text and enc != "utf-8"
+
+
+def test_labelled_date_beats_related_box_and_footer():
+    html = """<html><body><div class="top">今天是2026年11月23日</div><h1>关于开展森林防火检查的通知</h1>
+    <div class="info">发布时间：2024年10月13日 09:30 来源：县应急局</div><p>正文内容正文内容。</p>
+    <div class="related"><ul><li><a href="/a.html">另一条很新的信息标题</a><span>2026-11-20</span></li></ul></div>
+    <div>版权所有 © 2018-2026</div></body></html>"""
+    page = extract_page(html, "http://x.gov.cn/a/index.html")
+    assert page.publish_date == D(2024, 10, 13) and page.date_source == "labelled"
+
+
+def test_url_date_fallback_and_patterns():
+    assert dates.url_date("http://x.gov.cn/zwgk/202410/t20241013_123.html") == D(2024, 10, 13)
+    assert dates.url_date("http://x.gov.cn/art/2024/10/3/art_1_2.html") == D(2024, 10, 3)
+    assert dates.url_date("http://x.gov.cn/politics/2023-12/01/content_1.html") == D(2023, 12, 1)
+    assert dates.url_date("http://x.gov.cn/t20241399_1.html") is None  # invalid date is rejected
+    page = extract_page("<html><body><h1>标题</h1><p>无日期正文</p></body></html>", "http://x.gov.cn/c/202410/t20241013_9.html")
+    assert page.publish_date == D(2024, 10, 13) and page.date_source == "url"
+
+
+def test_trs_create_page_html_pagination():
+    html = '<html><body><ul class="list"><li><a href="./202410/t20241013_1.html">关于某事项的通知公告</a><span>2024-10-13</span></li></ul>' \
+           '<script>createPageHTML(4, 0, "index", "html");</script></body></html>'
+    page = extract_page(html, "http://x.gov.cn/tzgg/index.html")
+    assert page.next_pages == [f"http://x.gov.cn/tzgg/index_{i}.html" for i in (1, 2, 3)]
+    assert page.items[0].url == "http://x.gov.cn/tzgg/202410/t20241013_1.html"
+
+
+def test_create_page_html_cannot_explode():
+    page = extract_page('<html><body><script>createPageHTML(99999999, 0, "index", "html");</script></body></html>', "http://x.gov.cn/a/index.html")
+    assert len(page.next_pages) <= 1000
+
+
+def test_hanweb_datastore_items_and_links():
+    html = """<html><body><div id="1"><script type="text/xml"><datastore><recordset>
+    <record><![CDATA[<li><a href="/art/2026/11/20/art_1_2.html" title="县卫健委开展义诊活动">县卫健委开展义诊活动</a><span>2026-11-20</span></li>]]></record>
+    <record><![CDATA[<li><a href="/art/2026/10/2/art_1_3.html">关于医保参保工作的通知</a><span>[2026/10/02]</span></li>]]></record>
+    </recordset></datastore></script></div></body></html>"""
+    page = extract_page(html, "http://x.gov.cn/col/col1/index.html")
+    assert page.kind == "list" and page.datastore
+    assert [i.date for i in page.items] == [D(2026, 11, 20), D(2026, 10, 2)]
+    assert "http://x.gov.cn/art/2026/11/20/art_1_2.html" in [l.url for l in page.links]
+
+
+def test_empty_hanweb_column_is_marked_empty():
+    html = '<html><body><script type="text/xml"><datastore><recordset></recordset></datastore></script></body></html>'
+    page = extract_page(html, "http://x.gov.cn/col/col9/index.html")
+    assert page.empty_marker and not page.items
+
+
+@pytest.mark.parametrize("junk", [b"", b"\x00\x01\x02", b"<html><body><p>unclosed <div><a href='javascript:void(0)'>x", b"<?xml version='1.0' encoding='gbk'?><html></html>"])
+def test_malformed_input_never_raises(junk):
+    text, _ = decode_html(junk)
+    page = extract_page(text, "http://x.gov.cn/")
+    assert page.kind in ("article", "list", "other")
+
+
+def test_extract_cli_contract(realdata, capsys):
+    assert main(["extract", str(realdata / "pages" / "yichun-home.html"), "--url", "http://www.yichun.gov.cn/"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"kind", "title", "publish_date", "items", "newest_date", "next_pages", "links", "attachments"} <= set(out)
+    assert out["newest_date"] == "2023-10-11"
+    assert all({"title", "url", "date"} == set(i) for i in out["items"])
+
+
+def test_extract_cli_missing_file(capsys):
+    assert main(["extract", "/nonexistent/page.html"]) == 2
+    assert "文件不存在" in capsys.readouterr().err

@@ -1,0 +1,128 @@
+"""The crawler against the real sandbox servers on 127.0.0.1: guard, robots, limits, faults, WARC."""
+
+import gzip
+import json
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from govinspect.engine.fetch import AddressGuard, BlockedAddress, crawl_site
+from govinspect.engine.inspect import inspect_site
+from govinspect.sandbox import crawl_config as sandbox_cfg
+from govinspect.sandbox import generate_county
+from govinspect.sandbox.serve import SandboxServer
+
+
+
+@pytest.mark.parametrize("ip", ["127.0.0.1", "10.1.2.3", "172.16.0.9", "192.168.1.1", "169.254.169.254", "::1", "0.0.0.0", "::ffff:127.0.0.1"])
+def test_guard_refuses_private_addresses(ip):
+    with pytest.raises(BlockedAddress):
+        AddressGuard().check_ip(ip)
+
+
+def test_guard_allows_public_and_configured_ranges():
+    AddressGuard().check_ip("8.8.8.8")
+    AddressGuard(allow=["127.0.0.0/8"]).check_ip("127.0.0.1")
+    AddressGuard(allow_private=True).check_ip("10.0.0.1")
+    with pytest.raises(BlockedAddress):
+        AddressGuard(allow=["127.0.0.0/8"]).check_ip("10.0.0.1")
+
+
+def test_crawler_refuses_loopback_unless_allowed(sandbox, county):
+    url = sandbox.urls["portal"]
+    blocked = crawl_site(url, sandbox_cfg(allow_networks=(), max_pages=5))
+    rec = blocked.get(url)
+    assert rec.error.startswith("blocked") and blocked.stats["requests"] == 0
+    rep = inspect_site(url, county.as_of, sandbox_cfg(allow_networks=(), max_pages=5))
+    assert rep.status == "could_not_check" and rep.verdict == "unknown" and not rep.findings
+    allowed = crawl_site(url, sandbox_cfg(max_pages=5))
+    assert allowed.get(url).ok
+
+
+def test_robots_disallow_is_obeyed_and_column_is_unknown(sandbox, county):
+    site = county.site("portal")
+    rs = site.column("rsxx")
+    crawl = crawl_site(sandbox.urls["portal"], sandbox_cfg(), seeds=[sandbox.url("portal", rs.path)])
+    rec = crawl.get(sandbox.url("portal", rs.path))
+    assert rec.error == "robots.txt disallow" and rec.status is None
+    served = sandbox.apps["portal"].counts
+    assert all(not k.startswith(rs.path.rsplit("/", 1)[0] + "/") for k in served)  # never requested
+
+
+def test_redirect_loop_and_dead_link_are_contained(sandbox):
+    crawl = crawl_site(sandbox.urls["jyj"], sandbox_cfg())
+    loop = crawl.get(sandbox.url("jyj", "/loop/a.html"))
+    assert loop.error.startswith("redirect loop")
+    dead = crawl.get(sandbox.url("jyj", "/xwzx/202401/t20240110_99999.html"))
+    assert dead.status == 404 and not dead.ok
+    assert crawl.pages_fetched > 100  # the rest of the site was crawled
+
+
+def test_oversize_page_is_cut_and_logged(sandbox, tmp_path):
+    crawl = crawl_site(sandbox.urls["zrzyj"], sandbox_cfg(max_bytes=2 * 1024 * 1024), out_dir=tmp_path)
+    big = crawl.get(sandbox.url("zrzyj", "/download/big.html"))
+    assert big.error.startswith("oversize") and big.page is None
+    assert crawl.stats["oversize"] == 1 and crawl.pages_fetched > 100
+    records = {r.rec_headers.get_header("WARC-Target-URI"): r for r in ArchiveIterator(open(crawl.warc_path, "rb")) if r.rec_type == "response"}
+    assert records[big.final_url].rec_headers.get_header("WARC-Truncated") == "length"
+
+
+def test_page_and_depth_limits(sandbox):
+    crawl = crawl_site(sandbox.urls["wjw"], sandbox_cfg(max_pages=12))
+    assert len(crawl.records) <= 12
+    shallow = crawl_site(sandbox.urls["wjw"], sandbox_cfg(max_depth=0))
+    assert list(shallow.records) == [sandbox.urls["wjw"]]
+
+
+def test_warc_and_crawl_log_are_written_and_readable(sandbox, tmp_path):
+    crawl = crawl_site(sandbox.urls["bmz"], sandbox_cfg(), out_dir=tmp_path)
+    uris, bodies = [], {}
+    with open(crawl.warc_path, "rb") as fh:
+        for rec in ArchiveIterator(fh):
+            if rec.rec_type == "response":
+                uri = rec.rec_headers.get_header("WARC-Target-URI")
+                uris.append(uri)
+                bodies[uri] = rec.content_stream().read()
+    assert sandbox.urls["bmz"] in uris
+    assert len(uris) >= crawl.pages_fetched
+    assert "白马镇".encode() in bodies[sandbox.urls["bmz"]]
+    log = [json.loads(l) for l in open(crawl.log_path, encoding="utf-8")]
+    assert len(log) == len(crawl.records)
+    assert {"url", "status", "time_ms", "bytes", "parent", "error"} <= set(log[0])
+    child = next(e for e in log if e["parent"])
+    assert child["parent"] in crawl.records
+    with gzip.open(crawl.warc_path) as fh:  # a standard gzip WARC
+        assert fh.read(8) == b"WARC/1.1"
+
+
+def test_gbk_legacy_site_decoded(sandbox, county):
+    site = county.site("rsj")
+    crawl = crawl_site(sandbox.urls["rsj"], sandbox_cfg())
+    home = crawl.get(sandbox.urls["rsj"])
+    assert home.redirects == [sandbox.urls["rsj"]]  # "/" -> /index.asp
+    assert home.encoding == "gb18030"
+    art = site.columns[0].articles[0]
+    rec = crawl.get(sandbox.url("rsj", art.path))
+    assert rec.page.title == art.title and rec.page.publish_date == art.date
+    nometa = crawl_site(sandbox.urls["nyj"], sandbox_cfg(max_pages=3))
+    assert county.site("nyj").name in nometa.get(sandbox.urls["nyj"]).page.text
+
+
+def test_per_host_concurrency_and_delay_are_respected():
+    county = generate_county(n_sites=1, pages_per_site=40, no_default_faults=True)
+    with SandboxServer(county) as srv:
+        crawl_site(srv.urls["portal"], sandbox_cfg(concurrency_per_host=2, delay=0.02))
+        app = srv.apps["portal"]
+        assert app.max_inflight <= 2
+        gaps = [b - a for a, b in zip(app.arrivals, app.arrivals[1:])]
+        assert min(gaps) >= 0.015  # spacing seen by the server, with scheduling slack
+        srv.apps["portal"].max_inflight = 0
+        crawl_site(srv.urls["portal"], sandbox_cfg(concurrency_per_host=1, delay=0))
+        assert app.max_inflight == 1
+
+
+def test_slow_server_times_out_as_unknown():
+    county = generate_county(n_sites=1, pages_per_site=5, faults={"portal": {"slow": 2.0}}, no_default_faults=True)
+    with SandboxServer(county) as srv:
+        rep = inspect_site(srv.urls["portal"], county.as_of, sandbox_cfg(timeout=0.5, retries=0))
+    assert rep.status == "could_not_check" and "timeout" in rep.reason and not rep.findings
