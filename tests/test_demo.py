@@ -1,0 +1,132 @@
+"""End to end through the real console script: demo round, bulletin, attachments, check-site, report."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+BIN = Path(sys.executable).parent / "govinspect"
+
+
+def run(*args, env=None, timeout=600):
+    e = dict(os.environ, **(env or {}))
+    return subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=timeout, env=e)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    r = run("demo", "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr[-3000:]
+    return out, r.stdout
+
+
+def test_demo_writes_three_files(demo):
+    out, stdout = demo
+    for name in ("通报.docx", "附件.xlsx", "round.json"):
+        assert (out / name).stat().st_size > 1000
+    assert "生成通报" in stdout
+
+
+def test_round_json_matches_ground_truth(demo):
+    out, _ = demo
+    data = json.loads((out / "round.json").read_text(encoding="utf-8"))
+    truth = json.loads((out / "ground-truth.json").read_text(encoding="utf-8"))
+    s = data["summary"]
+    exp = {x["home_url"]: x for x in truth["sites"]}
+    assert s["sites_total"] == len(truth["sites"])
+    assert s["sites_unknown"] == sum(x["expected"] == "could_not_check" for x in truth["sites"])
+    assert s["pass"] == sum(x["expected_verdict"] == "pass" for x in truth["sites"])
+    assert s["fail"] == sum(x["expected_verdict"] == "fail" for x in truth["sites"])
+    for site in data["sites"]:
+        assert site["verdict"] == (exp[site["url"]]["expected_verdict"] or "unknown")
+        for col in site["columns"]:
+            assert {"name", "url", "category", "newest_date", "item_count", "stale", "empty"} <= set(col)
+    ev = json.loads((out / "eval.json").read_text(encoding="utf-8"))
+    for rule in ("column.stale", "column.empty"):
+        assert ev[rule]["precision"] == 1.0 and ev[rule]["recall"] == 1.0
+
+
+def test_bulletin_docx_structure_and_numbers(demo):
+    out, _ = demo
+    data = json.loads((out / "round.json").read_text(encoding="utf-8"))
+    s = data["summary"]
+    doc = Document(out / "通报.docx")
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert text.startswith("关于2026年第四季度清河县政府网站检查情况的通报")
+    for heading in ("一、总体情况", "二、存在的主要问题", "三、下一步工作要求", "附件：1."):
+        assert heading in text
+    assert (f"完成检查的{s['sites_checked']}个网站中，合格网站{s['pass']}个，不合格网站{s['fail']}个，"
+            f"检查合格率为{s['pass_rate']}%") in text
+    assert f"发现更新不及时栏目{s['columns_stale']}个、空白栏目{s['columns_empty']}个" in text
+    assert "清河县城关镇人民政府首页最新信息发布于" in text
+    assert "清河县发展和改革局（首页无法访问" in text  # could not check, said as such
+    sec = doc.sections[0]
+    assert round(sec.page_width.mm) == 210 and round(sec.top_margin.mm) == 37
+    t1 = doc.tables[0]
+    assert [c.text for c in t1.rows[0].cells] == ["序号", "单位", "存在的问题", "责任单位"]
+    rows = {r.cells[1].text: r.cells[2].text for r in t1.rows[1:]}
+    assert "应更新但长期未更新的栏目数量超过(含)10个" in rows["清河县人力资源和社会保障局"]
+    assert "首页超过2周未更新" in rows["清河县城关镇人民政府"]
+    t2 = doc.tables[1]
+    assert len(t2.rows) - 1 == s["columns_stale"] + s["columns_empty"]
+
+
+def test_attachment_workbook(demo):
+    out, _ = demo
+    wb = load_workbook(out / "附件.xlsx")
+    assert len(wb.sheetnames) == 3
+    ws1 = wb[wb.sheetnames[0]]
+    assert [c.value for c in ws1[1]] == ["序号", "单位", "存在的问题", "责任单位"]
+    assert ws1.freeze_panes == "A2" and ws1.auto_filter.ref
+    doc = Document(out / "通报.docx")
+    assert ws1.max_row == len(doc.tables[0].rows)
+    stats = wb["网站统计"]
+    assert stats.max_row == 1 + 9
+
+
+def test_report_regenerates_without_crawling(demo, tmp_path):
+    out, _ = demo
+    r = run("report", "1", "--out", str(tmp_path), env={"GOVINSPECT_DATA_DIR": str(out / "data")})
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "round.json").read_text(encoding="utf-8"))["summary"] == \
+        json.loads((out / "round.json").read_text(encoding="utf-8"))["summary"]
+    bad = run("report", "99", "--out", str(tmp_path), env={"GOVINSPECT_DATA_DIR": str(out / "data")})
+    assert bad.returncode == 2 and "没有编号为 99" in bad.stderr
+
+
+def test_check_site_contract(sandbox, county, tmp_path):
+    out = tmp_path / "cgz.json"
+    r = run("check-site", sandbox.urls["cgz"], "--as-of", "2026-11-23", "--allow-private", "--delay", "0", "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(out.read_text(encoding="utf-8"))
+    assert {"site", "as_of", "pages_fetched", "columns", "findings"} <= set(d)
+    assert d["as_of"] == "2026-11-23" and d["pages_fetched"] > 50
+    assert {"name", "url", "category", "newest_date", "item_count", "stale", "empty"} <= set(d["columns"][0])
+    assert {"rule", "url", "column", "detail", "evidence"} <= set(d["findings"][0])
+    assert "site.homepage_stale" in {f["rule"] for f in d["findings"]}
+
+
+def test_check_site_refuses_loopback_without_flag(sandbox):
+    r = run("check-site", sandbox.urls["cgz"], "--as-of", "2026-11-23", "--quiet")
+    assert r.returncode == 0
+    d = json.loads(r.stdout)
+    assert d["status"] == "could_not_check" and "内网" in d["reason"] and d["findings"] == []
+
+
+def test_bad_arguments_are_explained():
+    r = run("check-site", "http://x.gov.cn/", "--as-of", "23/11/2026")
+    assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr
+    r = run("registry", "import", "/nonexistent.xlsx", env={"GOVINSPECT_DATA_DIR": "/tmp/govinspect-test-cli"})
+    assert r.returncode == 2 and "文件不存在" in r.stderr
+
+
+def test_sandbox_eval_command():
+    r = run("sandbox", "eval", "--sites", "6", "--pages", "60", "--strict")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "column.stale" in r.stdout and "1.000" in r.stdout

@@ -1,0 +1,94 @@
+"""Registry import/export through the .xlsx template: all or nothing, errors that say where."""
+
+import pytest
+from openpyxl import load_workbook
+
+from govinspect.registry.models import Account, Column, Leader, Unit, Website
+from govinspect.registry.xlsx import RegistryImportError, TEMPLATE, export_registry, import_registry, write_template
+from govinspect.sandbox.registry import write_registry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_import_sandbox_registry_and_roundtrip(county, sandbox, tmp_path):
+    path = write_registry(county, sandbox.urls, tmp_path / "名录.xlsx")
+    counts = import_registry(path)
+    assert counts["网站"] == len(county.sites)
+    assert Website.objects.count() == len(county.sites)
+    assert Column.objects.count() == sum(len(s.columns) for s in county.sites)
+    portal = Website.objects.get(is_portal=True)
+    assert portal.site_code == county.site("portal").site_code
+    assert Column.objects.filter(site=portal, name="通知公告").get().category == "notice"
+    assert Leader.objects.count() == len(county.sites) and Account.objects.count() == len(county.sites)
+    # export and re-import: same rows, nothing duplicated
+    out = export_registry(tmp_path / "export.xlsx")
+    wb = load_workbook(out)
+    assert wb.sheetnames == list(TEMPLATE)
+    assert [c.value for c in wb["网站"][1]] == [t for t, _, _ in TEMPLATE["网站"]]
+    import_registry(out)
+    assert Website.objects.count() == len(county.sites)
+    assert Column.objects.count() == sum(len(s.columns) for s in county.sites)
+
+
+def _bad_workbook(tmp_path):
+    rows = {
+        "单位": [["清河县人民政府", "区县", ""], ["清河县教育局", "部门", "清河县人民政府"], ["清河县水利局", "局", ""]],
+        "网站": [["清河县人民政府", "http://www.qinghe.gov.cn/", "1305350001", "清河县人民政府", "是", ""],
+               ["清河县教育局", "www.jyj.qinghe.gov.cn", "12345", "清河县教育局", "否", ""],
+               ["清河县民政局", "http://mzj.qinghe.gov.cn/", "", "清河县民政局", "也许", ""]],
+        "栏目": [["http://www.qinghe.gov.cn/", "通知公告", "http://www.qinghe.gov.cn/tzgg/", "通知公告类", "", "2周", 1]],
+        "领导": [["张伟", "县长", "清河县人民政府", "2021-06-01", "2020-01-01"]],
+    }
+    return write_template(tmp_path / "bad.xlsx", rows)
+
+
+def test_bad_file_imports_nothing_and_says_where(tmp_path):
+    path = _bad_workbook(tmp_path)
+    with pytest.raises(RegistryImportError) as e:
+        import_registry(path)
+    msg = str(e.value)
+    assert "未导入任何数据" in msg
+    assert "工作表「单位」第4行「单位类型」" in msg
+    assert "工作表「网站」第3行「首页地址」：不是有效的网址" in msg
+    assert "工作表「网站」第3行「网站标识码」" in msg
+    assert "工作表「网站」第4行「主办单位」：单位“清河县民政局”不在" in msg
+    assert "工作表「网站」第4行「门户网站」" in msg
+    assert "工作表「栏目」第2行「更新周期」" in msg
+    assert "工作表「领导」第2行「任职结束」" in msg
+    assert Unit.objects.count() == 0 and Website.objects.count() == 0  # all or nothing
+
+
+def test_missing_required_header(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "网站"
+    ws.append(["网站名称", "主办单位"])
+    ws.append(["清河县人民政府", "清河县人民政府"])
+    wb.save(tmp_path / "h.xlsx")
+    with pytest.raises(RegistryImportError) as e:
+        import_registry(tmp_path / "h.xlsx")
+    assert "工作表「网站」第1行「首页地址」：缺少必填列" in str(e.value)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a spreadsheet at all", b"PK\x03\x04garbage"])
+def test_not_an_xlsx(tmp_path, content):
+    p = tmp_path / "x.xlsx"
+    p.write_bytes(content)
+    with pytest.raises(RegistryImportError) as e:
+        import_registry(p)
+    assert "xlsx" in str(e.value)
+    assert Unit.objects.count() == 0
+
+
+def test_zip_bomb_is_refused(tmp_path):
+    import zipfile
+
+    p = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(p, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"0" * (600 * 1024 * 1024))
+    assert p.stat().st_size < 5 * 1024 * 1024
+    with pytest.raises(RegistryImportError) as e:
+        import_registry(p)
+    assert "压缩炸弹" in str(e.value)
