@@ -19,7 +19,7 @@ def test_import_sandbox_registry_and_roundtrip(county, sandbox, tmp_path):
     portal = Website.objects.get(is_portal=True)
     assert portal.site_code == county.site("portal").site_code
     assert Column.objects.filter(site=portal, name="通知公告").get().category == "notice"
-    assert Leader.objects.count() == len(county.sites) and Account.objects.count() == len(county.sites)
+    assert Leader.objects.count() == sum(len(s.leaders) for s in county.sites) and Account.objects.count() == len(county.sites)
     # export and re-import: same rows, nothing duplicated
     out = export_registry(tmp_path / "export.xlsx")
     wb = load_workbook(out)

@@ -313,9 +313,19 @@ def _build_site(index: int, plan: dict, seed: int, as_of: dt.date, pages_per_sit
                           path=article_path(fam, slug, cid, aid, d), column_slug=slug,
                           paragraphs=_paragraphs(rng, topic, site.unit, rng.randint(2, 4)))
             col.articles.append(art)
+    _plan_leaders(site, rng, as_of)
     _plan_content(site, rng, as_of)
     _plan_footer_and_faults(site, rng)
     return site
+
+
+def _plan_leaders(site: Site, rng: random.Random, as_of: dt.date) -> None:
+    """The roster: a former head (term ended) and the current one."""
+    title = "局长" if site.unit_kind == "部门" else ("县长" if site.kind == "portal" else "镇长")
+    changed = dt.date(as_of.year - 1, 6, 1)
+    unit = f"{COUNTY}人民政府" if site.kind == "portal" else site.unit
+    site.leaders = [dict(name=_person(rng), title=title, unit=unit, start=dt.date(2019, 6, 1), end=changed - dt.timedelta(days=1)),
+                    dict(name=_person(rng), title=title, unit=unit, start=changed, end=None)]
 
 
 def _plan_content(site: Site, rng: random.Random, as_of: dt.date) -> None:
@@ -426,6 +436,12 @@ def _plant_text_problems(site: Site, rng: random.Random, as_of: dt.date) -> None
         plant("content.misspelling", "请于截止日期前提交材料，逾期不予受理。", "", decoy=True, why="“截止日期”是正确用法")
         plant("content.misspelling", "截止2025年底，全县累计完成改造任务1200户。", "用词不当：“截止2025年底”应为“截至2025年底”")
         plant("content.sensitive", "进一步优化城区主要路口交通信号配时。", "", decoy=True, why="“路口交通”不含敏感词，朴素匹配会误报")
+    if p == "minor":
+        plant("content.sensitive", "网友留言：加微信领取彩金，网上博彩天天赢。", "页面含赌博类违法违规词语（博彩）")
+    if p == "portal":
+        former = site.leaders[0]
+        plant("content.leader", f"{former['name']}县长出席会议并讲话。",
+              f"领导职务错误：{former['name']}已于{former['end']:%Y年%m月}离任县长，不应再以现职称呼", art=arts[0])
     if p == "veto_c":
         plant("content.institution_name", "县国土资源局联合县林业局开展耕地保护专项检查。", "机构名称过时：2018年机构改革后“国土资源局”已改为“自然资源局”")
     if p in ("privacy", "portal"):
@@ -510,8 +526,6 @@ def _plan_footer_and_faults(site: Site, rng: random.Random) -> None:
         site.faults.setdefault("robots_disallow", [rs.path.rsplit("/", 1)[0] + "/"])
     if p == "down":
         site.faults.setdefault("down", 1.0)
-    site.leaders = [dict(name=_person(rng), title="局长" if site.unit_kind == "部门" else ("县长" if site.kind == "portal" else "镇长"),
-                         unit=site.unit, start=dt.date(2021, 6, 1), end=None)]
 
 
 def generate_county(seed: int = 2026, as_of: dt.date | str = dt.date(2026, 11, 23), n_sites: int = 9,

@@ -16,7 +16,7 @@ class WarcSink:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._fh = open(path, "wb")
-        self._writer = WARCWriter(self._fh, gzip=True)
+        self._writer = WARCWriter(self._fh, gzip=True, warc_version="1.1")
         info = self._writer.create_warcinfo_record(
             path.name, {"software": f"govinspect/{__version__}", "format": "WARC File Format 1.1", "isPartOf": site_url}
         )

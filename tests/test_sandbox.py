@@ -1,0 +1,104 @@
+"""The sandbox itself: deterministic, realistic template families, faults on request, ground truth."""
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+from django.test import Client
+
+from govinspect.sandbox import generate_county
+from govinspect.sandbox.serve import SandboxServer
+from govinspect.sandbox.truth import ground_truth
+
+
+async def _get(url, headers=None):
+    async with aiohttp.ClientSession() as s:
+        async with s.get(url, allow_redirects=False, headers=headers or {}) as r:
+            return r.status, r.headers.copy(), await r.read()
+
+
+def get(url, headers=None):
+    return asyncio.run(_get(url, headers))
+
+
+def test_same_seed_same_county_and_truth():
+    a, b = generate_county(seed=7, n_sites=4), generate_county(seed=7, n_sites=4)
+    urls = {s.key: f"http://h/{s.key}/" for s in a.sites}
+    assert json.dumps(ground_truth(a, urls), default=str) == json.dumps(ground_truth(b, urls), default=str)
+    c = generate_county(seed=8, n_sites=4)
+    assert json.dumps(ground_truth(c, urls), default=str) != json.dumps(ground_truth(a, urls), default=str)
+
+
+def test_parameters_scale_the_county():
+    c = generate_county(n_sites=25, pages_per_site=40, as_of="2025-06-30")
+    assert len(c.sites) == 25 and len({s.name for s in c.sites}) == 25
+    assert all(15 <= len(s.columns) <= 40 for s in c.sites)
+    assert {s.family for s in c.sites} >= {"trs", "hanweb", "legacy"}
+    assert max(a.date for s in c.sites for col in s.columns for a in col.articles).isoformat() <= "2025-06-30"
+
+
+def test_truth_covers_the_problem_kinds(truth):
+    rules = {p["rule"] for p in truth["problems"]}
+    assert {"column.stale", "column.empty", "site.homepage_stale", "site.veto_columns", "link.dead", "link.illegal",
+            "link.hidden", "privacy.id_number", "privacy.mobile", "privacy.bank_card", "content.expression",
+            "content.misspelling", "content.sensitive", "content.institution_name", "content.leader",
+            "site.footer_missing", "disclosure.guide_no_year", "disclosure.annual_report_missing",
+            "policy.interpretation_missing", "interaction.unanswered"} <= rules
+    stale_cats = {c["category"] for c in truth["columns"] if c["expected"] == "stale"}
+    assert {"dynamic", "notice", "policy", "personnel", "plan"} <= stale_cats
+    assert {d["rule"] for d in truth["decoys"]} >= {"privacy.id_number", "privacy.mobile", "privacy.bank_card", "content.expression", "content.misspelling"}
+
+
+def test_template_families_look_like_the_real_ones(sandbox, county):
+    st, h, body = get(sandbox.url("portal", "/tzgg/index.html"))
+    assert st == 200 and b"createPageHTML(" in body and b't20' in body and b'name="ColumnName"' in body
+    wjw = county.site("wjw")
+    st, h, body = get(sandbox.url("wjw", wjw.column("gzdt").path))
+    assert b'<script type="text/xml"><datastore>' in body and b"<record><![CDATA[" in body
+    st, h, body = get(sandbox.url("rsj", "/"))
+    assert st == 302 and h["Location"] == "/index.asp"
+    st, h, body = get(sandbox.url("rsj", "/index.asp"))
+    assert h["Content-Type"] == "text/html" and b"charset=gb2312" in body
+    assert "今天是：2026年11月23日".encode("gbk") in body
+    st, h, body = get(sandbox.url("nyj", "/index.asp"))
+    assert b"charset" not in body.lower()
+
+
+def test_attachments_are_real_files(sandbox, county, tmp_path):
+    from docx import Document
+    from openpyxl import load_workbook
+
+    atts = {a.kind: a for s in county.sites for c in s.columns for art in c.articles for a in art.attachments}
+    site_of = {a.path: s.key for s in county.sites for c in s.columns for art in c.articles for a in art.attachments}
+    st, _, body = get(sandbox.url(site_of[atts["xlsx"].path], atts["xlsx"].path))
+    (tmp_path / "a.xlsx").write_bytes(body)
+    ws = load_workbook(tmp_path / "a.xlsx").active
+    assert ws["C1"].value == "身份证号码" and len(ws["C2"].value) == 18
+    st, _, body = get(sandbox.url(site_of[atts["docx"].path], atts["docx"].path))
+    (tmp_path / "a.docx").write_bytes(body)
+    assert "联系电话" in "\n".join(p.text for p in Document(tmp_path / "a.docx").paragraphs)
+    st, h, body = get(sandbox.url(site_of[atts["pdf"].path], atts["pdf"].path))
+    assert body.startswith(b"%PDF") and h["Content-Type"] == "application/pdf"
+
+
+def test_faults_on_request():
+    county = generate_county(n_sites=3, pages_per_site=10, no_default_faults=True,
+                             faults={"portal": {"status5xx": ["/tzgg/"]}, "jyj": {"down": 1.0}, "wjw": {"robots_disallow": ["/col/"]}})
+    with SandboxServer(county) as srv:
+        assert get(srv.url("portal", "/tzgg/index.html"))[0] == 500
+        assert get(srv.url("portal", "/"))[0] == 200
+        assert get(srv.url("jyj", "/"))[0] == 503
+        assert b"Disallow: /col/" in get(srv.url("wjw", "/robots.txt"))[2]
+        st, h, _ = get(srv.url("portal", "/"))
+        assert get(srv.url("portal", "/"), {"If-None-Match": h["ETag"]})[0] == 304
+        truth = ground_truth(county, srv.urls)
+    assert {s["key"]: s["expected"] for s in truth["sites"]}["jyj"] == "could_not_check"
+    assert all(c["expected"] == "unknown" for c in truth["columns"] if c["site"] == "wjw" and c["url"].split("/", 3)[3].startswith("col/"))
+
+
+@pytest.mark.django_db
+def test_admin_requires_login_and_lists_registry(admin_client):
+    assert Client().get("/admin/registry/website/").status_code == 302
+    assert admin_client.get("/admin/registry/website/").status_code == 200
+    assert admin_client.get("/admin/rounds/finding/").status_code == 200
