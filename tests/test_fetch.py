@@ -111,11 +111,12 @@ def test_gbk_legacy_site_decoded(sandbox, county):
 def test_per_host_concurrency_and_delay_are_respected():
     county = generate_county(n_sites=1, pages_per_site=40, no_default_faults=True)
     with SandboxServer(county) as srv:
-        crawl_site(srv.urls["portal"], sandbox_cfg(concurrency_per_host=2, delay=0.02))
+        crawl_site(srv.urls["portal"], sandbox_cfg(concurrency_per_host=2, delay=0.05))
         app = srv.apps["portal"]
         assert app.max_inflight <= 2
-        gaps = [b - a for a, b in zip(app.arrivals, app.arrivals[1:])]
-        assert min(gaps) >= 0.015  # spacing seen by the server, with scheduling slack
+        gaps = sorted(b - a for a, b in zip(app.arrivals, app.arrivals[1:]))
+        # spacing as seen by the server; loopback jitter may bunch two arrivals a little
+        assert gaps[0] >= 0.02 and gaps[len(gaps) // 2] >= 0.045
         srv.apps["portal"].max_inflight = 0
         crawl_site(srv.urls["portal"], sandbox_cfg(concurrency_per_host=1, delay=0))
         assert app.max_inflight == 1

@@ -114,3 +114,17 @@ def test_partly_down_site_never_yields_false_stale():
     assert unknown, "with 60% of requests failing some columns must be 'could not check'"
     for c in rep.columns:
         assert c.status in (expected[c.url], "unknown"), c
+
+
+@pytest.mark.parametrize("seed,as_of,n", [(11, "2025-03-15", 14), (3, "2024-01-02", 10)])
+def test_other_seeds_and_dates_stay_exact(seed, as_of, n):
+    county = generate_county(seed=seed, as_of=as_of, n_sites=n, pages_per_site=50)
+    with SandboxServer(county) as srv:
+        truth = ground_truth(county, srv.urls)
+        findings = []
+        for s in county.sites:
+            specs = [ColumnSpec(c.name, srv.url(s.key, c.path), c.category) for c in s.columns]
+            findings += [f.to_dict() for f in inspect_site(srv.urls[s.key], county.as_of, crawl_config(), specs).findings]
+    res = evaluate(findings, truth, ["column.stale", "column.empty", "site.homepage_stale", "site.veto_columns"])
+    for rule, v in res.items():
+        assert (v["precision"] in (None, 1.0)) and (v["recall"] in (None, 1.0)), (rule, v)
