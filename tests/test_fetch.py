@@ -127,3 +127,18 @@ def test_slow_server_times_out_as_unknown():
     with SandboxServer(county) as srv:
         rep = inspect_site(srv.urls["portal"], county.as_of, sandbox_cfg(timeout=0.5, retries=0))
     assert rep.status == "could_not_check" and "timeout" in rep.reason and not rep.findings
+
+
+def test_content_type_filter_skips_non_documents():
+    county = generate_county(n_sites=1, pages_per_site=5, no_default_faults=True)
+    site = county.sites[0]
+    site.extra_routes["/media/logo"] = ("raw", (b"\x89PNG\r\n\x1a\n" + b"0" * 5000, "image/png"))
+    site.extra_routes["/media/intro"] = ("raw", ("<html><body><p>简介</p></body></html>".encode(), "text/html; charset=utf-8"))
+    site.home_extra_html += '<a href="/media/logo">网站标志图片</a><a href="/media/intro">本站简介页面</a><a href="/media/photo.jpg">照片</a>'
+    with SandboxServer(county) as srv:
+        crawl = crawl_site(srv.urls["portal"], sandbox_cfg())
+        served = srv.apps["portal"].counts
+    logo = crawl.get(srv.url("portal", "/media/logo"))
+    assert logo.error == "skipped content-type image/png" and logo.bytes == 0
+    assert crawl.get(srv.url("portal", "/media/intro")).ok
+    assert "/media/photo.jpg" not in served  # skipped by extension, never requested

@@ -73,6 +73,8 @@ class _SiteApp:
             (body, ctype), status = attachment_bytes(payload), 200
         elif kind == "redirect":
             return 302, b"", "text/html", {"Location": payload}
+        elif kind == "raw":  # (bytes, content type): arbitrary responses for tests
+            (body, ctype), status = payload, 200
         else:
             body, ctype = render.encode(self.site, "<html><body><h1>404 页面不存在</h1></body></html>")
             status = 404
