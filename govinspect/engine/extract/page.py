@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -81,6 +82,7 @@ def _clean(s: str | None) -> str:
     return re.sub(r"\s+", " ", s or "").strip()
 
 
+@lru_cache(maxsize=65536)
 def _abs(base: str, href: str | None) -> str | None:
     if not href:
         return None
@@ -130,6 +132,22 @@ def _visible_text(root) -> str:
     return _clean(" ".join(parts))
 
 
+def _single_target(el) -> bool:
+    """True when every substantive link inside el points to one target (compared as written)."""
+    first = None
+    for x in el.iter("a"):
+        h = (x.get("href") or "").strip()
+        if not h or h == first or h.lower().startswith(_SKIP_SCHEMES):
+            continue
+        if len(_clean(x.text_content())) < 2:
+            continue
+        if first is None:
+            first = h
+            continue
+        return False
+    return True
+
+
 def _item_from_anchor(a, base: str) -> Item | None:
     url = _abs(base, a.get("href"))
     title = _clean(a.get("title") or a.text_content())
@@ -142,8 +160,7 @@ def _item_from_anchor(a, base: str) -> Item | None:
     el, depth = a.getparent(), 0
     while el is not None and depth < 4:
         if el.tag in _ITEM_CONTAINERS:
-            targets = {_abs(base, x.get("href")) for x in el.iter("a") if len(_clean(x.text_content())) >= 2}
-            if len(targets - {None}) > 1:
+            if not _single_target(el):
                 break
             txt = _text_of(el)
             if len(txt) > 1500:
