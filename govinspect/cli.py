@@ -134,9 +134,8 @@ def _inspect_county(county, srv) -> list:
 
     from .engine.checks.freshness import ColumnSpec
     from .engine.inspect import inspect_site_async
-    from .sandbox import crawl_config
 
-    cfg = crawl_config()
+    cfg = srv.crawl_config()
 
     async def main():
         sem = asyncio.Semaphore(4)
@@ -236,7 +235,7 @@ def cmd_demo(a) -> int:
     from .reports import write_reports
     from .rounds.models import Round
     from .rounds.services import run_round
-    from .sandbox import SANDBOX_CRAWL, generate_county
+    from .sandbox import generate_county
     from .sandbox.county import COUNTY
     from .sandbox.evaluate import evaluate, format_table
     from .sandbox.registry import write_registry
@@ -256,7 +255,7 @@ def cmd_demo(a) -> int:
                                    region=COUNTY, office=f"{COUNTY}人民政府办公室", as_of=county.as_of,
                                    period_start=county.as_of - dt.timedelta(days=91), allow_networks="127.0.0.0/8")
         print("3/4 抓取并检查各网站：")
-        run_round(rnd, progress=not a.quiet, crawl=dict(SANDBOX_CRAWL))
+        run_round(rnd, progress=not a.quiet, crawl=srv.crawl_settings())
     paths = write_reports(rnd, out)
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     res = evaluate(data["findings"], truth, sorted(load_rules("catalog")["rules"]))

@@ -8,7 +8,6 @@ from warcio.archiveiterator import ArchiveIterator
 
 from govinspect.engine.fetch import AddressGuard, BlockedAddress, crawl_site
 from govinspect.engine.inspect import inspect_site
-from govinspect.sandbox import crawl_config as sandbox_cfg
 from govinspect.sandbox import generate_county
 from govinspect.sandbox.serve import SandboxServer
 
@@ -30,19 +29,19 @@ def test_guard_allows_public_and_configured_ranges():
 
 def test_crawler_refuses_loopback_unless_allowed(sandbox, county):
     url = sandbox.urls["portal"]
-    blocked = crawl_site(url, sandbox_cfg(allow_networks=(), max_pages=5))
+    blocked = crawl_site(url, sandbox.crawl_config(allow_networks=(), max_pages=5))
     rec = blocked.get(url)
     assert rec.error.startswith("blocked") and blocked.stats["requests"] == 0
-    rep = inspect_site(url, county.as_of, sandbox_cfg(allow_networks=(), max_pages=5))
+    rep = inspect_site(url, county.as_of, sandbox.crawl_config(allow_networks=(), max_pages=5))
     assert rep.status == "could_not_check" and rep.verdict == "unknown" and not rep.findings
-    allowed = crawl_site(url, sandbox_cfg(max_pages=5))
+    allowed = crawl_site(url, sandbox.crawl_config(max_pages=5))
     assert allowed.get(url).ok
 
 
 def test_robots_disallow_is_obeyed_and_column_is_unknown(sandbox, county):
     site = county.site("portal")
     rs = site.column("rsxx")
-    crawl = crawl_site(sandbox.urls["portal"], sandbox_cfg(), seeds=[sandbox.url("portal", rs.path)])
+    crawl = crawl_site(sandbox.urls["portal"], sandbox.crawl_config(), seeds=[sandbox.url("portal", rs.path)])
     rec = crawl.get(sandbox.url("portal", rs.path))
     assert rec.error == "robots.txt disallow" and rec.status is None
     served = sandbox.apps["portal"].counts
@@ -50,7 +49,7 @@ def test_robots_disallow_is_obeyed_and_column_is_unknown(sandbox, county):
 
 
 def test_redirect_loop_and_dead_link_are_contained(sandbox):
-    crawl = crawl_site(sandbox.urls["jyj"], sandbox_cfg())
+    crawl = crawl_site(sandbox.urls["jyj"], sandbox.crawl_config())
     loop = crawl.get(sandbox.url("jyj", "/loop/a.html"))
     assert loop.error.startswith("redirect loop")
     dead = crawl.get(sandbox.url("jyj", "/xwzx/202401/t20240110_99999.html"))
@@ -59,7 +58,7 @@ def test_redirect_loop_and_dead_link_are_contained(sandbox):
 
 
 def test_oversize_page_is_cut_and_logged(sandbox, tmp_path):
-    crawl = crawl_site(sandbox.urls["zrzyj"], sandbox_cfg(max_bytes=2 * 1024 * 1024), out_dir=tmp_path)
+    crawl = crawl_site(sandbox.urls["zrzyj"], sandbox.crawl_config(max_bytes=2 * 1024 * 1024), out_dir=tmp_path)
     big = crawl.get(sandbox.url("zrzyj", "/download/big.html"))
     assert big.error.startswith("oversize") and big.page is None
     assert crawl.stats["oversize"] == 1 and crawl.pages_fetched > 100
@@ -68,14 +67,14 @@ def test_oversize_page_is_cut_and_logged(sandbox, tmp_path):
 
 
 def test_page_and_depth_limits(sandbox):
-    crawl = crawl_site(sandbox.urls["wjw"], sandbox_cfg(max_pages=12))
+    crawl = crawl_site(sandbox.urls["wjw"], sandbox.crawl_config(max_pages=12))
     assert len(crawl.records) <= 12
-    shallow = crawl_site(sandbox.urls["wjw"], sandbox_cfg(max_depth=0))
+    shallow = crawl_site(sandbox.urls["wjw"], sandbox.crawl_config(max_depth=0))
     assert list(shallow.records) == [sandbox.urls["wjw"]]
 
 
 def test_warc_and_crawl_log_are_written_and_readable(sandbox, tmp_path):
-    crawl = crawl_site(sandbox.urls["bmz"], sandbox_cfg(), out_dir=tmp_path)
+    crawl = crawl_site(sandbox.urls["bmz"], sandbox.crawl_config(), out_dir=tmp_path)
     uris, bodies = [], {}
     with open(crawl.warc_path, "rb") as fh:
         for rec in ArchiveIterator(fh):
@@ -97,35 +96,35 @@ def test_warc_and_crawl_log_are_written_and_readable(sandbox, tmp_path):
 
 def test_gbk_legacy_site_decoded(sandbox, county):
     site = county.site("rsj")
-    crawl = crawl_site(sandbox.urls["rsj"], sandbox_cfg())
+    crawl = crawl_site(sandbox.urls["rsj"], sandbox.crawl_config())
     home = crawl.get(sandbox.urls["rsj"])
     assert home.redirects == [sandbox.urls["rsj"]]  # "/" -> /index.asp
     assert home.encoding == "gb18030"
     art = site.columns[0].articles[0]
     rec = crawl.get(sandbox.url("rsj", art.path))
     assert rec.page.title == art.title and rec.page.publish_date == art.date
-    nometa = crawl_site(sandbox.urls["nyj"], sandbox_cfg(max_pages=3))
+    nometa = crawl_site(sandbox.urls["nyj"], sandbox.crawl_config(max_pages=3))
     assert county.site("nyj").name in nometa.get(sandbox.urls["nyj"]).page.text
 
 
 def test_per_host_concurrency_and_delay_are_respected():
     county = generate_county(n_sites=1, pages_per_site=40, no_default_faults=True)
     with SandboxServer(county) as srv:
-        crawl_site(srv.urls["portal"], sandbox_cfg(concurrency_per_host=2, delay=0.05))
+        crawl_site(srv.urls["portal"], srv.crawl_config(concurrency_per_host=2, delay=0.05))
         app = srv.apps["portal"]
         assert app.max_inflight <= 2
         gaps = sorted(b - a for a, b in zip(app.arrivals, app.arrivals[1:]))
         # spacing as seen by the server; loopback jitter may bunch two arrivals a little
         assert gaps[0] >= 0.02 and gaps[len(gaps) // 2] >= 0.045
         srv.apps["portal"].max_inflight = 0
-        crawl_site(srv.urls["portal"], sandbox_cfg(concurrency_per_host=1, delay=0))
+        crawl_site(srv.urls["portal"], srv.crawl_config(concurrency_per_host=1, delay=0))
         assert app.max_inflight == 1
 
 
 def test_slow_server_times_out_as_unknown():
     county = generate_county(n_sites=1, pages_per_site=5, faults={"portal": {"slow": 2.0}}, no_default_faults=True)
     with SandboxServer(county) as srv:
-        rep = inspect_site(srv.urls["portal"], county.as_of, sandbox_cfg(timeout=0.5, retries=0))
+        rep = inspect_site(srv.urls["portal"], county.as_of, srv.crawl_config(timeout=0.5, retries=0))
     assert rep.status == "could_not_check" and "timeout" in rep.reason and not rep.findings
 
 
@@ -136,7 +135,7 @@ def test_content_type_filter_skips_non_documents():
     site.extra_routes["/media/intro"] = ("raw", ("<html><body><p>简介</p></body></html>".encode(), "text/html; charset=utf-8"))
     site.home_extra_html += '<a href="/media/logo">网站标志图片</a><a href="/media/intro">本站简介页面</a><a href="/media/photo.jpg">照片</a>'
     with SandboxServer(county) as srv:
-        crawl = crawl_site(srv.urls["portal"], sandbox_cfg())
+        crawl = crawl_site(srv.urls["portal"], srv.crawl_config())
         served = srv.apps["portal"].counts
     logo = crawl.get(srv.url("portal", "/media/logo"))
     assert logo.error == "skipped content-type image/png" and logo.bytes == 0

@@ -7,7 +7,7 @@ import pytest
 from govinspect.engine.checks.freshness import ColumnSpec, classify, cutoff, window_label
 from govinspect.engine.inspect import inspect_site
 from govinspect.rules import RulesError, load_rules
-from govinspect.sandbox import crawl_config, generate_county
+from govinspect.sandbox import generate_county
 from govinspect.sandbox.evaluate import evaluate
 from govinspect.sandbox.serve import SandboxServer
 from govinspect.sandbox.truth import ground_truth
@@ -43,7 +43,7 @@ def reports(county, sandbox):
     out = {}
     for s in county.sites:
         specs = [ColumnSpec(c.name, sandbox.url(s.key, c.path), c.category) for c in s.columns]
-        out[s.key] = inspect_site(sandbox.urls[s.key], county.as_of, crawl_config(), specs)
+        out[s.key] = inspect_site(sandbox.urls[s.key], county.as_of, sandbox.crawl_config(), specs)
     return out
 
 
@@ -89,7 +89,7 @@ def test_header_clock_does_not_make_stale_site_fresh(reports, county):
 
 def test_discovered_columns_match_registered(reports, county, sandbox):
     for key in ("portal", "wjw", "rsj", "cgz"):
-        rep = inspect_site(sandbox.urls[key], county.as_of, crawl_config())
+        rep = inspect_site(sandbox.urls[key], county.as_of, sandbox.crawl_config())
         assert rep.columns_discovered
         found = {c.url: c.status for c in rep.columns}
         registered = {c.url: c.status for c in reports[key].columns}
@@ -105,7 +105,7 @@ def test_partly_down_site_never_yields_false_stale():
         truth = ground_truth(county, srv.urls)
         s = county.site("wjw")
         specs = [ColumnSpec(c.name, srv.url("wjw", c.path), c.category) for c in s.columns]
-        rep = inspect_site(srv.urls["wjw"], county.as_of, crawl_config(retries=0), specs)
+        rep = inspect_site(srv.urls["wjw"], county.as_of, srv.crawl_config(retries=0), specs)
     expected = {c["url"]: c["expected"] for c in truth["columns"] if c["site"] == "wjw"}
     if rep.status == "could_not_check":
         assert not rep.findings
@@ -124,7 +124,7 @@ def test_other_seeds_and_dates_stay_exact(seed, as_of, n):
         findings = []
         for s in county.sites:
             specs = [ColumnSpec(c.name, srv.url(s.key, c.path), c.category) for c in s.columns]
-            findings += [f.to_dict() for f in inspect_site(srv.urls[s.key], county.as_of, crawl_config(), specs).findings]
+            findings += [f.to_dict() for f in inspect_site(srv.urls[s.key], county.as_of, srv.crawl_config(), specs).findings]
     res = evaluate(findings, truth, ["column.stale", "column.empty", "site.homepage_stale", "site.veto_columns"])
     for rule, v in res.items():
         assert (v["precision"] in (None, 1.0)) and (v["recall"] in (None, 1.0)), (rule, v)

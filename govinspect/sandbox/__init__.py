@@ -12,8 +12,3 @@ __all__ = ["County", "generate_county"]
 SANDBOX_CRAWL = {"allow_networks": ("127.0.0.0/8",), "delay": 0.01, "concurrency_per_host": 4, "timeout": 10.0,
                  "retries": 1, "retry_backoff": 0.05}
 
-
-def crawl_config(**overrides):
-    from ..engine.fetch import CrawlConfig
-
-    return CrawlConfig(**{**SANDBOX_CRAWL, **overrides})

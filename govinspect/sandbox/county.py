@@ -58,6 +58,20 @@ SPACING = {"dynamic": (1, 6), "notice": (4, 30), "policy": (10, 50), "personnel"
            "interpretation": (10, 50), "interaction": (3, 20), "disclosure": (200, 400), "other": (10, 60)}
 WEIGHT = {"dynamic": 4, "notice": 2, "policy": 2, "interpretation": 2, "interaction": 2}
 
+# The sandbox "internet": external hosts the pages link to, served on loopback through a resolver map
+# (tests never touch real DNS). Hosts not listed here do not resolve (e.g. *.invalid).
+EXTERNAL_HOSTS = {
+    "www.gov.cn": ("ok", "中国政府网"),
+    "www.hebei.gov.cn": ("ok", "河北省人民政府"),
+    "bszs.conac.cn": ("ok", "党政机关网站标识证书"),
+    "zfwzgl.www.gov.cn": ("ok", "我为政府网站找错"),
+    "www.xpj-casino888.com": ("gambling", "澳门新葡京娱乐场 真人视讯 百家乐 注册送彩金"),
+    "www.tyc-ad-888.com": ("gambling", "太阳城娱乐 体育投注 注册即送彩金"),
+    "www.qinghe-lvyou.com": ("gambling", "澳门博彩 真人百家乐 老虎机 网上赌场"),  # expired travel site, now a casino
+    "www.qhxw.net": ("missing", "页面不存在"),
+    "www.hebei-wenhua.cn": ("ok", "河北文化娱乐资讯"),  # legitimate: 文化娱乐 is not gambling
+}
+
 # Site plans. profile names what is planted; family names the CMS template.
 SITE_PLANS = [
     dict(key="portal", name="清河县人民政府", unit="清河县人民政府办公室", unit_kind="区县", kind="portal", family="trs", profile="portal"),
@@ -502,9 +516,11 @@ def _plan_footer_and_faults(site: Site, rng: random.Random) -> None:
     if p == "veto_b":
         site.footer.update(conac=False, site_code=False)
         site.problems.append(dict(rule="site.footer_missing", path="/", detail="页面底部缺少党政机关网站标识、网站标识码"))
-        site.home_extra_html = ('<div style="display:none"><a href="https://www.xpj-casino888.com/">澳门新葡京娱乐场</a></div>')
-        site.problems.append(dict(rule="link.hidden", path="/", text="https://www.xpj-casino888.com/", detail="首页含隐藏链接（display:none）指向博彩网站"))
-        site.problems.append(dict(rule="link.illegal", path="/", text="https://www.xpj-casino888.com/", detail="首页链接指向博彩网站"))
+        site.home_extra_html = ('<div style="display:none"><a href="http://www.xpj-casino888.com/">澳门新葡京娱乐场</a></div>'
+                                '<p style="position:absolute;left:-3000px"><a href="http://www.xpj-casino888.com/reg.html">真人视讯</a></p>')
+        for u in ("http://www.xpj-casino888.com/", "http://www.xpj-casino888.com/reg.html"):
+            site.problems.append(dict(rule="link.hidden", path="/", url=u, detail="首页含隐藏链接（暗链）指向博彩网站"))
+            site.problems.append(dict(rule="link.illegal", path="/", url=u, detail="首页链接指向博彩网站"))
     if p == "minor2":
         site.footer.update(icp=False)
         site.problems.append(dict(rule="site.footer_missing", path="/", detail="页面底部缺少ICP备案编号"))
@@ -517,10 +533,19 @@ def _plan_footer_and_faults(site: Site, rng: random.Random) -> None:
     if p == "veto_c":
         site.faults.setdefault("oversize", True)
         site.home_extra_html += '<div class="yqlj"><a href="http://www.old-bureau.qinghe.gov.cn.invalid/">原县国土资源局网站</a></div>'
-        site.problems.append(dict(rule="link.dead", path="/", text="http://www.old-bureau.qinghe.gov.cn.invalid/", detail="友情链接指向的外部网站域名无法解析"))
+        site.problems.append(dict(rule="link.dead", path="/", url="http://www.old-bureau.qinghe.gov.cn.invalid/", detail="友情链接指向的外部网站域名无法解析"))
     if p == "minor":
-        site.home_extra_html += '<div class="yqlj"><a href="http://www.tyc-ad-888.com/">网上娱乐 注册送彩金</a></div>'
-        site.problems.append(dict(rule="link.illegal", path="/", text="http://www.tyc-ad-888.com/", detail="友情链接区域含广告推广链接"))
+        site.home_extra_html += ('<div class="yqlj"><a href="http://www.tyc-ad-888.com/">网上娱乐 注册送彩金</a> '
+                                 '<a href="http://www.hebei-wenhua.cn/">河北文化娱乐资讯</a></div>')
+        site.problems.append(dict(rule="link.illegal", path="/", url="http://www.tyc-ad-888.com/", detail="友情链接区域含博彩推广链接"))
+        site.decoys.append(dict(rule="link.illegal", path="/", url="http://www.hebei-wenhua.cn/", why="“文化娱乐”不是博彩"))
+    if p == "privacy":
+        site.home_extra_html += '<div class="yqlj"><a href="http://www.qinghe-lvyou.com/">清河旅游网</a></div>'
+        site.problems.append(dict(rule="link.illegal", path="/", url="http://www.qinghe-lvyou.com/",
+                                  detail="友情链接“清河旅游网”域名已被赌博网站使用"))
+    if p == "home_stale":
+        site.home_extra_html += '<div class="tips"><a href="http://www.qhxw.net/news/2019/123.html">清河新闻网专题报道</a></div>'
+        site.problems.append(dict(rule="link.dead", path="/", url="http://www.qhxw.net/news/2019/123.html", detail="外部链接页面不存在（404）"))
     if p == "portal":
         rs = site.column("rsxx")
         site.faults.setdefault("robots_disallow", [rs.path.rsplit("/", 1)[0] + "/"])

@@ -67,7 +67,7 @@ def _footer(site: Site, county: County) -> str:
     if f.get("conac"):
         parts.append(f'<a href="http://bszs.conac.cn/sitename?method=show&id={site.site_code}"><img src="/images/dzjg.png" alt="党政机关"></a>')
     if f.get("jiucuo"):
-        parts.append(f'<a href="https://zfwzgl.www.gov.cn/exposure/jiucuo.html?site_code={site.site_code}">我为政府网站找错</a>')
+        parts.append(f'<a href="http://zfwzgl.www.gov.cn/exposure/jiucuo.html?site_code={site.site_code}">我为政府网站找错</a>')
     if f.get("host"):
         parts.append(f"主办单位：{escape(site.unit)}　联系电话：0319-{6000000 + site.index * 1111}")
     if f.get("site_code"):
@@ -77,7 +77,7 @@ def _footer(site: Site, county: County) -> str:
     if f.get("police"):
         parts.append(f"冀公网安备 {13053502000000 + site.index}号")
     parts.append(f"版权所有 © 2005-{county.as_of.year} {escape(site.name)}")
-    links = '<div class="yqlj">友情链接：<a href="https://www.gov.cn/">中国政府网</a> <a href="http://www.hebei.gov.cn/">河北省人民政府</a></div>'
+    links = '<div class="yqlj">友情链接：<a href="http://www.gov.cn/">中国政府网</a> <a href="http://www.hebei.gov.cn/">河北省人民政府</a></div>'
     return f'{links}<div class="footer">{"<br>".join(parts)}</div>\n'
 
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 from aiohttp import web
 
 from . import render
-from .county import County, Site
+from .county import EXTERNAL_HOSTS, County, Site
 from .files import attachment_bytes
 
 
@@ -133,6 +133,22 @@ class _SiteApp:
         return resp
 
 
+class _InternetApp:
+    """The outside world as the sandbox pages see it: one server answering for many host names."""
+
+    def __init__(self):
+        self.requests: list[tuple[str, str, str]] = []  # (method, host, path)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        host = (request.host or "").split(":")[0].lower()
+        self.requests.append((request.method, host, request.path_qs))
+        kind, text = EXTERNAL_HOSTS.get(host, ("missing", ""))
+        if kind == "missing":
+            return web.Response(status=404, text="<html><body>404 Not Found</body></html>", content_type="text/html")
+        body = f"<html><head><meta charset='utf-8'><title>{text}</title></head><body><h1>{text}</h1><p>{text}</p></body></html>"
+        return web.Response(text=body, content_type="text/html")
+
+
 class SandboxServer:
     """Run the county in a background thread. Use as a context manager; stop() ends it."""
 
@@ -145,8 +161,18 @@ class SandboxServer:
         self._runners: list[web.AppRunner] = []
         self._ready = threading.Event()
         self._error: BaseException | None = None
+        self.internet = _InternetApp()
+        self.internet_port = 0
 
     async def _start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.internet.handle)
+        runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        await runner.setup()
+        tcp = web.TCPSite(runner, self.host, self.port_base + 99 if self.port_base else 0, reuse_address=True)
+        await tcp.start()
+        self.internet_port = tcp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runners.append(runner)
         for site in self.county.sites:
             sa = _SiteApp(self.county, site)
             app = web.Application()
@@ -199,6 +225,22 @@ class SandboxServer:
 
     def url(self, key: str, path: str = "/") -> str:
         return self.urls[key].rstrip("/") + path
+
+    @property
+    def resolve_map(self) -> dict[str, tuple[str, int]]:
+        """Host names of the sandbox internet -> the loopback server that plays them."""
+        return {h: (self.host, self.internet_port) for h in EXTERNAL_HOSTS}
+
+    def crawl_settings(self, **overrides) -> dict:
+        """CrawlConfig fields for crawling this sandbox: loopback allowed, DNS answered by the sandbox only."""
+        from . import SANDBOX_CRAWL
+
+        return {**SANDBOX_CRAWL, "resolve_map": self.resolve_map, "offline_dns": True, **overrides}
+
+    def crawl_config(self, **overrides):
+        from ..engine.fetch import CrawlConfig
+
+        return CrawlConfig(**self.crawl_settings(**overrides))
 
     @property
     def bytes_sent(self) -> int:

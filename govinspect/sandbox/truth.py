@@ -76,11 +76,13 @@ def ground_truth(county: County, urls: dict[str, str]) -> dict:
         if veto:
             out["problems"].append({"rule": "site.veto_columns", "site": site.key, "url": base + "/", "column": None,
                                     "detail": f"动态+通知/政策未更新{a}个，应更新未更新{b}个，空白{e}个", "hidden_by": site_hidden})
-        for p in site.problems:
+        for p in site.problems:  # "url": the problem's own URL (a link target); "page": where it shows
             out["problems"].append({**{k: v for k, v in p.items() if k not in ("path", "parent")}, "site": site.key,
-                                    "url": base + p["path"], "hidden_by": site_hidden or _hidden(site, p["path"])})
+                                    "url": p.get("url") or base + p["path"], "page": base + p.get("parent", p["path"]),
+                                    "hidden_by": site_hidden or _hidden(site, p["path"])})
         for d in site.decoys:
-            out["decoys"].append({**{k: v for k, v in d.items() if k != "path"}, "site": site.key, "url": base + d["path"]})
+            out["decoys"].append({**{k: v for k, v in d.items() if k != "path"}, "site": site.key,
+                                  "url": d.get("url") or base + d["path"], "page": base + d["path"]})
         out["sites"].append({
             "key": site.key, "name": site.name, "unit": site.unit, "unit_kind": site.unit_kind, "kind": site.kind,
             "family": site.family, "profile": site.profile, "home_url": base + "/", "site_code": site.site_code,

@@ -54,6 +54,8 @@ class CrawlConfig:
     allow_private: bool = False
     allow_networks: tuple[str, ...] = ()
     extra_hosts: tuple[str, ...] = ()
+    resolve_map: dict = field(default_factory=dict)  # host -> (ip, port): a hosts file of our own
+    offline_dns: bool = False  # resolve only resolve_map names (sandbox, tests)
     fetch_attachments: bool = True
     progress: bool = False
 
@@ -338,7 +340,7 @@ class _Crawler:
 
     async def run(self) -> CrawlResult:
         timeout = aiohttp.ClientTimeout(total=self.cfg.timeout, sock_connect=min(self.cfg.timeout, 10))
-        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.guard), limit=max(4, self.cfg.concurrency_per_host * 4), ttl_dns_cache=300)
+        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.guard, self.cfg.resolve_map, self.cfg.offline_dns), limit=max(4, self.cfg.concurrency_per_host * 4), ttl_dns_cache=300)
         headers = {"User-Agent": self.cfg.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
         try:
             async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers, auto_decompress=True) as session:

@@ -52,14 +52,29 @@ class AddressGuard:
 
 
 class GuardedResolver(AbstractResolver):
-    """Resolves through the default resolver and refuses blocked addresses."""
+    """Resolves through the default resolver and refuses blocked addresses.
 
-    def __init__(self, guard: AddressGuard):
+    `resolve_map` answers chosen names itself (host -> (ip, port)), as a hosts file would; with
+    `offline` every other name fails like an unknown domain, without asking any DNS server (the
+    sandbox and the tests use this: nothing leaves the machine).
+    """
+
+    def __init__(self, guard: AddressGuard, resolve_map: dict | None = None, offline: bool = False):
         self.guard = guard
+        self.resolve_map = {k.lower(): v for k, v in (resolve_map or {}).items()}
+        self.offline = offline
         self._inner = ThreadedResolver()
 
     async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
+        mapped = self.resolve_map.get(host.lower())
+        if mapped:
+            ip, mport = mapped
+            results = [ResolveResult(hostname=host, host=ip, port=mport or port, family=socket.AF_INET, proto=0,
+                                     flags=socket.AI_NUMERICHOST)]
+        elif self.offline:
+            raise OSError(f"DNS 解析失败：{host}（离线模式，未知域名）")
+        else:
+            results = await self._inner.resolve(host, port, family)
         for r in results:
             self.guard.check_ip(r["host"])
         return results
