@@ -13,10 +13,12 @@ from urllib.parse import urlsplit
 from ..rules import load_rules
 from .checks.freshness import (ColumnResult, ColumnSpec, HomeResult, check_column, check_home, classify,
                                freshness_findings, veto_counts)
+from .checks.links import internal_failures, link_findings, referrers
 from .checks.model import Finding, iso
 from .extract.page import PAGER_TEXT
 from .fetch import CrawlConfig, CrawlResult
 from .fetch.crawler import crawl_site_async, normalise_url
+from .fetch.linkcheck import LinkChecker, Probe
 
 VETO_RULES = ("site.homepage_stale", "site.veto_columns")
 
@@ -35,6 +37,7 @@ class SiteReport:
     verdict: str = "unknown"  # pass | fail | unknown
     columns_discovered: bool = False
     crawl_stats: dict = field(default_factory=dict)
+    link_stats: dict = field(default_factory=dict)
     warc_path: str | None = None
     log_path: str | None = None
     started_at: str = ""
@@ -51,7 +54,7 @@ class SiteReport:
             "columns_discovered": self.columns_discovered,
             "columns": [c.to_dict() for c in self.columns],
             "findings": [f.to_dict() for f in self.findings],
-            "veto": self.veto, "crawl": self.crawl_stats, "warc": self.warc_path, "crawl_log": self.log_path,
+            "veto": self.veto, "crawl": self.crawl_stats, "links": self.link_stats, "warc": self.warc_path, "crawl_log": self.log_path,
             "started_at": self.started_at, "finished_at": self.finished_at,
         }
 
@@ -118,11 +121,30 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
         f.evidence.setdefault("captured_at", rec.fetched_at if rec else None)
         f.evidence.setdefault("http_status", rec.status if rec else None)
         f.evidence.setdefault("warc", crawl.warc_path)
+    if cfg.check_links:
+        link_f, report.link_stats = await _check_links(crawl, cfg)
+        report.findings += link_f
     report.veto = veto_counts(report.columns, rules)
     report.verdict = "fail" if any(f.rule in VETO_RULES for f in report.findings) else "pass"
     if period_start:
         report.publication_count = _count_publications(crawl, home_url, period_start, as_of)
     return report
+
+
+async def _check_links(crawl: CrawlResult, cfg: CrawlConfig) -> tuple[list[Finding], dict]:
+    lrules = load_rules("links")["dead"]
+    refs = referrers(crawl)
+    failed = {u: Probe(url=u, status=r.status, error=r.error, checked_at=r.fetched_at, method="GET")
+              for u, r in internal_failures(crawl, refs).items()}
+    external = sorted(u for u in refs if not crawl.in_scope(u) and urlsplit(u).scheme in ("http", "https"))
+    skipped = max(0, len(external) - lrules["max_external"])
+    external = external[: lrules["max_external"]]
+    interval = cfg.link_recheck_interval if cfg.link_recheck_interval is not None else lrules["recheck_interval"]
+    checker = LinkChecker(cfg, lrules["sample_bytes"])
+    probes = await checker.check(external, set(external), interval, failed)
+    findings, stats = link_findings(crawl, crawl.in_scope, refs, probes)
+    stats["external_not_probed"] = skipped
+    return findings, stats
 
 
 def _count_publications(crawl: CrawlResult, home_url: str, start: dt.date, end: dt.date) -> int:

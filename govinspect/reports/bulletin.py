@@ -32,6 +32,11 @@ def _rule_names() -> dict:
     return {k: v["name"] for k, v in load_rules("catalog")["rules"].items()}
 
 
+def _anchor(f: dict) -> str:
+    refs = f["evidence"].get("referrers") or []
+    return next((r["text"] for r in refs if r.get("text")), f["url"])
+
+
 def site_problems(site: dict) -> str:
     """One sentence per site for the attachment table."""
     if site["status"] != "checked":
@@ -58,6 +63,12 @@ def site_problems(site: dict) -> str:
     if empty:
         names = "".join(f"“{n}”" for n in empty[:5])
         parts.append(f"{names}{'等' if len(empty) > 5 else ''}{len(empty)}个栏目为空白栏目")
+    if by.get("link.illegal"):
+        parts.append(f"存在指向{'、'.join(sorted({f['evidence'].get('label', '违法') for f in by['link.illegal']}))}等违法违规网站的链接{len(by['link.illegal'])}个")
+    if by.get("link.hidden"):
+        parts.append(f"存在隐藏链接（暗链）{len(by['link.hidden'])}个")
+    if by.get("link.dead"):
+        parts.append(f"存在无法访问的链接{len(by['link.dead'])}个")
     return "；".join(parts)
 
 
@@ -119,6 +130,17 @@ def compose(data: dict) -> dict:
         worst = sorted(by_site.items(), key=lambda kv: -len(kv[1]))[:3]
         ex = "；".join(f"{name}{''.join(f'“{c}”' for c in cols[:3])}{'等' if len(cols) > 3 else ''}栏目无任何信息" for name, cols in worst)
         groups.append(("存在空白栏目", f"{len(by_site)}个网站存在空白栏目，共{len(empty)}个，如{ex}。"))
+    illegal = [(x, f) for x in checked for f in x["findings"] if f["rule"] in ("link.illegal", "link.hidden")]
+    if illegal:
+        sites_ill = sorted({x["name"] for x, _ in illegal})
+        shown = [(x, f) for x, f in illegal if f["rule"] == "link.illegal"][:3]
+        ex = "；".join(f"{x['name']}链接“{_anchor(f)}”（{f['url']}）指向{f['evidence']['label']}网站" for x, f in shown)
+        groups.append(("存在违法违规链接", f"{len(sites_ill)}个网站存在指向赌博等违法违规网站的链接或隐藏链接（暗链），"
+                       f"如{ex}。此类问题属于严重安全问题，相关单位须立即删除并排查原因。"))
+    dead = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "link.dead"]
+    if dead:
+        ex = "；".join(f"{x['name']}{f['detail'].split('，共')[0]}" for x, f in dead[:3])  # "…无法访问（原因）"
+        groups.append(("存在无法访问的链接", f"{len({x['name'] for x, _ in dead})}个网站共有{len(dead)}个链接经两次检测均无法访问，如{ex}。"))
     if unknown:
         ex = "；".join(f"{x['name']}（{x['reason']}）" for x in unknown[:5])
         groups.append(("部分网站无法访问", f"{len(unknown)}个网站在检查期间无法访问，本轮未能完成检查，将在复查中重新检查：{ex}。"))

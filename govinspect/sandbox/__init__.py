@@ -10,5 +10,5 @@ __all__ = ["County", "generate_county"]
 
 # Crawl settings for the sandbox: loopback allowed (the operator's explicit choice), fast politeness.
 SANDBOX_CRAWL = {"allow_networks": ("127.0.0.0/8",), "delay": 0.01, "concurrency_per_host": 4, "timeout": 10.0,
-                 "retries": 1, "retry_backoff": 0.05}
+                 "retries": 1, "retry_backoff": 0.05, "link_recheck_interval": 0.2}
 

@@ -547,6 +547,13 @@ def _plan_footer_and_faults(site: Site, rng: random.Random) -> None:
         site.home_extra_html += '<div class="tips"><a href="http://www.qhxw.net/news/2019/123.html">清河新闻网专题报道</a></div>'
         site.problems.append(dict(rule="link.dead", path="/", url="http://www.qhxw.net/news/2019/123.html", detail="外部链接页面不存在（404）"))
     if p == "portal":
+        # a drop-down menu hidden until hover: display:none links to legitimate sites are not 暗链
+        site.home_extra_html += ('<div class="dropdown" style="display:none"><a href="http://www.hebei.gov.cn/">河北省人民政府</a>'
+                                 '<a href="http://www.gov.cn/">中国政府网</a></div>')
+        site.decoys.append(dict(rule="link.hidden", path="/", url="http://www.hebei.gov.cn/", why="下拉菜单中的正常链接"))
+        site.extra_routes["/zt/flaky.html"] = ("flaky", None)
+        site.home_extra_html += '<div class="tips"><a href="/zt/flaky.html">专题：优化营商环境</a></div>'
+        site.decoys.append(dict(rule="link.dead", path="/zt/flaky.html", why="第一次访问失败、复查时正常，不是死链"))
         rs = site.column("rsxx")
         site.faults.setdefault("robots_disallow", [rs.path.rsplit("/", 1)[0] + "/"])
     if p == "down":

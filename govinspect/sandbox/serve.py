@@ -111,6 +111,10 @@ class _SiteApp:
             lines = ["User-agent: *"] + [f"Disallow: {p}" for p in faults.get("robots_disallow", [])] or ["Disallow:"]
             return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
         kind, payload = self.routes.get(key, ("missing", None))
+        if kind == "flaky":  # fails on its first request only: a transient error, not a dead link
+            if n == 0:
+                return web.Response(status=503, text="Service Unavailable")
+            return web.Response(text="<html><body><h1>专题</h1><p>优化营商环境专题。</p></body></html>", content_type="text/html")
         if kind == "oversize":
             resp = web.StreamResponse(status=200, headers={"Content-Type": "text/html; charset=utf-8"})
             await resp.prepare(request)

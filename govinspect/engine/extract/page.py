@@ -43,6 +43,7 @@ class Item:
 class Link:
     url: str
     text: str
+    hidden: str | None = None  # CSS evidence when the link is hidden from readers (暗链)
 
 
 @dataclass
@@ -130,6 +131,72 @@ def _visible_text(root) -> str:
     body = root.find("body")
     walk(body if body is not None else root)
     return _clean(" ".join(parts))
+
+
+_HIDE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|pt|em)?\s*(?:;|$|!)"
+    r"|text-indent\s*:\s*-\d{3,}|(?:left|top|margin-left|margin-top)\s*:\s*-\d{3,}(?:px)?", re.I)
+_ZERO_BOX = re.compile(r"(?:width|height)\s*:\s*0(?:px)?\s*(?:;|$)", re.I)
+_COLOR = re.compile(r"(?<![-\w])color\s*:\s*(#[0-9a-f]{3,6}|[a-z]+)", re.I)
+_BG = re.compile(r"background(?:-color)?\s*:\s*(#[0-9a-f]{3,6}|[a-z]+)", re.I)
+_CSS_RULE = re.compile(r"([.#][\w-]+)\s*\{([^}]*)\}")
+
+
+def _hiding(style: str) -> str | None:
+    if not style:
+        return None
+    if _HIDE.search(style):
+        return style
+    if _ZERO_BOX.search(style) and "overflow" in style.lower() and "hidden" in style.lower():
+        return style
+    c, b = _COLOR.search(style), _BG.search(style)
+    if c and b and c.group(1).lower() == b.group(1).lower():
+        return style
+    return None
+
+
+def _hidden_css(root) -> dict[str, str]:
+    """Class and id selectors of <style> blocks whose rules hide content."""
+    out = {}
+    for st in root.iter("style"):
+        for sel, body in _CSS_RULE.findall(st.text or ""):
+            if _hiding(body):
+                out[sel] = body.strip()
+    return out
+
+
+def _element_hiding(el, css: dict[str, str]) -> str | None:
+    h = _hiding(el.get("style") or "")
+    if h:
+        return f'<{el.tag} style="{h.strip()[:160]}">'
+    if el.get("hidden") is not None:
+        return f"<{el.tag} hidden>"
+    for c in (el.get("class") or "").split():
+        if "." + c in css:
+            return f".{c} {{{css['.' + c][:160]}}}"
+    if el.get("id") and "#" + el.get("id") in css:
+        return f"#{el.get('id')} {{{css['#' + el.get('id')][:160]}}}"
+    return None
+
+
+def _hidden_links(root) -> dict[str, str]:
+    """href -> CSS evidence, for links inside an element that hides its content (暗链).
+
+    Only the few elements that carry a hiding style are visited, so pages without any cost nothing.
+    """
+    css = _hidden_css(root)
+    xp = "//*[@style or @hidden" + (" or @class or @id" if css else "") + "]"
+    out: dict[str, str] = {}
+    for el in root.xpath(xp):
+        if not isinstance(el.tag, str):
+            continue
+        why = _element_hiding(el, css)
+        if why:
+            for a in ([el] if el.tag == "a" else []) + list(el.iter("a")):
+                href = (a.get("href") or "").strip()
+                if href:
+                    out.setdefault(href, why)
+    return out
 
 
 def _single_target(el) -> bool:
@@ -248,6 +315,7 @@ def extract_page(html: str, url: str) -> PageModel:
 
     # links, attachments, pagination
     seen: set[str] = set()
+    hidden = _hidden_links(root)
     for a in root.iter("a"):
         u = _abs(base, a.get("href"))
         if not u:
@@ -255,7 +323,7 @@ def extract_page(html: str, url: str) -> PageModel:
         text = _clean(a.text_content()) or _clean(a.get("title"))
         if u not in seen:
             seen.add(u)
-            page.links.append(Link(u, text))
+            page.links.append(Link(u, text, hidden.get((a.get("href") or "").strip())))
         if urlsplit(u).path.lower().endswith(ATTACHMENT_EXT):
             page.attachments.append(Link(u, text))
         parent_class = (a.getparent().get("class") or "").lower() if a.getparent() is not None else ""

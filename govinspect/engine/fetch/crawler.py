@@ -56,6 +56,8 @@ class CrawlConfig:
     extra_hosts: tuple[str, ...] = ()
     resolve_map: dict = field(default_factory=dict)  # host -> (ip, port): a hosts file of our own
     offline_dns: bool = False  # resolve only resolve_map names (sandbox, tests)
+    link_recheck_interval: float | None = None  # seconds between the two probes of a failing link (None: rules)
+    check_links: bool = True
     fetch_attachments: bool = True
     progress: bool = False
 
@@ -99,6 +101,11 @@ class CrawlResult:
     warc_path: str | None = None
     log_path: str | None = None
     stats: dict = field(default_factory=dict)
+    scope: set[str] = field(default_factory=set)  # netlocs and host names inside the site
+
+    def in_scope(self, url: str) -> bool:
+        p = urlsplit(url)
+        return p.scheme in ("http", "https") and (p.netloc.lower() in self.scope or (p.hostname or "") in self.scope)
 
     def get(self, url: str) -> FetchRecord | None:
         return self.records.get(normalise_url(url))
@@ -146,7 +153,7 @@ class _Crawler:
         self.guard = AddressGuard(cfg.allow_networks, cfg.allow_private)
         site = urlsplit(self.site_url)
         self.scope = {site.netloc} | {h.lower() for h in cfg.extra_hosts}
-        self.result = CrawlResult(site_url=self.site_url, started_at=_now())
+        self.result = CrawlResult(site_url=self.site_url, started_at=_now(), scope=self.scope)
         self.queue: asyncio.PriorityQueue = asyncio.PriorityQueue()
         self.seen: set[str] = set()
         self.query_variants: dict[str, int] = {}
@@ -163,8 +170,7 @@ class _Crawler:
 
     # ---------------------------------------------------------------- scope and frontier
     def in_scope(self, url: str) -> bool:
-        p = urlsplit(url)
-        return p.scheme in ("http", "https") and (p.netloc.lower() in self.scope or (p.hostname or "") in self.scope)
+        return self.result.in_scope(url)
 
     def enqueue(self, url: str, depth: int, parent: str | None) -> None:
         url = normalise_url(url)
