@@ -67,8 +67,16 @@ def cmd_check_site(a) -> int:
     from .engine.fetch import CrawlConfig
     from .engine.inspect import inspect_site
 
+    resolve = {}
+    for item in a.resolve or []:
+        host, _, target = item.partition("=")
+        ip, _, port = target.partition(":")
+        if not host or not ip or (port and not port.isdigit()):
+            raise CliError(f"--resolve 的格式应为 主机名=IP[:端口]：{item!r}")
+        resolve[host.strip().lower()] = (ip.strip(), int(port) if port else 0)
     cfg = CrawlConfig(allow_private=a.allow_private, max_pages=a.max_pages, delay=a.delay, progress=not a.quiet,
-                      timeout=a.timeout)
+                      timeout=a.timeout, concurrency_per_host=a.concurrency, resolve_map=resolve,
+                      offline_dns=a.offline_dns, check_links=not a.no_links, link_recheck_interval=a.link_recheck)
     out_dir = Path(a.warc_dir) if a.warc_dir else None
     rep = inspect_site(a.url, a.as_of, cfg, None, out_dir)
     _print_json(rep.to_dict(), a.out)
@@ -293,7 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--allow-private", action="store_true", help="允许抓取本机和内网地址（默认禁止）")
     c.add_argument("--out", help="写入 JSON 文件（默认输出到屏幕）")
     c.add_argument("--max-pages", type=int, default=3000)
-    c.add_argument("--delay", type=float, default=0.5, help="同一主机两次请求的间隔秒数")
+    c.add_argument("--delay", type=float, default=0.5, help="同一主机两次请求的间隔秒数（默认0.5）")
+    c.add_argument("--concurrency", type=int, default=2, help="同一主机同时进行的请求数（默认2）")
+    c.add_argument("--resolve", action="append", help="自行解析主机名：主机名=IP[:端口]，可多次使用（内网无DNS时）")
+    c.add_argument("--offline-dns", action="store_true", help="只按 --resolve 解析，不查询任何DNS服务器")
+    c.add_argument("--no-links", action="store_true", help="不检查链接（死链、违法链接、暗链）")
+    c.add_argument("--link-recheck", type=float, default=None, help="死链复测间隔秒数（默认60）")
     c.add_argument("--timeout", type=float, default=15.0)
     c.add_argument("--warc-dir", help="保存 WARC 快照和抓取日志的目录")
     c.add_argument("--quiet", action="store_true")

@@ -36,3 +36,22 @@ def realdata():
     if not REALDATA.exists():
         pytest.skip("../shared/realdata is not present")
     return REALDATA
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_dns_beyond_loopback():
+    """Tests never reach the network: any name lookup other than loopback fails loudly."""
+    import socket
+
+    real = socket.getaddrinfo
+    allowed = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}
+
+    def guarded(host, *args, **kwargs):
+        h = host.decode() if isinstance(host, bytes) else host
+        if h is None or h in allowed or str(h).startswith("127."):
+            return real(host, *args, **kwargs)
+        raise OSError(f"test tried to resolve {h!r}: no network beyond 127.0.0.1 in tests")
+
+    socket.getaddrinfo = guarded
+    yield
+    socket.getaddrinfo = real
