@@ -151,7 +151,8 @@ def _inspect_county(county, srv) -> list:
         async def one(s):
             specs = [ColumnSpec(c.name, srv.url(s.key, c.path), c.category) for c in s.columns]
             async with sem:
-                return await inspect_site_async(srv.urls[s.key], county.as_of, cfg, specs)
+                return await inspect_site_async(srv.urls[s.key], county.as_of, cfg, specs,
+                                                government=s.unit_kind in ("区县", "乡镇"), site_code=s.site_code)
 
         return await asyncio.gather(*(one(s) for s in county.sites))
 

@@ -112,7 +112,7 @@ def test_check_site_contract(sandbox, county, tmp_path):
     assert {"name", "url", "category", "newest_date", "item_count", "stale", "empty"} <= set(d["columns"][0])
     assert {"rule", "url", "column", "detail", "evidence"} <= set(d["findings"][0])
     assert {"site.homepage_stale", "link.dead"} <= {f["rule"] for f in d["findings"]}
-    assert d["links"]["links_external"] >= 3
+    assert d["checks"]["links_external"] >= 3
 
 
 def test_check_site_refuses_loopback_without_flag(sandbox):

@@ -77,5 +77,5 @@ def test_external_links_never_leave_the_machine(link_reports, sandbox):
     assert "HEAD" in methods
     hosts = {h for _, h, _ in sandbox.internet.requests}
     assert "www.old-bureau.qinghe.gov.cn.invalid" not in hosts  # failed at (offline) DNS
-    stats = link_reports["portal"].link_stats
+    stats = link_reports["portal"].check_stats
     assert stats["links_external"] >= 3 and stats["links_dead"] == 0

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from ..rules import load_rules
 from .checks.freshness import (ColumnResult, ColumnSpec, HomeResult, check_column, check_home, classify,
                                freshness_findings, veto_counts)
+from .checks.disclosure import disclosure_findings
+from .checks.furniture import footer_findings
 from .checks.links import internal_failures, link_findings, referrers
 from .checks.model import Finding, iso
 from .extract.page import PAGER_TEXT
@@ -37,7 +39,7 @@ class SiteReport:
     verdict: str = "unknown"  # pass | fail | unknown
     columns_discovered: bool = False
     crawl_stats: dict = field(default_factory=dict)
-    link_stats: dict = field(default_factory=dict)
+    check_stats: dict = field(default_factory=dict)
     warc_path: str | None = None
     log_path: str | None = None
     started_at: str = ""
@@ -54,7 +56,7 @@ class SiteReport:
             "columns_discovered": self.columns_discovered,
             "columns": [c.to_dict() for c in self.columns],
             "findings": [f.to_dict() for f in self.findings],
-            "veto": self.veto, "crawl": self.crawl_stats, "links": self.link_stats, "warc": self.warc_path, "crawl_log": self.log_path,
+            "veto": self.veto, "crawl": self.crawl_stats, "checks": self.check_stats, "warc": self.warc_path, "crawl_log": self.log_path,
             "started_at": self.started_at, "finished_at": self.finished_at,
         }
 
@@ -92,7 +94,11 @@ def discover_columns(crawl: CrawlResult, home_url: str, rules: dict | None = Non
 
 async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | None = None,
                              columns: list[ColumnSpec] | None = None, out_dir: Path | None = None,
-                             period_start: dt.date | None = None) -> SiteReport:
+                             period_start: dt.date | None = None, government: bool | None = None,
+                             site_code: str | None = None) -> SiteReport:
+    """government: the site belongs to a people's government (annual report due 31 March) rather than
+    a department (31 January); None when unknown (the later deadline is used). site_code: the
+    registered 网站标识码, compared with the footer."""
     cfg = cfg or CrawlConfig()
     rules = load_rules("freshness")
     seeds = [c.url for c in columns or []]
@@ -116,16 +122,21 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
     report.columns = [check_column(crawl, spec, as_of, rules) for spec in columns]
     report.home = check_home(crawl, home_url, report.columns, as_of, rules)
     report.findings = freshness_findings(report.home, report.columns, as_of, rules)
+    report.findings += footer_findings(crawl, home_url, site_code)
+    disc, extra = disclosure_findings(crawl, report.columns, as_of, government)
+    report.findings += disc
+    report.check_stats.update(extra)
+    if cfg.check_links:
+        link_f, stats = await _check_links(crawl, cfg)
+        report.check_stats.update(stats)
+        report.findings += link_f
+    report.veto = veto_counts(report.columns, rules)
+    report.verdict = "fail" if any(f.rule in VETO_RULES for f in report.findings) else "pass"
     for f in report.findings:  # evidence: when the page was captured, and where the capture is kept
         rec = crawl.get(f.url)
         f.evidence.setdefault("captured_at", rec.fetched_at if rec else None)
         f.evidence.setdefault("http_status", rec.status if rec else None)
         f.evidence.setdefault("warc", crawl.warc_path)
-    if cfg.check_links:
-        link_f, report.link_stats = await _check_links(crawl, cfg)
-        report.findings += link_f
-    report.veto = veto_counts(report.columns, rules)
-    report.verdict = "fail" if any(f.rule in VETO_RULES for f in report.findings) else "pass"
     if period_start:
         report.publication_count = _count_publications(crawl, home_url, period_start, as_of)
     return report
@@ -163,7 +174,8 @@ def _count_publications(crawl: CrawlResult, home_url: str, start: dt.date, end: 
 
 
 def inspect_site(site_url: str, as_of: dt.date, cfg: CrawlConfig | None = None, columns: list[ColumnSpec] | None = None,
-                 out_dir: Path | None = None) -> SiteReport:
+                 out_dir: Path | None = None, **kwargs) -> SiteReport:
+    """Synchronous inspect_site_async (runs its own event loop); keyword arguments are passed on."""
     import asyncio
 
-    return asyncio.run(inspect_site_async(site_url, as_of, cfg, columns, out_dir))
+    return asyncio.run(inspect_site_async(site_url, as_of, cfg, columns, out_dir, **kwargs))

@@ -49,7 +49,8 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
             bar.set_postfix_str(f"正在抓取 {site.name}")
             try:
                 rep = await inspect_site_async(site.home_url, rnd.as_of, cfg, specs[site.pk] or None,
-                                               base / f"site-{site.pk}", rnd.period_start)
+                                               base / f"site-{site.pk}", rnd.period_start,
+                                               government=site.owner.kind in ("区县", "乡镇"), site_code=site.site_code or None)
                 pages += rep.pages_fetched
                 return rep
             finally:

@@ -53,6 +53,7 @@ TOWN_COLUMNS = [
     ("政府信息公开年报", "disclosure", "gknb", "list"), ("政务咨询", "interaction", "zwzx", "list"),
     ("财政预决算", "other", "czyjs", "list"), ("惠民补贴", "other", "hmbt", "list"), ("村务公开", "other", "cwgk", "list"),
 ]
+DOC_KINDS = ["实施方案", "工作方案", "管理办法", "行动计划", "实施细则", "考核办法", "工作要点", "专项整治方案"]
 WINDOWS = {"dynamic": "14d", "notice": "6m", "policy": "6m", "personnel": "1y", "plan": "1y"}
 SPACING = {"dynamic": (1, 6), "notice": (4, 30), "policy": (10, 50), "personnel": (20, 90), "plan": (30, 120),
            "interpretation": (10, 50), "interaction": (3, 20), "disclosure": (200, 400), "other": (10, 60)}
@@ -180,6 +181,11 @@ def _minus_months(d: dt.date, months: int) -> dt.date:
     return dt.date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
 
 
+def annual_report_deadline(year: int, government: bool) -> dt.date:
+    """条例 Art. 49: the report on `year` is due by 31 January (departments) or 31 March (governments)."""
+    return dt.date(year + 1, 3, 31) if government else dt.date(year + 1, 1, 31)
+
+
 def window_cutoff(as_of: dt.date, window: str) -> dt.date:
     n, unit = int(window[:-1]), window[-1]
     if unit == "d":
@@ -235,7 +241,7 @@ def _title(rng: random.Random, category: str, unit: str, topic: str, d: dt.date)
     return {
         "dynamic": rng.choice([f"{short}召开{topic}工作推进会", f"{short}开展{topic}专项行动", f"{short}部署{topic}重点工作", f"{short}调研督导{topic}工作"]),
         "notice": rng.choice([f"关于做好{topic}工作的通知", f"关于开展{topic}检查的公告", f"关于{topic}有关事项的公示"]),
-        "policy": f"{unit}关于印发《{COUNTY}{topic}实施方案》的通知",
+        "policy": f"{unit}关于印发《{COUNTY}{d.year}年{topic}{rng.choice(DOC_KINDS)}》的通知",
         "interpretation": f"《{COUNTY}{topic}实施方案》政策解读",
         "personnel": rng.choice([f"{unit}关于{_person(rng)}等同志职务任免的通知", f"{d.year}年{unit}公开招聘工作人员公告"]),
         "plan": rng.choice([f"{unit}{d.year}年{topic}工作计划", f"{unit}{d.year}年上半年工作总结"]),
@@ -301,6 +307,7 @@ def _build_site(index: int, plan: dict, seed: int, as_of: dt.date, pages_per_sit
     weights = {slug: (0 if statuses.get(slug) == "empty" or kind == "static" else WEIGHT.get(cat, 1)) for _, cat, slug, kind in table}
     total_w = sum(weights.values()) or 1
     aid = 1000 * (index + 1)
+    used_titles: set[str] = set()
     for cid_off, (name, cat, slug, kind) in enumerate(table):
         cid = 100 + index * 50 + cid_off
         col = Column(cid=cid, name=name, category=cat, slug=slug, kind=kind, path=column_path(fam, slug, cid))
@@ -323,7 +330,11 @@ def _build_site(index: int, plan: dict, seed: int, as_of: dt.date, pages_per_sit
                 d = d - dt.timedelta(days=rng.randint(lo, hi))
             aid += 1
             topic = rng.choice(TOPICS)
-            art = Article(aid=aid, title=_title(rng, cat, site.unit, topic, d), date=d,
+            title = _title(rng, cat, site.unit, topic, d)
+            while cat == "policy" and title in used_titles:  # two documents never share a name
+                title = _title(rng, cat, site.unit, rng.choice(TOPICS), d)
+            used_titles.add(title)
+            art = Article(aid=aid, title=title, date=d,
                           path=article_path(fam, slug, cid, aid, d), column_slug=slug,
                           paragraphs=_paragraphs(rng, topic, site.unit, rng.randint(2, 4)))
             col.articles.append(art)
@@ -346,26 +357,28 @@ def _plan_content(site: Site, rng: random.Random, as_of: dt.date) -> None:
     """Disclosure columns, letters, policy/interpretation pairs, and the content problems."""
     fam = "legacy" if site.family.startswith("legacy") else site.family
     prev_year = as_of.year - 1
-    # 政策文件 <-> 政策解读 pairs (the interpretation column mirrors the first policy column)
-    policy = next((c for c in site.columns if c.category == "policy" and c.articles), None)
+    # 政策文件 <-> 政策解读 pairs: every policy document has its interpretation, linked both ways,
+    # except one planted document on the portal and on the privacy town
+    policies = [c for c in site.columns if c.category == "policy" and c.articles]
     interp = next((c for c in site.columns if c.category == "interpretation"), None)
-    if policy and interp:
+    if policies and interp:
         interp.articles = []
-        skip_pair = site.profile in ("portal", "privacy")  # plant: one policy document without 解读
-        for i, doc in enumerate(policy.articles[:6]):
-            doc.doc_no = f"清{'政' if site.kind == 'portal' else '教' if site.key == 'jyj' else '办'}发〔{doc.date.year}〕{rng.randint(1, 40)}号"
-            if skip_pair and i == 0:
-                site.problems.append(dict(rule="policy.interpretation_missing", path=doc.path, column=policy.name,
-                                          detail=f"政策文件《{doc.title}》未发布政策解读"))
-                continue
-            d = doc.date if site.profile == "home_stale" else doc.date + dt.timedelta(days=rng.randint(0, 2))
-            title = doc.title.replace(f"{site.unit}关于印发", "").replace("的通知", "") + "政策解读"
-            site_aid = doc.aid + 500
-            ia = Article(aid=site_aid, title=title, date=min(d, as_of), path=article_path(fam, interp.slug, interp.cid, site_aid, min(d, as_of)),
-                         column_slug=interp.slug, paragraphs=[f"一、起草背景：为贯彻落实上级有关部署，制定{doc.title}。", "二、主要内容：明确了目标任务、重点举措和保障措施。"])
-            ia.related.append(("原文件", doc.path))
-            doc.related.append(("相关解读", ia.path))
-            interp.articles.append(ia)
+        skip_pair = site.profile in ("portal", "privacy")
+        for ci, policy in enumerate(policies):
+            for i, doc in enumerate(policy.articles):
+                doc.doc_no = f"清{'政' if site.kind == 'portal' else '办'}发〔{doc.date.year}〕{doc.aid % 97 + 1}号"
+                if skip_pair and ci == 0 and i == 0:
+                    site.problems.append(dict(rule="policy.interpretation_missing", path=doc.path, column=policy.name,
+                                              detail=f"政策文件《{doc.title}》未发布政策解读"))
+                    continue
+                d = doc.date if site.profile == "home_stale" else min(doc.date + dt.timedelta(days=rng.randint(0, 2)), as_of)
+                title = doc.title.replace(f"{site.unit}关于印发", "").replace("的通知", "") + "政策解读"
+                site_aid = doc.aid + 50000
+                ia = Article(aid=site_aid, title=title, date=d, path=article_path(fam, interp.slug, interp.cid, site_aid, d),
+                             column_slug=interp.slug, paragraphs=[f"一、起草背景：为贯彻落实上级有关部署，制定{doc.title}。", "二、主要内容：明确了目标任务、重点举措和保障措施。"])
+                ia.related.append(("原文件", doc.path))
+                doc.related.append(("相关解读", ia.path))
+                interp.articles.append(ia)
         interp.articles.sort(key=lambda a: a.date, reverse=True)
         if not interp.articles:
             interp.planted = "empty"
@@ -382,20 +395,27 @@ def _plan_content(site: Site, rng: random.Random, as_of: dt.date) -> None:
                         "二、依申请公开：公民、法人或者其他组织可以向本机关申请获取政府信息。",
                         f"三、办公地址：{COUNTY}人民路{rng.randint(1, 99)}号；办公时间：工作日上午8:30-12:00，下午14:30-17:30；"
                         f"联系电话：0319-{rng.randint(6000000, 6999999)}；传真：0319-{rng.randint(6000000, 6999999)}。"]
-    # 政府信息公开年报: the last three years; planted missing for the home_stale town
+        if site.profile == "minor":  # plant: a guide without office hours and fax (条例 Art. 12)
+            a.paragraphs[2] = f"三、办公地址：{COUNTY}人民路{rng.randint(1, 99)}号；联系电话：0319-{rng.randint(6000000, 6999999)}。"
+            site.problems.append(dict(rule="disclosure.guide_incomplete", path=a.path, column=guide.name,
+                                      detail="政府信息公开指南缺少办公时间、传真"))
+    # 政府信息公开年报 (条例 Art. 49): departments by 31 January, governments by 31 March. The report
+    # due at the as-of date is last year's once the deadline has passed, else the one before.
     report = next((c for c in site.columns if c.slug == "gknb"), None)
     if report and report.articles:
-        deadline = dt.date(prev_year + 1, 1, 31) if site.kind != "portal" else dt.date(prev_year + 1, 3, 31)
-        years = [prev_year, prev_year - 1, prev_year - 2]
+        month = 3 if site.unit_kind in ("区县", "乡镇") else 1
+        due = prev_year if as_of > annual_report_deadline(prev_year, month == 3) else prev_year - 1
+        years = [due, due - 1, due - 2]
         if site.profile == "home_stale":
-            years = [prev_year - 1, prev_year - 2, prev_year - 3]
+            years = [due - 1, due - 2, due - 3]
             site.problems.append(dict(rule="disclosure.annual_report_missing", path=report.path, column=report.name,
-                                      detail=f"未发布{prev_year}年政府信息公开工作年度报告"))
+                                      detail=f"未发布{due}年政府信息公开工作年度报告"))
         for a, y in zip(report.articles, years):
             a.title = f"{site.unit}{y}年政府信息公开工作年度报告"
-            a.date = min(dt.date(y + 1, deadline.month, rng.randint(10, 28)), as_of)
+            a.date = min(dt.date(y + 1, month, rng.randint(10, 28)), as_of)
             a.path = article_path(fam, report.slug, report.cid, a.aid, a.date)
             a.paragraphs = ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]
+        report.articles.sort(key=lambda a: a.date, reverse=True)
     # 政务咨询 letters
     consult = next((c for c in site.columns if c.slug == "zwzx"), None)
     if consult:

@@ -313,6 +313,10 @@ def extract_page(html: str, url: str) -> PageModel:
         if name and m.get("content") is not None:
             page.meta.setdefault(name, _clean(m.get("content")))
 
+    alts = " ".join(i.get("alt") or "" for i in root.iter("img") if i.get("alt"))
+    if alts:
+        page.meta["__img_alts__"] = alts[:2000]
+
     # links, attachments, pagination
     seen: set[str] = set()
     hidden = _hidden_links(root)
