@@ -22,7 +22,9 @@ from .fetch import CrawlConfig, CrawlResult
 from .fetch.crawler import crawl_site_async, normalise_url
 from .fetch.linkcheck import LinkChecker, Probe
 
-VETO_RULES = ("site.homepage_stale", "site.veto_columns")
+def veto_rules() -> set[str]:
+    """Rules whose finding alone fails a site (single-veto items), from the rule catalogue."""
+    return {k for k, v in load_rules("catalog")["rules"].items() if v.get("veto")}
 
 
 @dataclass
@@ -131,7 +133,8 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
         report.check_stats.update(stats)
         report.findings += link_f
     report.veto = veto_counts(report.columns, rules)
-    report.verdict = "fail" if any(f.rule in VETO_RULES for f in report.findings) else "pass"
+    vetoes = veto_rules()
+    report.verdict = "fail" if any(f.rule in vetoes for f in report.findings) else "pass"
     for f in report.findings:  # evidence: when the page was captured, and where the capture is kept
         rec = crawl.get(f.url)
         f.evidence.setdefault("captured_at", rec.fetched_at if rec else None)

@@ -22,6 +22,15 @@ from docx.shared import Mm, Pt
 from ..rules import load_rules
 
 CN_NUM = "一二三四五六七八九十"
+GROUP_TITLES = {"disclosure": "政务公开栏目建设不规范", "furniture": "网站页面标识不规范", "interaction": "互动回应不及时"}
+
+
+def cn_number(n: int) -> str:
+    """1 -> 一, 10 -> 十, 12 -> 十二, 20 -> 二十 (section numbers)."""
+    if n <= 10:
+        return CN_NUM[n - 1]
+    tens, ones = divmod(n, 10)
+    return (CN_NUM[tens - 1] if tens > 1 else "") + "十" + (CN_NUM[ones - 1] if ones else "")
 
 
 def cn_date(d: dt.date) -> str:
@@ -69,7 +78,14 @@ def site_problems(site: dict) -> str:
         parts.append(f"存在隐藏链接（暗链）{len(by['link.hidden'])}个")
     if by.get("link.dead"):
         parts.append(f"存在无法访问的链接{len(by['link.dead'])}个")
+    names = _rule_names()
+    for rule, fs in by.items():
+        if rule not in _SPECIAL:
+            parts.append(fs[0]["detail"] if len(fs) == 1 else f"{names.get(rule, rule)}{len(fs)}处")
     return "；".join(parts)
+
+
+_SPECIAL = {"site.homepage_stale", "site.veto_columns", "column.stale", "column.empty", "link.illegal", "link.hidden", "link.dead"}
 
 
 def compose(data: dict) -> dict:
@@ -141,6 +157,19 @@ def compose(data: dict) -> dict:
     if dead:
         ex = "；".join(f"{x['name']}{f['detail'].split('，共')[0]}" for x, f in dead[:3])  # "…无法访问（原因）"
         groups.append(("存在无法访问的链接", f"{len({x['name'] for x, _ in dead})}个网站共有{len(dead)}个链接经两次检测均无法访问，如{ex}。"))
+    names = _rule_names()
+    catalog = load_rules("catalog")["rules"]
+    buckets: dict[str, list[str]] = {}
+    for rule, meta in catalog.items():
+        if rule in _SPECIAL:
+            continue
+        hits = [(x, f) for x in checked for f in x["findings"] if f["rule"] == rule]
+        if hits:
+            ex = "；".join(f"{x['name']}{f['detail']}" for x, f in hits[:2])
+            buckets.setdefault(meta["group"], []).append(
+                f"{len({x['name'] for x, _ in hits})}个网站存在{names[rule]}问题（{len(hits)}处），如{ex}")
+    for group, sentences in buckets.items():
+        groups.append((GROUP_TITLES.get(group, group), "。".join(sentences) + "。"))
     if unknown:
         ex = "；".join(f"{x['name']}（{x['reason']}）" for x in unknown[:5])
         groups.append(("部分网站无法访问", f"{len(unknown)}个网站在检查期间无法访问，本轮未能完成检查，将在复查中重新检查：{ex}。"))
@@ -162,7 +191,7 @@ def compose(data: dict) -> dict:
         "intro": (f"根据政府网站监管工作要求，{office}以{cn_date(as_of)}为检查时点，对{region}政府网站开展了{quarter}检查。"
                   "现将有关情况通报如下："),
         "overview": overview,
-        "groups": [(f"（{CN_NUM[i]}）{name}。", text) for i, (name, text) in enumerate(groups)],
+        "groups": [(f"（{cn_number(i + 1)}）{name}。", text) for i, (name, text) in enumerate(groups)],
         "requirements": [p.format(office=office, deadline=deadline) for p in tpl["requirements"]],
         "attachment_list": [f"1.{title1}", f"2.{title2}"],
         "office": office,

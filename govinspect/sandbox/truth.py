@@ -12,6 +12,7 @@ import datetime as dt
 from .county import WINDOWS, County, Site, window_cutoff
 
 HOME_WINDOW = "14d"
+VETO_PROBLEMS = {"interaction.unanswered"}  # WV-5: one such letter fails the site
 VETO = {"dynamic_plus_notice": 5, "should_update": 10, "empty": 5}
 
 
@@ -87,6 +88,7 @@ def ground_truth(county: County, urls: dict[str, str]) -> dict:
             "key": site.key, "name": site.name, "unit": site.unit, "unit_kind": site.unit_kind, "kind": site.kind,
             "family": site.family, "profile": site.profile, "home_url": base + "/", "site_code": site.site_code,
             "faults": site.faults, "expected": "could_not_check" if site_hidden else "checked",
-            "expected_verdict": None if site_hidden else ("fail" if (veto or home_state == "stale") else "pass"),
+            "expected_verdict": None if site_hidden else (
+                "fail" if (veto or home_state == "stale" or any(p["rule"] in VETO_PROBLEMS for p in site.problems)) else "pass"),
         })
     return out
