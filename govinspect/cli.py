@@ -78,7 +78,9 @@ def cmd_check_site(a) -> int:
                       timeout=a.timeout, concurrency_per_host=a.concurrency, resolve_map=resolve,
                       offline_dns=a.offline_dns, check_links=not a.no_links, link_recheck_interval=a.link_recheck)
     out_dir = Path(a.warc_dir) if a.warc_dir else None
-    rep = inspect_site(a.url, a.as_of, cfg, None, out_dir)
+    if a.previous and not (Path(a.previous) / "crawl-state.sqlite").exists():
+        raise CliError(f"--previous 目录中没有已完成的抓取记录：{a.previous}")
+    rep = inspect_site(a.url, a.as_of, cfg, None, out_dir, previous=Path(a.previous) if a.previous else None)
     _print_json(rep.to_dict(), a.out)
     if rep.status != "checked":
         print(f"未能检查：{rep.reason}", file=sys.stderr)
@@ -309,7 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-links", action="store_true", help="不检查链接（死链、违法链接、暗链）")
     c.add_argument("--link-recheck", type=float, default=None, help="死链复测间隔秒数（默认60）")
     c.add_argument("--timeout", type=float, default=15.0)
-    c.add_argument("--warc-dir", help="保存 WARC 快照和抓取日志的目录")
+    c.add_argument("--warc-dir", help="保存 WARC 快照、抓取日志和抓取状态的目录；中断后用同一目录再次运行即从断点继续")
+    c.add_argument("--previous", help="上一次检查的 --warc-dir：未变化的页面用条件请求复用（增量抓取）")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_check_site)
 

@@ -97,14 +97,15 @@ def discover_columns(crawl: CrawlResult, home_url: str, rules: dict | None = Non
 async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | None = None,
                              columns: list[ColumnSpec] | None = None, out_dir: Path | None = None,
                              period_start: dt.date | None = None, government: bool | None = None,
-                             site_code: str | None = None) -> SiteReport:
+                             site_code: str | None = None, previous: Path | None = None) -> SiteReport:
     """government: the site belongs to a people's government (annual report due 31 March) rather than
     a department (31 January); None when unknown (the later deadline is used). site_code: the
-    registered 网站标识码, compared with the footer."""
+    registered 网站标识码, compared with the footer. out_dir: where the crawl is kept (and resumed from);
+    previous: an earlier crawl's out_dir, for conditional requests."""
     cfg = cfg or CrawlConfig()
     rules = load_rules("freshness")
     seeds = [c.url for c in columns or []]
-    crawl = await crawl_site_async(site_url, cfg, out_dir, seeds)
+    crawl = await crawl_site_async(site_url, cfg, out_dir, seeds, previous)
     home_url = crawl.site_url
     report = SiteReport(site_url=home_url, as_of=as_of, status="checked", pages_fetched=crawl.pages_fetched,
                         crawl_stats=crawl.stats, warc_path=crawl.warc_path, log_path=crawl.log_path,

@@ -28,6 +28,16 @@ def _specs(site: Website) -> list[ColumnSpec]:
             for c in site.columns.select_related("responsible_unit").all()]
 
 
+def previous_crawl(rnd: Round, site: Website) -> Path | None:
+    """The crawl of this website in the latest earlier finished round: the baseline for conditional requests."""
+    rs = (RoundSite.objects.filter(website=site, round__status="done", status="checked", round__as_of__lte=rnd.as_of)
+          .exclude(round=rnd).order_by("-round__as_of", "-round__id").first())
+    if rs is None:
+        return None
+    d = round_dir(rs.round) / f"site-{site.pk}"
+    return d if (d / "crawl-state.sqlite").exists() else None
+
+
 def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | None = None, progress: bool = False,
               site_concurrency: int = 4) -> Round:
     """Inspect the round's websites concurrently (site_concurrency at a time) and store everything."""
@@ -37,6 +47,7 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
     allow = tuple(n.strip() for n in rnd.allow_networks.split(",") if n.strip())
     base = round_dir(rnd)
     specs = {s.pk: _specs(s) for s in sites}
+    previous = {s.pk: previous_crawl(rnd, s) for s in sites}
 
     bar = tqdm(total=len(sites), desc="检查网站", unit="站", disable=not progress, dynamic_ncols=True)
     pages = 0
@@ -50,7 +61,8 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
             try:
                 rep = await inspect_site_async(site.home_url, rnd.as_of, cfg, specs[site.pk] or None,
                                                base / f"site-{site.pk}", rnd.period_start,
-                                               government=site.owner.kind in ("区县", "乡镇"), site_code=site.site_code or None)
+                                               government=site.owner.kind in ("区县", "乡镇"), site_code=site.site_code or None,
+                                               previous=previous[site.pk])
                 pages += rep.pages_fetched
                 return rep
             finally:

@@ -87,7 +87,10 @@ class _SiteApp:
         self.max_inflight = max(self.max_inflight, self.inflight)
         self.arrivals.append(asyncio.get_running_loop().time())
         try:
-            return await self._handle(request)
+            resp = await self._handle(request)
+            # bytes on the wire, roughly: status line and headers too (a 304 is not free)
+            self.bytes_sent += 17 + sum(len(k) + len(v) + 4 for k, v in resp.headers.items())
+            return resp
         finally:
             self.inflight -= 1
 

@@ -25,7 +25,8 @@ from tqdm import tqdm
 from ..extract import PageModel, decode_html, extract_page
 from ..extract.page import ATTACHMENT_EXT
 from .guard import AddressGuard, BlockedAddress, GuardedResolver
-from .warc import WarcSink
+from .state import CrawlState
+from .warc import WarcSink, read_payload
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 ATTACHMENT_TYPES = (
@@ -79,6 +80,16 @@ class FetchRecord:
     encoding: str | None = None
     page: PageModel | None = None
     body: bytes | None = None  # kept for attachments only (content checks read them later)
+    etag: str | None = None
+    last_modified: str | None = None
+    warc_file: str | None = None  # where the payload is kept (an earlier crawl's file for a revisit)
+    warc_offset: int | None = None
+    revisit: bool = False  # 304 Not Modified: the snapshot of the previous crawl was reused
+
+    def load_body(self) -> bytes | None:
+        if self.body is None and self.warc_file and self.warc_offset is not None:
+            self.body = read_payload(self.warc_file, self.warc_offset)
+        return self.body
 
     @property
     def ok(self) -> bool:
@@ -89,7 +100,15 @@ class FetchRecord:
             "url": self.url, "final_url": self.final_url, "status": self.status, "time_ms": self.elapsed_ms,
             "bytes": self.bytes, "parent": self.parent, "depth": self.depth, "error": self.error,
             "content_type": self.content_type, "fetched_at": self.fetched_at, "redirects": self.redirects,
+            "revisit": self.revisit,
         }
+
+    def state_row(self) -> dict:
+        return {"url": self.url, "depth": self.depth, "parent": self.parent, "final_url": self.final_url, "status": self.status,
+                "reason": self.reason, "content_type": self.content_type, "bytes": self.bytes, "elapsed_ms": self.elapsed_ms,
+                "fetched_at": self.fetched_at, "error": self.error, "redirects": self.redirects, "encoding": self.encoding,
+                "etag": self.etag, "last_modified": self.last_modified, "warc_file": self.warc_file,
+                "warc_offset": self.warc_offset, "revisit": int(self.revisit), "is_html": int(self.page is not None)}
 
 
 @dataclass
@@ -146,7 +165,7 @@ class _HostGate:
 
 
 class _Crawler:
-    def __init__(self, site_url: str, cfg: CrawlConfig, out_dir: Path | None, seeds: list[str]):
+    def __init__(self, site_url: str, cfg: CrawlConfig, out_dir: Path | None, seeds: list[str], previous: Path | None = None):
         self.site_url = normalise_url(site_url)
         self.cfg = cfg
         self.seeds = [normalise_url(s) for s in seeds]
@@ -163,10 +182,19 @@ class _Crawler:
         self.seq = 0
         self.out_dir = out_dir
         self.warc = WarcSink(out_dir / "crawl.warc.gz", self.site_url) if out_dir else None
-        self.log_fh = open(out_dir / "crawl-log.jsonl", "w", encoding="utf-8") if out_dir else None
+        self.log_fh = open(out_dir / "crawl-log.jsonl", "a", encoding="utf-8") if out_dir else None
+        self.state = CrawlState(out_dir / "crawl-state.sqlite") if out_dir else None
+        self.validators: dict[str, dict] = {}
+        prev_db = previous / "crawl-state.sqlite" if previous else None
+        if prev_db and prev_db.exists() and (not out_dir or prev_db.resolve() != (out_dir / "crawl-state.sqlite").resolve()):
+            prev = CrawlState(prev_db)
+            if prev.finished:  # only a complete earlier crawl is a baseline
+                self.validators = prev.validators()
+            prev.close()
         self.bar = tqdm(desc=site.netloc, unit="页", disable=not cfg.progress, leave=True, dynamic_ncols=True)
         self.stats = {"requests": 0, "bytes": 0, "errors": 0, "robots_disallowed": 0, "out_of_scope": 0,
-                      "skipped_type": 0, "oversize": 0, "blocked_private": 0, "trap_pruned": 0}
+                      "skipped_type": 0, "oversize": 0, "blocked_private": 0, "trap_pruned": 0, "not_modified": 0,
+                      "resumed": 0}
 
     # ---------------------------------------------------------------- scope and frontier
     def in_scope(self, url: str) -> bool:
@@ -194,6 +222,8 @@ class _Crawler:
             self.query_variants[key] = n + 1
         self.seen.add(url)
         self.seq += 1
+        if self.state:
+            self.state.queue(url, depth, parent, self.seq)
         self.queue.put_nowait((depth, self.seq, url, parent))
 
     # ---------------------------------------------------------------- politeness
@@ -260,12 +290,22 @@ class _Crawler:
                     self.stats["robots_disallowed"] += 1
                     rec.error = "robots.txt disallow"
                     return
+                prev = self.validators.get(current) if current == rec.url else None
+                cond = {}
+                if prev and prev["final_url"] == current:
+                    if prev["etag"]:
+                        cond["If-None-Match"] = prev["etag"]
+                    if prev["last_modified"]:
+                        cond["If-Modified-Since"] = prev["last_modified"]
                 async with self.gate(urlsplit(current).netloc):
                     self.stats["requests"] += 1
-                    async with session.get(current, allow_redirects=False) as resp:
+                    async with session.get(current, allow_redirects=False, headers=cond) as resp:
                         rec.status, rec.reason = resp.status, resp.reason or ""
                         rec.content_type = resp.headers.get("Content-Type", "")
                         headers = list(resp.headers.items())
+                        if resp.status == 304 and cond:
+                            self._reuse(rec, current, prev, headers)
+                            return
                         if resp.status in REDIRECT_CODES and resp.headers.get("Location"):
                             nxt = normalise_url(urljoin(current, resp.headers["Location"]))
                             if self.warc:
@@ -293,8 +333,10 @@ class _Crawler:
                         body, truncated = await _read_limited(resp, self.cfg.max_bytes)
                         rec.bytes = len(body)
                         self.stats["bytes"] += len(body)
+                        rec.etag, rec.last_modified = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
                         if self.warc:
-                            self.warc.write_response(current, resp.status, rec.reason, headers, body, truncated)
+                            rec.warc_offset = self.warc.write_response(current, resp.status, rec.reason, headers, body, truncated)
+                            rec.warc_file = str(self.warc.path.resolve())
                         if truncated:
                             self.stats["oversize"] += 1
                             rec.error = f"oversize: more than {self.cfg.max_bytes} bytes"
@@ -318,12 +360,54 @@ class _Crawler:
         finally:
             rec.elapsed_ms = int((time.monotonic() - t0) * 1000)
 
+    def _reuse(self, rec: FetchRecord, url: str, prev: dict, headers: list[tuple[str, str]]) -> None:
+        """304 Not Modified: take the page from the earlier snapshot and record a WARC revisit."""
+        body = read_payload(prev["warc_file"], prev["warc_offset"])
+        self.stats["not_modified"] += 1
+        rec.final_url, rec.revisit = url, True
+        rec.status, rec.reason = 200, "OK (not modified)"
+        rec.etag = dict((k.lower(), v) for k, v in headers).get("etag") or prev["etag"]
+        rec.last_modified = prev["last_modified"]
+        rec.warc_file, rec.warc_offset = prev["warc_file"], prev["warc_offset"]
+        if self.warc:
+            self.warc.write_revisit(url, body, url, prev.get("fetched_at") or "", headers)
+        ctype = dict((k.lower(), v) for k, v in headers).get("content-type") or ""
+        rec.content_type = ctype
+        path = urlsplit(url).path.lower()
+        if path.endswith(ATTACHMENT_EXT) or ctype.split(";")[0].strip().lower().startswith(ATTACHMENT_TYPES):
+            rec.body = body
+        else:
+            text, rec.encoding = decode_html(body, ctype)
+            rec.page = extract_page(text, url)
+
+    def _resume(self) -> None:
+        """Reload what an interrupted (or finished) crawl in out_dir stored, and its queue."""
+        rows = self.state.fetched()
+        for row in rows:
+            rec = FetchRecord(**{k: row[k] for k in ("url", "depth", "parent", "final_url", "status", "reason", "content_type",
+                                                     "bytes", "elapsed_ms", "fetched_at", "error", "redirects", "encoding",
+                                                     "etag", "last_modified", "warc_file", "warc_offset")})
+            rec.revisit = bool(row["revisit"])
+            if row["is_html"] and rec.warc_file and rec.warc_offset is not None:
+                body = read_payload(rec.warc_file, rec.warc_offset)
+                text, _ = decode_html(body, rec.content_type)
+                rec.page = extract_page(text, rec.final_url or rec.url)
+            self.result.records[rec.url] = rec
+        self.stats["resumed"] = len(rows)
+        self.seen.update(self.state.known())
+        for url, depth, parent, seq in self.state.queued():
+            self.seq = max(self.seq, seq)
+            self.queue.put_nowait((depth, seq, url, parent))
+        self.seq = max([self.seq] + [0])
+
     # ---------------------------------------------------------------- loop
     async def worker(self, session: aiohttp.ClientSession) -> None:
         while True:
             depth, _, url, parent = await self.queue.get()
             try:
                 rec = await self.fetch(session, url, depth, parent)
+                if self.state:  # committed after its WARC record was flushed: a resumed crawl skips it
+                    self.state.store(rec.state_row())
                 self.record(rec)
                 if rec.ok and rec.page is not None and rec.final_url and self.in_scope(rec.final_url):
                     for link in rec.page.links:
@@ -350,6 +434,8 @@ class _Crawler:
         headers = {"User-Agent": self.cfg.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
         try:
             async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers, auto_decompress=True) as session:
+                if self.state and self.state.known():
+                    self._resume()
                 self.enqueue(self.site_url, 0, None)
                 for s in self.seeds:
                     self.enqueue(s, 1, self.site_url)
@@ -359,6 +445,8 @@ class _Crawler:
                 for w in workers:
                     w.cancel()
                 await asyncio.gather(*workers, return_exceptions=True)
+            if self.state:
+                self.state.set_meta("finished_at", _now())
         finally:
             self.close()
         self.result.finished_at = _now()
@@ -367,6 +455,8 @@ class _Crawler:
 
     def close(self) -> None:
         self.bar.close()
+        if self.state:
+            self.state.close()
         if self.warc:
             self.warc.close()
             self.result.warc_path = str(self.warc.path)
@@ -393,11 +483,13 @@ def _now() -> str:
 
 
 async def crawl_site_async(site_url: str, cfg: CrawlConfig | None = None, out_dir: Path | None = None,
-                           seeds: list[str] | None = None) -> CrawlResult:
-    return await _Crawler(site_url, cfg or CrawlConfig(), out_dir, seeds or []).run()
+                           seeds: list[str] | None = None, previous: Path | None = None) -> CrawlResult:
+    """Crawl one site. With out_dir the crawl is persisted there (WARC, log, state) and resumes what an
+    interrupted crawl in out_dir stored; with `previous` (an earlier crawl's out_dir) it is incremental."""
+    return await _Crawler(site_url, cfg or CrawlConfig(), out_dir, seeds or [], previous).run()
 
 
 def crawl_site(site_url: str, cfg: CrawlConfig | None = None, out_dir: Path | None = None,
-               seeds: list[str] | None = None) -> CrawlResult:
+               seeds: list[str] | None = None, previous: Path | None = None) -> CrawlResult:
     """Crawl one site synchronously (runs its own event loop)."""
-    return asyncio.run(crawl_site_async(site_url, cfg, out_dir, seeds))
+    return asyncio.run(crawl_site_async(site_url, cfg, out_dir, seeds, previous))

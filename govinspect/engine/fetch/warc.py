@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -12,26 +16,58 @@ from ... import __version__
 
 
 class WarcSink:
+    """Appends gzip WARC records (one gzip member each, so a record can be read back by its offset).
+
+    Opened in append mode: a resumed crawl continues the same file.
+    """
+
     def __init__(self, path: Path, site_url: str):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._fh = open(path, "wb")
+        new = not path.exists() or path.stat().st_size == 0
+        self._fh = open(path, "ab")
         self._writer = WARCWriter(self._fh, gzip=True, warc_version="1.1")
-        info = self._writer.create_warcinfo_record(
-            path.name, {"software": f"govinspect/{__version__}", "format": "WARC File Format 1.1", "isPartOf": site_url}
-        )
-        self._writer.write_record(info)
+        if new:
+            info = self._writer.create_warcinfo_record(
+                path.name, {"software": f"govinspect/{__version__}", "format": "WARC File Format 1.1", "isPartOf": site_url}
+            )
+            self._writer.write_record(info)
+            self._fh.flush()
 
     def write_response(self, url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
-                       truncated: bool = False) -> None:
+                       truncated: bool = False) -> int:
+        """Write a response record; returns its offset in the file."""
         http_headers = StatusAndHeaders(f"{status} {reason or ''}".strip(), headers, protocol="HTTP/1.1")
         warc_headers = {"WARC-Truncated": "length"} if truncated else None
         rec = self._writer.create_warc_record(
             url, "response", payload=io.BytesIO(body), http_headers=http_headers,
             warc_headers_dict=warc_headers,
         )
+        offset = self._fh.tell()
         self._writer.write_record(rec)
+        self._fh.flush()
+        return offset
+
+    def write_revisit(self, url: str, body: bytes, refers_to_uri: str, refers_to_date: str,
+                      headers: list[tuple[str, str]]) -> int:
+        """A 304 Not Modified: a revisit record pointing at the snapshot taken in an earlier crawl."""
+        digest = "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
+        http_headers = StatusAndHeaders("304 Not Modified", headers, protocol="HTTP/1.1")
+        rec = self._writer.create_revisit_record(url, digest, refers_to_uri, refers_to_date, http_headers=http_headers)
+        offset = self._fh.tell()
+        self._writer.write_record(rec)
+        self._fh.flush()
+        return offset
 
     def close(self) -> None:
         if not self._fh.closed:
             self._fh.close()
+
+
+def read_payload(path: str | Path, offset: int) -> bytes:
+    """The body of the response record at `offset` of a gzip WARC file."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        for rec in ArchiveIterator(fh):
+            return rec.content_stream().read()
+    raise ValueError(f"no WARC record at {path}:{offset}")
