@@ -222,6 +222,20 @@ def cmd_round(a) -> int:
     return 0
 
 
+def cmd_monitor(a) -> int:
+    _setup_django()
+    from .engine.fetch import CrawlConfig
+    from .monitor.services import run_monitor
+    from .registry.models import Website
+
+    if not Website.objects.exists():
+        raise CliError("名录中没有网站，请先用 govinspect registry import 导入")
+    cfg = CrawlConfig(allow_networks=tuple(a.allow_network or ()))
+    print(f"开始监测{Website.objects.count()}个网站，每{a.interval:g}秒一轮" + ("" if a.cycles else "，按 Ctrl+C 停止"))
+    run_monitor(cfg, a.interval, a.cycles, a.reference, a.timeout)
+    return 0
+
+
 def cmd_report(a) -> int:
     _setup_django()
     from .reports import write_reports
@@ -355,6 +369,14 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--out")
     rd.add_argument("--quiet", action="store_true")
     rd.set_defaults(func=cmd_round)
+
+    mo = sub.add_parser("monitor", help="可用性监测：定时访问名录中全部网站首页并记录（默认每72分钟一轮，即每天20次）")
+    mo.add_argument("--interval", type=float, default=4320.0, help="两轮之间的秒数（默认4320）")
+    mo.add_argument("--cycles", type=int, default=None, help="运行轮数（默认一直运行）；配合 cron 使用时填 1")
+    mo.add_argument("--reference", action="append", help="参照地址（默认见 rules/availability.toml）")
+    mo.add_argument("--timeout", type=float, default=None, help="超时秒数（默认15）")
+    mo.add_argument("--allow-network", action="append", help="允许探测的内网网段")
+    mo.set_defaults(func=cmd_monitor)
 
     rp = sub.add_parser("report", help="根据已保存的检查结果重新生成通报（不重新抓取）")
     rp.add_argument("round", type=int)

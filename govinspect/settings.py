@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "govinspect.registry",
     "govinspect.rounds",
+    "govinspect.monitor",
 ]
 
 MIDDLEWARE = [

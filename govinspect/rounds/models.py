@@ -44,6 +44,7 @@ class RoundSite(models.Model):
     publication_count = models.PositiveIntegerField("统计期内发布信息数", default=0)
     columns_discovered = models.BooleanField("栏目为自动发现", default=False)
     veto = models.JSONField("否决项统计", default=dict, blank=True)
+    availability = models.JSONField("可用性监测", default=dict, blank=True)
     crawl_stats = models.JSONField("抓取统计", default=dict, blank=True)
     warc_path = models.CharField("WARC 快照", max_length=500, blank=True)
     log_path = models.CharField("抓取日志", max_length=500, blank=True)

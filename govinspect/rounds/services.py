@@ -102,6 +102,17 @@ def store_report(rnd: Round, site: Website, rep: SiteReport | BaseException) -> 
         publication_count=rep.publication_count, columns_discovered=rep.columns_discovered, veto=rep.veto,
         crawl_stats=rep.crawl_stats, warc_path=rep.warc_path or "", log_path=rep.log_path or "",
         started_at=rep.started_at, finished_at=rep.finished_at)
+    # WV-2 from the stored availability probes of the round's window (monitoring data, not the crawl)
+    from ..monitor.services import availability_findings, site_availability
+
+    avail = site_availability(site, rnd.as_of)
+    rs.availability = avail.to_dict()
+    extra = availability_findings(site.home_url, avail)
+    if extra:  # monitoring evidence decides even when the crawl itself could not run
+        rep.findings = list(rep.findings) + extra
+        rs.verdict, rs.status = "fail", "checked"
+        rs.reason = (rs.reason + "；" if rs.reason else "") + extra[0].detail
+    rs.save(update_fields=["availability", "verdict", "status", "reason"])
     registered = {c.url: c for c in site.columns.select_related("responsible_unit")}
     ColumnCheck.objects.bulk_create([
         ColumnCheck(round_site=rs, column=registered.get(c.url), name=c.name, url=c.url, category=c.category, window=c.window,
