@@ -78,3 +78,23 @@ def test_unanswered_letters(reports, county):
     letters = reports["portal"].check_stats["letters"]
     recent = [d for s in county.sites if s.key == "portal" for d in s.decoys if d["rule"] == "interaction.unanswered"]
     assert letters["unanswered"] == 1 + len(recent) and letters["answered"] >= 1
+
+
+def test_domain_rules():
+    from govinspect.engine.checks.structure import domain_findings
+
+    assert domain_findings("http://127.0.0.1:8080/") == []  # an address cannot be judged
+    assert domain_findings("http://www.qinghe.gov.cn/", True) == []
+    assert "不以 .gov.cn 结尾" in domain_findings("http://www.qinghe.com.cn/", True)[0].detail
+    assert "www" in domain_findings("http://qinghe.gov.cn/", True)[0].detail
+    assert domain_findings("http://jyj.qinghe.gov.cn/", False, "http://www.qinghe.gov.cn/") == []
+    assert "下级域名" in domain_findings("http://jyj.other.gov.cn/", False, "http://www.qinghe.gov.cn/")[0].detail
+
+
+def test_required_columns_and_meta(reports):
+    nyj = next(f for f in reports["nyj"].findings if f.rule == "site.required_column_missing")
+    assert nyj.evidence["missing"] == ["负责人信息"]
+    assert "site.required_column_missing" not in _rules(reports["portal"])
+    meta = next(f for f in reports["rsj"].findings if f.rule == "site.meta_missing")
+    assert meta.evidence["home_missing"] == ["SiteName", "SiteDomain", "SiteIDCode"]
+    assert "site.meta_missing" not in _rules(reports["portal"])

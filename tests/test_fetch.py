@@ -141,3 +141,24 @@ def test_content_type_filter_skips_non_documents():
     assert logo.error == "skipped content-type image/png" and logo.bytes == 0
     assert crawl.get(srv.url("portal", "/media/intro")).ok
     assert "/media/photo.jpg" not in served  # skipped by extension, never requested
+
+
+def test_calendar_and_session_id_traps_are_contained(sandbox):
+    crawl = crawl_site(sandbox.urls["wjw"], sandbox.crawl_config(check_links=False))
+    cal = [u for u in crawl.records if "/calendar.html" in u]
+    assert 0 < len(cal) <= 20  # the depth limit stops an endless calendar
+    deep = crawl_site(sandbox.urls["wjw"], sandbox.crawl_config(check_links=False, max_depth=10_000))
+    cal = [u for u in deep.records if "/calendar.html" in u]
+    assert len(cal) == 100 and deep.stats["trap_pruned"] > 0  # and without it, the per-path query cap
+    sessions = [u for u in crawl.records if "hall.jsp" in u]
+    assert len(sessions) == 1 and "jsessionid" not in sessions[0]  # session ids are not part of a URL's identity
+    assert crawl.pages_fetched < 400
+
+
+def test_normalise_url():
+    from govinspect.engine.fetch.crawler import normalise_url
+
+    assert normalise_url("HTTP://Www.X.gov.cn:80/a/b.html#top") == "http://www.x.gov.cn/a/b.html"
+    assert normalise_url("http://x.gov.cn/hall.jsp;jsessionid=ABC?x=1") == "http://x.gov.cn/hall.jsp?x=1"
+    assert normalise_url("http://x.gov.cn/s.php?PHPSESSID=1&id=5") == "http://x.gov.cn/s.php?id=5"
+    assert normalise_url("http://x.gov.cn/list.asp?classid=5&page=2") == "http://x.gov.cn/list.asp?classid=5&page=2"

@@ -15,6 +15,7 @@ from .checks.freshness import (ColumnResult, ColumnSpec, HomeResult, check_colum
                                freshness_findings, veto_counts)
 from .checks.disclosure import disclosure_findings
 from .checks.furniture import footer_findings
+from .checks.structure import domain_findings, meta_findings, required_column_findings
 from .checks.links import internal_failures, link_findings, referrers
 from .checks.model import Finding, iso
 from .extract.page import PAGER_TEXT
@@ -97,7 +98,8 @@ def discover_columns(crawl: CrawlResult, home_url: str, rules: dict | None = Non
 async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | None = None,
                              columns: list[ColumnSpec] | None = None, out_dir: Path | None = None,
                              period_start: dt.date | None = None, government: bool | None = None,
-                             site_code: str | None = None, previous: Path | None = None) -> SiteReport:
+                             site_code: str | None = None, previous: Path | None = None,
+                             is_portal: bool | None = None, portal_url: str | None = None) -> SiteReport:
     """government: the site belongs to a people's government (annual report due 31 March) rather than
     a department (31 January); None when unknown (the later deadline is used). site_code: the
     registered 网站标识码, compared with the footer. out_dir: where the crawl is kept (and resumed from);
@@ -126,6 +128,9 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
     report.home = check_home(crawl, home_url, report.columns, as_of, rules)
     report.findings = freshness_findings(report.home, report.columns, as_of, rules)
     report.findings += footer_findings(crawl, home_url, site_code)
+    report.findings += required_column_findings(home_url, report.columns)
+    report.findings += meta_findings(crawl, home_url)
+    report.findings += domain_findings(home_url, is_portal, portal_url)
     disc, extra = disclosure_findings(crawl, report.columns, as_of, government)
     report.findings += disc
     report.check_stats.update(extra)

@@ -48,6 +48,7 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
     base = round_dir(rnd)
     specs = {s.pk: _specs(s) for s in sites}
     previous = {s.pk: previous_crawl(rnd, s) for s in sites}
+    portal = next((s.home_url for s in Website.objects.filter(is_portal=True)[:1]), None)
 
     bar = tqdm(total=len(sites), desc="检查网站", unit="站", disable=not progress, dynamic_ncols=True)
     pages = 0
@@ -62,7 +63,7 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
                 rep = await inspect_site_async(site.home_url, rnd.as_of, cfg, specs[site.pk] or None,
                                                base / f"site-{site.pk}", rnd.period_start,
                                                government=site.owner.kind in ("区县", "乡镇"), site_code=site.site_code or None,
-                                               previous=previous[site.pk])
+                                               previous=previous[site.pk], is_portal=site.is_portal, portal_url=portal)
                 pages += rep.pages_fetched
                 return rep
             finally:

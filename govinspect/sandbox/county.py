@@ -301,6 +301,9 @@ def _build_site(index: int, plan: dict, seed: int, as_of: dt.date, pages_per_sit
                 kind=plan["kind"], family=plan["family"], profile=plan["profile"],
                 site_code=f"1305{35 + index // 100:02d}{index % 100:04d}")
     table = PORTAL_COLUMNS if site.kind == "portal" else TOWN_COLUMNS if site.unit_kind == "乡镇" else DEPT_COLUMNS
+    if site.profile == "minor2":  # plant: no 负责人信息 column (GL-4)
+        table = [t for t in table if t[2] != "ldxx"]
+        site.problems.append(dict(rule="site.required_column_missing", path="/", detail="网站缺少“负责人信息”栏目"))
     statuses = _plan_statuses(site, rng)
     home_stale = "__home_stale__" in statuses
     fam = "legacy" if site.family.startswith("legacy") else site.family
@@ -532,6 +535,8 @@ def _plant_text_problems(site: Site, rng: random.Random, as_of: dt.date) -> None
 def _plan_footer_and_faults(site: Site, rng: random.Random) -> None:
     site.footer = dict(conac=True, site_code=True, icp=True, police=True, host=True, jiucuo=True)
     site.meta_tags = site.family == "trs" or (site.family == "hanweb" and site.index % 2 == 0)
+    if not site.meta_tags:
+        site.problems.append(dict(rule="site.meta_missing", path="/", detail="网页元数据标签不全"))
     p = site.profile
     if p == "veto_b":
         site.footer.update(conac=False, site_code=False)
@@ -555,6 +560,7 @@ def _plan_footer_and_faults(site: Site, rng: random.Random) -> None:
         site.home_extra_html += '<div class="yqlj"><a href="http://www.old-bureau.qinghe.gov.cn.invalid/">原县国土资源局网站</a></div>'
         site.problems.append(dict(rule="link.dead", path="/", url="http://www.old-bureau.qinghe.gov.cn.invalid/", detail="友情链接指向的外部网站域名无法解析"))
     if p == "minor":
+        site.faults.setdefault("traps", True)
         site.home_extra_html += ('<div class="yqlj"><a href="http://www.tyc-ad-888.com/">网上娱乐 注册送彩金</a> '
                                  '<a href="http://www.hebei-wenhua.cn/">河北文化娱乐资讯</a></div>')
         site.problems.append(dict(rule="link.illegal", path="/", url="http://www.tyc-ad-888.com/", detail="友情链接区域含博彩推广链接"))

@@ -108,6 +108,9 @@ def home_page(site: Site, county: County) -> str:
     extra = site.home_extra_html
     if site.faults.get("redirect_loop"):
         extra += '<div class="tips"><a href="/loop/a.html">专题：教育惠民政策汇编</a></div>'
+    if site.faults.get("traps"):
+        extra += ('<div class="tips"><a href="/calendar.html?d=2026-11-23">活动日历</a> '
+                  '<a href="/hall.jsp;jsessionid=S0">网上办事大厅</a></div>')
     if site.faults.get("oversize"):
         extra += '<div class="tips"><a href="/download/big.html">历年档案目录（全）</a></div>'
     meta = _meta(site, SiteName=site.name, SiteDomain="www.qinghe.gov.cn", SiteIDCode=site.site_code)

@@ -110,6 +110,22 @@ class _SiteApp:
         bad = faults.get("status5xx")
         if bad and (bad == "all" or any(request.path.startswith(p) for p in bad)):
             return web.Response(status=500, text="Internal Server Error")
+        if faults.get("traps") and request.path == "/calendar.html":  # an infinite calendar
+            import datetime as _dt
+
+            try:
+                day = _dt.date.fromisoformat(request.query.get("d", "2026-01-01"))
+            except ValueError:
+                day = _dt.date(2026, 1, 1)
+            prev, nxt = day - _dt.timedelta(days=1), day + _dt.timedelta(days=1)
+            body = (f"<html><body><h1>活动日历 {day}</h1><a href='/calendar.html?d={prev}'>前一天活动安排</a> "
+                    f"<a href='/calendar.html?d={nxt}'>后一天活动安排</a></body></html>")
+            return web.Response(text=body, content_type="text/html")
+        if faults.get("traps") and request.path.startswith("/hall.jsp"):  # a new session id on every link
+            self.session_counter = getattr(self, "session_counter", 0) + 1
+            body = (f"<html><body><h1>办事大厅</h1><a href='/hall.jsp;jsessionid=S{self.session_counter}'>进入办事大厅</a>"
+                    "</body></html>")
+            return web.Response(text=body, content_type="text/html")
         if request.path == "/robots.txt":
             lines = ["User-agent: *"] + [f"Disallow: {p}" for p in faults.get("robots_disallow", [])] or ["Disallow:"]
             return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")

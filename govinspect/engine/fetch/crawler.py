@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,7 @@ class CrawlConfig:
     max_redirects: int = 5
     retries: int = 1
     retry_backoff: float = 0.5
-    max_query_variants: int = 200  # per path: contains calendar and session-id traps
+    max_query_variants: int = 100  # distinct query strings per path: contains calendar-style traps
     user_agent: str = "govinspect/0.1 (government website inspection)"
     obey_robots: bool = True
     allow_private: bool = False
@@ -134,12 +135,21 @@ class CrawlResult:
         return sum(1 for r in self.records.values() if r.ok)
 
 
+_SESSION_PATH = re.compile(r";(?:jsessionid|phpsessid|sessionid)=[^/?#]*", re.I)
+_SESSION_PARAMS = re.compile(r"^(?:jsessionid|phpsessid|aspsessionid\w*|sessionid|sess_id|cfid|cftoken)$", re.I)
+
+
 def normalise_url(url: str) -> str:
+    """Canonical form: lower-case scheme and host, default port dropped, fragment and session ids removed."""
     parts = urlsplit(url.strip())
     netloc = parts.netloc.lower()
     if (parts.scheme == "http" and netloc.endswith(":80")) or (parts.scheme == "https" and netloc.endswith(":443")):
         netloc = netloc.rsplit(":", 1)[0]
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+    path = _SESSION_PATH.sub("", parts.path) or "/"
+    query = parts.query
+    if query and ("sess" in query.lower() or "cfid" in query.lower()):
+        query = "&".join(p for p in query.split("&") if not _SESSION_PARAMS.match(p.split("=", 1)[0]))
+    return urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
 
 
 class _HostGate:
