@@ -97,3 +97,36 @@ def test_sigkill_mid_crawl_then_resume(tmp_path):
     assert len(out["findings"]) == len({(f["rule"], f["url"]) for f in out["findings"]})
     assert [(c["url"], c["status"], c["newest_date"]) for c in out["columns"]] == \
            [(c["url"], c["status"], c["newest_date"]) for c in ref_out["columns"]]
+
+
+def test_backdated_page_and_defaced_home_between_rounds(tmp_path):
+    import datetime as dt
+
+    from govinspect.engine.fetch.state import CrawlState
+    from govinspect.sandbox.county import Article, article_path
+
+    county = generate_county(n_sites=1, pages_per_site=60, no_default_faults=True)
+    site = county.sites[0]
+    with SandboxServer(county) as srv:
+        url = srv.urls["portal"]
+        first = inspect_site(url, county.as_of, srv.crawl_config(), None, tmp_path / "r1")
+        assert not {f.rule for f in first.findings} & {"content.backdated", "site.defaced"}
+        seen = dt.date.fromisoformat(CrawlState(tmp_path / "r1" / "crawl-state.sqlite").get_meta("finished_at")[:10])
+        col = site.column("tzgg")
+        stated = min(col.articles[0].date, seen) - dt.timedelta(days=1)  # inside what the old list covered
+        art = Article(aid=999999, title="关于进一步做好燃气安全工作的紧急通知", date=stated,
+                      path=article_path("trs", col.slug, col.cid, 999999, stated), column_slug=col.slug, paragraphs=["正文。"])
+        col.articles.insert(1, art)
+        site.home_title = "Hacked by Someone"
+        site.home_extra_html += '<span style="font-size:0"><a href="http://www.xpj-casino888.com/vip.html">百家乐</a></span>'
+        srv.refresh()
+        second = inspect_site(url, county.as_of, srv.crawl_config(), None, tmp_path / "r2", previous=tmp_path / "r1")
+        third = inspect_site(url, county.as_of, srv.crawl_config(), None, tmp_path / "r3", previous=tmp_path / "r2")
+    back = [f for f in second.findings if f.rule == "content.backdated"]
+    assert [f.url for f in back] == [srv.url("portal", art.path)]
+    assert back[0].evidence["stated_date"] == stated.isoformat()
+    defaced = next(f for f in second.findings if f.rule == "site.defaced")
+    assert "Hacked by Someone" in defaced.detail and "http://www.xpj-casino888.com/vip.html" in defaced.evidence["new_links"]
+    assert second.verdict == "fail"  # WV-1e is a single veto
+    # the round after: nothing new happened, nothing is reported again
+    assert not {f.rule for f in third.findings} & {"content.backdated", "site.defaced"}

@@ -15,6 +15,7 @@ from .checks.freshness import (ColumnResult, ColumnSpec, HomeResult, check_colum
                                freshness_findings, veto_counts)
 from .checks.disclosure import disclosure_findings
 from .checks.furniture import footer_findings
+from .checks.history import PreviousCrawl, backdated_findings, defacement_findings
 from .checks.structure import domain_findings, meta_findings, required_column_findings
 from .checks.links import internal_failures, link_findings, referrers
 from .checks.model import Finding, iso
@@ -131,6 +132,10 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
     report.findings += required_column_findings(home_url, report.columns)
     report.findings += meta_findings(crawl, home_url)
     report.findings += domain_findings(home_url, is_portal, portal_url)
+    if previous is not None and (previous / "crawl-state.sqlite").exists():
+        prev = PreviousCrawl(previous)
+        report.findings += backdated_findings(crawl, report.columns, prev)
+        report.findings += defacement_findings(crawl, home_url, prev)
     disc, extra = disclosure_findings(crawl, report.columns, as_of, government)
     report.findings += disc
     report.check_stats.update(extra)

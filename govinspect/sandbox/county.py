@@ -148,6 +148,7 @@ class Site:
     faults: dict = field(default_factory=dict)
     meta_tags: bool = True
     home_extra_html: str = ""
+    home_title: str | None = None  # overrides the site name in the home page <title> (defacement tests)
     extra_routes: dict = field(default_factory=dict)  # path -> (kind, payload)
     problems: list[dict] = field(default_factory=list)
     decoys: list[dict] = field(default_factory=list)

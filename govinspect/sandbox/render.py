@@ -114,7 +114,7 @@ def home_page(site: Site, county: County) -> str:
     if site.faults.get("oversize"):
         extra += '<div class="tips"><a href="/download/big.html">历年档案目录（全）</a></div>'
     meta = _meta(site, SiteName=site.name, SiteDomain="www.qinghe.gov.cn", SiteIDCode=site.site_code)
-    return _head(site, site.name, meta) + _header(site, county) + "\n".join(blocks) + extra + _footer(site, county) + "</body></html>"
+    return _head(site, site.home_title or site.name, meta) + _header(site, county) + "\n".join(blocks) + extra + _footer(site, county) + "</body></html>"
 
 
 def column_pages(site: Site, col: Column) -> int:

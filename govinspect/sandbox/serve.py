@@ -23,14 +23,19 @@ from .files import attachment_bytes
 class _SiteApp:
     def __init__(self, county: County, site: Site):
         self.county, self.site = county, site
-        self.routes: dict[str, tuple] = {}
-        self.cache: dict[str, tuple[int, bytes, str, dict]] = {}
         self.counts: dict[str, int] = defaultdict(int)
         self.requests = 0
         self.bytes_sent = 0
         self.inflight = 0
         self.max_inflight = 0  # politeness is measured here, on the server side
         self.arrivals: list[float] = []
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """(Re)build the routes from the model, e.g. after a test changed the site between two rounds."""
+        site = self.site
+        self.routes: dict[str, tuple] = {}
+        self.cache: dict[str, tuple[int, bytes, str, dict]] = {}
         f = render.fam(site)
         self.routes["/"] = ("redirect", "/index.asp") if f == "legacy" else ("home", None)
         self.routes["/index.asp" if f == "legacy" else "/index.html"] = ("home", None)
@@ -248,6 +253,11 @@ class SandboxServer:
 
     def url(self, key: str, path: str = "/") -> str:
         return self.urls[key].rstrip("/") + path
+
+    def refresh(self) -> None:
+        """Serve the current state of the county model (after it was changed in place)."""
+        for sa in self.apps.values():
+            sa.rebuild()
 
     @property
     def resolve_map(self) -> dict[str, tuple[str, int]]:
