@@ -98,3 +98,16 @@ def test_required_columns_and_meta(reports):
     meta = next(f for f in reports["rsj"].findings if f.rule == "site.meta_missing")
     assert meta.evidence["home_missing"] == ["SiteName", "SiteDomain", "SiteIDCode"]
     assert "site.meta_missing" not in _rules(reports["portal"])
+
+
+def test_site_search_works_in_the_page_charset(reports, county, sandbox):
+    # legacy GBK sites: the query is sent GBK-encoded, as a browser would, and finds the title
+    for key in ("rsj", "nyj", "portal"):
+        assert "site.search" not in _rules(reports[key])
+    assert any("search.html?q=%" in k for k in sandbox.apps["nyj"].counts)
+
+
+def test_broken_search_is_reported(county, sandbox):
+    rep = inspect_site(sandbox.urls["zrzyj"], county.as_of, sandbox.crawl_config(check_links=False))
+    f = next(f for f in rep.findings if f.rule == "site.search")
+    assert f.evidence["results"] == 0 and f.evidence["query"] in f.evidence["expected_title"]

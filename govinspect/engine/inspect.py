@@ -16,6 +16,7 @@ from .checks.freshness import (ColumnResult, ColumnSpec, HomeResult, check_colum
 from .checks.disclosure import disclosure_findings
 from .checks.furniture import footer_findings
 from .checks.history import PreviousCrawl, backdated_findings, defacement_findings
+from .checks.search import search_findings, search_query, search_url
 from .checks.structure import domain_findings, meta_findings, required_column_findings
 from .checks.links import internal_failures, link_findings, referrers
 from .checks.model import Finding, iso
@@ -139,6 +140,11 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
     disc, extra = disclosure_findings(crawl, report.columns, as_of, government)
     report.findings += disc
     report.check_stats.update(extra)
+    plan = search_query(crawl, home_url)
+    probe = None
+    if plan is not None and plan[1] and crawl.in_scope(plan[0]["action"]):
+        probe = await LinkChecker(cfg).get_page(search_url(plan[0], plan[1], crawl.get(home_url).encoding))
+    report.findings += search_findings(home_url, plan, probe)
     if cfg.check_links:
         link_f, stats = await _check_links(crawl, cfg)
         report.check_stats.update(stats)

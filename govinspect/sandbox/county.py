@@ -558,6 +558,8 @@ def _plan_footer_and_faults(site: Site, rng: random.Random) -> None:
         site.problems.append(dict(rule="link.dead", path="/loop/a.html", detail="首页链接指向的页面循环重定向，无法打开", parent="/"))
     if p == "veto_c":
         site.faults.setdefault("oversize", True)
+        site.faults.setdefault("search_broken", True)
+        site.problems.append(dict(rule="site.search", path="/", detail="站内搜索不可用"))
         site.home_extra_html += '<div class="yqlj"><a href="http://www.old-bureau.qinghe.gov.cn.invalid/">原县国土资源局网站</a></div>'
         site.problems.append(dict(rule="link.dead", path="/", url="http://www.old-bureau.qinghe.gov.cn.invalid/", detail="友情链接指向的外部网站域名无法解析"))
     if p == "minor":

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import threading
 from collections import defaultdict
+from html import escape
 
 from aiohttp import web
 
@@ -131,6 +132,18 @@ class _SiteApp:
             body = (f"<html><body><h1>办事大厅</h1><a href='/hall.jsp;jsessionid=S{self.session_counter}'>进入办事大厅</a>"
                     "</body></html>")
             return web.Response(text=body, content_type="text/html")
+        if request.path == "/search.html":  # site search; a broken one finds nothing
+            from urllib.parse import parse_qs
+
+            enc = "gbk" if render.fam(self.site) == "legacy" else "utf-8"  # a browser submits in the page's charset
+            raw = request.raw_path.partition("?")[2]  # still percent-encoded: decode in the page's charset
+            q = parse_qs(raw, encoding=enc, errors="replace").get("q", [""])[0].strip()
+            hits = [] if self.site.faults.get("search_broken") or not q else [
+                a for c in self.site.columns for a in c.articles if q in a.title][:20]
+            items = "".join(f'<li><a href="{a.path}">{escape(a.title)}</a><span>{a.date}</span></li>' for a in hits)
+            body = (f"<html><head><meta charset='utf-8'><title>搜索结果</title></head><body><h1>搜索结果</h1>"
+                    f"<ul>{items or '<li>很抱歉，未能搜到相关数据</li>'}</ul></body></html>")
+            return web.Response(body=body.encode(enc, "xmlcharrefreplace"), content_type="text/html", charset=enc)
         if request.path == "/robots.txt":
             lines = ["User-agent: *"] + [f"Disallow: {p}" for p in faults.get("robots_disallow", [])] or ["Disallow:"]
             return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")

@@ -59,6 +59,7 @@ class PageModel:
     attachments: list[Link] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
     text: str = ""
+    forms: list[dict] = field(default_factory=list)  # search-like forms: action, method, text field, hidden fields
     datastore: bool = False
     list_markers: bool = False  # built as a list page (datastore, createPageHTML, ColumnName meta ...)
     empty_marker: bool = False  # says it has nothing: 暂无信息, an empty datastore ...
@@ -313,6 +314,13 @@ def extract_page(html: str, url: str) -> PageModel:
         if name and m.get("content") is not None:
             page.meta.setdefault(name, _clean(m.get("content")))
 
+    for f in root.iter("form"):
+        inputs = [i for i in f.iter("input")]
+        text = next((i.get("name") for i in inputs if (i.get("type") or "text").lower() in ("text", "search") and i.get("name")), None)
+        if text:
+            page.forms.append({"action": _abs(base, f.get("action") or url) or url, "method": (f.get("method") or "get").lower(),
+                               "field": text, "hidden": {i.get("name"): i.get("value") or "" for i in inputs
+                                                         if (i.get("type") or "").lower() == "hidden" and i.get("name")}})
     alts = " ".join(i.get("alt") or "" for i in root.iter("img") if i.get("alt"))
     if alts:
         page.meta["__img_alts__"] = alts[:2000]

@@ -30,6 +30,7 @@ class Probe:
     checked_at: str = ""
     title: str = ""
     text: str = ""  # the first part of an HTML page, for content checks
+    link_texts: list[str] | None = None
 
     @property
     def failed(self) -> bool:
@@ -94,6 +95,7 @@ class LinkChecker:
                         text, _ = decode_html(body, p.content_type)
                         page = extract_page(text, p.final_url)
                         p.title, p.text = page.title, page.text[:5000]
+                        p.link_texts = [l.text for l in page.links][:2000]
         except BlockedAddress as e:
             p.error = f"blocked: {e}"
         except aiohttp.TooManyRedirects:
@@ -116,6 +118,13 @@ class LinkChecker:
             return head
         # many servers refuse or mishandle HEAD; GET decides (and gives the content when wanted)
         return await self._request(session, "GET", url, want_body)
+
+    async def get_page(self, url: str) -> Probe:
+        """One GET with the page's title, text and link texts (e.g. a search result page)."""
+        timeout = aiohttp.ClientTimeout(total=self.cfg.timeout)
+        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.guard, self.cfg.resolve_map, self.cfg.offline_dns))
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers={"User-Agent": self.cfg.user_agent}) as s:
+            return await self._request(s, "GET", url, True)
 
     async def check(self, urls: list[str], want_body: set[str] | None = None, recheck_interval: float = 60.0,
                     already_failed: dict[str, Probe] | None = None) -> dict[str, tuple[Probe, Probe | None]]:
