@@ -236,6 +236,16 @@ def cmd_monitor(a) -> int:
     return 0
 
 
+def cmd_workdays(a) -> int:
+    from .engine.workdays import UnknownYear, add_workdays
+
+    try:
+        print(add_workdays(a.start, a.n).isoformat())
+    except UnknownYear as e:
+        raise CliError(str(e)) from None
+    return 0
+
+
 def cmd_report(a) -> int:
     _setup_django()
     from .reports import write_reports
@@ -377,6 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
     mo.add_argument("--timeout", type=float, default=None, help="超时秒数（默认15）")
     mo.add_argument("--allow-network", action="append", help="允许探测的内网网段")
     mo.set_defaults(func=cmd_monitor)
+
+    wd = sub.add_parser("workdays", help="工作日计算（法定节假日和调休）").add_subparsers(dest="action", required=True)
+    wa = wd.add_parser("add", help="输出某日之后第 N 个工作日的日期")
+    wa.add_argument("start", type=_date)
+    wa.add_argument("n", type=int)
+    wa.set_defaults(func=cmd_workdays)
 
     rp = sub.add_parser("report", help="根据已保存的检查结果重新生成通报（不重新抓取）")
     rp.add_argument("round", type=int)

@@ -375,7 +375,11 @@ def _plan_content(site: Site, rng: random.Random, as_of: dt.date) -> None:
                     site.problems.append(dict(rule="policy.interpretation_missing", path=doc.path, column=policy.name,
                                               detail=f"政策文件《{doc.title}》未发布政策解读"))
                     continue
-                d = doc.date if site.profile == "home_stale" else min(doc.date + dt.timedelta(days=rng.randint(0, 2)), as_of)
+                d = doc.date if site.profile == "home_stale" else min(doc.date + dt.timedelta(days=rng.randint(0, 1)), as_of)
+                if site.profile == "veto_a" and ci == 0 and i == 1 and (as_of - doc.date).days > 40:
+                    d = doc.date + dt.timedelta(days=30)  # plant: 解读 a month after the document
+                    site.problems.append(dict(rule="policy.interpretation_late", path=doc.path, column=policy.name,
+                                              detail=f"政策文件《{doc.title}》的解读晚于规定时限发布"))
                 title = doc.title.replace(f"{site.unit}关于印发", "").replace("的通知", "") + "政策解读"
                 site_aid = doc.aid + 50000
                 ia = Article(aid=site_aid, title=title, date=d, path=article_path(fam, interp.slug, interp.cid, site_aid, d),

@@ -15,6 +15,7 @@ import re
 
 from ...rules import load_rules
 from . import freshness
+from ..workdays import UnknownYear, workdays_between
 from .model import Finding, iso
 
 _YEAR = re.compile(r"(?:19|20)\d{2}\s*年")
@@ -92,8 +93,8 @@ def _doc_key(title: str) -> str:
 
 def interpretation_findings(crawl, columns, rules) -> list[Finding]:
     kws = rules["interpretation"]["link_keywords"]
-    interp_titles = [i.title for c in columns if c.category == "interpretation" and c.status != "unknown"
-                     for i in (_items(crawl, c) or [])]
+    interp_items = [i for c in columns if c.category == "interpretation" and c.status != "unknown"
+                    for i in (_items(crawl, c) or [])]
     out = []
     for col in columns:
         if col.category != "policy" or col.status == "unknown":
@@ -111,10 +112,27 @@ def interpretation_findings(crawl, columns, rules) -> list[Finding]:
                 target = _page(crawl, l.url) if l.url != it.url else None
                 if target is not None and target.kind == "article" and any(k in target.title for k in kws) and key in target.title:
                     linked.append(l.url)
-            listed = [t for t in interp_titles if key in t and any(k in t for k in kws)]
+            listed = [i for i in interp_items if key in i.title and any(k in i.title for k in kws)]
             if not linked and not listed:
                 out.append(Finding("policy.interpretation_missing", it.url, f"政策文件《{it.title}》未发布政策解读", col.name,
                                    {"title": it.title, "key": key, "publish_date": iso(page.publish_date)}))
+                continue
+            # when did the 解读 appear? its page's date, else its list date
+            dates = [p.publish_date for p in (_page(crawl, u) for u in linked) if p is not None and p.publish_date]
+            dates += [i.date for i in listed if i.date]
+            doc_date = page.publish_date or it.date
+            if not dates or doc_date is None:
+                continue
+            first = min(dates)
+            try:
+                late = workdays_between(doc_date, first)
+            except UnknownYear:
+                continue  # no calendar for that year: could not check
+            if late > rules["interpretation"]["late_workdays"]:
+                out.append(Finding("policy.interpretation_late", it.url,
+                                   f"政策文件《{it.title}》{doc_date:%Y年%m月%d日}发布，解读{first:%Y年%m月%d日}才发布，"
+                                   f"晚了{late}个工作日（要求{rules['interpretation']['late_workdays']}个工作日内）", col.name,
+                                   {"document_date": doc_date.isoformat(), "interpretation_date": first.isoformat(), "workdays": late}))
     return out
 
 
@@ -134,7 +152,7 @@ def interaction_findings(crawl, columns, as_of: dt.date, rules) -> tuple[list[Fi
     r = rules["interaction"]
     start = freshness.cutoff(as_of, r["window"])
     overdue = freshness.cutoff(as_of, r["overdue"])
-    out, stats = [], {"letters": 0, "answered": 0, "unanswered": 0, "unknown": 0}
+    out, stats = [], {"letters": 0, "answered": 0, "unanswered": 0, "unknown": 0, "on_time": 0, "limit_workdays": r["reply_workdays"]}
     for col in _columns(columns, r["column_keywords"]):
         if col.status == "unknown":
             continue
@@ -150,6 +168,11 @@ def interaction_findings(crawl, columns, as_of: dt.date, rules) -> tuple[list[Fi
             answered = _labelled(page.text, r["answered_labels"])
             if answered:
                 stats["answered"] += 1
+                try:
+                    if workdays_between(received, answered) <= r["reply_workdays"]:
+                        stats["on_time"] += 1
+                except UnknownYear:
+                    pass
                 continue
             if not any(w in page.text for w in r["unanswered_words"]):
                 stats["unknown"] += 1  # no reply date and no status: do not guess

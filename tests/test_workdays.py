@@ -1,0 +1,34 @@
+"""Working days across holidays and adjusted workdays; unknown years are refused."""
+
+import datetime as dt
+
+import pytest
+
+from govinspect.cli import main
+from govinspect.engine.workdays import UnknownYear, add_workdays, is_workday, workdays_between
+
+D = dt.date
+
+
+def test_national_day_2024_and_2025():
+    assert add_workdays(D(2024, 9, 27), 1) == D(2024, 9, 29)  # Sunday 9-29 is an adjusted workday
+    assert add_workdays(D(2024, 9, 30), 1) == D(2024, 10, 8)  # 10-1 .. 10-7 off
+    assert add_workdays(D(2025, 9, 28), 10) == D(2025, 10, 17)  # 10-1..10-8 off, Saturday 10-11 worked
+    assert is_workday(D(2025, 10, 11)) and not is_workday(D(2025, 10, 8))
+
+
+def test_spring_festival_2025_and_2026():
+    assert not is_workday(D(2025, 1, 29)) and is_workday(D(2025, 1, 26)) and is_workday(D(2025, 2, 8))
+    assert add_workdays(D(2026, 2, 13), 5) == D(2026, 2, 27)
+    assert workdays_between(D(2026, 2, 13), D(2026, 2, 27)) == 5
+    assert workdays_between(D(2026, 2, 27), D(2026, 2, 13)) == 0
+
+
+def test_unknown_year_is_refused_with_instructions(capsys):
+    with pytest.raises(UnknownYear) as e:
+        add_workdays(D(2026, 12, 25), 10)
+    assert "2027" in str(e.value) and "workdays.toml" in str(e.value)
+    assert main(["workdays", "add", "2026-12-25", "10"]) == 2
+    assert "2027" in capsys.readouterr().err
+    assert main(["workdays", "add", "2025-09-28", "10"]) == 0
+    assert capsys.readouterr().out.strip() == "2025-10-17"
