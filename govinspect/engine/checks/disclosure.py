@@ -23,8 +23,9 @@ _REPORT = re.compile(r"((?:19|20)\d{2})\s*年(?:度)?.{0,30}?(?:年度报告|年
 
 
 def _page(crawl, url):
+    """The page with its text (read back from the snapshot when the crawl dropped it from memory)."""
     rec = crawl.get(url)
-    return rec.page if rec is not None and rec.ok and rec.page is not None else None
+    return crawl.full_page(url) if rec is not None and rec.ok and rec.page is not None else None
 
 
 def _columns(columns, keywords):

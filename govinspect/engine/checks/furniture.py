@@ -34,16 +34,17 @@ def footer_findings(crawl, home_url: str, site_code: str | None = None) -> list[
     rec = crawl.get(home_url)
     if rec is None or not rec.ok or rec.page is None:
         return []
+    page = crawl.full_page(home_url)
     spec = load_rules("furniture")["footer"]
-    items = footer_items(rec.page, rec.page.meta.get("__img_alts__", ""))
+    items = footer_items(page, page.meta.get("__img_alts__", ""))
     missing = [spec[k]["label"] for k, v in items.items() if v is None]
     problems = []
     if missing:
         problems.append("页面底部缺少" + "、".join(missing))
-    m = re.search(spec["site_code"]["pattern"], rec.page.text)
+    m = re.search(spec["site_code"]["pattern"], page.text)
     if site_code and m and m.group(1) != site_code:
         problems.append(f"网站标识码 {m.group(1)} 与登记的 {site_code} 不一致")
     if not problems:
         return []
     return [Finding("site.footer_missing", rec.url, "；".join(problems), None,
-                    {"present": {k: v for k, v in items.items() if v}, "missing": missing, "footer_text": rec.page.text[-300:]})]
+                    {"present": {k: v for k, v in items.items() if v}, "missing": missing, "footer_text": page.text[-300:]})]

@@ -32,21 +32,21 @@ _MIN_TITLE = 4
 _FURNITURE = {"设为首页", "加入收藏", "网站地图", "联系我们", "无障碍浏览", "返回顶部", "关闭窗口", "打印本页", "繁體中文", "简体中文", "长者模式", "登录注册"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     title: str
     url: str
     date: dt.date | None
 
 
-@dataclass
+@dataclass(slots=True, frozen=True)
 class Link:
     url: str
     text: str
     hidden: str | None = None  # CSS evidence when the link is hidden from readers (暗链)
 
 
-@dataclass
+@dataclass(slots=True)
 class PageModel:
     url: str
     kind: str = "other"  # article | list | other
@@ -64,6 +64,7 @@ class PageModel:
     list_markers: bool = False  # built as a list page (datastore, createPageHTML, ColumnName meta ...)
     empty_marker: bool = False  # says it has nothing: 暂无信息, an empty datastore ...
     paragraph_chars: int = 0  # characters inside <p> elements: the page's own prose
+    compacted: bool = False  # text dropped to save memory: re-read it from the WARC (CrawlResult.full_page)
 
     @property
     def newest_date(self) -> dt.date | None:

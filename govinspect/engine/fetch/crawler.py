@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import json
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from protego import Protego
 from tqdm import tqdm
 
 from ..extract import PageModel, decode_html, extract_page
-from ..extract.page import ATTACHMENT_EXT
+from ..extract.page import ATTACHMENT_EXT, Link
 from .guard import AddressGuard, BlockedAddress, GuardedResolver
 from .state import CrawlState
 from .warc import WarcSink, read_payload
@@ -37,6 +38,8 @@ ATTACHMENT_TYPES = (
 SKIP_EXT = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".svg", ".webp", ".ico", ".css", ".js", ".mp4", ".mp3",
             ".avi", ".flv", ".wmv", ".swf", ".woff", ".woff2", ".ttf", ".exe", ".apk", ".iso")
 REDIRECT_CODES = (301, 302, 303, 307, 308)
+# meta tags the checks read from any page (the home page keeps all of its own)
+_KEEP_META = {"ArticleTitle", "PubDate", "ContentSource", "ColumnName", "SiteName", "SiteDomain", "SiteIDCode", "__img_alts__"}
 
 
 @dataclass
@@ -64,7 +67,7 @@ class CrawlConfig:
     progress: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class FetchRecord:
     url: str
     depth: int = 0
@@ -122,6 +125,7 @@ class CrawlResult:
     log_path: str | None = None
     stats: dict = field(default_factory=dict)
     scope: set[str] = field(default_factory=set)  # netlocs and host names inside the site
+    _full_cache: dict = field(default_factory=dict, repr=False)
 
     def in_scope(self, url: str) -> bool:
         p = urlsplit(url)
@@ -129,6 +133,24 @@ class CrawlResult:
 
     def get(self, url: str) -> FetchRecord | None:
         return self.records.get(normalise_url(url))
+
+    def full_page(self, url: str) -> PageModel | None:
+        """The page with its text. Crawls kept on disk drop page text from memory (100,000 pages must
+        fit in a few hundred MB); it is read back from the WARC snapshot when a check needs it."""
+        rec = self.get(url)
+        if rec is None or rec.page is None:
+            return None
+        if not rec.page.compacted:
+            return rec.page
+        cache = self._full_cache
+        key = rec.url
+        if key not in cache:
+            body = read_payload(rec.warc_file, rec.warc_offset)
+            text, _ = decode_html(body, rec.content_type)
+            cache[key] = extract_page(text, rec.final_url or rec.url)
+            while len(cache) > 64:
+                cache.pop(next(iter(cache)))
+        return cache[key]
 
     @property
     def pages_fetched(self) -> int:
@@ -190,6 +212,7 @@ class _Crawler:
         self.robots: dict[str, Protego | None] = {}
         self.robots_locks: dict[str, asyncio.Lock] = {}
         self.seq = 0
+        self._interned: dict = {}
         self.out_dir = out_dir
         self.warc = WarcSink(out_dir / "crawl.warc.gz", self.site_url) if out_dir else None
         self.log_fh = open(out_dir / "crawl-log.jsonl", "a", encoding="utf-8") if out_dir else None
@@ -353,7 +376,7 @@ class _Crawler:
                             return
                         if is_html and not is_attachment:
                             text, rec.encoding = decode_html(body, rec.content_type)
-                            rec.page = extract_page(text, current)
+                            rec.page = self.compact(extract_page(text, current))
                         else:
                             rec.body = body
                         return
@@ -369,6 +392,31 @@ class _Crawler:
             rec.error = f"bad response: {e}"[:300]
         finally:
             rec.elapsed_ms = int((time.monotonic() - t0) * 1000)
+
+    def compact(self, page: PageModel) -> PageModel:
+        """Keep what the checks need in memory; the text stays in the WARC (see CrawlResult.full_page).
+
+        Links and items are interned: a navigation bar repeated on 100,000 pages is stored once.
+        """
+        if not self.warc:
+            return page
+        page.text = ""
+        page.compacted = True
+        intern = self._interned
+        links = []
+        for l in page.links:
+            key = (l.url, l.text, l.hidden)
+            obj = intern.get(key)
+            if obj is None:
+                obj = intern[key] = Link(sys.intern(l.url), sys.intern(l.text), l.hidden)
+            links.append(obj)
+        page.links = links
+        page.attachments = [intern.get((l.url, l.text, l.hidden), l) for l in page.attachments]
+        for it in page.items:
+            it.url, it.title = sys.intern(it.url), sys.intern(it.title)
+        page.next_pages = [sys.intern(u) for u in page.next_pages]
+        page.meta = {sys.intern(k): v for k, v in page.meta.items() if k in _KEEP_META}
+        return page
 
     def _reuse(self, rec: FetchRecord, url: str, prev: dict, headers: list[tuple[str, str]]) -> None:
         """304 Not Modified: take the page from the earlier snapshot and record a WARC revisit."""
@@ -388,7 +436,7 @@ class _Crawler:
             rec.body = body
         else:
             text, rec.encoding = decode_html(body, ctype)
-            rec.page = extract_page(text, url)
+            rec.page = self.compact(extract_page(text, url))
 
     def _resume(self) -> None:
         """Reload what an interrupted (or finished) crawl in out_dir stored, and its queue."""
@@ -401,7 +449,7 @@ class _Crawler:
             if row["is_html"] and rec.warc_file and rec.warc_offset is not None:
                 body = read_payload(rec.warc_file, rec.warc_offset)
                 text, _ = decode_html(body, rec.content_type)
-                rec.page = extract_page(text, rec.final_url or rec.url)
+                rec.page = self.compact(extract_page(text, rec.final_url or rec.url))
             self.result.records[rec.url] = rec
         self.stats["resumed"] = len(rows)
         self.seen.update(self.state.known())
