@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -85,7 +84,6 @@ def _clean(s: str | None) -> str:
     return re.sub(r"\s+", " ", s or "").strip()
 
 
-@lru_cache(maxsize=65536)
 def _abs(base: str, href: str | None) -> str | None:
     if not href:
         return None

@@ -39,6 +39,7 @@ SKIP_EXT = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".svg", ".webp", ".ico", ".
             ".avi", ".flv", ".wmv", ".swf", ".woff", ".woff2", ".ttf", ".exe", ".apk", ".iso")
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 # meta tags the checks read from any page (the home page keeps all of its own)
+_NO_REDIRECTS: list = []  # shared, never appended to
 _KEEP_META = {"ArticleTitle", "PubDate", "ContentSource", "ColumnName", "SiteName", "SiteDomain", "SiteIDCode", "__img_alts__"}
 
 
@@ -376,7 +377,7 @@ class _Crawler:
                             return
                         if is_html and not is_attachment:
                             text, rec.encoding = decode_html(body, rec.content_type)
-                            rec.page = self.compact(extract_page(text, current))
+                            rec.page = self.compact(extract_page(text, current), rec.url == self.site_url)
                         else:
                             rec.body = body
                         return
@@ -393,7 +394,7 @@ class _Crawler:
         finally:
             rec.elapsed_ms = int((time.monotonic() - t0) * 1000)
 
-    def compact(self, page: PageModel) -> PageModel:
+    def compact(self, page: PageModel, home: bool = False) -> PageModel:
         """Keep what the checks need in memory; the text stays in the WARC (see CrawlResult.full_page).
 
         Links and items are interned: a navigation bar repeated on 100,000 pages is stored once.
@@ -410,13 +411,28 @@ class _Crawler:
             if obj is None:
                 obj = intern[key] = Link(sys.intern(l.url), sys.intern(l.text), l.hidden)
             links.append(obj)
-        page.links = links
-        page.attachments = [intern.get((l.url, l.text, l.hidden), l) for l in page.attachments]
+        page.links = tuple(links)
+        page.attachments = tuple(intern.get((l.url, l.text, l.hidden), l) for l in page.attachments)
         for it in page.items:
             it.url, it.title = sys.intern(it.url), sys.intern(it.title)
-        page.next_pages = [sys.intern(u) for u in page.next_pages]
-        page.meta = {sys.intern(k): v for k, v in page.meta.items() if k in _KEEP_META}
+            if it.date is not None:
+                it.date = intern.setdefault(it.date, it.date)
+        page.items = tuple(page.items)
+        page.next_pages = tuple(sys.intern(u) for u in page.next_pages)
+        if home:
+            page.meta = {sys.intern(k): v for k, v in page.meta.items()}
+        else:  # which tags a page has is all the checks ask of other pages: share one dict per key set
+            keys = frozenset(k for k in page.meta if k in _KEEP_META)
+            page.meta = intern.setdefault(keys, {k: "" for k in keys})
         return page
+
+    def _intern_record(self, rec: FetchRecord) -> None:
+        for f in ("content_type", "reason", "encoding", "warc_file", "fetched_at"):
+            v = getattr(rec, f)
+            if isinstance(v, str):
+                setattr(rec, f, sys.intern(v))
+        if not rec.redirects:
+            rec.redirects = _NO_REDIRECTS
 
     def _reuse(self, rec: FetchRecord, url: str, prev: dict, headers: list[tuple[str, str]]) -> None:
         """304 Not Modified: take the page from the earlier snapshot and record a WARC revisit."""
@@ -436,7 +452,7 @@ class _Crawler:
             rec.body = body
         else:
             text, rec.encoding = decode_html(body, ctype)
-            rec.page = self.compact(extract_page(text, url))
+            rec.page = self.compact(extract_page(text, url), url == self.site_url)
 
     def _resume(self) -> None:
         """Reload what an interrupted (or finished) crawl in out_dir stored, and its queue."""
@@ -449,7 +465,7 @@ class _Crawler:
             if row["is_html"] and rec.warc_file and rec.warc_offset is not None:
                 body = read_payload(rec.warc_file, rec.warc_offset)
                 text, _ = decode_html(body, rec.content_type)
-                rec.page = self.compact(extract_page(text, rec.final_url or rec.url))
+                rec.page = self.compact(extract_page(text, rec.final_url or rec.url), rec.url == self.site_url)
             self.result.records[rec.url] = rec
         self.stats["resumed"] = len(rows)
         self.seen.update(self.state.known())
@@ -466,6 +482,7 @@ class _Crawler:
                 rec = await self.fetch(session, url, depth, parent)
                 if self.state:  # committed after its WARC record was flushed: a resumed crawl skips it
                     self.state.store(rec.state_row())
+                self._intern_record(rec)
                 self.record(rec)
                 if rec.ok and rec.page is not None and rec.final_url and self.in_scope(rec.final_url):
                     for link in rec.page.links:
