@@ -19,6 +19,18 @@ PAGE_SIZE = {"trs": 15, "hanweb": 1000, "legacy": 12}
 WEEKDAYS = "一二三四五六日"
 
 
+def _cached(site: Site, key: str, make):
+    """Per-site values every article page needs (computed once, not once per page: 100,000-page sites)."""
+    cache = site.__dict__.setdefault("_render_cache", {})
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
+def clear_cache(site: Site) -> None:
+    site.__dict__.pop("_render_cache", None)
+
+
 def fam(site: Site) -> str:
     return "legacy" if site.family.startswith("legacy") else site.family
 
@@ -101,7 +113,7 @@ def _items_block(site: Site, arts: list[Article]) -> str:
 
 
 def home_page(site: Site, county: County) -> str:
-    all_arts = sorted((a for c in site.columns for a in c.articles), key=lambda a: a.date, reverse=True)
+    all_arts = _cached(site, "newest10", lambda: sorted((a for c in site.columns for a in c.articles), key=lambda a: a.date, reverse=True)[:10])
     blocks = [f'<div class="block"><h3>最新信息</h3>{_items_block(site, all_arts[:10])}</div>']
     for c in [c for c in site.columns if c.kind == "list" and c.articles][:6]:
         blocks.append(f'<div class="block"><h3><a href="{c.path}">{escape(c.name)}</a></h3>{_items_block(site, c.articles[:5])}</div>')
@@ -179,9 +191,12 @@ def article_page(site: Site, county: County, a: Article) -> str:
         body += (f'<table class="letter"><tr><th>来信人</th><td>{escape(L["asker"])}</td></tr>'
                  f'<tr><th>来信时间</th><td>{L["received"]:%Y-%m-%d}</td></tr>{reply}</table>')
     atts = "".join(f'<p class="att">附件：<a href="{x.path}">{escape(x.name)}</a></p>' for x in a.attachments)
-    rel = "".join(f'<p class="rel">{escape(label)}：<a href="{path}">{escape(site.article_by_path().get(path).title if site.article_by_path().get(path) else label)}</a></p>' for label, path in a.related)
+    by_path = _cached(site, "by_path", site.article_by_path)
+    rel = "".join(f'<p class="rel">{escape(label)}：<a href="{path}">{escape(by_path[path].title if path in by_path else label)}</a></p>'
+                  for label, path in a.related)
     # related-information box: newer dates than the article itself (a trap for naive date extractors)
-    newest = sorted((x for c in site.columns for x in c.articles if x is not a), key=lambda x: x.date, reverse=True)[:4]
+    top = _cached(site, "newest5", lambda: sorted((x for c in site.columns for x in c.articles), key=lambda x: x.date, reverse=True)[:5])
+    newest = [x for x in top if x is not a][:4]
     box = '<div class="related"><h3>相关信息</h3><ul>' + "".join(
         f'<li><a href="{x.path}">{escape(x.title)}</a><span>{fmt_date(site, x.date)}</span></li>' for x in newest) + "</ul></div>"
     if f == "legacy":

@@ -35,6 +35,7 @@ class _SiteApp:
     def rebuild(self) -> None:
         """(Re)build the routes from the model, e.g. after a test changed the site between two rounds."""
         site = self.site
+        render.clear_cache(site)
         self.routes: dict[str, tuple] = {}
         self.cache: dict[str, tuple[int, bytes, str, dict]] = {}
         f = render.fam(site)
