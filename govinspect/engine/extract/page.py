@@ -90,6 +90,13 @@ def _abs(base: str, href: str | None) -> str | None:
     href = href.strip()
     if not href or href.lower().startswith(_SKIP_SCHEMES):
         return None
+    # fast paths for the two common shapes; urljoin for the rest
+    if href.startswith(("http://", "https://")) and " " not in href:
+        return href.split("#", 1)[0]
+    if href.startswith("/") and not href.startswith("//") and base.startswith(("http://", "https://")):
+        cut = base.find("/", base.find("//") + 2)
+        root = base if cut < 0 else base[:cut]
+        return root + href.split("#", 1)[0]
     try:
         u = urldefrag(urljoin(base, href))[0]
         if urlsplit(u).scheme not in ("http", "https"):
@@ -216,26 +223,32 @@ def _single_target(el) -> bool:
 
 
 def _item_from_anchor(a, base: str) -> Item | None:
+    own = _clean(a.text_content())
+    title = _clean(a.get("title")) or own
+    if len(title) < _MIN_TITLE or title in PAGER_TEXT or title in _FURNITURE:
+        return None
     url = _abs(base, a.get("href"))
-    title = _clean(a.get("title") or a.text_content())
-    if not url or len(title) < _MIN_TITLE or title in PAGER_TEXT or title in _FURNITURE:
+    if not url:
         return None
     if urlsplit(url).path in ("", "/") and not urlsplit(url).query:  # links to a site root are navigation
         return None
-    own = _clean(a.text_content())
     # climb to the smallest container that holds a date and links to no other target
     el, depth = a.getparent(), 0
     while el is not None and depth < 4:
         if el.tag in _ITEM_CONTAINERS:
-            if not _single_target(el):
-                break
             txt = _text_of(el)
             if len(txt) > 1500:
                 break
-            rest = dates.strip_clock(txt.replace(own, " ", 1))
-            d = dates.labelled_date(rest) or dates.parse_date(rest) or dates.month_day_with_url_year(rest, url)
-            if d:
-                return Item(title=title, url=url, date=d)
+            rest = txt.replace(own, " ", 1)
+            if any(ch.isdigit() for ch in rest):  # no digit, no date: look one level up
+                if not _single_target(el):
+                    break
+                rest = dates.strip_clock(rest)
+                d = dates.labelled_date(rest) or dates.parse_date(rest) or dates.month_day_with_url_year(rest, url)
+                if d:
+                    return Item(title=title, url=url, date=d)
+            elif not _single_target(el):
+                break
         el, depth = el.getparent(), depth + 1
     return Item(title=title, url=url, date=None)
 
