@@ -236,19 +236,17 @@ def _item_from_anchor(a, base: str) -> Item | None:
     el, depth = a.getparent(), 0
     while el is not None and depth < 4:
         if el.tag in _ITEM_CONTAINERS:
+            if not _single_target(el):  # cheap, and stops the climb before large containers
+                break
             txt = _text_of(el)
             if len(txt) > 1500:
                 break
             rest = txt.replace(own, " ", 1)
             if any(ch.isdigit() for ch in rest):  # no digit, no date: look one level up
-                if not _single_target(el):
-                    break
                 rest = dates.strip_clock(rest)
                 d = dates.labelled_date(rest) or dates.parse_date(rest) or dates.month_day_with_url_year(rest, url)
                 if d:
                     return Item(title=title, url=url, date=d)
-            elif not _single_target(el):
-                break
         el, depth = el.getparent(), depth + 1
     return Item(title=title, url=url, date=None)
 
