@@ -206,9 +206,13 @@ def _hidden_links(root) -> dict[str, str]:
     return out
 
 
-def _single_target(el) -> bool:
-    """True when every substantive link inside el points to one target (compared as written)."""
-    first = None
+def _single_target(el, own_href: str | None = None) -> bool:
+    """True when every substantive link inside el points to one target (compared as written).
+
+    Text lengths are only looked at for a second, different target (icon links do not count), so a
+    navigation bar is rejected after two anchors instead of all of them.
+    """
+    first = (own_href or "").strip() or None
     for x in el.iter("a"):
         h = (x.get("href") or "").strip()
         if not h or h == first or h.lower().startswith(_SKIP_SCHEMES):
@@ -236,7 +240,7 @@ def _item_from_anchor(a, base: str) -> Item | None:
     el, depth = a.getparent(), 0
     while el is not None and depth < 4:
         if el.tag in _ITEM_CONTAINERS:
-            if not _single_target(el):  # cheap, and stops the climb before large containers
+            if not _single_target(el, a.get("href")):  # cheap, and stops the climb before large containers
                 break
             txt = _text_of(el)
             if len(txt) > 1500:
