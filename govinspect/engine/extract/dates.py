@@ -54,7 +54,9 @@ CLOCK_RE = re.compile(r"(今天是|今日是|今天|当前时间|现在时间|�
 
 def strip_clock(text: str) -> str:
     """Remove header clocks ("今天是：2026年11月23日 星期一"): never a publication date."""
-    return CLOCK_RE.sub(" ", text or "")
+    if not text or not ("今" in text or "当前" in text or "现在" in text):
+        return text or ""
+    return CLOCK_RE.sub(" ", text)
 
 
 def parse_date(text: str) -> dt.date | None:

@@ -81,7 +81,16 @@ class PageModel:
 
 
 def _clean(s: str | None) -> str:
-    return re.sub(r"\s+", " ", s or "").strip()
+    return " ".join(s.split()) if s else ""
+
+
+def _tc(el) -> str:
+    """Text content of an element (what lxml.html's text_content gives, without its Python overhead)."""
+    return "".join(el.itertext())
+
+
+# plain etree elements: lxml.html's element classes cost a Python call per element visited
+_PARSER = etree.HTMLParser(recover=True, no_network=True)
 
 
 def _abs(base: str, href: str | None) -> str | None:
@@ -112,8 +121,9 @@ def _parse(html: str):
     try:
         # lxml refuses str input that carries an XML declaration with an encoding
         html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
-        return lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
+        root = etree.fromstring(html, _PARSER)
+        return root if root is not None and isinstance(root.tag, str) else None
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
 
 
@@ -217,7 +227,7 @@ def _single_target(el, own_href: str | None = None) -> bool:
         h = (x.get("href") or "").strip()
         if not h or h == first or h.lower().startswith(_SKIP_SCHEMES):
             continue
-        if len(_clean(x.text_content())) < 2:
+        if len(_clean(_tc(x))) < 2:
             continue
         if first is None:
             first = h
@@ -227,7 +237,7 @@ def _single_target(el, own_href: str | None = None) -> bool:
 
 
 def _item_from_anchor(a, base: str) -> Item | None:
-    own = _clean(a.text_content())
+    own = _clean(_tc(a))
     title = _clean(a.get("title")) or own
     if len(title) < _MIN_TITLE or title in PAGER_TEXT or title in _FURNITURE:
         return None
@@ -346,7 +356,7 @@ def extract_page(html: str, url: str) -> PageModel:
         u = _abs(base, a.get("href"))
         if not u:
             continue
-        text = _clean(a.text_content()) or _clean(a.get("title"))
+        text = _clean(_tc(a)) or _clean(a.get("title"))
         if u not in seen:
             seen.add(u)
             page.links.append(Link(u, text, hidden.get((a.get("href") or "").strip())))
