@@ -48,7 +48,7 @@ def guide_findings(crawl, columns, rules) -> list[Finding]:
         page = _page(crawl, newest.url)
         title = (page.title if page else "") or newest.title
         if not _YEAR.search(newest.title) and not _YEAR.search(title):
-            out.append(Finding("disclosure.guide_no_year", newest.url, f"政府信息公开指南《{newest.title}》未标注年度版本", col.name,
+            out.append(Finding("disclosure.guide_no_year", newest.url, f"政府信息公开指南{_quoted(newest.title)}未标注年度版本", col.name,
                                {"title": newest.title, "page_title": title}))
         if page is not None:
             missing = [label for label, words in g["contact_fields"].items() if not any(w in page.text for w in words)]
@@ -84,6 +84,11 @@ def annual_report_findings(crawl, columns, as_of: dt.date, government: bool | No
     return out
 
 
+def _quoted(title: str) -> str:
+    """《title》 with inner 《》 written as 〈〉, as official documents nest title marks."""
+    return "《" + title.replace("《", "〈").replace("》", "〉") + "》"
+
+
 def _doc_key(title: str) -> str:
     """The name a 解读 repeats: the 《…》 part of the title, else the title without 关于印发/的通知."""
     m = re.search(r"《([^》]{4,})》", title)
@@ -115,7 +120,7 @@ def interpretation_findings(crawl, columns, rules) -> list[Finding]:
                     linked.append(l.url)
             listed = [i for i in interp_items if key in i.title and any(k in i.title for k in kws)]
             if not linked and not listed:
-                out.append(Finding("policy.interpretation_missing", it.url, f"政策文件《{it.title}》未发布政策解读", col.name,
+                out.append(Finding("policy.interpretation_missing", it.url, f"政策文件{_quoted(it.title)}未发布政策解读", col.name,
                                    {"title": it.title, "key": key, "publish_date": iso(page.publish_date)}))
                 continue
             # when did the 解读 appear? its page's date, else its list date
@@ -131,7 +136,7 @@ def interpretation_findings(crawl, columns, rules) -> list[Finding]:
                 continue  # no calendar for that year: could not check
             if late > rules["interpretation"]["late_workdays"]:
                 out.append(Finding("policy.interpretation_late", it.url,
-                                   f"政策文件《{it.title}》{doc_date:%Y年%m月%d日}发布，解读{first:%Y年%m月%d日}才发布，"
+                                   f"政策文件{_quoted(it.title)}{doc_date:%Y年%m月%d日}发布，解读{first:%Y年%m月%d日}才发布，"
                                    f"晚了{late}个工作日（要求{rules['interpretation']['late_workdays']}个工作日内）", col.name,
                                    {"document_date": doc_date.isoformat(), "interpretation_date": first.isoformat(), "workdays": late}))
     return out
@@ -181,7 +186,7 @@ def interaction_findings(crawl, columns, as_of: dt.date, rules) -> tuple[list[Fi
             stats["unanswered"] += 1
             if start <= received < overdue:
                 out.append(Finding("interaction.unanswered", it.url,
-                                   f"“{col.name}”栏目{received:%Y年%m月%d日}收到的留言《{it.title}》超过3个月未回复", col.name,
+                                   f"“{col.name}”栏目{received:%Y年%m月%d日}收到的留言{_quoted(it.title)}超过3个月未回复", col.name,
                                    {"received": received.isoformat(), "as_of": as_of.isoformat(), "days": (as_of - received).days}))
     return out, stats
 
