@@ -236,16 +236,18 @@ def _single_target(el, own_href: str | None = None) -> bool:
     return True
 
 
-def _item_from_anchor(a, base: str) -> Item | None:
-    own = _clean(_tc(a))
+def _item_from_anchor(a, base: str, url: str | None = None, own: str | None = None) -> Item | None:
+    """An item (title, url, date) for an anchor; url/own (its resolved href and text) when already known."""
+    own = _clean(_tc(a)) if own is None else own
     title = _clean(a.get("title")) or own
     if len(title) < _MIN_TITLE or title in PAGER_TEXT or title in _FURNITURE:
         return None
-    url = _abs(base, a.get("href"))
+    url = url or _abs(base, a.get("href"))
     if not url:
         return None
-    if urlsplit(url).path in ("", "/") and not urlsplit(url).query:  # links to a site root are navigation
-        return None
+    rest_of_url = url.split("//", 1)[-1]
+    if "/" not in rest_of_url or rest_of_url.endswith(rest_of_url.split("/", 1)[0] + "/"):
+        return None  # links to a site root are navigation
     # climb to the smallest container that holds a date and links to no other target
     el, depth = a.getparent(), 0
     while el is not None and depth < 4:
@@ -352,11 +354,16 @@ def extract_page(html: str, url: str) -> PageModel:
     # links, attachments, pagination
     seen: set[str] = set()
     hidden = _hidden_links(root)
+    anchor_items = []
     for a in root.iter("a"):
         u = _abs(base, a.get("href"))
         if not u:
             continue
-        text = _clean(_tc(a)) or _clean(a.get("title"))
+        own = _clean(_tc(a))
+        text = own or _clean(a.get("title"))
+        it = _item_from_anchor(a, base, u, own)
+        if it is not None and it.date:
+            anchor_items.append(it)
         if u not in seen:
             seen.add(u)
             page.links.append(Link(u, text, hidden.get((a.get("href") or "").strip())))
@@ -372,7 +379,7 @@ def extract_page(html: str, url: str) -> PageModel:
     ds_found, ds_items = _datastore_items(html, base)
     page.datastore = ds_found
     items, seen_items = [], set()
-    for it in ds_items + [i for i in (_item_from_anchor(a, base) for a in root.iter("a")) if i and i.date]:
+    for it in ds_items + anchor_items:
         if it.url not in seen_items:
             seen_items.add(it.url)
             items.append(it)
