@@ -123,6 +123,13 @@ def interpretation_findings(crawl, columns, rules) -> list[Finding]:
                 out.append(Finding("policy.interpretation_missing", it.url, f"政策文件{_quoted(it.title)}未发布政策解读", col.name,
                                    {"title": it.title, "key": key, "publish_date": iso(page.publish_date)}))
                 continue
+            # both ways: the document links its 解读, and the 解读 links back to the document
+            back = [u for u in linked if (tp := _page(crawl, u)) is not None and any(l.url == it.url for l in tp.links)]
+            if not linked or not back:
+                why = "政策文件页面未链接其解读" if not linked else "解读页面未链接回政策文件"
+                out.append(Finding("policy.interpretation_unlinked", it.url, f"政策文件{_quoted(it.title)}与其解读未相互关联（{why}）",
+                                   col.name, {"title": it.title, "linked": linked[:3],
+                                              "listed": [i.url for i in listed[:3]]}))
             # when did the 解读 appear? its page's date, else its list date
             dates = [p.publish_date for p in (_page(crawl, u) for u in linked) if p is not None and p.publish_date]
             dates += [i.date for i in listed if i.date]

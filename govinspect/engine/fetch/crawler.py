@@ -54,7 +54,7 @@ class CrawlConfig:
     max_redirects: int = 5
     retries: int = 1
     retry_backoff: float = 0.5
-    max_query_variants: int = 100  # distinct query strings per path: contains calendar-style traps
+    max_query_variants: int = 500  # URLs of one path reached from that same path (calendar-style traps)
     user_agent: str = "govinspect/0.1 (government website inspection)"
     obey_robots: bool = True
     allow_private: bool = False
@@ -247,13 +247,17 @@ class _Crawler:
         if depth > self.cfg.max_depth or len(self.seen) >= self.cfg.max_pages:
             return
         p = urlsplit(url)
-        if p.query:
-            key = p.netloc + p.path
-            n = self.query_variants.get(key, 0)
-            if n >= self.cfg.max_query_variants:
-                self.stats["trap_pruned"] += 1
-                return
-            self.query_variants[key] = n + 1
+        if p.query and parent:
+            # a trap grows by itself: calendar.html?d=… links to calendar.html?d=… . Articles such as
+            # show.asp?id=N are reached from list pages (another path) and are never counted here.
+            pp = urlsplit(parent)
+            if pp.netloc == p.netloc and pp.path == p.path:
+                key = p.netloc + p.path
+                n = self.query_variants.get(key, 0)
+                if n >= self.cfg.max_query_variants:
+                    self.stats["trap_pruned"] += 1
+                    return
+                self.query_variants[key] = n + 1
         self.seen.add(url)
         self.seq += 1
         if self.state:
