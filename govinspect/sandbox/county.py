@@ -384,7 +384,8 @@ def _plan_content(site: Site, rng: random.Random, as_of: dt.date) -> None:
                 site_aid = doc.aid + 50000
                 ia = Article(aid=site_aid, title=title, date=d, path=article_path(fam, interp.slug, interp.cid, site_aid, d),
                              column_slug=interp.slug, paragraphs=[f"一、起草背景：为贯彻落实上级有关部署，制定{doc.title}。", "二、主要内容：明确了目标任务、重点举措和保障措施。"])
-                if site.profile == "minor" and ci == 0 and i == 0:  # plant: the 解读 does not link back
+                # plant: the 解读 does not link back (the oldest document: never in a "newest" box by chance)
+                if site.profile == "minor" and ci == 0 and i == len(policy.articles) - 1:
                     site.problems.append(dict(rule="policy.interpretation_unlinked", path=doc.path, column=policy.name,
                                               detail=f"政策文件《{doc.title}》与其解读未相互链接"))
                 else:
