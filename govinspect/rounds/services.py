@@ -14,6 +14,7 @@ from tqdm import tqdm
 from ..engine.checks.freshness import ColumnSpec
 from ..engine.fetch import CrawlConfig
 from ..engine.inspect import SiteReport, inspect_site_async
+from ..monitor.services import availability_findings, site_availability
 from ..registry.models import Website
 from .models import ColumnCheck, Finding, Round, RoundSite
 
@@ -104,8 +105,6 @@ def store_report(rnd: Round, site: Website, rep: SiteReport | BaseException) -> 
         crawl_stats=rep.crawl_stats, warc_path=rep.warc_path or "", log_path=rep.log_path or "",
         started_at=rep.started_at, finished_at=rep.finished_at)
     # WV-2 from the stored availability probes of the round's window (monitoring data, not the crawl)
-    from ..monitor.services import availability_findings, site_availability
-
     avail = site_availability(site, rnd.as_of)
     rs.availability = avail.to_dict()
     extra = availability_findings(site.home_url, avail)

@@ -64,7 +64,6 @@ def ground_truth(county: County, urls: dict[str, str]) -> dict:
             out["problems"].append({"rule": "site.homepage_stale", "site": site.key, "url": base + "/", "column": None,
                                     "detail": f"首页最新信息发布于{newest}", "hidden_by": site_hidden})
         # WV-4 veto counts from the planted states
-        states = {(c.category, s) for c, s in zip(site.columns, cols)}
         stale_by_cat = {}
         for c, s in zip(site.columns, cols):
             if s == "stale":
@@ -73,7 +72,6 @@ def ground_truth(county: County, urls: dict[str, str]) -> dict:
         b = sum(stale_by_cat.get(k, 0) for k in WINDOWS)
         e = sum(1 for s in cols if s == "empty")
         veto = a >= VETO["dynamic_plus_notice"] or b >= VETO["should_update"] or e >= VETO["empty"]
-        del states
         if veto:
             out["problems"].append({"rule": "site.veto_columns", "site": site.key, "url": base + "/", "column": None,
                                     "detail": f"动态+通知/政策未更新{a}个，应更新未更新{b}个，空白{e}个", "hidden_by": site_hidden})

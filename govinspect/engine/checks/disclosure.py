@@ -22,10 +22,15 @@ _YEAR = re.compile(r"(?:19|20)\d{2}\s*年")
 _REPORT = re.compile(r"((?:19|20)\d{2})\s*年(?:度)?.{0,30}?(?:年度报告|年报)")
 
 
+def _summary(crawl, url):
+    """The page model kept in memory: title, kind, dates, links (no text for crawls kept on disk)."""
+    rec = crawl.get(url)
+    return rec.page if rec is not None and rec.ok else None
+
+
 def _page(crawl, url):
     """The page with its text (read back from the snapshot when the crawl dropped it from memory)."""
-    rec = crawl.get(url)
-    return crawl.full_page(url) if rec is not None and rec.ok and rec.page is not None else None
+    return crawl.full_page(url) if _summary(crawl, url) is not None else None
 
 
 def _columns(columns, keywords):
@@ -106,7 +111,7 @@ def interpretation_findings(crawl, columns, rules) -> list[Finding]:
         if col.category != "policy" or col.status == "unknown":
             continue
         for it in _items(crawl, col) or []:
-            page = _page(crawl, it.url)
+            page = _summary(crawl, it.url)
             if page is None or page.kind != "article":
                 continue  # not fetched or not a document page: could not check
             key = _doc_key(page.title or it.title)
@@ -115,7 +120,7 @@ def interpretation_findings(crawl, columns, rules) -> list[Finding]:
             # a 解读 names the document it explains: linked from the document, or listed in a 解读 column
             linked = [l.url for l in page.links if l.url != it.url and any(k in (l.text or "") for k in kws) and key in l.text]
             for l in page.links:
-                target = _page(crawl, l.url) if l.url != it.url else None
+                target = _summary(crawl, l.url) if l.url != it.url else None
                 if target is not None and target.kind == "article" and any(k in target.title for k in kws) and key in target.title:
                     linked.append(l.url)
             listed = [i for i in interp_items if key in i.title and any(k in i.title for k in kws)]
@@ -124,14 +129,14 @@ def interpretation_findings(crawl, columns, rules) -> list[Finding]:
                                    {"title": it.title, "key": key, "publish_date": iso(page.publish_date)}))
                 continue
             # both ways: the document links its 解读, and the 解读 links back to the document
-            back = [u for u in linked if (tp := _page(crawl, u)) is not None and any(l.url == it.url for l in tp.links)]
+            back = [u for u in linked if (tp := _summary(crawl, u)) is not None and any(l.url == it.url for l in tp.links)]
             if not linked or not back:
                 why = "政策文件页面未链接其解读" if not linked else "解读页面未链接回政策文件"
                 out.append(Finding("policy.interpretation_unlinked", it.url, f"政策文件{_quoted(it.title)}与其解读未相互关联（{why}）",
                                    col.name, {"title": it.title, "linked": linked[:3],
                                               "listed": [i.url for i in listed[:3]]}))
             # when did the 解读 appear? its page's date, else its list date
-            dates = [p.publish_date for p in (_page(crawl, u) for u in linked) if p is not None and p.publish_date]
+            dates = [p.publish_date for p in (_summary(crawl, u) for u in linked) if p is not None and p.publish_date]
             dates += [i.date for i in listed if i.date]
             doc_date = page.publish_date or it.date
             if not dates or doc_date is None:

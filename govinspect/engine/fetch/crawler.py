@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from ..extract import PageModel, decode_html, extract_page
 from ..extract.page import ATTACHMENT_EXT, Link
-from .guard import AddressGuard, BlockedAddress, GuardedResolver
+from .guard import AddressGuard, BlockedAddress, guarded_connector
 from .state import CrawlState
 from .warc import WarcSink, read_payload
 
@@ -241,12 +241,12 @@ class _Crawler:
         if not self.in_scope(url):
             self.stats["out_of_scope"] += 1
             return
-        path = urlsplit(url).path.lower()
+        p = urlsplit(url)
+        path = p.path.lower()
         if path.endswith(SKIP_EXT) or (path.endswith(ATTACHMENT_EXT) and not self.cfg.fetch_attachments):
             return
         if depth > self.cfg.max_depth or len(self.seen) >= self.cfg.max_pages:
             return
-        p = urlsplit(url)
         if p.query and parent:
             # a trap grows by itself: calendar.html?d=… links to calendar.html?d=… . Articles such as
             # show.asp?id=N are reached from list pages (another path) and are never counted here.
@@ -306,7 +306,6 @@ class _Crawler:
 
     # ---------------------------------------------------------------- fetching
     async def fetch(self, session: aiohttp.ClientSession, url: str, depth: int, parent: str | None) -> FetchRecord:
-        rec = FetchRecord(url=url, depth=depth, parent=parent)
         for attempt in range(self.cfg.retries + 1):
             rec = FetchRecord(url=url, depth=depth, parent=parent)
             await self._fetch_once(session, rec)
@@ -476,7 +475,6 @@ class _Crawler:
         for url, depth, parent, seq in self.state.queued():
             self.seq = max(self.seq, seq)
             self.queue.put_nowait((depth, seq, url, parent))
-        self.seq = max([self.seq] + [0])
 
     # ---------------------------------------------------------------- loop
     async def worker(self, session: aiohttp.ClientSession) -> None:
@@ -504,12 +502,14 @@ class _Crawler:
             self.stats["errors"] += 1
         if self.log_fh:
             self.log_fh.write(json.dumps(rec.log_entry(), ensure_ascii=False) + "\n")
-        self.bar.update(1)
-        self.bar.set_postfix(queued=self.queue.qsize(), errors=self.stats["errors"], refresh=False)
+        if not self.bar.disable:
+            self.bar.update(1)
+            self.bar.set_postfix(queued=self.queue.qsize(), errors=self.stats["errors"], refresh=False)
 
     async def run(self) -> CrawlResult:
         timeout = aiohttp.ClientTimeout(total=self.cfg.timeout, sock_connect=min(self.cfg.timeout, 10))
-        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.guard, self.cfg.resolve_map, self.cfg.offline_dns), limit=max(4, self.cfg.concurrency_per_host * 4), ttl_dns_cache=300)
+        connector = guarded_connector(self.guard, self.cfg.resolve_map, self.cfg.offline_dns,
+                                      limit=max(4, self.cfg.concurrency_per_host * 4), ttl_dns_cache=300)
         headers = {"User-Agent": self.cfg.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
         try:
             async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers, auto_decompress=True) as session:

@@ -10,6 +10,7 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 
+import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
@@ -81,3 +82,9 @@ class GuardedResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self._inner.close()
+
+
+def guarded_connector(guard: AddressGuard, resolve_map: dict | None = None, offline: bool = False,
+                      **kwargs) -> aiohttp.TCPConnector:
+    """The connector every outgoing request uses: the guard checks each resolved address."""
+    return aiohttp.TCPConnector(resolver=GuardedResolver(guard, resolve_map, offline), **kwargs)

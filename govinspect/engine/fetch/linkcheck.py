@@ -15,7 +15,7 @@ import aiohttp
 
 from ..extract import decode_html, extract_page
 from .crawler import CrawlConfig, _HostGate, _read_limited
-from .guard import AddressGuard, BlockedAddress, GuardedResolver
+from .guard import AddressGuard, BlockedAddress, guarded_connector
 
 
 @dataclass
@@ -122,7 +122,7 @@ class LinkChecker:
     async def get_page(self, url: str) -> Probe:
         """One GET with the page's title, text and link texts (e.g. a search result page)."""
         timeout = aiohttp.ClientTimeout(total=self.cfg.timeout)
-        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.guard, self.cfg.resolve_map, self.cfg.offline_dns))
+        connector = guarded_connector(self.guard, self.cfg.resolve_map, self.cfg.offline_dns)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers={"User-Agent": self.cfg.user_agent}) as s:
             return await self._request(s, "GET", url, True)
 
@@ -135,7 +135,7 @@ class LinkChecker:
         already_failed = already_failed or {}
         want_body = want_body or set()
         timeout = aiohttp.ClientTimeout(total=self.cfg.timeout, sock_connect=min(self.cfg.timeout, 10))
-        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.guard, self.cfg.resolve_map, self.cfg.offline_dns),
+        connector = guarded_connector(self.guard, self.cfg.resolve_map, self.cfg.offline_dns,
                                          limit=max(8, self.cfg.concurrency_per_host * 8))
         headers = {"User-Agent": self.cfg.user_agent}
         out: dict[str, tuple[Probe, Probe | None]] = {}

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from .crawler import CrawlConfig
-from .guard import AddressGuard, BlockedAddress, GuardedResolver
+from .guard import AddressGuard, BlockedAddress, guarded_connector
 
 
 @dataclass
@@ -46,7 +46,7 @@ async def _probe(session, guard: AddressGuard, url: str, timeout: float) -> Prob
 async def probe_all(urls: list[str], cfg: CrawlConfig, timeout: float = 15.0, concurrency: int = 16) -> list[ProbeResult]:
     """Probe every URL once, `concurrency` at a time (one request per site: no politeness delay needed)."""
     guard = AddressGuard(cfg.allow_networks, cfg.allow_private)
-    connector = aiohttp.TCPConnector(resolver=GuardedResolver(guard, cfg.resolve_map, cfg.offline_dns), limit=concurrency,
+    connector = guarded_connector(guard, cfg.resolve_map, cfg.offline_dns, limit=concurrency,
                                      force_close=True)
     sem = asyncio.Semaphore(concurrency)
 
