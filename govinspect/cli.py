@@ -63,6 +63,51 @@ def cmd_extract(a) -> int:
     return 0
 
 
+def cmd_check_text(a) -> int:
+    from .engine.content import ContentChecker, context
+    from .engine.content.documents import extract_document
+
+    rules = tuple(a.rules.split(",")) if a.rules else None
+    try:
+        checker = ContentChecker(rules, typos=not a.no_typos)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    if a.file in (None, "-"):
+        text, name, segments = sys.stdin.read(), "-", None
+    else:
+        p = Path(a.file)
+        if not p.is_file():
+            raise CliError(f"文件不存在：{p}")
+        body = p.read_bytes()
+        doc = extract_document(body, p.name)
+        if doc.error:
+            raise CliError(f"{p.name}：{doc.error}")
+        text, starts = doc.joined()
+        name, segments = p.name, (doc, starts)
+    header = " ".join({s.context for s in segments[0].segments if s.context}) if segments else ""
+    hits, masked = checker.check_all(text, table_context=header)
+    out = []
+    for h in hits:
+        d = h.to_dict()
+        if segments:
+            import bisect
+
+            doc, starts = segments
+            i = bisect.bisect_right(starts, h.start) - 1
+            d["location"] = doc.segments[i].location
+        d["context"] = context(text, h.start, h.end, h.text)
+        out.append(d)
+    if a.json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+    else:
+        for d in out:
+            loc = "".join(f" {k}={v}" for k, v in d.get("location", {}).items())
+            sug = f" → {d['suggestion']}" if d["suggestion"] else ""
+            print(f"{d['start']}-{d['end']}{loc} [{d['rule']}|{d['category']}|{d['severity']}] {d['text']}{sug}\n    {d['context']}")
+        print(f"共 {len(out)} 处问题；已脱敏的个人信息 {len(masked)} 处（合规）", file=sys.stderr)
+    return 1 if out and a.fail_on_findings else 0
+
+
 def cmd_check_site(a) -> int:
     from .engine.fetch import CrawlConfig
     from .engine.inspect import inspect_site
@@ -339,6 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--previous", help="上一次检查的 --warc-dir：未变化的页面用条件请求复用（增量抓取）")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_check_site)
+
+    ct = sub.add_parser("check-text", help="对文本或附件文件运行内容检查（错敏词、固定表述、个人信息、错别字）")
+    ct.add_argument("file", nargs="?", default="-", help="文本文件或附件（.txt .csv .docx .doc .xlsx .xls .pdf）；- 或省略为标准输入")
+    ct.add_argument("--json", action="store_true", help="输出 JSON 数组")
+    ct.add_argument("--rules", help="只运行编号以这些前缀开头的规则，逗号分隔，如 privacy,content.misspelling")
+    ct.add_argument("--no-typos", action="store_true", help="不运行错别字（content.typo）检测")
+    ct.add_argument("--fail-on-findings", action="store_true", help="发现问题时退出码为 1")
+    ct.set_defaults(func=cmd_check_text)
 
     e = sub.add_parser("extract", help="解析一个 HTML 文件，输出页面模型 JSON")
     e.add_argument("file")

@@ -11,6 +11,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..rules import load_rules
+from .checks.content import SiteContent
+from .content import ContentChecker
 from .checks.freshness import (ColumnResult, ColumnSpec, HomeResult, check_column, check_home, classify,
                                freshness_findings, veto_counts)
 from .checks.disclosure import disclosure_findings
@@ -101,15 +103,20 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
                              columns: list[ColumnSpec] | None = None, out_dir: Path | None = None,
                              period_start: dt.date | None = None, government: bool | None = None,
                              site_code: str | None = None, previous: Path | None = None,
-                             is_portal: bool | None = None, portal_url: str | None = None) -> SiteReport:
+                             is_portal: bool | None = None, portal_url: str | None = None,
+                             content: ContentChecker | None | bool = True) -> SiteReport:
     """government: the site belongs to a people's government (annual report due 31 March) rather than
     a department (31 January); None when unknown (the later deadline is used). site_code: the
     registered 网站标识码, compared with the footer. out_dir: where the crawl is kept (and resumed from);
-    previous: an earlier crawl's out_dir, for conditional requests."""
+    previous: an earlier crawl's out_dir, for conditional requests. content: the content checker
+    (True: all content rules without the leader roster; False/None: no content checks)."""
     cfg = cfg or CrawlConfig()
     rules = load_rules("freshness")
     seeds = [c.url for c in columns or []]
-    crawl = await crawl_site_async(site_url, cfg, out_dir, seeds, previous)
+    if content is True:
+        content = ContentChecker()
+    site_content = SiteContent(content) if content else None
+    crawl = await crawl_site_async(site_url, cfg, out_dir, seeds, previous, site_content.on_page if site_content else None)
     home_url = crawl.site_url
     report = SiteReport(site_url=home_url, as_of=as_of, status="checked", pages_fetched=crawl.pages_fetched,
                         crawl_stats=crawl.stats, warc_path=crawl.warc_path, log_path=crawl.log_path,
@@ -140,6 +147,10 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
     disc, extra = disclosure_findings(crawl, report.columns, as_of, government)
     report.findings += disc
     report.check_stats.update(extra)
+    if site_content is not None:
+        site_content.scan_attachments(crawl)
+        report.findings += site_content.findings()
+        report.check_stats.update(site_content.summary())
     plan = search_query(crawl, home_url)
     probe = None
     if plan is not None and plan[1] and crawl.in_scope(plan[0]["action"]):

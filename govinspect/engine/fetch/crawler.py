@@ -198,8 +198,10 @@ class _HostGate:
 
 
 class _Crawler:
-    def __init__(self, site_url: str, cfg: CrawlConfig, out_dir: Path | None, seeds: list[str], previous: Path | None = None):
+    def __init__(self, site_url: str, cfg: CrawlConfig, out_dir: Path | None, seeds: list[str], previous: Path | None = None,
+                 on_page=None):
         self.site_url = normalise_url(site_url)
+        self.on_page = on_page
         self.cfg = cfg
         self.seeds = [normalise_url(s) for s in seeds]
         self.guard = AddressGuard(cfg.allow_networks, cfg.allow_private)
@@ -380,7 +382,7 @@ class _Crawler:
                             return
                         if is_html and not is_attachment:
                             text, rec.encoding = decode_html(body, rec.content_type)
-                            rec.page = self.compact(extract_page(text, current), rec.url == self.site_url)
+                            rec.page = self.page(rec, text, current)
                         else:
                             rec.body = body
                         return
@@ -396,6 +398,13 @@ class _Crawler:
             rec.error = f"bad response: {e}"[:300]
         finally:
             rec.elapsed_ms = int((time.monotonic() - t0) * 1000)
+
+    def page(self, rec: FetchRecord, html: str, url: str) -> PageModel:
+        """The page model of a fetched (or reused, or resumed) page; on_page sees it with its text."""
+        page = extract_page(html, url)
+        if self.on_page is not None:
+            self.on_page(rec, page)
+        return self.compact(page, rec.url == self.site_url)
 
     def compact(self, page: PageModel, home: bool = False) -> PageModel:
         """Keep what the checks need in memory; the text stays in the WARC (see CrawlResult.full_page).
@@ -455,7 +464,7 @@ class _Crawler:
             rec.body = body
         else:
             text, rec.encoding = decode_html(body, ctype)
-            rec.page = self.compact(extract_page(text, url), url == self.site_url)
+            rec.page = self.page(rec, text, url)
 
     def _resume(self) -> None:
         """Reload what an interrupted (or finished) crawl in out_dir stored, and its queue."""
@@ -468,7 +477,7 @@ class _Crawler:
             if row["is_html"] and rec.warc_file and rec.warc_offset is not None:
                 body = read_payload(rec.warc_file, rec.warc_offset)
                 text, _ = decode_html(body, rec.content_type)
-                rec.page = self.compact(extract_page(text, rec.final_url or rec.url), rec.url == self.site_url)
+                rec.page = self.page(rec, text, rec.final_url or rec.url)
             self.result.records[rec.url] = rec
         self.stats["resumed"] = len(rows)
         self.seen.update(self.state.known())
@@ -562,10 +571,11 @@ def _now() -> str:
 
 
 async def crawl_site_async(site_url: str, cfg: CrawlConfig | None = None, out_dir: Path | None = None,
-                           seeds: list[str] | None = None, previous: Path | None = None) -> CrawlResult:
+                           seeds: list[str] | None = None, previous: Path | None = None, on_page=None) -> CrawlResult:
     """Crawl one site. With out_dir the crawl is persisted there (WARC, log, state) and resumes what an
-    interrupted crawl in out_dir stored; with `previous` (an earlier crawl's out_dir) it is incremental."""
-    return await _Crawler(site_url, cfg or CrawlConfig(), out_dir, seeds or [], previous).run()
+    interrupted crawl in out_dir stored; with `previous` (an earlier crawl's out_dir) it is incremental.
+    on_page(record, page) is called once per HTML page while its text is still in memory (content checks)."""
+    return await _Crawler(site_url, cfg or CrawlConfig(), out_dir, seeds or [], previous, on_page).run()
 
 
 def crawl_site(site_url: str, cfg: CrawlConfig | None = None, out_dir: Path | None = None,

@@ -1,0 +1,141 @@
+"""Content findings for a crawled site: every HTML page (scanned while the crawler still holds its
+text, see crawl_site_async(on_page=...)) and every attachment (read back from the WARC).
+
+The same hit in the same surroundings on many pages (a footer, a navigation box) is one finding on
+the first page, with the number and a sample of the other pages. Institution names are not judged on
+pages published before the entry's `since` date. Attachments that cannot be read are counted as
+"could not check" in the statistics (with the reason), never as clean.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from collections import Counter
+
+from ..content import ContentChecker, context
+from ..content.documents import DOC_EXT, extract_document
+from ..extract.page import ATTACHMENT_EXT
+from .model import Finding
+
+SAMPLE_OTHERS = 5
+RULE_LABEL = {"privacy.id_number": "身份证号码", "privacy.mobile": "手机号码", "privacy.bank_card": "银行卡号",
+              "content.misspelling": "错别字", "content.expression": "表述不规范", "content.sensitive": "违法违规词语",
+              "content.institution_name": "机构名称过时", "content.leader": "领导姓名职务错误", "content.typo": "疑似错别字"}
+
+
+class SiteContent:
+    """Collects content hits while a site is crawled; findings() turns them into findings."""
+
+    def __init__(self, checker: ContentChecker):
+        self.checker = checker
+        self.hits: dict[tuple, dict] = {}  # (rule, text, context) -> first hit with url and the other urls
+        self.stats: Counter = Counter()
+        self.unreadable: list[dict] = []
+
+    # ------------------------------------------------------------------ pages
+    def on_page(self, rec, page) -> None:
+        try:
+            hits, masked = self.checker.check_all(page.text, published=page.publish_date)
+        except Exception as e:  # a checker bug must not turn a good page into a failed fetch
+            self.stats["content_errors"] += 1
+            self.unreadable.append({"url": rec.url, "reason": f"内容检查出错：{e!r}"[:200]})
+            return
+        self.stats["pages_scanned"] += 1
+        self.stats["chars_scanned"] += len(page.text)
+        self.stats["personal_data_masked"] += len(masked)
+        for h in hits:
+            if h.since and page.publish_date and page.publish_date < h.since:
+                self.stats["history_skipped"] += 1
+                continue
+            self._add(rec.url, h, page.text, {"page_title": page.title})
+
+    def _add(self, url: str, h, text: str, where: dict) -> None:
+        ctx = context(text, h.start, h.end, h.text)
+        key = (h.rule, h.text, ctx)
+        seen = self.hits.get(key)
+        if seen is not None:
+            if url != seen["url"]:
+                seen["also_on"] += 1
+                if len(seen["others"]) < SAMPLE_OTHERS:
+                    seen["others"].append(url)
+            return
+        self.hits[key] = {"url": url, "hit": h, "context": ctx, "where": where, "also_on": 0, "others": []}
+
+    # ------------------------------------------------------------------ attachments
+    def scan_attachments(self, crawl) -> None:
+        done: dict[str, str] = {}
+        names = {l.url: l.text for r in crawl.records.values() if r.page is not None for l in r.page.attachments if l.text}
+        for rec in list(crawl.records.values()):
+            if not rec.ok or rec.page is not None or not crawl.in_scope(rec.final_url or rec.url):
+                continue
+            path = (rec.final_url or rec.url).split("?")[0].lower()
+            if not path.endswith(ATTACHMENT_EXT + DOC_EXT) and not rec.content_type.startswith(("application/", "text/")):
+                continue
+            body = rec.load_body()
+            rec.body = None  # attachments are read once; the WARC keeps them
+            if not body:
+                continue
+            digest = hashlib.sha1(body).hexdigest()
+            if digest in done:  # the same file under two URLs: one finding set
+                continue
+            done[digest] = rec.url
+            name = _name(rec.url, names.get(rec.url))
+            doc = extract_document(body, name)
+            self.stats["attachments_scanned"] += 1
+            if doc.error:
+                self.stats["attachments_unreadable"] += 1
+                self.unreadable.append({"url": rec.url, "name": name, "reason": doc.error})
+                continue
+            if doc.ocr:
+                self.stats["attachments_ocr"] += 1
+            text, starts = doc.joined()
+            header = " ".join({s.context for s in doc.segments if s.context})
+            hits, masked = self.checker.check_all(text, table_context=header)
+            self.stats["chars_scanned"] += len(text)
+            self.stats["personal_data_masked"] += len(masked)
+            for h in hits:
+                i = bisect.bisect_right(starts, h.start) - 1
+                seg = doc.segments[i]
+                where = {"attachment": name, "format": doc.kind, **seg.location, "page_url": rec.parent,
+                         "offset_in_segment": h.start - starts[i]}
+                self._add(rec.url, h, text, where)
+
+    # ------------------------------------------------------------------ findings
+    def findings(self) -> list[Finding]:
+        out = []
+        for v in self.hits.values():
+            h = v["hit"]
+            w = v["where"]
+            label = RULE_LABEL.get(h.rule, h.category)
+            place = ""
+            if "attachment" in w:
+                loc = w.get("cell") and f"{w.get('sheet', '')}工作表{w['cell']}单元格" or (
+                    w.get("page") and f"第{w['page']}页") or (w.get("paragraph") and f"第{w['paragraph']}段") or ""
+                place = f"附件《{w['attachment']}》{loc}"
+            detail = f"{place}{label}：“{h.text}”" + (f"，建议改为“{h.suggestion}”" if h.suggestion and not h.rule.startswith("privacy") else "")
+            if h.rule.startswith("privacy"):
+                detail = f"{place}含完整{h.category}（{h.text}），{h.suggestion}"
+            if h.note and h.rule in ("content.leader", "content.institution_name", "content.expression"):
+                detail += f"（{h.note}）"
+            if v["also_on"]:
+                detail += f"；另有{v['also_on']}个页面相同"
+            ev = {"category": h.category, "severity": h.severity, "start": h.start, "end": h.end, "text": h.text,
+                  "suggestion": h.suggestion, "context": v["context"], **w}
+            if v["also_on"]:
+                ev.update(also_on=v["also_on"], others=v["others"])
+            out.append(Finding(rule=h.rule, url=v["url"], detail=detail, evidence=ev))
+        return out
+
+    def summary(self) -> dict:
+        return {"content": dict(self.stats), "content_unreadable": self.unreadable}
+
+
+def _name(url: str, text: str | None) -> str:
+    """The attachment's name as the page shows it (its link text), else the file name of its URL."""
+    from urllib.parse import unquote, urlsplit
+
+    file = unquote(urlsplit(url).path.rsplit("/", 1)[-1]) or url
+    if text and "." not in text[-6:] and "." in file:
+        text += file[file.rfind("."):]
+    return text or file

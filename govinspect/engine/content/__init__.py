@@ -1,0 +1,73 @@
+"""Content checks on text: 错敏词 and wrong expressions (lexicon), personal data (pii), typos (typo),
+leader names and titles (leaders). Pure functions over strings; engine/checks/content.py applies
+them to crawled pages and attachments.
+
+    ContentChecker(rules=("privacy", "content.misspelling")).check(text) -> list[Hit]
+"""
+
+from __future__ import annotations
+
+from . import pii
+from .lexicon import Hit, lexicon
+
+ALL_RULES = ("privacy.id_number", "privacy.mobile", "privacy.bank_card", "content.misspelling", "content.expression",
+             "content.sensitive", "content.institution_name", "content.leader", "content.typo")
+
+
+def _selected(rule: str, prefixes: tuple[str, ...] | None) -> bool:
+    return prefixes is None or any(rule.startswith(p) for p in prefixes)
+
+
+class ContentChecker:
+    """All content rules, or those whose ids start with one of `rules` (e.g. ("privacy", "content.typo")).
+
+    typos=False leaves the (slower) typo detector out; roster enables content.leader.
+    """
+
+    def __init__(self, rules: tuple[str, ...] | None = None, typos: bool = True, roster=None):
+        rules = tuple(r.strip() for r in rules if r.strip()) if rules else None
+        unknown = [p for p in rules or () if not any(r.startswith(p) for r in ALL_RULES)]
+        if unknown:
+            raise ValueError(f"未知的规则前缀：{', '.join(unknown)}（可用：{', '.join(ALL_RULES)}）")
+        self.rules = rules
+        self.lexicon = lexicon(rules)
+        self.privacy = {r for r in ALL_RULES if r.startswith("privacy.") and _selected(r, rules)}
+        self.typos = None
+        if typos and _selected("content.typo", rules):
+            from .typo import detector
+
+            self.typos = detector()
+        self.roster = roster if roster is not None and _selected("content.leader", rules) else None
+
+    def check(self, text: str, table_context: str = "", published=None) -> list[Hit]:
+        return self.check_all(text, table_context, published)[0]
+
+    def check_all(self, text: str, table_context: str = "", published=None) -> tuple[list[Hit], list[Hit]]:
+        """(findings, compliant masked personal data)."""
+        hits = self.lexicon.scan(text)
+        masked: list[Hit] = []
+        if self.privacy:
+            found, masked = pii.scan(text, table_context)
+            hits += [h for h in found if h.rule in self.privacy]
+            masked = [h for h in masked if h.rule in self.privacy]
+        if self.roster is not None:
+            hits += self.roster.scan(text, published)
+        if self.typos is not None:
+            taken = [(h.start, h.end) for h in hits]
+            hits += [t for t in self.typos.scan(text) if not any(t.start < b and a < t.end for a, b in taken)]
+        hits.sort(key=lambda h: (h.start, h.rule))
+        return hits, masked
+
+
+def context(text: str, start: int, end: int, shown: str, width: int = 20) -> str:
+    """The hit in its surroundings, marked 【…】, with personal numbers around it masked."""
+    a, b = max(0, start - width), min(len(text), end + width)
+    while a > 0 and start - a < width + 20 and (text[a - 1].isdigit() or text[a].isdigit()):
+        a -= 1  # never cut a number in half: a half number escapes masking
+    while b < len(text) and b - end < width + 20 and (text[b - 1].isdigit() or text[b].isdigit()):
+        b += 1
+    clean = lambda s: pii.mask_runs(s).replace("\x1f", " | ").replace("\x0c", " ").replace("\n", " ")
+    return ("…" if a > 0 else "") + clean(text[a:start]) + "【" + shown + "】" + clean(text[end:b]) + ("…" if b < len(text) else "")
+
+
+__all__ = ["ALL_RULES", "ContentChecker", "Hit", "context"]

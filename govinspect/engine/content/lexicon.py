@@ -1,0 +1,241 @@
+"""Word and expression rules (错敏词, 固定表述, 机构名称) as curated data, matched with ahocorasick-rs.
+
+The lists live in rules/content/*.toml (see docs/rules.md for the format). Every entry has the wrong
+form, the correct form (empty for terms that are simply not allowed), a category, a severity and its
+source. Matching:
+
+- Text is scanned after removing *separators* (spaces, zero-width characters, * · _ | / \\ ~), so
+  "博 彩" and "博*彩" match "博彩" and a word split by a line break in a PDF still matches. Offsets
+  are mapped back to the original text.
+- Patterns are also added in traditional characters (OpenCC s2t), so 國土資源局 matches.
+- Allow entries beat deny entries: a deny hit inside an allow match is not a hit (截止日期 is right,
+  路口交通 is not 口交). An entry may require context after the hit (截止 + a date), forbid some
+  text just before it (原国土资源局 is history, not an error), or be void in a sentence that shows
+  the term is being condemned (打击网络赌博).
+- Overlapping deny hits: the longest wins.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import ahocorasick_rs as ac
+
+from ...rules import RulesError, load_rules
+
+LEXICON_FILES = ("content/misspellings", "content/expressions", "content/institutions", "content/sensitive")
+SEVERITIES = ("high", "medium", "low")
+# removed before matching (never inside a word); \x1f and \x0c join table cells and pages and stay
+SEPARATORS = re.compile(r"[ \t\r\n\u00a0\u3000\u200b\u200c\u200d\ufeff*·•_|/\\~]+")
+_SENTENCE_END = re.compile(r"[。！？!?；;\n\x1f\x0c]")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    rule: str
+    wrong: str
+    right: str
+    category: str
+    severity: str
+    source: str
+    note: str = ""
+    after: re.Pattern | None = None  # the hit counts only when the text after it matches
+    not_before: re.Pattern | None = None  # ... and the text before it does not end with this
+    sentence_unless: re.Pattern | None = None  # ... and its sentence does not match this
+    since: dt.date | None = None  # the wrong form became wrong on this date (older pages are history)
+
+
+@dataclass(slots=True)
+class Hit:
+    rule: str
+    start: int
+    end: int
+    text: str  # the matched text as it stands in the source (masked for personal data)
+    suggestion: str
+    category: str
+    severity: str
+    note: str = ""
+    since: dt.date | None = None
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "start": self.start, "end": self.end, "text": self.text,
+                "suggestion": self.suggestion, "category": self.category, "severity": self.severity}
+
+
+def _regex(value, where: str) -> re.Pattern | None:
+    if not value:
+        return None
+    try:
+        return re.compile(value)
+    except re.error as e:
+        raise RulesError(f"{where}：正则表达式“{value}”无效：{e}") from e
+
+
+def _entries(name: str) -> tuple[list[Entry], list[str], str]:
+    data = load_rules(name)
+    where = f"规则文件 {name}.toml"
+    rule = data.get("rule")
+    if not rule:
+        raise RulesError(f"{where}：缺少 rule（规则编号）")
+    version = str(data.get("version", ""))
+    if not version:
+        raise RulesError(f"{where}：缺少 version（版本号）")
+    defaults = data.get("defaults", {})
+    unless = _regex(data.get("sentence_unless"), where)
+    out = []
+    for i, raw in enumerate(data.get("entry", []), start=1):
+        e = {**defaults, **raw}
+        w = f"{where} 第{i}条（{e.get('wrong', '?')}）"
+        unknown = set(e) - {"wrong", "right", "category", "severity", "source", "note", "after", "not_before", "since",
+                            "check_sentence"}
+        if unknown:
+            raise RulesError(f"{w}：未知字段 {', '.join(sorted(unknown))}")
+        wrong = str(e.get("wrong", "")).strip()
+        if len(wrong) < 2:
+            raise RulesError(f"{w}：wrong（错误写法）至少两个字")
+        if SEPARATORS.search(wrong):
+            raise RulesError(f"{w}：wrong 不能含空格或分隔符")
+        sev = e.get("severity", "medium")
+        if sev not in SEVERITIES:
+            raise RulesError(f"{w}：severity 应为 {'/'.join(SEVERITIES)}")
+        if not e.get("category") or not e.get("source"):
+            raise RulesError(f"{w}：缺少 category（类别）或 source（来源）")
+        since = e.get("since")
+        if isinstance(since, str):
+            try:
+                since = dt.date.fromisoformat(since)
+            except ValueError as ex:
+                raise RulesError(f"{w}：since 应为日期 YYYY-MM-DD") from ex
+        out.append(Entry(rule=rule, wrong=wrong, right=str(e.get("right", "")), category=e["category"], severity=sev,
+                         source=e["source"], note=str(e.get("note", "")), after=_regex(e.get("after"), w),
+                         not_before=_regex(e.get("not_before") and f"(?:{e['not_before']})$", w),
+                         sentence_unless=unless if e.get("check_sentence", unless is not None) else None, since=since))
+    allows = [str(a).strip() for a in data.get("allow", [])]
+    for a in allows:
+        if len(a) < 2 or SEPARATORS.search(a):
+            raise RulesError(f"{where}：allow 条目“{a}”无效")
+    return out, allows, f"{name.split('/')[-1]}@{version}"
+
+
+def _variants(word: str) -> set[str]:
+    """The word as written plus its traditional-character forms."""
+    out = {word}
+    conv = _s2t()
+    if conv is not None:
+        t = conv.convert(word)
+        out |= {t, t.replace("臺", "台")}
+    return out
+
+
+@lru_cache(maxsize=1)
+def _s2t():
+    try:
+        from opencc import OpenCC
+    except ImportError:  # optional: without it traditional forms are simply not matched
+        return None
+    return OpenCC("s2t")
+
+
+class Lexicon:
+    """All word rules, compiled into one automaton."""
+
+    def __init__(self, files: tuple[str, ...] = LEXICON_FILES, rules: tuple[str, ...] | None = None):
+        self.entries: list[Entry] = []
+        allows: set[str] = set()
+        self.versions: list[str] = []
+        for f in files:
+            entries, allow, version = _entries(f)
+            if rules is not None and not any(entries and entries[0].rule.startswith(p) for p in rules):
+                continue
+            self.entries += entries
+            allows |= set(allow)
+            self.versions.append(version)
+        patterns: list[str] = []
+        self._kind: list[tuple[str, int]] = []  # per pattern: ("deny", entry index) or ("allow", -1)
+        seen: dict[str, int] = {}
+        for i, e in enumerate(self.entries):
+            for v in _variants(e.wrong):
+                if v in seen:
+                    continue  # first entry wins; duplicates across files are a data error caught by tests
+                seen[v] = len(patterns)
+                patterns.append(v)
+                self._kind.append(("deny", i))
+        for a in sorted(allows):
+            for v in _variants(a):
+                if v not in seen:
+                    seen[v] = len(patterns)
+                    patterns.append(v)
+                    self._kind.append(("allow", -1))
+        self._ac = ac.AhoCorasick(patterns, matchkind=ac.MATCHKIND_STANDARD) if patterns else None
+
+    def scan(self, text: str) -> list[Hit]:
+        if self._ac is None or not text:
+            return []
+        stripped = SEPARATORS.sub("", text)
+        matches = self._ac.find_matches_as_indexes(stripped, overlapping=True)
+        if not matches:
+            return []
+        to_orig = _offset_map(text) if len(stripped) != len(text) else None
+        allow_spans = [(s, e) for p, s, e in matches if self._kind[p][0] == "allow"]
+        cands = []
+        for p, s, e in matches:
+            kind, idx = self._kind[p]
+            if kind != "deny" or any(a <= s and e <= b for a, b in allow_spans):
+                continue
+            cands.append((idx, s, e))
+        cands.sort(key=lambda c: (-(c[2] - c[1]), c[1]))
+        taken: list[tuple[int, int]] = []
+        hits = []
+        for idx, s, e in cands:
+            if any(s < b and a < e for a, b in taken):
+                continue
+            os_, oe = (to_orig(s), to_orig(e - 1) + 1) if to_orig else (s, e)
+            entry = self.entries[idx]
+            if not _context_ok(entry, text, os_, oe):
+                continue
+            taken.append((s, e))
+            hits.append(Hit(rule=entry.rule, start=os_, end=oe, text=text[os_:oe], suggestion=entry.right,
+                            category=entry.category, severity=entry.severity, note=entry.note, since=entry.since))
+        hits.sort(key=lambda h: h.start)
+        return hits
+
+
+def _context_ok(e: Entry, text: str, start: int, end: int) -> bool:
+    if e.after is not None and not e.after.match(text, end):
+        return False
+    if e.not_before is not None and e.not_before.search(text[max(0, start - 8):start]):
+        return False
+    if e.sentence_unless is not None:
+        a = start
+        while a > 0 and not _SENTENCE_END.match(text, a - 1) and start - a < 200:
+            a -= 1
+        m = _SENTENCE_END.search(text, end, min(len(text), end + 200))
+        b = m.start() if m else min(len(text), end + 200)
+        if e.sentence_unless.search(text, a, b):
+            return False
+    return True
+
+
+def _offset_map(text: str):
+    """Map an offset in SEPARATORS.sub('', text) back to the offset in text."""
+    starts, removed = [], []  # stripped offset where a run was removed, total removed up to and incl. it
+    total = 0
+    for m in SEPARATORS.finditer(text):
+        starts.append(m.start() - total)
+        total += m.end() - m.start()
+        removed.append(total)
+
+    def to_orig(i: int) -> int:
+        k = bisect.bisect_right(starts, i) - 1
+        return i + (removed[k] if k >= 0 else 0)
+
+    return to_orig
+
+
+@lru_cache(maxsize=4)
+def lexicon(rules: tuple[str, ...] | None = None) -> Lexicon:
+    return Lexicon(rules=rules)
