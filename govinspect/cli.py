@@ -190,7 +190,12 @@ def _inspect_county(county, srv) -> list:
     from .engine.checks.freshness import ColumnSpec
     from .engine.inspect import inspect_site_async
 
+    from .engine.content import ContentChecker
+    from .engine.content.leaders import Roster
+
     cfg = srv.crawl_config()
+    roster = Roster.from_rows([l for s in county.sites for l in s.leaders], county.as_of)
+    checker = ContentChecker(roster=roster)
 
     async def main():
         sem = asyncio.Semaphore(4)
@@ -199,7 +204,8 @@ def _inspect_county(county, srv) -> list:
             specs = [ColumnSpec(c.name, srv.url(s.key, c.path), c.category) for c in s.columns]
             async with sem:
                 return await inspect_site_async(srv.urls[s.key], county.as_of, cfg, specs,
-                                                government=s.unit_kind in ("区县", "乡镇"), site_code=s.site_code)
+                                                government=s.unit_kind in ("区县", "乡镇"), site_code=s.site_code,
+                                                content=checker)
 
         return await asyncio.gather(*(one(s) for s in county.sites))
 

@@ -22,7 +22,8 @@ from docx.shared import Mm, Pt
 from ..rules import load_rules
 
 CN_NUM = "一二三四五六七八九十"
-GROUP_TITLES = {"availability": "网站无法访问", "disclosure": "政务公开栏目建设不规范", "furniture": "网站页面标识不规范", "structure": "网站栏目和技术规范不到位", "history": "发布内容真实性和网站安全存在隐患", "interaction": "互动回应不及时"}
+GROUP_TITLES = {"availability": "网站无法访问", "disclosure": "政务公开栏目建设不规范", "furniture": "网站页面标识不规范", "structure": "网站栏目和技术规范不到位", "history": "发布内容真实性和网站安全存在隐患", "interaction": "互动回应不及时",
+                "privacy": "公开内容泄露个人信息", "content": "内容存在错敏词和表述不规范问题"}
 
 
 def cn_number(n: int) -> str:

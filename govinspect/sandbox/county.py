@@ -540,6 +540,7 @@ def _plant_text_problems(site: Site, rng: random.Random, as_of: dt.date) -> None
         art.attachments.append(Attachment(name="农机购置补贴申请表.docx", path=path, kind="docx", rows=paras))
         site.problems.append(dict(rule="privacy.mobile", path=path, text=mob, detail="Word附件含完整手机号码"))
         plant("content.misspelling", "各村要认真按装调试设备，确保正常运行。", "错别字：“按装”应为“安装”")
+        plant("content.typo", "要进一步加强安全生产监督管里，确保不发生重大事故。", "疑似错别字：“管里”应为“管理”")
 
 
 def _plan_footer_and_faults(site: Site, rng: random.Random) -> None:
@@ -556,6 +557,7 @@ def _plan_footer_and_faults(site: Site, rng: random.Random) -> None:
         for u in ("http://www.xpj-casino888.com/", "http://www.xpj-casino888.com/reg.html"):
             site.problems.append(dict(rule="link.hidden", path="/", url=u, detail="首页含隐藏链接（暗链）指向博彩网站"))
             site.problems.append(dict(rule="link.illegal", path="/", url=u, detail="首页链接指向博彩网站"))
+        site.problems.append(dict(rule="content.sensitive", path="/", detail="首页隐藏链接的文字含博彩词语（澳门新葡京、真人视讯）"))
     if p == "minor2":
         site.footer.update(icp=False)
         site.problems.append(dict(rule="site.footer_missing", path="/", detail="页面底部缺少ICP备案编号"))
@@ -576,6 +578,7 @@ def _plan_footer_and_faults(site: Site, rng: random.Random) -> None:
         site.home_extra_html += ('<div class="yqlj"><a href="http://www.tyc-ad-888.com/">网上娱乐 注册送彩金</a> '
                                  '<a href="http://www.hebei-wenhua.cn/">河北文化娱乐资讯</a></div>')
         site.problems.append(dict(rule="link.illegal", path="/", url="http://www.tyc-ad-888.com/", detail="友情链接区域含博彩推广链接"))
+        site.problems.append(dict(rule="content.sensitive", path="/", detail="首页友情链接文字含博彩推广词语（注册送彩金）"))
         site.decoys.append(dict(rule="link.illegal", path="/", url="http://www.hebei-wenhua.cn/", why="“文化娱乐”不是博彩"))
     if p == "privacy":
         site.home_extra_html += '<div class="yqlj"><a href="http://www.qinghe-lvyou.com/">清河旅游网</a></div>'

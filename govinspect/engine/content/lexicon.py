@@ -31,7 +31,9 @@ LEXICON_FILES = ("content/misspellings", "content/expressions", "content/institu
 SEVERITIES = ("high", "medium", "low")
 # removed before matching (never inside a word); \x1f and \x0c join table cells and pages and stay
 SEPARATORS = re.compile(r"[ \t\r\n\u00a0\u3000\u200b\u200c\u200d\ufeff*·•_|/\\~]+")
-_SENTENCE_END = re.compile(r"[。！？!?；;\n\x1f\x0c]")
+SENTENCE_REACH = 40  # characters each way: page text without punctuation (menus, footers) is no sentence
+# sentence ends; in page text a space between two elements (menu items, list titles) ends one too
+_SENTENCE_END = re.compile(r"[。！？!?；;\n\t\x1f\x0c \u3000]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,10 +213,10 @@ def _context_ok(e: Entry, text: str, start: int, end: int) -> bool:
         return False
     if e.sentence_unless is not None:
         a = start
-        while a > 0 and not _SENTENCE_END.match(text, a - 1) and start - a < 200:
+        while a > 0 and not _SENTENCE_END.match(text, a - 1) and start - a < SENTENCE_REACH:
             a -= 1
-        m = _SENTENCE_END.search(text, end, min(len(text), end + 200))
-        b = m.start() if m else min(len(text), end + 200)
+        m = _SENTENCE_END.search(text, end, min(len(text), end + SENTENCE_REACH))
+        b = m.start() if m else min(len(text), end + SENTENCE_REACH)
         if e.sentence_unless.search(text, a, b):
             return False
     return True

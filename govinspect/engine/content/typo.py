@@ -25,11 +25,30 @@ from .lexicon import Hit
 
 DATA = Path(__file__).resolve().parents[2] / "rules" / "typo"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_SENTENCES = re.compile(r"[^。！？!?；;\n\x1f\x0c]+")
+_DOC_NO = re.compile(r"\s*[〔\[(（]\s*\d{4}")  # 清办发〔2026〕11号: a document number, not a word
+# prose only: menus, list titles and captions (pieces between spaces) are names and slogans, not prose
+_SENTENCES = re.compile(r"[^。！？!?；;\n\x1f\x0c \u3000\t]+")
+_PROSE = re.compile(r"[，、：,]")
+_ENDS = set("。！？!?；;")
+# an organisation name follows: 博视眼科医院, 京彩农业合作社 — names are never corrected
+_ORG_SUFFIX = re.compile(r"[\u4e00-\u9fff]{0,6}?(?:医院|眼科|中心|公司|集团|银行|学校|大学|学院|中学|小学|幼儿园|协会|商会|合作社|"
+                         r"研究院|研究所|委员会|事务所|酒店|宾馆|超市|药房|诊所|工作室|农场|厂|店|馆|社区|村委会)")
+
+
+def _quoted(s: str, i: int) -> bool:
+    """Inside “…” or 《…》 (a title, a slogan, a name)."""
+    for open_, close in (("“", "”"), ("《", "》"), ("\"", "\"")):
+        a = s.rfind(open_, 0, i)
+        if a >= 0 and s.find(close, a + 1) >= i and s.rfind(close, 0, i) < a:
+            return True
+    return False
+MIN_PROSE = 12  # characters of a piece worth checking
+_NUMERAL = set("〇零一二三四五六七八九十百千万亿两0123456789")
 MIN_FREQ = 2000  # a corrected word must be at least this common in jieba's dictionary ...
 RATIO = 100  # ... and this many times more common than the window as written
 RARE = 30  # a written word rarer than this (jieba frequency) may hide a typo
 CONTEXT = 6  # characters on each side scored with the word model
+MIN_GAIN_2 = 8.0  # two-character windows are more often a name or a new word: ask for more
 MIN_GAIN = 7.0  # log-probability gain a correction must bring (tuned on ecspell-odw.train: 6 → P 0.92, 7 → 0.95, 8 → 0.97)
 FUNCTION_CHARS = set("的地得和在是了有与及等其向之以为对将把被从由于上中下不也就都而并或又这那个我你他她它各每该此")
 PROPER_TAGS = {"nr", "nrt", "nrfg", "ns", "nt", "nz"}
@@ -54,6 +73,11 @@ class TypoDetector:
             w = line.strip()
             if w:
                 self.vocab.add(w)
+        self.keep: set[str] = set()  # never corrected, never a correction's source
+        for line in (DATA / "known-words.txt").read_text(encoding="utf-8").splitlines():
+            w = line.strip()
+            if w and not w.startswith("#"):
+                self.keep.add(w)
         self._cache: dict[str, list[Hit]] = {}
         self.confusion: dict[str, str] = {}
         for name in ("same_pinyin.txt", "same_stroke.txt"):
@@ -86,7 +110,8 @@ class TypoDetector:
             sent = m.group()
             found = cache.get(sent)
             if found is None:
-                found = self._sentence(sent, 0) if _CJK.search(sent) else []
+                prose = len(sent) >= MIN_PROSE and (_PROSE.search(sent) or text[m.end():m.end() + 1] in _ENDS)
+                found = self._sentence(sent, 0) if prose else []
                 if len(cache) > 200_000:  # navigation and footers repeat on every page: keep them, drop the rest
                     cache.clear()
                 cache[sent] = found
@@ -127,7 +152,10 @@ class TypoDetector:
             for n in (4, 3, 2):
                 for a in range(max(0, i - n + 1), min(i, len(s) - n) + 1):
                     win = s[a:a + n]
-                    if not all(_CJK.match(c) for c in win) or self._known(win) >= RARE or win in self.proper:
+                    if (not all(_CJK.match(c) for c in win) or self._known(win) >= RARE or win in self.proper
+                            or any(c in _NUMERAL for c in s[max(0, a - 1):a + n])
+                            or _ORG_SUFFIX.match(s, a + n) or _quoted(s, a)
+                            or any(k in s[max(0, a - 2):a + n + 2] for k in self.keep) or _DOC_NO.match(s, a + n)):
                         continue
                     for alt in alts:
                         cand = win[: i - a] + alt + win[i - a + 1:]
@@ -137,7 +165,7 @@ class TypoDetector:
                             base_lp = self._logp(local)
                         fixed = local[: i - lo] + alt + local[i - lo + 1:]
                         gain = self._logp(fixed) - base_lp
-                        if gain >= MIN_GAIN and (best is None or gain > best[0]):
+                        if gain >= (MIN_GAIN_2 if n == 2 else MIN_GAIN) and (best is None or gain > best[0]):
                             best = (gain, a, n, cand)
             if best:
                 gain, a, n, cand = best
