@@ -310,6 +310,38 @@ def cmd_report(a) -> int:
     return 0
 
 
+def cmd_ignore(a) -> int:
+    _setup_django()
+    from .rounds.models import Finding, Ignore
+    from .rounds.services import IgnoreError, ignore_finding, revoke_ignore
+
+    if a.list:
+        for ig in Ignore.objects.select_related("website"):
+            state = f"已撤销（{ig.revoked_by} {ig.revoked_at:%Y-%m-%d %H:%M}）" if ig.revoked_at else "有效"
+            print(f"{ig.pk}\t{ig.rule}\t{ig.get_scope_display()}\t{ig.website.name}\t{ig.text or ig.url}\t{ig.reason}"
+                  f"\t{ig.created_by} {ig.created_at:%Y-%m-%d %H:%M}\t{state}")
+        return 0
+    if a.revoke:
+        ig = Ignore.objects.filter(pk=a.revoke).first()
+        if ig is None:
+            raise CliError(f"没有编号为 {a.revoke} 的忽略记录")
+        revoke_ignore(ig, a.by or os.environ.get("USER", ""))
+        print(f"已撤销忽略 {ig.pk}")
+        return 0
+    if a.finding is None:
+        raise CliError("请给出问题编号（round.json 中 findings 的 id），或使用 --list / --revoke")
+    f = Finding.objects.select_related("round_site__website").filter(pk=a.finding).first()
+    if f is None:
+        raise CliError(f"没有编号为 {a.finding} 的问题")
+    try:
+        ig = ignore_finding(f, a.scope, a.reason or "", a.by or os.environ.get("USER", ""))
+    except IgnoreError as e:
+        raise CliError(str(e)) from None
+    n = ig.findings.count()
+    print(f"已忽略（编号 {ig.pk}，范围：{ig.get_scope_display()}），本轮 {n} 条问题标记为忽略；以后各轮继续有效")
+    return 0
+
+
 def cmd_demo(a) -> int:
     out = Path(a.out).resolve()
     data_dir = out / "data"
@@ -452,6 +484,16 @@ def build_parser() -> argparse.ArgumentParser:
     wa.add_argument("start", type=_date)
     wa.add_argument("n", type=int)
     wa.set_defaults(func=cmd_workdays)
+
+    ig = sub.add_parser("ignore", help="把一条问题标记为“忽略”（需填写理由，留痕，以后各轮继续有效）")
+    ig.add_argument("finding", nargs="?", type=int, help="问题编号（round.json 中的 id）")
+    ig.add_argument("--scope", choices=["hit", "page", "site"], default="hit",
+                    help="hit：仅此处；page：该页面该规则全部；site：全网站同一内容（默认 hit）")
+    ig.add_argument("--reason", help="忽略理由（必填）")
+    ig.add_argument("--by", help="操作人（默认当前系统用户）")
+    ig.add_argument("--list", action="store_true", help="列出全部忽略记录")
+    ig.add_argument("--revoke", type=int, metavar="ID", help="撤销一条忽略记录")
+    ig.set_defaults(func=cmd_ignore)
 
     rp = sub.add_parser("report", help="根据已保存的检查结果重新生成通报（不重新抓取）")
     rp.add_argument("round", type=int)

@@ -40,10 +40,14 @@ def test_sandbox_column_names_classify_to_their_planted_category(county):
 
 @pytest.fixture(scope="module")
 def reports(county, sandbox):
+    from govinspect.engine.content import ContentChecker
+    from govinspect.engine.content.leaders import Roster
+
+    checker = ContentChecker(roster=Roster.from_rows([l for s in county.sites for l in s.leaders], county.as_of))
     out = {}
     for s in county.sites:
         specs = [ColumnSpec(c.name, sandbox.url(s.key, c.path), c.category) for c in s.columns]
-        out[s.key] = inspect_site(sandbox.urls[s.key], county.as_of, sandbox.crawl_config(), specs)
+        out[s.key] = inspect_site(sandbox.urls[s.key], county.as_of, sandbox.crawl_config(), specs, content=checker)
     return out
 
 
@@ -102,7 +106,8 @@ def test_discovered_columns_match_registered(reports, county, sandbox):
         for url, status in registered.items():
             if status in ("stale", "empty"):
                 assert found.get(url) == status, (key, url)
-        assert {f.rule for f in rep.findings} == {f.rule for f in reports[key].findings}
+        # content.leader needs the registry roster, which this bare run has not got
+        assert {f.rule for f in rep.findings} == {f.rule for f in reports[key].findings} - {"content.leader"}
 
 
 def test_partly_down_site_never_yields_false_stale():

@@ -31,15 +31,16 @@ def round_data(rnd: Round) -> dict:
     for rs in rnd.sites.select_related("website", "website__owner").order_by("-website__is_portal", "website__id"):
         w = rs.website
         findings = [{
-            "rule": f.rule, "url": f.url, "column": f.column_name or None, "detail": f.detail, "evidence": f.evidence,
+            "id": f.pk, "rule": f.rule, "url": f.url, "column": f.column_name or None, "detail": f.detail, "evidence": f.evidence,
             "responsible_unit": f.responsible_unit.name if f.responsible_unit else w.owner.name,
             "site": w.name, "unit": w.owner.name,
-        } for f in rs.findings.select_related("responsible_unit").order_by("id")]
+        } for f in rs.findings.filter(ignored_by__isnull=True).select_related("responsible_unit").order_by("id")]
         all_findings += findings
+        ignored = rs.findings.filter(ignored_by__isnull=False).count()
         sites.append({
             "id": w.pk, "name": w.name, "unit": w.owner.name, "unit_kind": w.owner.kind, "url": w.home_url,
             "site_code": w.site_code, "is_portal": w.is_portal, "status": rs.status, "reason": rs.reason,
-            "verdict": rs.verdict, "pages_fetched": rs.pages_fetched,
+            "verdict": rs.verdict, "pages_fetched": rs.pages_fetched, "findings_ignored": ignored,
             "home_newest": rs.home_newest.isoformat() if rs.home_newest else None, "home_status": rs.home_status,
             "publication_count": rs.publication_count, "columns_discovered": rs.columns_discovered, "veto": rs.veto,
             "warc": rs.warc_path, "crawl_log": rs.log_path, "crawl": rs.crawl_stats,

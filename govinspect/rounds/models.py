@@ -86,6 +86,8 @@ class Finding(models.Model):
     detail = models.TextField("问题描述")
     evidence = models.JSONField("证据", default=dict, blank=True)
     responsible_unit = models.ForeignKey(Unit, verbose_name="责任单位", null=True, blank=True, on_delete=models.SET_NULL)
+    ignored_by = models.ForeignKey("Ignore", verbose_name="已忽略", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="findings")
 
     class Meta:
         verbose_name = verbose_name_plural = "发现的问题"
@@ -93,3 +95,43 @@ class Finding(models.Model):
 
     def __str__(self):
         return f"{self.rule}: {self.detail[:40]}"
+
+
+IGNORE_SCOPES = [("hit", "仅此处（同一页面同一内容）"), ("page", "整个页面（该规则）"), ("site", "整个网站（同一内容）")]
+
+
+class Ignore(models.Model):
+    """An operator's decision that a finding is not a problem; it keeps applying in later rounds.
+
+    hit: this rule, this URL, this matched text; page: this rule anywhere on this URL; site: this rule
+    and this matched text anywhere on the website. Never deleted: revoking records who and when.
+    """
+
+    rule = models.CharField("规则", max_length=60, db_index=True)
+    scope = models.CharField("范围", max_length=10, choices=IGNORE_SCOPES)
+    website = models.ForeignKey(Website, verbose_name="网站", on_delete=models.CASCADE, related_name="ignores")
+    url = models.URLField("地址", max_length=1000, blank=True)
+    text = models.CharField("命中内容", max_length=500, blank=True, help_text="个人信息为脱敏后的形式")
+    reason = models.TextField("理由")
+    source_finding = models.ForeignKey(Finding, verbose_name="来源问题", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    created_by = models.CharField("操作人", max_length=150)
+    created_at = models.DateTimeField("操作时间", auto_now_add=True)
+    revoked_by = models.CharField("撤销人", max_length=150, blank=True)
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "忽略的问题"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.rule} {self.get_scope_display()} {self.text or self.url}"
+
+    def matches(self, rule: str, url: str, text: str) -> bool:
+        if self.revoked_at is not None or rule != self.rule:
+            return False
+        if self.scope == "hit":
+            return url == self.url and text == self.text
+        if self.scope == "page":
+            return url == self.url
+        return text == self.text

@@ -16,7 +16,7 @@ from ..engine.fetch import CrawlConfig
 from ..engine.inspect import SiteReport, inspect_site_async
 from ..monitor.services import availability_findings, site_availability
 from ..registry.models import Website
-from .models import ColumnCheck, Finding, Round, RoundSite
+from .models import ColumnCheck, Finding, Ignore, Round, RoundSite
 
 
 def round_dir(rnd: Round) -> Path:
@@ -39,6 +39,16 @@ def previous_crawl(rnd: Round, site: Website) -> Path | None:
     return d if (d / "crawl-state.sqlite").exists() else None
 
 
+def content_checker(as_of):
+    """All content rules, with the registry's leader roster for content.leader."""
+    from ..engine.content import ContentChecker
+    from ..engine.content.leaders import Roster, Term
+    from ..registry.models import Leader
+
+    terms = [Term(l.name, l.title, l.unit.name, l.start, l.end) for l in Leader.objects.select_related("unit")]
+    return ContentChecker(roster=Roster(terms, as_of) if terms else None)
+
+
 def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | None = None, progress: bool = False,
               site_concurrency: int = 4) -> Round:
     """Inspect the round's websites concurrently (site_concurrency at a time) and store everything."""
@@ -50,6 +60,7 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
     specs = {s.pk: _specs(s) for s in sites}
     previous = {s.pk: previous_crawl(rnd, s) for s in sites}
     portal = next((s.home_url for s in Website.objects.filter(is_portal=True)[:1]), None)
+    checker = content_checker(rnd.as_of)
 
     bar = tqdm(total=len(sites), desc="检查网站", unit="站", disable=not progress, dynamic_ncols=True)
     pages = 0
@@ -64,7 +75,8 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
                 rep = await inspect_site_async(site.home_url, rnd.as_of, cfg, specs[site.pk] or None,
                                                base / f"site-{site.pk}", rnd.period_start,
                                                government=site.owner.kind in ("区县", "乡镇"), site_code=site.site_code or None,
-                                               previous=previous[site.pk], is_portal=site.is_portal, portal_url=portal)
+                                               previous=previous[site.pk], is_portal=site.is_portal, portal_url=portal,
+                                               content=checker)
                 pages += rep.pages_fetched
                 return rep
             finally:
@@ -126,4 +138,57 @@ def store_report(rnd: Round, site: Website, rep: SiteReport | BaseException) -> 
         findings.append(Finding(round=rnd, round_site=rs, rule=f.rule, url=f.url, column_name=f.column or "",
                                 detail=f.detail, evidence=f.evidence, responsible_unit=unit))
     Finding.objects.bulk_create(findings)
+    apply_ignores(rs)
     return rs
+
+
+class IgnoreError(ValueError):
+    pass
+
+
+def apply_ignores(rs: RoundSite) -> int:
+    """Mark the site's findings that an operator ignored (in this or an earlier round); a veto finding
+    that is ignored no longer fails the site."""
+    active = list(Ignore.objects.filter(website=rs.website, revoked_at__isnull=True))
+    n = 0
+    for f in rs.findings.all():
+        match = next((i for i in active if i.matches(f.rule, f.url, f.evidence.get("text", ""))), None)
+        if (f.ignored_by_id or None) != (match.pk if match else None):
+            f.ignored_by = match
+            f.save(update_fields=["ignored_by"])
+        n += match is not None
+    if rs.status == "checked":
+        from ..engine.inspect import veto_rules
+
+        vetoes = veto_rules()
+        verdict = "fail" if rs.findings.filter(rule__in=vetoes, ignored_by__isnull=True).exists() else "pass"
+        if verdict != rs.verdict:
+            rs.verdict = verdict
+            rs.save(update_fields=["verdict"])
+    return n
+
+
+@transaction.atomic
+def ignore_finding(finding: Finding, scope: str, reason: str, by: str) -> Ignore:
+    """Record an operator's "not a problem" for a finding (audited) and apply it to the round."""
+    if scope not in dict(Ignore._meta.get_field("scope").choices):
+        raise IgnoreError(f"范围应为 hit、page 或 site：{scope!r}")
+    if not reason.strip():
+        raise IgnoreError("必须填写忽略理由")
+    if not by.strip():
+        raise IgnoreError("必须填写操作人")
+    ig = Ignore.objects.create(rule=finding.rule, scope=scope, website=finding.round_site.website,
+                               url=finding.url if scope in ("hit", "page") else "",
+                               text=finding.evidence.get("text", "") if scope in ("hit", "site") else "",
+                               reason=reason.strip(), source_finding=finding, created_by=by.strip())
+    apply_ignores(finding.round_site)
+    return ig
+
+
+@transaction.atomic
+def revoke_ignore(ig: Ignore, by: str) -> None:
+    if ig.revoked_at is None:
+        ig.revoked_at, ig.revoked_by = timezone.now(), by
+        ig.save(update_fields=["revoked_at", "revoked_by"])
+        for rs_id in set(ig.findings.values_list("round_site", flat=True)):
+            apply_ignores(RoundSite.objects.get(pk=rs_id))

@@ -178,3 +178,46 @@ class TypoDetector:
 @lru_cache(maxsize=1)
 def detector() -> TypoDetector:
     return TypoDetector()
+
+
+def measure(path, rows: slice = slice(None)) -> dict:
+    """Accuracy on an ECSpell-format file (`<n wrong>\\t<sentence>\\t<corrected>`, character-aligned).
+
+    Character level: a flagged character is right when the gold sentence differs there (detection);
+    `corrected` counts those whose suggestion equals the gold character. Sentence level: a sentence
+    with any hit is right when it has an error; false alarms are hits in error-free sentences.
+    """
+    det = detector()
+    lines = [l.rstrip("\n").split("\t") for l in open(path, encoding="utf-8")][rows]
+    tp = fp = fn = fixed = s_tp = s_fp = s_fn = clean = clean_hit = chars = 0
+    for parts in lines:
+        if len(parts) < 3 or len(parts[1]) != len(parts[2]):
+            continue
+        src, gold = parts[1], parts[2]
+        chars += len(src)
+        wrong = {i for i, (a, b) in enumerate(zip(src, gold)) if a != b}
+        hits = det.scan(src)
+        flagged = {}
+        for h in hits:
+            for j in range(h.start, h.end):
+                if src[j] != h.suggestion[j - h.start]:
+                    flagged[j] = h.suggestion[j - h.start]
+        for j, ch in flagged.items():
+            if j in wrong:
+                tp += 1
+                fixed += ch == gold[j]
+            else:
+                fp += 1
+        fn += len(wrong - set(flagged))
+        if hits:
+            s_tp, s_fp = s_tp + bool(wrong), s_fp + (not wrong)
+        elif wrong:
+            s_fn += 1
+        if not wrong:
+            clean, clean_hit = clean + 1, clean_hit + bool(hits)
+    div = lambda a, b: a / b if b else None
+    return {"sentences": len(lines), "chars": chars, "char_tp": tp, "char_fp": fp, "char_fn": fn, "corrected": fixed,
+            "char_precision": div(tp, tp + fp), "char_recall": div(tp, tp + fn),
+            "correction_precision": div(fixed, tp + fp),
+            "sentence_precision": div(s_tp, s_tp + s_fp), "sentence_recall": div(s_tp, s_tp + s_fn),
+            "clean_sentences": clean, "false_alarms": clean_hit, "false_alarm_rate": div(clean_hit, clean)}
