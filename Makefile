@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := fonts-noto-cjk poppler-utils poppler-data antiword
 DEMO_OUT ?= out/demo
 
-.PHONY: demo test install system venv clean
+.PHONY: demo test install system venv clean ocr
 
 demo: install
 	$(BIN)/govinspect demo --out $(DEMO_OUT)
@@ -37,6 +37,10 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q -r requirements.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
+
+# Optional OCR for images and scanned PDFs (about 150 MB of wheels); content checks use it when present.
+ocr: install
+	$(BIN)/python -m pip install -q -r requirements-ocr.txt
 
 clean:
 	rm -rf $(VENV) out var

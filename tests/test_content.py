@@ -306,3 +306,29 @@ def test_check_text_cli_contract(tmp_path):
     assert r.returncode == 2 and "未知的规则前缀" in r.stderr
     r = _cli(str(tmp_path / "missing.txt"))
     assert r.returncode == 2 and "文件不存在" in r.stderr
+
+
+def _ocr_or_skip():
+    from govinspect.engine.content.documents import ocr_available
+
+    if not ocr_available():
+        pytest.skip("OCR is optional (make ocr): rapidocr-onnxruntime is not installed")
+
+
+def test_images_and_scanned_pdfs_through_ocr():
+    _ocr_or_skip()
+    from PIL import Image, ImageDraw, ImageFont
+
+    rng = random.Random(11)
+    mob = ids.make_mobile(rng)
+    font = ImageFont.truetype("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 32)
+    img = Image.new("RGB", (900, 160), "white")
+    d = ImageDraw.Draw(img)
+    d.text((20, 20), f"申请人张三 联系电话{mob}", fill="black", font=font)
+    d.text((20, 80), "希望大家再接再励，争取更大成绩", fill="black", font=font)
+    for fmt, name in (("PNG", "scan.png"), ("PDF", "scan.pdf")):  # an image-only PDF is a scanned document
+        buf = io.BytesIO()
+        img.save(buf, fmt)
+        doc, hits = _scan_doc(buf.getvalue(), name)
+        assert doc.ocr
+        assert {(r, t) for r, t, _ in hits} == {("privacy.mobile", pii.mask("mobile", mob)), ("content.misspelling", "再接再励")}
