@@ -125,7 +125,12 @@ def cmd_check_site(a) -> int:
     out_dir = Path(a.warc_dir) if a.warc_dir else None
     if a.previous and not (Path(a.previous) / "crawl-state.sqlite").exists():
         raise CliError(f"--previous 目录中没有已完成的抓取记录：{a.previous}")
-    rep = inspect_site(a.url, a.as_of, cfg, None, out_dir, previous=Path(a.previous) if a.previous else None)
+    content = False
+    if not a.no_content:
+        from .engine.content import ContentChecker
+
+        content = ContentChecker(typos=not a.no_typos)
+    rep = inspect_site(a.url, a.as_of, cfg, None, out_dir, previous=Path(a.previous) if a.previous else None, content=content)
     _print_json(rep.to_dict(), a.out)
     if rep.status != "checked":
         print(f"未能检查：{rep.reason}", file=sys.stderr)
@@ -416,6 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--resolve", action="append", help="自行解析主机名：主机名=IP[:端口]，可多次使用（内网无DNS时）")
     c.add_argument("--offline-dns", action="store_true", help="只按 --resolve 解析，不查询任何DNS服务器")
     c.add_argument("--no-links", action="store_true", help="不检查链接（死链、违法链接、暗链）")
+    c.add_argument("--no-content", action="store_true", help="不做内容检查（错敏词、个人信息、错别字）")
+    c.add_argument("--no-typos", action="store_true", help="不做错别字（content.typo）检测：大网站上它最耗时")
     c.add_argument("--link-recheck", type=float, default=None, help="死链复测间隔秒数（默认60）")
     c.add_argument("--timeout", type=float, default=15.0)
     c.add_argument("--warc-dir", help="保存 WARC 快照、抓取日志和抓取状态的目录；中断后用同一目录再次运行即从断点继续")

@@ -165,6 +165,8 @@ def compose(data: dict) -> dict:
         if rule in _SPECIAL:
             continue
         hits = [(x, f) for x in checked for f in x["findings"] if f["rule"] == rule]
+        severity = {"high": 0, "medium": 1, "low": 2}
+        hits.sort(key=lambda xf: severity.get(xf[1]["evidence"].get("severity"), 1))  # worst examples first (stable)
         if hits:
             ex = "；".join(f"{x['name']}{f['detail']}" for x, f in hits[:2])
             buckets.setdefault(meta["group"], []).append(

@@ -19,9 +19,6 @@ from ..extract.page import ATTACHMENT_EXT
 from .model import Finding
 
 SAMPLE_OTHERS = 5
-RULE_LABEL = {"privacy.id_number": "身份证号码", "privacy.mobile": "手机号码", "privacy.bank_card": "银行卡号",
-              "content.misspelling": "错别字", "content.expression": "表述不规范", "content.sensitive": "违法违规词语",
-              "content.institution_name": "机构名称过时", "content.leader": "领导姓名职务错误", "content.typo": "疑似错别字"}
 
 
 class SiteContent:
@@ -48,7 +45,7 @@ class SiteContent:
             if h.since and page.publish_date and page.publish_date < h.since:
                 self.stats["history_skipped"] += 1
                 continue
-            self._add(rec.url, h, page.text, {"page_title": page.title})
+            self._add(rec.url, h, page.text, {"page_title": "首页" if rec.depth == 0 else page.title})
 
     def _add(self, url: str, h, text: str, where: dict) -> None:
         ctx = context(text, h.start, h.end, h.text)
@@ -105,30 +102,38 @@ class SiteContent:
     def findings(self) -> list[Finding]:
         out = []
         for v in self.hits.values():
-            h = v["hit"]
-            w = v["where"]
-            label = RULE_LABEL.get(h.rule, h.category)
-            place = ""
-            if "attachment" in w:
-                loc = w.get("cell") and f"{w.get('sheet', '')}工作表{w['cell']}单元格" or (
-                    w.get("page") and f"第{w['page']}页") or (w.get("paragraph") and f"第{w['paragraph']}段") or ""
-                place = f"附件《{w['attachment']}》{loc}"
-            detail = f"{place}{label}：“{h.text}”" + (f"，建议改为“{h.suggestion}”" if h.suggestion and not h.rule.startswith("privacy") else "")
-            if h.rule.startswith("privacy"):
-                detail = f"{place}含完整{h.category}（{h.text}），{h.suggestion}"
-            if h.note and h.rule in ("content.leader", "content.institution_name", "content.expression"):
-                detail += f"（{h.note}）"
-            if v["also_on"]:
-                detail += f"；另有{v['also_on']}个页面相同"
+            h, w = v["hit"], v["where"]
             ev = {"category": h.category, "severity": h.severity, "start": h.start, "end": h.end, "text": h.text,
                   "suggestion": h.suggestion, "context": v["context"], **w}
             if v["also_on"]:
                 ev.update(also_on=v["also_on"], others=v["others"])
-            out.append(Finding(rule=h.rule, url=v["url"], detail=detail, evidence=ev))
+            out.append(Finding(rule=h.rule, url=v["url"], detail=_detail(h, w, v["also_on"]), evidence=ev))
         return out
 
     def summary(self) -> dict:
         return {"content": dict(self.stats), "content_unreadable": self.unreadable}
+
+
+def _detail(h, w: dict, also_on: int) -> str:
+    """One sentence a bulletin can print after the site name, like the seeds do."""
+    if "attachment" in w:
+        loc = (w.get("cell") and f"“{w.get('sheet', '')}”工作表{w['cell']}单元格") or (w.get("page") and f"第{w['page']}页") or (
+            w.get("paragraph") and f"第{w['paragraph']}段") or (w.get("line") and f"第{w['line']}行") or ""
+        where = f"网站附件《{w['attachment']}》{loc}"
+    else:
+        title = (w.get("page_title") or "").strip()
+        where = "网站首页" if title == "首页" else f"网站《{title[:40]}》" if title else "网站页面"
+    if h.rule.startswith("privacy."):
+        text = f"{where}公开了完整{h.category}（{h.text}）"
+    elif h.rule == "content.sensitive":
+        text = f"{where}含违法违规词语“{h.text}”"
+    elif h.rule == "content.leader":
+        text = f"{where}“{h.text}”：{h.note}"
+    else:
+        text = f"{where}“{h.text}”应为“{h.suggestion}”" if h.suggestion else f"{where}“{h.text}”"
+        if h.rule == "content.institution_name" and h.note:
+            text += f"（{h.note}）"
+    return text + (f"，另有{also_on}个页面相同" if also_on else "")
 
 
 def _name(url: str, text: str | None) -> str:
