@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "govinspect.registry",
     "govinspect.rounds",
     "govinspect.monitor",
+    "govinspect.letters",
 ]
 
 MIDDLEWARE = [

@@ -14,7 +14,7 @@ class RulesError(ValueError):
     pass
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=64)
 def load_rules(name: str) -> dict:
     """Load a rules file by name (e.g. "freshness"). GOVINSPECT_RULES_DIR may hold overrides."""
     override = os.environ.get("GOVINSPECT_RULES_DIR")

@@ -1,0 +1,128 @@
+"""Letters and 12345 tickets: import (good, malformed, GBK, large), working-day deadlines, statistics."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from govinspect.engine import letters as L
+from govinspect.letters.models import ImportBatch, Letter
+from govinspect.letters.services import import_letters, letters
+from govinspect.sandbox.letters import export_csv_gbk, export_xlsx, generate_letters
+
+pytestmark = pytest.mark.django_db
+AS_OF = dt.date(2025, 11, 10)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_sandbox_export_imports_with_every_bad_row_reported(tmp_path, fmt):
+    rows, truth = generate_letters(n=150)
+    f = tmp_path / f"export.{fmt}"
+    f.write_bytes(export_csv_gbk(rows) if fmt == "csv" else export_xlsx(rows))
+    batch = import_letters(f, "hotline", as_of=AS_OF)
+    assert batch.rows_ok == 150 and Letter.objects.count() == 150
+    assert {e["row"] for e in batch.errors} == set(truth["bad_rows"])  # nothing silently dropped
+    for e in batch.errors:
+        assert any(part in e["reason"] for part in truth["bad_rows"][e["row"]].split("|")), e
+    assert batch.mapping["received"] == "受理时间" and batch.mapping["replied"] == "办结时间"
+    # deadlines across the 2025 National Day break and its adjusted Saturday/Sunday, against the truth tables
+    got = {l.ref: l for l in letters("hotline", dt.date(2025, 1, 1), AS_OF)}
+    for ref, t in truth["letters"].items():
+        a = L.assess(got[ref], AS_OF)
+        assert a.due.isoformat() == t["due"], (ref, t)
+        expected = {"on_time": "on_time", "late": "late", "open": "overdue_open" if AS_OF > a.due else "open"}[t["state"]]
+        assert a.state == expected, (ref, t, a)
+    # importing the same file again adds nothing and says why
+    again = import_letters(f, "hotline", as_of=AS_OF)
+    assert again.rows_ok == 0 and Letter.objects.count() == 150
+    assert sum("已导入过" in e["reason"] for e in again.errors) == 151  # the 150 and the planted in-file duplicate
+
+
+def test_deadline_over_national_day_and_adjusted_days():
+    mk = lambda r, p=None, t="咨询": L.Letter(row=2, received=dt.datetime.fromisoformat(r), type=t,
+                                           replied=dt.datetime.fromisoformat(p) if p else None)
+    # received Tue 30 Sep 2025: 2 working days -> Fri 10 Oct (1-8 Oct off, Thu 9 is the first)
+    assert L.assess(mk("2025-09-30 10:00"), AS_OF).due == dt.date(2025, 10, 10)
+    assert L.assess(mk("2025-09-26 16:00"), AS_OF).due == dt.date(2025, 9, 29)  # Sat 27 off, Sun 28 worked
+    assert L.assess(mk("2025-10-10 09:00", t="投诉"), AS_OF).due == dt.date(2025, 10, 16)  # Sat 11 Oct worked
+    assert L.assess(mk("2025-09-30 10:00", "2025-10-10 17:00"), AS_OF).state == "on_time"
+    assert L.assess(mk("2025-09-30 10:00", "2025-10-11 09:00"), AS_OF).state == "late"  # Sat 11 Oct was a working day
+    # Spring Festival 2024: received Fri 9 Feb, 2 working days -> 18 Feb (adjusted Sunday) then 19 Feb
+    assert L.assess(mk("2024-02-09 10:00"), AS_OF).due == dt.date(2024, 2, 19)
+    unknown = L.assess(mk("2031-03-02 10:00"), dt.date(2031, 4, 1))
+    assert unknown.state == "unknown" and "workdays.toml" in unknown.reason  # never guessed
+
+
+def test_seed_003_letter_statistics_exactly():
+    """三季度…共收到网民留言31件，办结31件，办结率100%，按时办结率93.54%（住建局县长信箱超期2件）。其中，咨询类5件，投诉类15件，建议类5件，求助类4件，举报类2件"""
+    rows = []
+    day = dt.datetime(2025, 7, 7, 9, 0)  # a Monday
+    counts = {"咨询": 5, "投诉": 15, "建议": 5, "求助": 4, "举报": 2}
+    for typ, n in counts.items():
+        for i in range(n):
+            rows.append(L.Letter(row=len(rows) + 2, received=day, type=typ, unit="某镇", replied=day + dt.timedelta(days=1)))
+    for r in rows[5:7]:  # two complaints answered a month later by the housing bureau's mailbox
+        r.unit, r.replied = "住建局县长信箱", day + dt.timedelta(days=30)
+    s = L.statistics(rows, dt.date(2025, 9, 30))
+    assert L.prose(s) == ("共收到网民留言31件，办结31件，办结率100%，按时办结率93.54%（住建局县长信箱超期2件）。"
+                          "其中，咨询类5件，投诉类15件，建议类5件，求助类4件，举报类2件。")
+
+
+def test_seed_001_simulated_letters(tmp_path, capsys):
+    """信件办理模拟测评发出信件46件，在2个工作日答复的14个，5个工作日内答复的22个，超期答复2个，截至8月23日仍未答复8个"""
+    from govinspect.cli import main
+
+    rows = [["编号", "发送时间", "答复时间", "单位"]]
+    sent = dt.datetime(2025, 8, 4, 9)  # Monday
+    plan = [1] * 14 + [4] * 22 + [9] * 2 + [None] * 8
+    for i, days in enumerate(plan):
+        replied = sent + dt.timedelta(days=days) if days else None
+        rows.append([f"MN{i:03d}", f"{sent:%Y/%m/%d %H:%M}", f"{replied:%Y/%m/%d %H:%M}" if replied else "", f"单位{i}"])
+    f = tmp_path / "模拟测评.csv"
+    f.write_bytes(export_csv_gbk(rows))
+    assert main(["letters", "import", str(f), "--channel", "simulated", "--map", "答复时间=replied", "--quiet"]) == 0
+    assert "已导入 46 行" in capsys.readouterr().out
+    assert main(["letters", "stats", "--channel", "simulated", "--from", "2025-08-01", "--to", "2025-08-31", "--as-of", "2025-08-23"]) == 0
+    assert capsys.readouterr().out.strip() == ("模拟测评发出信件46件，2个工作日内答复14件，5个工作日内答复22件，超期答复2件，"
+                                               "截至8月23日仍未答复8件。")
+
+
+def test_malformed_files_say_why(tmp_path):
+    f = tmp_path / "wrong.csv"
+    f.write_text("姓名,电话\n张三,123\n", encoding="utf-8")
+    with pytest.raises(L.LettersError, match="收到时间"):
+        import_letters(f, "mailbox")
+    f.write_bytes(b"\x00\x01\x02" * 100)
+    with pytest.raises(L.LettersError, match="二进制"):
+        import_letters(f, "mailbox")
+    with pytest.raises(L.LettersError, match="不存在"):
+        import_letters(tmp_path / "missing.xlsx", "mailbox")
+    with pytest.raises(L.LettersError, match="表头中没有"):
+        L.map_columns(["受理时间"], {"派发时间": "received"})
+    assert ImportBatch.objects.count() == 0  # nothing imported
+
+
+def test_cli_import_writes_every_error_and_stats_prose(tmp_path, capsys):
+    from govinspect.cli import main
+
+    rows, truth = generate_letters(n=60, seed=7)
+    f = tmp_path / "信箱.csv"
+    f.write_bytes(export_csv_gbk(rows))
+    errs = tmp_path / "errors.csv"
+    assert main(["letters", "import", str(f), "--channel", "mailbox", "--errors", str(errs), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "已导入 60 行；有错误未导入 4 行" in out and "第" in out
+    lines = errs.read_text(encoding="utf-8-sig").strip().splitlines()
+    assert lines[0] == "行号,列,原因" and len(lines) == 5
+    assert main(["letters", "stats", "--channel", "mailbox", "--from", "2025-09-01", "--to", "2025-10-31",
+                 "--as-of", "2025-11-10", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["received"] == 60
+    assert data["on_time"] == sum(t["state"] == "on_time" for t in truth["letters"].values())
+    assert data["late"] == sum(t["state"] == "late" for t in truth["letters"].values())
+    assert data["text"].startswith("共收到网民留言60件") and "诉求热点" in data["text"]
+    # the classifier puts each planted text in its planted topic
+    topics = {}
+    for t in truth["letters"].values():
+        topics[t["topic"]] = topics.get(t["topic"], 0) + 1
+    assert data["topics"] == dict(sorted(topics.items(), key=lambda kv: -kv[1])) or data["topics"] == topics
