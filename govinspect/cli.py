@@ -84,17 +84,13 @@ def cmd_check_text(a) -> int:
             raise CliError(f"{p.name}：{doc.error}")
         text, starts = doc.joined()
         name, segments = p.name, (doc, starts)
-    header = " ".join({s.context for s in segments[0].segments if s.context}) if segments else ""
-    hits, masked = checker.check_all(text, table_context=header)
+    hits, masked = checker.check_all(text, table_context=segments[0].header() if segments else "")
     out = []
     for h in hits:
         d = h.to_dict()
         if segments:
-            import bisect
-
             doc, starts = segments
-            i = bisect.bisect_right(starts, h.start) - 1
-            d["location"] = doc.segments[i].location
+            d["location"] = doc.locate(starts, h.start)[0].location
         d["context"] = context(text, h.start, h.end, h.text)
         out.append(d)
     if a.json:
@@ -438,6 +434,17 @@ def cmd_demo(a) -> int:
         reg = write_registry(county, srv.urls, out / "名录.xlsx")
         counts = import_registry(reg)
         print("2/4 导入检查对象名录：" + "，".join(f"{k}{v}条" for k, v in counts.items()))
+        from .letters.services import import_letters
+        from .sandbox.letters import export_csv_gbk, export_xlsx, generate_letters
+
+        q_start = dt.date(county.as_of.year, 3 * ((county.as_of.month - 1) // 3) + 1, 1)
+        for channel, n, fmt, name in (("mailbox", 31, "xlsx", "领导信箱导出.xlsx"), ("hotline", 240, "csv", "12345工单导出.csv")):
+            rows, _ = generate_letters(n=n, seed=a.seed + n, start=q_start, end=county.as_of - dt.timedelta(days=1),
+                                       prefix=channel[:2].upper())
+            f = out / name
+            f.write_bytes(export_xlsx(rows) if fmt == "xlsx" else export_csv_gbk(rows))
+            b = import_letters(f, channel, as_of=county.as_of)
+            print(f"    导入{name}：{b.rows_ok}行，错误行{b.rows_bad}行（逐行说明见管理后台“导入批次”）")
         rnd = Round.objects.create(name=f"{county.as_of.year}年第{(county.as_of.month - 1) // 3 + 1}季度政府网站检查（演示）",
                                    region=COUNTY, office=f"{COUNTY}人民政府办公室", as_of=county.as_of,
                                    period_start=county.as_of - dt.timedelta(days=91), allow_networks="127.0.0.0/8")

@@ -205,11 +205,8 @@ def _scan_doc(body, name):
     doc = extract_document(body, name)
     assert doc.error is None, doc.error
     text, starts = doc.joined()
-    header = " ".join({s.context for s in doc.segments if s.context})
-    hits = ContentChecker(typos=False).check(text, table_context=header)
-    import bisect
-
-    return doc, [(h.rule, h.text, doc.segments[bisect.bisect_right(starts, h.start) - 1].location) for h in hits]
+    hits = ContentChecker(typos=False).check(text, table_context=doc.header())
+    return doc, [(h.rule, h.text, doc.locate(starts, h.start)[0].location) for h in hits]
 
 
 def test_attachment_formats_with_locations():

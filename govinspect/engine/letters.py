@@ -77,10 +77,10 @@ def read_table(path: Path) -> tuple[list[str], list[list], int]:
         raise LettersError(f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")
     body = path.read_bytes()
     if body.startswith(b"PK\x03\x04"):
-        from ..engine.content.documents import DocumentError, _zip_guard
+        from .content.documents import DocumentError, zip_guard
 
         try:
-            _zip_guard(body)
+            zip_guard(body)
         except DocumentError as e:
             raise LettersError(str(e)) from e
         from openpyxl import load_workbook
@@ -310,7 +310,8 @@ TYPE_ORDER = ("咨询", "投诉", "建议", "求助", "举报", "其他")
 def prose(stats: dict, label: str = "网民留言") -> str:
     """The seed-003 sentence: 共收到网民留言31件，办结31件，办结率100%，按时办结率93.54%（住建局超期2件）。其中…"""
     s = stats
-    late = "、".join(f"{u}超期{n}件" for u, n in s["late_by_unit"].items())
+    items = list(s["late_by_unit"].items())
+    late = "、".join(f"{u}超期{n}件" for u, n in items[:3]) + (f"等{len(items)}个单位" if len(items) > 3 else "")
     text = (f"共收到{label}{s['received']}件，办结{s['closed']}件，办结率{s['closed_rate']}%，"
             f"按时办结率{s['on_time_rate']}%" + (f"（{late}）" if late else "") + "。")
     parts = [f"{t}类{s['by_type'][t]}件" for t in TYPE_ORDER if s["by_type"].get(t)]

@@ -18,6 +18,7 @@ from django.db import transaction
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
+from ..engine.content.documents import DocumentError, zip_guard
 from .models import COLUMN_CATEGORIES, PLATFORMS, UNIT_KINDS, Account, Column, Leader, Unit, Website
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -72,13 +73,12 @@ def _check_container(path: Path) -> None:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise RegistryImportError([CellError("-", 0, "-", f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")])
+    if not zipfile.is_zipfile(path):
+        raise RegistryImportError([CellError("-", 0, "-", "不是有效的 .xlsx 文件（请用本系统导出的模板填写）")])
     try:
-        with zipfile.ZipFile(path) as z:
-            total = sum(i.file_size for i in z.infolist())
-    except zipfile.BadZipFile:
-        raise RegistryImportError([CellError("-", 0, "-", "不是有效的 .xlsx 文件（请用本系统导出的模板填写）")]) from None
-    if total > MAX_UNCOMPRESSED:
-        raise RegistryImportError([CellError("-", 0, "-", "文件解压后体积异常（疑似压缩炸弹），已拒绝")])
+        zip_guard(path, MAX_UNCOMPRESSED)
+    except DocumentError as e:
+        raise RegistryImportError([CellError("-", 0, "-", str(e).replace("未检查", "已拒绝"))]) from None
 
 
 def read_rows(path: Path) -> tuple[dict[str, list[tuple[int, dict]]], list[CellError]]:

@@ -113,6 +113,9 @@ def compose(data: dict) -> dict:
     if s["columns_unknown"]:
         col_line += f"；另有{s['columns_unknown']}个栏目因无法访问或网站禁止抓取未能检查，未计入问题"
     overview.append(col_line + "。")
+    for channel, head in (("mailbox", "网民留言办理情况"), ("hotline", "12345热线办理情况")):
+        if data.get("letters", {}).get(channel):
+            overview.append(f"（{cn_number(len(overview) + 1)}）{head}。{data['letters'][channel]['text']}")
 
     groups = []
     home_stale = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "site.homepage_stale"]

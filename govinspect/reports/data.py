@@ -69,5 +69,23 @@ def round_data(rnd: Round) -> dict:
                   "quarter": quarter_label(rnd.as_of),
                   "started_at": rnd.started_at.isoformat() if rnd.started_at else None,
                   "finished_at": rnd.finished_at.isoformat() if rnd.finished_at else None},
-        "summary": summary, "sites": sites, "findings": all_findings,
+        "summary": summary, "sites": sites, "findings": all_findings, "letters": letters_data(rnd),
     }
+
+
+def letters_data(rnd: Round) -> dict:
+    """Letter and 12345 statistics of the round's period (period_start, else the as-of quarter), when imported."""
+    from ..engine import letters as L
+    from ..letters.services import letters
+
+    start = rnd.period_start or dt.date(rnd.as_of.year, 3 * ((rnd.as_of.month - 1) // 3) + 1, 1)
+    out = {}
+    for channel, label in (("mailbox", "网民留言"), ("hotline", "12345热线工单")):
+        rows = letters(channel, start, rnd.as_of)
+        if rows:
+            st = L.statistics(rows, rnd.as_of)
+            text = L.prose(st, label)
+            if channel == "hotline" and st["topics"]:
+                text += "诉求热点：" + "；".join(f"{t}{n}件，占比{st['topic_share'][t]}%" for t, n in st["topics"].items()) + "。"
+            out[channel] = {"period_start": start.isoformat(), "text": text, **st}
+    return out

@@ -1,7 +1,7 @@
 """Sandbox exports of mailbox letters and 12345 tickets, spanning holiday periods, with ground truth.
 
 The truth's deadlines come from the holiday tables below, copied from the State Council notices
-(国办发明电) for 2024 and 2025 — written independently of engine/workdays.py (chinesecalendar), so
+(国办发明电) for 2024, 2025 and 2026 — written independently of engine/workdays.py (chinesecalendar), so
 the import, the deadline arithmetic and the statistics are checked against a separate source.
 Bad rows are planted with the reason an importer must give.
 """
@@ -22,10 +22,13 @@ HOLIDAYS = {
     2025: ({D(2025, 1, 1)} | {D(2025, 1, d) for d in range(28, 32)} | {D(2025, 2, d) for d in range(1, 5)}
            | {D(2025, 4, d) for d in (4, 5, 6)} | {D(2025, 5, d) for d in range(1, 6)} | {D(2025, 5, 31), D(2025, 6, 1), D(2025, 6, 2)}
            | {D(2025, 10, d) for d in range(1, 9)}),
+    2026: ({D(2026, 1, 1), D(2026, 1, 2)} | {D(2026, 2, d) for d in (16, 17, 18, 19, 20, 23)} | {D(2026, 4, 6)}
+           | {D(2026, 5, d) for d in (1, 4, 5)} | {D(2026, 6, 19), D(2026, 9, 25)} | {D(2026, 10, d) for d in (1, 2, 5, 6, 7)}),
 }
 ADJUSTED = {
     2024: {D(2024, 2, 4), D(2024, 2, 18), D(2024, 4, 7), D(2024, 4, 28), D(2024, 5, 11), D(2024, 9, 14), D(2024, 9, 29), D(2024, 10, 12)},
     2025: {D(2025, 1, 26), D(2025, 2, 8), D(2025, 4, 27), D(2025, 9, 28), D(2025, 10, 11)},
+    2026: {D(2026, 1, 4), D(2026, 2, 14), D(2026, 2, 28), D(2026, 5, 9), D(2026, 9, 20), D(2026, 10, 10)},
 }
 DEADLINE = {"咨询": 2, "建议": 2, "投诉": 5, "求助": 5, "举报": 5}
 UNITS = ["县住建局", "县城管局", "县人社局", "县自然资源局", "县农业农村局", "县教育局", "县卫健局", "城关镇", "白马镇", "南宫镇"]

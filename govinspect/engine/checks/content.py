@@ -9,7 +9,6 @@ pages published before the entry's `since` date. Attachments that cannot be read
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 from collections import Counter
 
@@ -87,15 +86,13 @@ class SiteContent:
             if doc.ocr:
                 self.stats["attachments_ocr"] += 1
             text, starts = doc.joined()
-            header = " ".join({s.context for s in doc.segments if s.context})
-            hits, masked = self.checker.check_all(text, table_context=header)
+            hits, masked = self.checker.check_all(text, table_context=doc.header())
             self.stats["chars_scanned"] += len(text)
             self.stats["personal_data_masked"] += len(masked)
             for h in hits:
-                i = bisect.bisect_right(starts, h.start) - 1
-                seg = doc.segments[i]
+                seg, offset = doc.locate(starts, h.start)
                 where = {"attachment": name, "format": doc.kind, **seg.location, "page_url": rec.parent,
-                         "offset_in_segment": h.start - starts[i]}
+                         "offset_in_segment": offset}
                 self._add(rec.url, h, text, where)
 
     # ------------------------------------------------------------------ findings

@@ -11,12 +11,14 @@ the content check then reports the attachment as "could not check", never as cle
 
 from __future__ import annotations
 
+import bisect
 import io
 import shutil
 import subprocess
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED = 300 * 1024 * 1024
@@ -51,6 +53,15 @@ class DocumentText:
             parts.append(s.text)
             pos += len(s.text) + 1
         return CELL_SEP.join(parts), starts
+
+    def header(self) -> str:
+        """The table headers of the document (context for personal numbers in its cells)."""
+        return " ".join(sorted({s.context for s in self.segments if s.context}))
+
+    def locate(self, starts: list[int], offset: int) -> tuple[Segment, int]:
+        """The segment an offset of joined() falls in (starts: joined()'s second value), and the offset inside it."""
+        i = bisect.bisect_right(starts, offset) - 1
+        return self.segments[i], offset - starts[i]
 
 
 class DocumentError(Exception):
@@ -90,7 +101,7 @@ def extract_document(body: bytes, name: str = "", ocr: bool = True) -> DocumentT
         if len(body) > MAX_BYTES:
             raise DocumentError(f"文件过大（{len(body)} 字节，上限 {MAX_BYTES}）")
         if kind in ("xlsx", "docx"):
-            _zip_guard(body)
+            zip_guard(body)
         if kind == "xlsx":
             _xlsx(body, doc)
         elif kind == "docx":
@@ -124,16 +135,17 @@ def extract_document(body: bytes, name: str = "", ocr: bool = True) -> DocumentT
     return doc
 
 
-def _zip_guard(body: bytes) -> None:
+def zip_guard(src: bytes | Path, max_total: int = MAX_UNCOMPRESSED) -> None:
+    """Refuse a zip container (xlsx, docx) that would inflate beyond max_total or by an absurd ratio."""
     try:
-        with zipfile.ZipFile(io.BytesIO(body)) as z:
+        with zipfile.ZipFile(io.BytesIO(src) if isinstance(src, bytes) else src) as z:
             total = 0
             for info in z.infolist():
                 total += info.file_size
                 if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 10 * 1024 * 1024:
                     raise DocumentError(f"疑似压缩炸弹（{info.filename} 压缩比超过 {MAX_RATIO}），未检查")
-            if total > MAX_UNCOMPRESSED:
-                raise DocumentError(f"解压后过大（{total} 字节，上限 {MAX_UNCOMPRESSED}），未检查")
+            if total > max_total:
+                raise DocumentError(f"解压后过大（{total} 字节，上限 {max_total}，疑似压缩炸弹），未检查")
     except zipfile.BadZipFile as e:
         raise DocumentError(f"文件已损坏（{e}）") from e
 
