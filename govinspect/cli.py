@@ -213,6 +213,45 @@ def _inspect_county(county, srv) -> list:
     return asyncio.run(main())
 
 
+def _check_county_accounts(county, srv) -> list:
+    import asyncio
+
+    from .engine.content import ContentChecker
+    from .engine.newmedia import AccountSpec, check_accounts
+
+    specs = [AccountSpec(x["platform"], x["name"], x["owner"], x["filed"], x["interaction"],
+                         srv.url(s.key, "/rss.xml") if x["feed"] else "") for s in county.sites for x in s.accounts]
+    return asyncio.run(check_accounts(specs, county.as_of, srv.crawl_config(), ContentChecker(typos=False)))
+
+
+def cmd_newmedia(a) -> int:
+    _setup_django()
+    import asyncio
+
+    from .engine.content import ContentChecker
+    from .engine.fetch import CrawlConfig
+    from .engine.newmedia import AccountSpec, check_accounts
+    from .registry.models import Account
+
+    specs = [AccountSpec(x.platform, x.name, x.owner.name, x.filed, x.interaction, x.source)
+             for x in Account.objects.select_related("owner")]
+    if not specs:
+        raise CliError("名录中没有政务新媒体账号（govinspect registry import 导入名录）")
+    cfg = CrawlConfig(allow_networks=tuple(n for n in (a.allow_network or []) if n))
+    results = asyncio.run(check_accounts(specs, a.as_of, cfg, ContentChecker(typos=False)))
+    if a.json:
+        _print_json([r.to_dict() for r in results], a.out)
+        return 0
+    label = {"pass": "合格", "fail": "不合格", "unknown": "未能检查"}
+    for r in results:
+        last = f"最近发布 {r.last_post:%Y-%m-%d}" if r.last_post else "无发布记录"
+        print(f"{r.account.name}（{r.account.platform}，{r.account.owner}）：{label[r.verdict]}；{last}"
+              + (f"；{r.reason}" if r.reason else ""))
+        for f in r.findings:
+            print(f"    [{f.rule}] {f.detail}")
+    return 0
+
+
 def cmd_sandbox_eval(a) -> int:
     from .rules import load_rules
     from .sandbox.evaluate import evaluate, format_table
@@ -231,7 +270,8 @@ def cmd_sandbox_eval(a) -> int:
         with SandboxServer(county) as srv:
             truth = ground_truth(county, srv.urls)
             reports = _inspect_county(county, srv)
-        findings = [f.to_dict() for r in reports for f in r.findings]
+            accounts = _check_county_accounts(county, srv)
+        findings = [f.to_dict() for r in reports for f in r.findings] + [f.to_dict() for r in accounts for f in r.findings]
     res = evaluate(findings, truth, implemented)
     print(format_table(res))
     pending = sorted({p["rule"] for p in truth["problems"]} - set(implemented))
@@ -562,6 +602,13 @@ def build_parser() -> argparse.ArgumentParser:
     wa.add_argument("start", type=_date)
     wa.add_argument("n", type=int)
     wa.set_defaults(func=cmd_workdays)
+
+    nm = sub.add_parser("newmedia", help="检查名录中的政务新媒体账号（更新、僵尸账号、原创比例、互动、备案、重复开设、内容）")
+    nm.add_argument("--as-of", type=_date, default=_date(DEFAULT_AS_OF), help="检查时点 YYYY-MM-DD")
+    nm.add_argument("--json", action="store_true")
+    nm.add_argument("--out", help="JSON 写入文件")
+    nm.add_argument("--allow-network", action="append", help="允许访问的内网网段（如自建 RSSHub 在内网）")
+    nm.set_defaults(func=cmd_newmedia)
 
     lt = sub.add_parser("letters", help="信件、12345工单、模拟测评信件：导入与统计").add_subparsers(dest="action", required=True)
     li = lt.add_parser("import", help="导入 CSV/XLSX/XLS 导出文件（按表头自动对应列，错误行逐行报告）")

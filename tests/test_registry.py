@@ -19,7 +19,9 @@ def test_import_sandbox_registry_and_roundtrip(county, sandbox, tmp_path):
     portal = Website.objects.get(is_portal=True)
     assert portal.site_code == county.site("portal").site_code
     assert Column.objects.filter(site=portal, name="通知公告").get().category == "notice"
-    assert Leader.objects.count() == sum(len(s.leaders) for s in county.sites) and Account.objects.count() == len(county.sites)
+    assert Leader.objects.count() == sum(len(s.leaders) for s in county.sites) and Account.objects.count() == sum(len(s.accounts) for s in county.sites)
+    bmz = Account.objects.get(name="清河白马镇人民政府发布")
+    assert bmz.interaction is False and bmz.source.endswith("/rss.xml")  # the new columns 互动功能 and 内容来源
     # export and re-import: same rows, nothing duplicated
     out = export_registry(tmp_path / "export.xlsx")
     wb = load_workbook(out)

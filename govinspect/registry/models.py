@@ -71,6 +71,9 @@ class Account(models.Model):
     owner = models.ForeignKey(Unit, verbose_name="开办单位", on_delete=models.PROTECT, related_name="accounts")
     filed = models.BooleanField("已备案", default=False)
     account_id = models.CharField("账号ID", max_length=200, blank=True)
+    source = models.CharField("内容来源", max_length=1000, blank=True,
+                              help_text="发布内容的来源：RSS/Atom 地址（如自建 RSSHub），或导出的 CSV/XLSX/JSON 文件路径")
+    interaction = models.BooleanField("有互动功能", null=True, blank=True, help_text="留言、评论、私信或咨询入口；空为未核实")
 
     class Meta:
         verbose_name = verbose_name_plural = "政务新媒体账号"

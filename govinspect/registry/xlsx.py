@@ -33,7 +33,7 @@ TEMPLATE = {
     "栏目": [("网站首页地址", "site", True), ("栏目名称", "name", True), ("栏目地址", "url", True), ("栏目类别", "category", False),
             ("责任单位", "responsible_unit", False), ("更新周期", "window_override", False), ("栏目层级", "level", False)],
     "新媒体账号": [("平台", "platform", True), ("账号名称", "name", True), ("开办单位", "owner", True), ("已备案", "filed", False),
-                ("账号ID", "account_id", False)],
+                ("账号ID", "account_id", False), ("内容来源", "source", False), ("互动功能", "interaction", False)],
     "领导": [("姓名", "name", True), ("职务", "title", True), ("单位", "unit", True), ("任职开始", "start", True), ("任职结束", "end", False)],
 }
 _CATEGORY_BY_LABEL = {label: key for key, label in COLUMN_CATEGORIES} | {key: key for key, _ in COLUMN_CATEGORIES}
@@ -249,8 +249,9 @@ def import_registry(path: str | Path) -> dict[str, int]:
             errors.append(CellError("新媒体账号", n, "平台", f"未知平台“{plat}”（可选：{'、'.join(sorted(platforms))}）"))
         owner = unit_ref(rec.get("owner"), "新媒体账号", n, "开办单位")
         filed = _bool(rec.get("filed"), "新媒体账号", n, "已备案", errors)
+        inter = None if not _str(rec.get("interaction")) else _bool(rec.get("interaction"), "新媒体账号", n, "互动功能", errors)
         accounts.append({"row": n, "platform": plat, "name": _str(rec.get("name")), "owner": owner, "filed": filed,
-                         "account_id": _str(rec.get("account_id"))})
+                         "account_id": _str(rec.get("account_id")), "source": _str(rec.get("source")), "interaction": inter})
 
     leaders = []
     for n, rec in data.get("领导", []):
@@ -287,7 +288,8 @@ def import_registry(path: str | Path) -> dict[str, int]:
                 "responsible_unit": unit_objs.get(c["resp"]) if c["resp"] else None})
         for a in accounts:
             Account.objects.update_or_create(platform=a["platform"], name=a["name"], defaults={
-                "owner": unit_objs[a["owner"]], "filed": a["filed"], "account_id": a["account_id"]})
+                "owner": unit_objs[a["owner"]], "filed": a["filed"], "account_id": a["account_id"], "source": a["source"],
+                "interaction": a["interaction"]})
         for l in leaders:
             Leader.objects.update_or_create(name=l["name"], unit=unit_objs[l["unit"]], title=l["title"], start=l["start"],
                                             defaults={"end": l["end"]})
@@ -320,7 +322,8 @@ def export_registry(path: str | Path) -> Path:
                for s in Website.objects.select_related("owner")],
         "栏目": [[c.site.home_url, c.name, c.url, cat_label.get(c.category, ""), c.responsible_unit.name if c.responsible_unit else "",
                 c.window_override, c.level] for c in Column.objects.select_related("site", "responsible_unit")],
-        "新媒体账号": [[a.platform, a.name, a.owner.name, "是" if a.filed else "否", a.account_id] for a in Account.objects.select_related("owner")],
+        "新媒体账号": [[a.platform, a.name, a.owner.name, "是" if a.filed else "否", a.account_id, a.source,
+                    "" if a.interaction is None else "是" if a.interaction else "否"] for a in Account.objects.select_related("owner")],
         "领导": [[l.name, l.title, l.unit.name, l.start, l.end or ""] for l in Leader.objects.select_related("unit")],
     }
     return write_template(path, rows)

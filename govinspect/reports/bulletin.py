@@ -23,7 +23,8 @@ from ..rules import load_rules
 
 CN_NUM = "一二三四五六七八九十"
 GROUP_TITLES = {"availability": "网站无法访问", "disclosure": "政务公开栏目建设不规范", "furniture": "网站页面标识不规范", "structure": "网站栏目和技术规范不到位", "history": "发布内容真实性和网站安全存在隐患", "interaction": "互动回应不及时",
-                "privacy": "公开内容泄露个人信息", "content": "内容存在错敏词和表述不规范问题"}
+                "privacy": "公开内容泄露个人信息", "content": "内容存在错敏词和表述不规范问题",
+                "newmedia": "政务新媒体管理不规范"}
 
 
 def cn_number(n: int) -> str:
@@ -113,6 +114,13 @@ def compose(data: dict) -> dict:
     if s["columns_unknown"]:
         col_line += f"；另有{s['columns_unknown']}个栏目因无法访问或网站禁止抓取未能检查，未计入问题"
     overview.append(col_line + "。")
+    if s.get("accounts_total"):
+        unknown_acc = s["accounts_total"] - s["accounts_checked"]
+        line = (f"（{cn_number(len(overview) + 1)}）政务新媒体。对{region}{s['accounts_total']}个政务新媒体账号进行检查"
+                + (f"，其中{unknown_acc}个账号未能取得发布内容（内容来源未登记或无法访问），未能判断更新情况" if unknown_acc else "")
+                + (f"。合格账号{s['accounts_pass']}个，不合格账号{s['accounts_fail']}个，合格率为{s['accounts_pass_rate']}%。"
+                   if s["accounts_checked"] else "。"))
+        overview.append(line)
     for channel, head in (("mailbox", "网民留言办理情况"), ("hotline", "12345热线办理情况")):
         if data.get("letters", {}).get(channel):
             overview.append(f"（{cn_number(len(overview) + 1)}）{head}。{data['letters'][channel]['text']}")
@@ -174,6 +182,15 @@ def compose(data: dict) -> dict:
             ex = "；".join(f"{x['name']}{f['detail']}" for x, f in hits[:2])
             buckets.setdefault(meta["group"], []).append(
                 f"{len({x['name'] for x, _ in hits})}个网站存在{names[rule]}问题（{len(hits)}处），如{ex}")
+    acc_hits = {}
+    for a in data.get("accounts", []):
+        for f in a["findings"]:
+            acc_hits.setdefault(f["rule"], []).append(f)
+    order = list(catalog)
+    for rule, fs in sorted(acc_hits.items(), key=lambda kv: (not catalog.get(kv[0], {}).get("veto"), order.index(kv[0]) if kv[0] in order else 999)):
+        if rule in names:
+            group = catalog.get(rule, {}).get("group", "newmedia")
+            buckets.setdefault(group, []).append(f"{names[rule]}{len(fs)}个，如" + "；".join(f["detail"] for f in fs[:2]))
     for group, sentences in buckets.items():
         groups.append((GROUP_TITLES.get(group, group), "。".join(sentences) + "。"))
     if unknown:

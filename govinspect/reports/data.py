@@ -53,6 +53,16 @@ def round_data(rnd: Round) -> dict:
             } for c in rs.columns.order_by("id")],
             "findings": findings,
         })
+    accounts = []
+    for ra in rnd.accounts.select_related("account", "account__owner").order_by("account__owner__name", "account__name"):
+        a = ra.account
+        fs = [{"id": f.pk, "rule": f.rule, "url": f.url, "detail": f.detail, "evidence": f.evidence, "unit": a.owner.name,
+               "responsible_unit": a.owner.name, "site": a.name}
+              for f in ra.findings.order_by("id")]
+        all_findings += fs
+        accounts.append({"platform": a.platform, "name": a.name, "unit": a.owner.name, "status": ra.status, "verdict": ra.verdict,
+                         "reason": ra.reason, "last_post": ra.last_post.isoformat() if ra.last_post else None,
+                         "posts_in_window": ra.posts_in_window, "original_share": ra.original_share, "findings": fs})
     checked = [s for s in sites if s["status"] == "checked"]
     passed = [s for s in checked if s["verdict"] == "pass"]
     cols = [c for s in checked for c in s["columns"]]
@@ -62,6 +72,9 @@ def round_data(rnd: Round) -> dict:
         "findings": len(all_findings), "findings_by_rule": dict(Counter(f["rule"] for f in all_findings)),
         "columns_checked": len(cols), "columns_stale": sum(c["status"] == "stale" for c in cols),
         "columns_empty": sum(c["status"] == "empty" for c in cols), "columns_unknown": sum(c["status"] == "unknown" for c in cols),
+        "accounts_total": len(accounts), "accounts_checked": sum(a["verdict"] != "unknown" for a in accounts),
+        "accounts_pass": sum(a["verdict"] == "pass" for a in accounts), "accounts_fail": sum(a["verdict"] == "fail" for a in accounts),
+        "accounts_pass_rate": percent(sum(a["verdict"] == "pass" for a in accounts), sum(a["verdict"] != "unknown" for a in accounts)),
     }
     return {
         "round": {"id": rnd.pk, "name": rnd.name, "region": rnd.region, "office": rnd.office, "as_of": rnd.as_of.isoformat(),
@@ -70,6 +83,7 @@ def round_data(rnd: Round) -> dict:
                   "started_at": rnd.started_at.isoformat() if rnd.started_at else None,
                   "finished_at": rnd.finished_at.isoformat() if rnd.finished_at else None},
         "summary": summary, "sites": sites, "findings": all_findings, "letters": letters_data(rnd),
+        "accounts": accounts,
     }
 
 

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from ..registry.models import Column, Unit, Website
+from ..registry.models import Account, Column, Unit, Website
 
 ROUND_STATUS = [("pending", "待检查"), ("running", "检查中"), ("done", "已完成"), ("failed", "失败")]
 SITE_STATUS = [("pending", "待检查"), ("checked", "已检查"), ("could_not_check", "未能检查")]
@@ -77,9 +77,30 @@ class ColumnCheck(models.Model):
         verbose_name = verbose_name_plural = "栏目检查结果"
 
 
+class RoundAccount(models.Model):
+    """One new-media account's result in a round (engine/newmedia.py)."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="accounts")
+    account = models.ForeignKey(Account, verbose_name="账号", on_delete=models.PROTECT)
+    status = models.CharField("状态", max_length=20, choices=SITE_STATUS, default="pending")
+    verdict = models.CharField("结论", max_length=10, choices=VERDICTS, default="unknown")
+    reason = models.TextField("说明", blank=True)
+    last_post = models.DateTimeField("最近发布时间", null=True, blank=True)
+    posts_in_window = models.PositiveIntegerField("统计期内发布数", default=0)
+    original_share = models.FloatField("原创占比", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "新媒体检查结果"
+        unique_together = [("round", "account")]
+
+    def __str__(self):
+        return f"{self.round} / {self.account}"
+
+
 class Finding(models.Model):
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="findings")
-    round_site = models.ForeignKey(RoundSite, on_delete=models.CASCADE, related_name="findings")
+    round_site = models.ForeignKey(RoundSite, on_delete=models.CASCADE, related_name="findings", null=True, blank=True)
+    round_account = models.ForeignKey(RoundAccount, on_delete=models.CASCADE, related_name="findings", null=True, blank=True)
     rule = models.CharField("规则", max_length=60, db_index=True)
     url = models.URLField("地址", max_length=1000)
     column_name = models.CharField("栏目", max_length=100, blank=True)

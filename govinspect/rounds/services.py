@@ -16,7 +16,7 @@ from ..engine.fetch import CrawlConfig
 from ..engine.inspect import SiteReport, inspect_site_async
 from ..monitor.services import availability_findings, site_availability
 from ..registry.models import Website
-from .models import ColumnCheck, Finding, Ignore, Round, RoundSite
+from .models import ColumnCheck, Finding, Ignore, Round, RoundAccount, RoundSite
 
 
 def round_dir(rnd: Round) -> Path:
@@ -94,6 +94,8 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
         results = asyncio.run(main())
         for site, rep in zip(sites, results):
             store_report(rnd, site, rep)
+        if websites is None:  # a full round also checks every registered new-media account
+            check_newmedia(rnd, dataclasses.replace(CrawlConfig(allow_networks=allow), **(crawl or {})), checker)
         rnd.status = "done"
     except Exception as e:
         rnd.status, rnd.error = "failed", f"{type(e).__name__}: {e}"
@@ -142,6 +144,28 @@ def store_report(rnd: Round, site: Website, rep: SiteReport | BaseException) -> 
     return rs
 
 
+def check_newmedia(rnd: Round, cfg: CrawlConfig, checker=None) -> list[RoundAccount]:
+    """Check every registered account (engine/newmedia.py) and store the results and findings."""
+    from ..engine.newmedia import AccountSpec, check_accounts
+    from ..registry.models import Account
+
+    accounts = list(Account.objects.select_related("owner"))
+    specs = [AccountSpec(a.platform, a.name, a.owner.name, a.filed, a.interaction, a.source) for a in accounts]
+    results = asyncio.run(check_accounts(specs, rnd.as_of, cfg, checker))
+    out = []
+    with transaction.atomic():
+        RoundAccount.objects.filter(round=rnd).delete()
+        for acc, res in zip(accounts, results):
+            ra = RoundAccount.objects.create(
+                round=rnd, account=acc, status=res.status, verdict=res.verdict, reason=res.reason,
+                last_post=timezone.make_aware(res.last_post) if res.last_post else None,
+                posts_in_window=res.posts_in_window, original_share=res.original_share)
+            Finding.objects.bulk_create([Finding(round=rnd, round_account=ra, rule=f.rule, url=f.url, detail=f.detail,
+                                                 evidence=f.evidence, responsible_unit=acc.owner) for f in res.findings])
+            out.append(ra)
+    return out
+
+
 class IgnoreError(ValueError):
     pass
 
@@ -171,6 +195,8 @@ def apply_ignores(rs: RoundSite) -> int:
 @transaction.atomic
 def ignore_finding(finding: Finding, scope: str, reason: str, by: str) -> Ignore:
     """Record an operator's "not a problem" for a finding (audited) and apply it to the round."""
+    if finding.round_site_id is None:
+        raise IgnoreError("新媒体账号的问题暂不支持忽略（请在名录中更正账号信息）")
     if scope not in dict(Ignore._meta.get_field("scope").choices):
         raise IgnoreError(f"范围应为 hit、page 或 site：{scope!r}")
     if not reason.strip():

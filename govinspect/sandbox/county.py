@@ -153,6 +153,7 @@ class Site:
     problems: list[dict] = field(default_factory=list)
     decoys: list[dict] = field(default_factory=list)
     leaders: list[dict] = field(default_factory=list)
+    accounts: list[dict] = field(default_factory=list)  # new-media accounts and their posts (sandbox/newmedia.py)
 
     def article_by_path(self) -> dict[str, Article]:
         return {a.path: a for c in self.columns for a in c.articles}
@@ -620,6 +621,10 @@ def generate_county(seed: int = 2026, as_of: dt.date | str = dt.date(2026, 11, 2
                           family=FAMILIES[i % len(FAMILIES)], profile=EXTRA_PROFILES[i % len(EXTRA_PROFILES)]))
         extra += 1
     sites = [_build_site(i, plan, seed, as_of, pages_per_site) for i, plan in enumerate(plans)]
+    from .newmedia import plan_accounts
+
+    for s in sites:
+        plan_accounts(s, COUNTY, as_of, seed)
     for s in sites:
         if no_default_faults:
             s.faults = {}

@@ -21,7 +21,9 @@ def registry_rows(county: County, urls: dict[str, str]) -> dict[str, list[list]]
         sites.append([s.name, urls[s.key], s.site_code, s.unit, "是" if s.kind == "portal" else "否", ""])
         for c in s.columns:
             columns.append([urls[s.key], c.name, base + c.path, _LABEL[c.category], s.unit, "", 1])
-        accounts.append(["微信公众号", f"{s.name.replace(COUNTY, '清河')}发布", s.unit, "是" if s.index % 5 else "否", ""])
+        for a in s.accounts:
+            accounts.append([a["platform"], a["name"], a["owner"], "是" if a["filed"] else "否", "",
+                             base + "/rss.xml" if a["feed"] else "", "是" if a["interaction"] else "否"])
         for l in s.leaders:
             leaders.append([l["name"], l["title"], l["unit"], l["start"], l["end"] or ""])
     return {"单位": units, "网站": sites, "栏目": columns, "新媒体账号": accounts, "领导": leaders}

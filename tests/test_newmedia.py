@@ -1,0 +1,113 @@
+"""New-media accounts: sources (RSS/Atom, CSV/XLSX, JSON), health, the checks, the sandbox ground truth."""
+
+import asyncio
+import datetime as dt
+import json
+
+import pytest
+
+from govinspect.engine.content import ContentChecker
+from govinspect.engine.newmedia import AccountSpec, Post, Source, check_account, check_accounts, load_source, parse_feed
+from govinspect.rules import load_rules
+from govinspect.sandbox.evaluate import evaluate
+from govinspect.sandbox.letters import export_csv_gbk
+
+AS_OF = dt.date(2026, 11, 23)
+
+
+def spec(**kw):
+    return AccountSpec(**{"platform": "微信公众号", "name": "清河发布", "owner": "清河县人民政府办公室", "source": "x", **kw})
+
+
+def posts(days_ago, **kw):
+    return [Post(dt.datetime.combine(AS_OF - dt.timedelta(days=d), dt.time(9)), f"标题{d}", kw.get("text", "正文"), f"https://x/{d}")
+            for d in days_ago]
+
+
+def rules_of(res):
+    return sorted(f.rule for f in res.findings)
+
+
+def test_update_windows_and_veto():
+    ok = check_account(spec(), Source(True, posts([13, 20, 30, 40, 50])), AS_OF)
+    assert ok.verdict == "pass" and rules_of(ok) == []
+    stale = check_account(spec(), Source(True, posts([15, 30])), AS_OF)
+    assert rules_of(stale) == ["newmedia.not_updated"] and stale.verdict == "fail"
+    zombie = check_account(spec(), Source(True, posts([100])), AS_OF)
+    assert rules_of(zombie) == ["newmedia.not_updated", "newmedia.zombie"]
+    empty = check_account(spec(), Source(True, []), AS_OF)
+    assert "newmedia.not_updated" in rules_of(empty)
+    future = check_account(spec(), Source(True, posts([-3, 20])), AS_OF)  # a post after the as-of date does not count
+    assert rules_of(future) == ["newmedia.not_updated"]
+
+
+def test_broken_source_is_could_not_check_never_not_updated():
+    r = check_account(spec(filed=False), Source(False, reason="订阅源无法访问（HTTP 404）"), AS_OF)
+    assert r.status == "could_not_check" and r.verdict == "unknown"
+    assert rules_of(r) == ["newmedia.not_filed"]  # registry facts still stand
+    r = check_account(spec(interaction=False), Source(False, reason="x"), AS_OF)
+    assert r.verdict == "fail" and rules_of(r) == ["newmedia.no_interaction"]
+
+
+def test_original_share():
+    rep = posts(range(1, 11))
+    for p in rep[:5]:
+        p.text = "来源：新华社"
+    rep[5].text = "来源：清河县人民政府办公室"  # its own unit: original
+    r = check_account(spec(), Source(True, rep), AS_OF)
+    assert r.original_share == 0.5 and rules_of(r) == ["newmedia.original_low"]
+    few = posts([1, 2, 3])
+    for p in few:
+        p.text = "转载"
+    assert rules_of(check_account(spec(), Source(True, few), AS_OF)) == []  # too few posts to judge
+    marked = posts(range(1, 11))
+    for p in marked[:3]:
+        p.original = False
+    assert check_account(spec(), Source(True, marked), AS_OF).original_share == 0.7
+
+
+def test_content_rules_on_posts():
+    p = posts([1, 2, 3])
+    p[0].text = "希望大家再接再励，咨询电话13812345678"
+    r = check_account(spec(), Source(True, p), AS_OF, content=ContentChecker(typos=False))
+    assert rules_of(r) == ["content.misspelling", "privacy.mobile"]
+    assert all(f.url == "https://x/1" for f in r.findings) and "13812345678" not in json.dumps([f.to_dict() for f in r.findings])
+
+
+def test_sources_feed_export_json_and_health(tmp_path):
+    atom = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+      <entry><title>A</title><link href="https://x/a"/><updated>2026-11-20T02:00:00Z</updated><summary>s</summary></entry></feed>"""
+    src = parse_feed(atom)
+    assert src.ok and src.posts[0].published == dt.datetime(2026, 11, 20, 10, 0) and src.posts[0].url == "https://x/a"
+    assert not parse_feed(b"<html>not a feed").ok
+    rows = [["发布时间", "标题", "内容", "链接", "是否原创"], ["2026/11/20 09:00", "标题", "正文", "https://x/1", "否"],
+            ["2026年11月1日", "标题2", "正文", "https://x/2", "是"], ["不是日期", "坏行", "", "", ""]]
+    f = tmp_path / "导出.csv"
+    f.write_bytes(export_csv_gbk(rows))
+    src = asyncio.run(load_source(spec(source=str(f))))
+    assert src.ok and len(src.posts) == 2 and src.posts[0].original is False and "1行" in src.reason
+    j = tmp_path / "posts.json"
+    j.write_text(json.dumps([{"published": "2026-11-21 08:00", "title": "t", "text": "x", "url": "u"}]), encoding="utf-8")
+    assert asyncio.run(load_source(spec(source=str(j)))).posts[0].published == dt.datetime(2026, 11, 21, 8, 0)
+    j.write_text("[{\"title\": 1}]", encoding="utf-8")
+    assert not asyncio.run(load_source(spec(source=str(j)))).ok
+    assert "不存在" in asyncio.run(load_source(spec(source=str(tmp_path / "none.csv")))).reason
+    assert "没有登记" in asyncio.run(load_source(spec(source=""))).reason
+    # a feed on a private address is refused unless the operator allowed the range
+    blocked = asyncio.run(load_source(spec(source="http://127.0.0.1:9/rss.xml")))
+    assert not blocked.ok and "禁止" in blocked.reason
+
+
+def test_sandbox_accounts_against_ground_truth(county, sandbox, truth):
+    from govinspect.cli import _check_county_accounts
+
+    results = _check_county_accounts(county, sandbox)
+    findings = [f.to_dict() for r in results for f in r.findings]
+    rules = [r for r in load_rules("catalog")["rules"] if r.startswith("newmedia.")]
+    res = evaluate(findings, truth, rules)
+    for rule in rules:
+        assert res[rule]["tp"] > 0 and res[rule]["precision"] == 1.0 and res[rule]["recall"] == 1.0, (rule, res[rule])
+    by_name = {r.account.name: r for r in results}
+    assert by_name["清河人力资源和社会保障局发布"].status == "could_not_check"  # broken feed (decoy for not_updated)
+    assert by_name["清河发展和改革局发布"].status == "could_not_check"  # the site is down
+    assert sum(f["rule"] == "privacy.mobile" for f in findings) == 1
