@@ -252,6 +252,35 @@ def cmd_newmedia(a) -> int:
     return 0
 
 
+def cmd_replies(a) -> int:
+    from .engine.content.documents import extract_document
+    from .engine.replies import check_reply
+
+    out, failed = [], 0
+    for name in a.files:
+        p = Path(name)
+        if not p.is_file():
+            raise CliError(f"文件不存在：{p}")
+        doc = extract_document(p.read_bytes(), p.name, ocr=True)
+        if doc.error:
+            print(f"{p.name}：未能检查（{doc.error}）", file=sys.stderr)
+            failed += 1
+            continue
+        res = check_reply("\n".join(s.text for s in doc.segments), issuer=a.issuer or "")
+        out.append({"file": p.name, **res.to_dict()})
+    if a.json:
+        _print_json(out, None)
+    else:
+        for r in out:
+            head = f"{r['file']}：收到 {r['received'] or '未识别'}，答复 {r['replied'] or '未识别'}，答复情形：{'、'.join(r['types']) or '无法识别'}"
+            print(head)
+            for f in r["findings"]:
+                print(f"    [{f['rule']}] {f['detail']}" + (f"\n        原文：{f['evidence']}" if f["evidence"] else ""))
+            if not r["findings"]:
+                print("    未发现问题")
+    return 2 if failed and not out else 0
+
+
 def cmd_sandbox_eval(a) -> int:
     from .rules import load_rules
     from .sandbox.evaluate import evaluate, format_table
@@ -609,6 +638,12 @@ def build_parser() -> argparse.ArgumentParser:
     nm.add_argument("--out", help="JSON 写入文件")
     nm.add_argument("--allow-network", action="append", help="允许访问的内网网段（如自建 RSSHub 在内网）")
     nm.set_defaults(func=cmd_newmedia)
+
+    rq = sub.add_parser("replies", help="检查依申请公开答复书（.docx .pdf .txt）：答复期限、答复情形、救济途径表述")
+    rq.add_argument("files", nargs="+")
+    rq.add_argument("--issuer", help="答复机关名称（税务、海关等垂直管理部门可向上一级主管部门申请复议）")
+    rq.add_argument("--json", action="store_true")
+    rq.set_defaults(func=cmd_replies)
 
     lt = sub.add_parser("letters", help="信件、12345工单、模拟测评信件：导入与统计").add_subparsers(dest="action", required=True)
     li = lt.add_parser("import", help="导入 CSV/XLSX/XLS 导出文件（按表头自动对应列，错误行逐行报告）")
