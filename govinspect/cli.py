@@ -281,6 +281,26 @@ def cmd_replies(a) -> int:
     return 2 if failed and not out else 0
 
 
+def cmd_documents(a) -> int:
+    from .engine.letters import LettersError
+    from .engine.register import check_register, read_register
+
+    try:
+        docs, errors = read_register(Path(a.file))
+    except LettersError as e:
+        raise CliError(str(e)) from None
+    findings, stats = check_register(docs, a.as_of)
+    if a.json:
+        _print_json({"stats": stats, "findings": findings, "errors": [str(e) for e in errors]}, None)
+        return 0
+    print(stats["text"])
+    for f in findings:
+        print(f"  [{f['rule']}] 第{f['row']}行：{f['detail']}")
+    for e in errors:
+        print(f"  未能检查：{e}")
+    return 0
+
+
 def cmd_sandbox_eval(a) -> int:
     from .rules import load_rules
     from .sandbox.evaluate import evaluate, format_table
@@ -644,6 +664,12 @@ def build_parser() -> argparse.ArgumentParser:
     rq.add_argument("--issuer", help="答复机关名称（税务、海关等垂直管理部门可向上一级主管部门申请复议）")
     rq.add_argument("--json", action="store_true")
     rq.set_defaults(func=cmd_replies)
+
+    dc = sub.add_parser("documents", help="检查公文公开属性台账：公开是否及时、不公开是否说明理由、解读是否及时")
+    dc.add_argument("file", help="台账文件（.xlsx .xls .csv）")
+    dc.add_argument("--as-of", type=_date, default=_date(DEFAULT_AS_OF), help="检查时点 YYYY-MM-DD")
+    dc.add_argument("--json", action="store_true")
+    dc.set_defaults(func=cmd_documents)
 
     lt = sub.add_parser("letters", help="信件、12345工单、模拟测评信件：导入与统计").add_subparsers(dest="action", required=True)
     li = lt.add_parser("import", help="导入 CSV/XLSX/XLS 导出文件（按表头自动对应列，错误行逐行报告）")
