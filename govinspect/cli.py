@@ -283,13 +283,16 @@ def cmd_replies(a) -> int:
 
 def cmd_documents(a) -> int:
     from .engine.letters import LettersError
-    from .engine.register import check_register, read_register
+    from .engine.register import check_proposals, check_register, read_register
 
     try:
-        docs, errors = read_register(Path(a.file))
+        if a.proposals:
+            findings, stats, errors = check_proposals(Path(a.file))
+        else:
+            docs, errors = read_register(Path(a.file))
+            findings, stats = check_register(docs, a.as_of)
     except LettersError as e:
         raise CliError(str(e)) from None
-    findings, stats = check_register(docs, a.as_of)
     if a.json:
         _print_json({"stats": stats, "findings": findings, "errors": [str(e) for e in errors]}, None)
         return 0
@@ -669,6 +672,7 @@ def build_parser() -> argparse.ArgumentParser:
     dc.add_argument("file", help="台账文件（.xlsx .xls .csv）")
     dc.add_argument("--as-of", type=_date, default=_date(DEFAULT_AS_OF), help="检查时点 YYYY-MM-DD")
     dc.add_argument("--json", action="store_true")
+    dc.add_argument("--proposals", action="store_true", help="文件是人大代表建议、政协提案办理台账")
     dc.set_defaults(func=cmd_documents)
 
     lt = sub.add_parser("letters", help="信件、12345工单、模拟测评信件：导入与统计").add_subparsers(dest="action", required=True)

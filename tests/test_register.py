@@ -52,3 +52,21 @@ def test_register_bad_file_and_cli(tmp_path):
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["stats"]["documents"] == 5 and len(data["findings"]) == 5 and len(data["errors"]) == 2
+
+
+def test_proposals_handled_versus_disclosed(tmp_path, capsys):
+    from govinspect.cli import main
+
+    rows = [["编号", "标题", "类型", "承办单位", "是否办结", "答复公开网址", "不公开理由"],
+            ["1", "关于加强农村道路建设的建议", "人大代表建议", "交通局", "已办结", "http://x/1", ""],
+            ["2", "关于优化营商环境的提案", "政协提案", "发改局", "已办结", "", ""],
+            ["3", "关于某事项的建议", "人大代表建议", "公安局", "已办结", "", "涉及国家秘密"],
+            ["4", "关于学校建设的提案", "政协提案", "教育局", "未办结", "", ""],
+            ["5", "无类型", "意见", "x", "", "", ""]]
+    f = tmp_path / "建议提案.csv"
+    f.write_bytes(export_csv_gbk(rows))
+    assert main(["documents", str(f), "--proposals"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "承办人大代表建议2件、政协提案2件，已办结3件，公开答复1件。"
+    assert "proposal.not_disclosed" in out and "优化营商环境" in out and "某事项" not in out.split("未能检查")[0].split("\n", 1)[1]
+    assert "第6行“类型”列" in out

@@ -133,3 +133,43 @@ def check_register(docs: list[Document], as_of: dt.date, rules: dict | None = No
     stats["text"] = (f"共制发文件{stats['documents']}件，其中主动公开{stats['active']}件，依申请公开{stats['on_request']}件，"
                      f"不予公开{stats['not_disclosed']}件；需要解读{stats['need_interpretation']}件，已解读{stats['interpreted']}件。")
     return out, stats
+
+
+# ------------------------------------------------------------------------------------------ proposals
+PROPOSAL_HEADERS = {"number": ["编号", "建议编号", "提案编号", "案号"], "title": ["标题", "案由", "建议标题", "提案标题"],
+                    "kind": ["类型", "类别"], "unit": ["承办单位", "主办单位"], "handled": ["是否办结", "办理状态", "办结"],
+                    "url": ["答复公开网址", "公开网址", "答复网址"], "secret": ["不公开理由", "涉密"]}
+
+
+def check_proposals(path: Path) -> tuple[list[dict], dict, list[RowError]]:
+    """NPC suggestions (人大代表建议) and CPPCC proposals (政协提案): handled vs disclosed.
+
+    A handled item without a published reply (and no stated reason such as 涉密) is `proposal.not_disclosed`
+    (国办: 建议提案办理复文原则上全文公开)."""
+    headers, rows, first = read_table(Path(path))
+    norm = [re.sub(r"\s+", "", h) for h in headers]
+    col = {f: norm.index(n) for f, names in PROPOSAL_HEADERS.items() for n in reversed(names) if n in norm}
+    if "title" not in col or "kind" not in col:
+        raise LettersError(f"台账缺少“标题”或“类型”列（表头：{'、'.join(h for h in headers if h)}）")
+    findings, errors = [], []
+    counts = {"人大代表建议": [0, 0, 0], "政协提案": [0, 0, 0]}  # received, handled, disclosed
+    for n, row in enumerate(rows, start=first):
+        if not any(str(v or "").strip() for v in row):
+            continue
+        get = lambda f: str(row[col[f]] or "").strip() if f in col and col[f] < len(row) and row[col[f]] is not None else ""
+        kind = "人大代表建议" if "人大" in get("kind") or "建议" in get("kind") else "政协提案" if "政协" in get("kind") or "提案" in get("kind") else None
+        if kind is None:
+            errors.append(RowError(n, "类型", f"应为人大代表建议或政协提案，实际为“{get('kind')}”"))
+            continue
+        handled = get("handled") in ("是", "已办结", "办结", "Y", "y", "1") or "办结" in get("handled") and "未" not in get("handled")
+        c = counts[kind]
+        c[0] += 1
+        c[1] += handled
+        c[2] += bool(get("url"))
+        if handled and not get("url") and not get("secret"):
+            findings.append({"rule": "proposal.not_disclosed", "row": n, "number": get("number"), "title": get("title"),
+                             "detail": f"{kind}《{get('title')}》已办结，答复未公开，也未说明不公开理由"})
+    nd, zx = counts["人大代表建议"], counts["政协提案"]
+    stats = {"npc": dict(zip(("received", "handled", "disclosed"), nd)), "cppcc": dict(zip(("received", "handled", "disclosed"), zx)),
+             "text": f"承办人大代表建议{nd[0]}件、政协提案{zx[0]}件，已办结{nd[1] + zx[1]}件，公开答复{nd[2] + zx[2]}件。"}
+    return findings, stats, errors
