@@ -32,3 +32,22 @@ def test_unknown_year_is_refused_with_instructions(capsys):
     assert "2027" in capsys.readouterr().err
     assert main(["workdays", "add", "2025-09-28", "10"]) == 0
     assert capsys.readouterr().out.strip() == "2025-10-17"
+
+
+@pytest.mark.django_db
+def test_admin_table_defines_a_new_year_and_patches_a_known_one():
+    import datetime as dt
+
+    from govinspect.engine import workdays
+    from govinspect.registry.models import WorkdayOverride
+
+    with pytest.raises(workdays.UnknownYear):
+        workdays.add_workdays(dt.date(2031, 1, 6), 2)
+    WorkdayOverride.objects.create(date=dt.date(2031, 1, 7), is_workday=False, note="测试：假日")
+    assert workdays.add_workdays(dt.date(2031, 1, 6), 2) == dt.date(2031, 1, 9)  # Mon 6 -> Wed 8, Thu 9 (7 off)
+    WorkdayOverride.objects.create(date=dt.date(2025, 10, 9), is_workday=False, note="地方调整")
+    assert workdays.add_workdays(dt.date(2025, 9, 30), 1) == dt.date(2025, 10, 10)  # chinesecalendar still applies to 2025
+    WorkdayOverride.objects.all().delete()
+    assert workdays.add_workdays(dt.date(2025, 9, 30), 1) == dt.date(2025, 10, 9)
+    with pytest.raises(workdays.UnknownYear):
+        workdays.add_workdays(dt.date(2031, 1, 6), 2)

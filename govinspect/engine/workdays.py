@@ -21,8 +21,36 @@ class UnknownYear(ValueError):
         self.year = year
 
 
+_providers: list = []  # callables returning {date: is_workday} (the admin's table, registered by the registry app)
+
+
+def add_provider(fn) -> None:
+    """Another source of overrides (e.g. the database); its dates win over the file and chinesecalendar."""
+    _providers.append(fn)
+    refresh()
+
+
+def refresh() -> None:
+    """Forget cached overrides (after the operator edited them)."""
+    _overrides.cache_clear()
+
+
+def load() -> None:
+    """Read every override now (a provider may need a database connection that async code cannot open)."""
+    _overrides()
+
+
+def _library_knows(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(dt.date(year, 1, 1))
+        return True
+    except NotImplementedError:
+        return False
+
+
 @lru_cache(maxsize=1)
 def _overrides() -> tuple[dict[dt.date, bool], frozenset[int]]:
+    """(date -> is_workday, years defined wholly by the tables: weekdays work unless listed)."""
     table: dict[dt.date, bool] = {}
     years = set()
     for year, spec in (load_rules("workdays").get("years") or {}).items():
@@ -31,6 +59,11 @@ def _overrides() -> tuple[dict[dt.date, bool], frozenset[int]]:
             table[dt.date.fromisoformat(d)] = False
         for d in spec.get("workdays", []):
             table[dt.date.fromisoformat(d)] = True
+    for fn in _providers:
+        extra = fn()
+        table.update(extra)
+        # a year the library and the file do not know becomes known once the operator enters its days
+        years |= {d.year for d in extra if d.year not in years and not _library_knows(d.year)}
     return table, frozenset(years)
 
 

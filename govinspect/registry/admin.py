@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Account, Column, Leader, Unit, Website
+from .models import Account, Column, Leader, Unit, Website, WorkdayOverride
 
 
 @admin.register(Unit)
@@ -47,3 +47,10 @@ class LeaderAdmin(admin.ModelAdmin):
     list_display = ("name", "title", "unit", "start", "end")
     search_fields = ("name", "title")
     autocomplete_fields = ("unit",)
+
+
+@admin.register(WorkdayOverride)
+class WorkdayOverrideAdmin(admin.ModelAdmin):
+    list_display = ("date", "is_workday", "note")
+    list_filter = ("is_workday",)
+    date_hierarchy = "date"

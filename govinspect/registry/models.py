@@ -98,3 +98,21 @@ class Leader(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.title}"
+
+
+class WorkdayOverride(models.Model):
+    """An operator's entry in the working-day calendar (a holiday on a weekday, or a working weekend day).
+
+    Wins over rules/workdays.toml and chinesecalendar; entering the days of a year neither knows (e.g. when
+    the State Council publishes next year's arrangement) makes that year computable."""
+
+    date = models.DateField("日期", unique=True)
+    is_workday = models.BooleanField("上班", help_text="勾选：调休上班的周末；不勾选：放假的工作日")
+    note = models.CharField("说明", max_length=200, blank=True, help_text="如：国办发明电〔2026〕×号 春节调休")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "节假日和调休"
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {'上班' if self.is_workday else '放假'}"

@@ -61,6 +61,9 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
     previous = {s.pk: previous_crawl(rnd, s) for s in sites}
     portal = next((s.home_url for s in Website.objects.filter(is_portal=True)[:1]), None)
     checker = content_checker(rnd.as_of)
+    from ..engine import workdays
+
+    workdays.load()  # the admin's calendar is read here: the checks below run in async code
 
     bar = tqdm(total=len(sites), desc="检查网站", unit="站", disable=not progress, dynamic_ncols=True)
     pages = 0
