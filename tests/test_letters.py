@@ -49,6 +49,10 @@ def test_deadline_over_national_day_and_adjusted_days():
     assert L.assess(mk("2025-09-30 10:00", "2025-10-11 09:00"), AS_OF).state == "late"  # Sat 11 Oct was a working day
     # Spring Festival 2024: received Fri 9 Feb, 2 working days -> 18 Feb (adjusted Sunday) then 19 Feb
     assert L.assess(mk("2024-02-09 10:00"), AS_OF).due == dt.date(2024, 2, 19)
+    # 2026: Spring Festival (Sat 14 Feb worked, 16-23 Feb off) and National Day (1-7 Oct off, Sat 10 Oct worked)
+    assert L.assess(mk("2026-02-13 10:00"), AS_OF).due == dt.date(2026, 2, 24)
+    assert L.assess(mk("2026-09-30 10:00"), AS_OF).due == dt.date(2026, 10, 9)
+    assert L.assess(mk("2026-10-09 10:00", t="投诉"), AS_OF).due == dt.date(2026, 10, 15)
     unknown = L.assess(mk("2031-03-02 10:00"), dt.date(2031, 4, 1))
     assert unknown.state == "unknown" and "workdays.toml" in unknown.reason  # never guessed
 

@@ -111,3 +111,22 @@ def test_sandbox_accounts_against_ground_truth(county, sandbox, truth):
     assert by_name["清河人力资源和社会保障局发布"].status == "could_not_check"  # broken feed (decoy for not_updated)
     assert by_name["清河发展和改革局发布"].status == "could_not_check"  # the site is down
     assert sum(f["rule"] == "privacy.mobile" for f in findings) == 1
+
+
+def test_copies_of_other_accounts_posts_are_not_original(tmp_path):
+    text = "全县召开经济运行分析会议，研究部署第四季度重点工作，要求各部门狠抓落实确保完成全年目标任务。"
+    mk = lambda d, t: Post(dt.datetime.combine(AS_OF - dt.timedelta(days=d), dt.time(9)), "标题", t, f"https://x/{d}")
+
+    def write(name, posts_):
+        f = tmp_path / f"{name}.json"
+        f.write_text(json.dumps([{"published": p.published.isoformat(sep=" "), "title": p.title, "text": p.text, "url": p.url}
+                                 for p in posts_], ensure_ascii=False), encoding="utf-8")
+        return str(f)
+
+    source_posts = [mk(d, text + str(d)) for d in range(2, 12)]  # the county account, first
+    copier = [mk(d - 1, text + str(d)) for d in range(2, 12)]  # the same texts a day later, unmarked
+    specs = [spec(name="清河发布", source=write("a", source_posts)),
+             AccountSpec("微信公众号", "某镇发布", "某镇", source=write("b", copier))]
+    a, b = asyncio.run(check_accounts(specs, AS_OF))
+    assert a.original_share == 1.0 and b.original_share == 0.0
+    assert [f.rule for f in b.findings] == ["newmedia.original_low"]

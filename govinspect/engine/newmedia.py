@@ -175,9 +175,15 @@ async def load_source(spec: AccountSpec, cfg=None) -> Source:
 
 
 # ------------------------------------------------------------------------------------------ checks
-def _is_repost(p: Post, spec: AccountSpec, markers: re.Pattern) -> bool:
+def _fingerprint(p: Post) -> str:
+    return re.sub(r"\W+", "", p.text or p.title)[:200]
+
+
+def _is_repost(p: Post, spec: AccountSpec, markers: re.Pattern, copies: set | None = None) -> bool:
     if p.original is not None:
         return not p.original
+    if copies and id(p) in copies:  # the same text was posted earlier by another account
+        return True
     m = markers.search(p.title + " " + p.text)
     if not m:
         return False
@@ -186,8 +192,9 @@ def _is_repost(p: Post, spec: AccountSpec, markers: re.Pattern) -> bool:
 
 
 def check_account(spec: AccountSpec, source: Source, as_of: dt.date, rules: dict | None = None,
-                  duplicates: list[str] | None = None, content=None) -> AccountResult:
-    """duplicates: names of the unit's other accounts on the same platform; content: a ContentChecker."""
+                  duplicates: list[str] | None = None, content=None, copies: set | None = None) -> AccountResult:
+    """duplicates: names of the unit's other accounts on the same platform; content: a ContentChecker;
+    copies: ids of this account's posts whose text another account posted earlier (see check_accounts)."""
     rules = rules or load_rules("newmedia")
     res = AccountResult(spec, "checked", "pass")
     f = lambda rule, detail, **ev: Finding(rule=rule, url=spec.key, detail=detail, evidence={"account": spec.name, "platform": spec.platform, **ev})
@@ -219,7 +226,7 @@ def check_account(spec: AccountSpec, source: Source, as_of: dt.date, rules: dict
         res.posts_in_window = len(window)
         if len(window) >= o["min_posts"]:
             markers = re.compile(o["repost_markers"])
-            share = sum(1 for p in window if not _is_repost(p, spec, markers)) / len(window)
+            share = sum(1 for p in window if not _is_repost(p, spec, markers, copies)) / len(window)
             res.original_share = round(share, 4)
             if share < o["min_share"]:
                 res.findings.append(f("newmedia.original_low", f"“{spec.name}”（{spec.platform}）近{o['label']}原创信息占比{share:.0%}，低于{o['min_share']:.0%}",
@@ -249,8 +256,16 @@ async def check_accounts(specs: list[AccountSpec], as_of: dt.date, cfg=None, con
     groups: dict[tuple, list[str]] = {}
     for s in specs:
         groups.setdefault((s.owner, s.platform), []).append(s.name)
+    # a post whose text another account published earlier is that account's, not original here
+    first: dict[str, tuple[dt.datetime, int]] = {}
+    for i, src in enumerate(sources):
+        for p in src.posts if src.ok else []:
+            fp = _fingerprint(p)
+            if len(fp) >= 20 and (fp not in first or p.published < first[fp][0]):
+                first[fp] = (p.published, i)
     out = []
-    for s, src in zip(specs, sources):
+    for i, (s, src) in enumerate(zip(specs, sources)):
         others = [n for n in groups[(s.owner, s.platform)] if n != s.name]
-        out.append(check_account(s, src, as_of, rules, others, content))
+        copies = {id(p) for p in (src.posts if src.ok else []) if (fp := _fingerprint(p)) in first and first[fp][1] != i}
+        out.append(check_account(s, src, as_of, rules, others, content, copies))
     return out
