@@ -361,6 +361,14 @@ def cmd_round(a) -> int:
     rnd = Round.objects.create(name=a.name, region=a.region, office=a.office, as_of=a.as_of,
                                period_start=a.as_of - dt.timedelta(days=91), allow_networks=",".join(a.allow_network or []))
     run_round(rnd, progress=not a.quiet, site_concurrency=a.site_concurrency, crawl={"delay": a.delay})
+    if a.documents or a.proposals or a.replies:
+        from .engine.letters import LettersError
+        from .rounds.services import attach_registers
+
+        try:
+            attach_registers(rnd, a.documents, a.proposals, [Path(p) for p in a.replies or []])
+        except LettersError as e:
+            raise CliError(str(e)) from None
     paths = write_reports(rnd, a.out or Path("out") / f"round-{rnd.pk}")
     print(f"第{rnd.pk}轮检查完成，报告：" + "，".join(str(p) for p in paths.values()))
     return 0
@@ -540,8 +548,20 @@ def cmd_demo(a) -> int:
         rnd = Round.objects.create(name=f"{county.as_of.year}年第{(county.as_of.month - 1) // 3 + 1}季度政府网站检查（演示）",
                                    region=COUNTY, office=f"{COUNTY}人民政府办公室", as_of=county.as_of,
                                    period_start=county.as_of - dt.timedelta(days=91), allow_networks="127.0.0.0/8")
-        print("3/4 抓取并检查各网站：")
+        print("3/4 抓取并检查各网站和政务新媒体账号：")
         run_round(rnd, progress=not a.quiet, crawl=srv.crawl_settings())
+        from .rounds.services import attach_registers
+        from .sandbox.registers import document_register, proposal_register
+        from .sandbox.replies import LETTERS, letter_bytes
+
+        (out / "公文公开属性台账.xlsx").write_bytes(export_xlsx(document_register()[0]))
+        (out / "建议提案办理台账.xlsx").write_bytes(export_xlsx(proposal_register()[0]))
+        replies_dir = out / "答复书"
+        replies_dir.mkdir(exist_ok=True)
+        for name in LETTERS:
+            (replies_dir / name).write_bytes(letter_bytes(name))
+        attach_registers(rnd, out / "公文公开属性台账.xlsx", out / "建议提案办理台账.xlsx", sorted(replies_dir.iterdir()))
+        print("    公文台账、建议提案台账、依申请公开答复书：已检查")
     paths = write_reports(rnd, out)
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     res = evaluate(data["findings"], truth, sorted(load_rules("catalog")["rules"]))
@@ -639,6 +659,9 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--site-concurrency", type=int, default=4)
     rd.add_argument("--out")
     rd.add_argument("--quiet", action="store_true")
+    rd.add_argument("--documents", help="公文公开属性台账（.xlsx .xls .csv），检查结果写入本轮通报")
+    rd.add_argument("--proposals", help="人大代表建议、政协提案办理台账")
+    rd.add_argument("--replies", nargs="+", metavar="答复书", help="抽查的依申请公开答复书（.docx .pdf .txt）")
     rd.set_defaults(func=cmd_round)
 
     mo = sub.add_parser("monitor", help="可用性监测：定时访问名录中全部网站首页并记录（默认每72分钟一轮，即每天20次）")

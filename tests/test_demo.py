@@ -133,3 +133,31 @@ def test_sandbox_eval_command():
     r = run("sandbox", "eval", "--sites", "6", "--pages", "60", "--strict")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "column.stale" in r.stdout and "1.000" in r.stdout
+
+
+def test_demo_round_carries_letters_accounts_and_registers(demo):
+    """The demo's round: new-media accounts, mailbox/12345 statistics, the document and proposal registers and
+    the reply letters all reach round.json and the bulletin."""
+    from govinspect.sandbox.registers import document_register, proposal_register
+    from govinspect.sandbox.replies import LETTERS
+
+    out, _ = demo
+    data = json.loads((out / "round.json").read_text(encoding="utf-8"))
+    assert data["summary"]["accounts_total"] == 10 and data["summary"]["accounts_checked"] == 7
+    assert data["letters"]["mailbox"]["received"] == 31 and data["letters"]["hotline"]["received"] == 240
+    office = {}
+    for f in data["office_findings"]:
+        office.setdefault(f["rule"], 0)
+        office[f["rule"]] += 1
+    expected = {}
+    for rules in list(document_register()[1].values()) + list(proposal_register()[1].values()):
+        for r in rules:
+            expected[r] = expected.get(r, 0) + 1
+    for _, _, rules in LETTERS.values():
+        for r in rules:
+            expected[r] = expected.get(r, 0) + 1
+    assert office == expected
+    text = "\n".join(p.text for p in Document(out / "通报.docx").paragraphs)
+    assert "政务新媒体。对清河县10个政务新媒体账号进行检查" in text
+    assert "公文公开。共制发文件6件，其中主动公开4件" in text and "依申请公开答复。抽查依申请公开答复书4份，3份存在问题" in text
+    assert "网民留言办理情况。共收到网民留言31件" in text and "依申请公开答复不规范" in text

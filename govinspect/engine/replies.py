@@ -115,7 +115,7 @@ def check_reply(text: str, received: dt.date | None = None, replied: dt.date | N
         add("reply.type_unclear", "答复内容无法对应条例第三十六条规定的任何一种答复情形")
     has_review, has_suit = _REVIEW.search(text), _SUIT.search(text)
     if not has_review and not has_suit:
-        add("reply.remedy_missing", "答复书未告知申请人行政复议、行政诉讼的救济途径")
+        add("reply.remedy_missing", "未告知申请人行政复议、行政诉讼的救济途径")
     m = _REVIEW_PERIOD.search(text)
     if m:
         n, unit = _cn_int(m.group(1)), m.group(2)

@@ -24,7 +24,8 @@ from ..rules import load_rules
 CN_NUM = "一二三四五六七八九十"
 GROUP_TITLES = {"availability": "网站无法访问", "disclosure": "政务公开栏目建设不规范", "furniture": "网站页面标识不规范", "structure": "网站栏目和技术规范不到位", "history": "发布内容真实性和网站安全存在隐患", "interaction": "互动回应不及时",
                 "privacy": "公开内容泄露个人信息", "content": "内容存在错敏词和表述不规范问题",
-                "newmedia": "政务新媒体管理不规范"}
+                "newmedia": "政务新媒体管理不规范", "documents": "公文公开和建议提案办理不规范",
+                "replies": "依申请公开答复不规范"}
 
 
 def cn_number(n: int) -> str:
@@ -121,6 +122,10 @@ def compose(data: dict) -> dict:
                 + (f"。合格账号{s['accounts_pass']}个，不合格账号{s['accounts_fail']}个，合格率为{s['accounts_pass_rate']}%。"
                    if s["accounts_checked"] else "。"))
         overview.append(line)
+    reg = data.get("registers") or {}
+    for key, head in (("documents", "公文公开"), ("proposals", "建议提案办理"), ("replies", "依申请公开答复")):
+        if reg.get(key):
+            overview.append(f"（{cn_number(len(overview) + 1)}）{head}。{reg[key]['text']}")
     for channel, head in (("mailbox", "网民留言办理情况"), ("hotline", "12345热线办理情况")):
         if data.get("letters", {}).get(channel):
             overview.append(f"（{cn_number(len(overview) + 1)}）{head}。{data['letters'][channel]['text']}")
@@ -186,11 +191,14 @@ def compose(data: dict) -> dict:
     for a in data.get("accounts", []):
         for f in a["findings"]:
             acc_hits.setdefault(f["rule"], []).append(f)
+    for f in data.get("office_findings", []):  # document register, proposals, reply letters
+        acc_hits.setdefault(f["rule"], []).append(f)
     order = list(catalog)
     for rule, fs in sorted(acc_hits.items(), key=lambda kv: (not catalog.get(kv[0], {}).get("veto"), order.index(kv[0]) if kv[0] in order else 999)):
         if rule in names:
             group = catalog.get(rule, {}).get("group", "newmedia")
-            buckets.setdefault(group, []).append(f"{names[rule]}{len(fs)}个，如" + "；".join(f["detail"] for f in fs[:2]))
+            unit = "个" if rule.startswith("newmedia.") else "处"
+            buckets.setdefault(group, []).append(f"{names[rule]}{len(fs)}{unit}，如" + "；".join(f["detail"] for f in fs[:2]))
     for group, sentences in buckets.items():
         groups.append((GROUP_TITLES.get(group, group), "。".join(sentences) + "。"))
     if unknown:

@@ -63,6 +63,11 @@ def round_data(rnd: Round) -> dict:
         accounts.append({"platform": a.platform, "name": a.name, "unit": a.owner.name, "status": ra.status, "verdict": ra.verdict,
                          "reason": ra.reason, "last_post": ra.last_post.isoformat() if ra.last_post else None,
                          "posts_in_window": ra.posts_in_window, "original_share": ra.original_share, "findings": fs})
+    office_findings = [{"id": f.pk, "rule": f.rule, "url": f.url, "detail": f.detail, "evidence": f.evidence,
+                        "responsible_unit": f.responsible_unit.name if f.responsible_unit else rnd.office, "unit": rnd.office,
+                        "site": ""}
+                       for f in rnd.findings.filter(round_site__isnull=True, round_account__isnull=True).select_related("responsible_unit").order_by("id")]
+    all_findings += office_findings
     checked = [s for s in sites if s["status"] == "checked"]
     passed = [s for s in checked if s["verdict"] == "pass"]
     cols = [c for s in checked for c in s["columns"]]
@@ -83,7 +88,7 @@ def round_data(rnd: Round) -> dict:
                   "started_at": rnd.started_at.isoformat() if rnd.started_at else None,
                   "finished_at": rnd.finished_at.isoformat() if rnd.finished_at else None},
         "summary": summary, "sites": sites, "findings": all_findings, "letters": letters_data(rnd),
-        "accounts": accounts,
+        "accounts": accounts, "registers": rnd.registers or {}, "office_findings": office_findings,
     }
 
 

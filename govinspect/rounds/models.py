@@ -23,6 +23,8 @@ class Round(models.Model):
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
     error = models.TextField("错误", blank=True)
+    registers = models.JSONField("台账与答复书检查", default=dict, blank=True,
+                                 help_text="随本轮提交的公文台账、建议提案台账和依申请公开答复书的统计")
 
     class Meta:
         verbose_name = verbose_name_plural = "检查轮次"

@@ -169,6 +169,62 @@ def check_newmedia(rnd: Round, cfg: CrawlConfig, checker=None) -> list[RoundAcco
     return out
 
 
+@transaction.atomic
+def attach_registers(rnd: Round, documents: Path | None = None, proposals: Path | None = None,
+                     replies: list[Path] | None = None) -> dict:
+    """Check the office's document register, proposal register and 依申请公开 reply letters for this round;
+    their findings join the round (no website: round_site is empty) and their statistics go to the bulletin."""
+    from ..engine.content.documents import extract_document
+    from ..engine.register import check_proposals, check_register, read_register
+    from ..engine.replies import check_reply
+    from ..registry.models import Unit
+
+    units = {u.name: u for u in Unit.objects.all()}
+    out: dict = {}
+    rows: list[Finding] = []
+
+    def unit_of(name):
+        return units.get(name) or next((u for n, u in units.items() if name and (name in n or n in name)), None)
+
+    if documents:
+        docs, errors = read_register(Path(documents))
+        findings, stats = check_register(docs, rnd.as_of)
+        by_row = {d.row: d for d in docs}
+        out["documents"] = {"file": Path(documents).name, **stats, "errors": [str(e) for e in errors]}
+        rows += [Finding(round=rnd, rule=f["rule"], url=f["url"] or f"register:{Path(documents).name}#{f['row']}", detail=f["detail"],
+                         evidence={"file": Path(documents).name, "row": f["row"], "number": f["number"]},
+                         responsible_unit=unit_of(by_row[f["row"]].unit)) for f in findings]
+    if proposals:
+        findings, stats, errors = check_proposals(Path(proposals))
+        out["proposals"] = {"file": Path(proposals).name, **stats, "errors": [str(e) for e in errors]}
+        rows += [Finding(round=rnd, rule=f["rule"], url=f"register:{Path(proposals).name}#{f['row']}", detail=f["detail"],
+                         evidence={"file": Path(proposals).name, "row": f["row"], "number": f["number"]}) for f in findings]
+    if replies:
+        checked, unreadable, late = 0, [], 0
+        for path in replies:
+            path = Path(path)
+            doc = extract_document(path.read_bytes(), path.name)
+            if doc.error:
+                unreadable.append(f"{path.name}（{doc.error}）")
+                continue
+            text = "\n".join(x.text for x in doc.segments)
+            sign = text.strip().splitlines()[-2] if len(text.strip().splitlines()) >= 2 else ""
+            res = check_reply(text, issuer=sign)
+            checked += 1
+            late += any(f.rule == "reply.late" for f in res.findings)
+            rows += [Finding(round=rnd, rule=f.rule, url=f"reply:{path.name}", detail=f"答复书《{path.name}》{f.detail}",
+                             evidence={"file": path.name, "sentence": f.evidence, "received": res.to_dict()["received"],
+                                       "replied": res.to_dict()["replied"]}, responsible_unit=unit_of(sign)) for f in res.findings]
+        with_problems = len({r.url for r in rows if r.url.startswith("reply:")})
+        out["replies"] = {"checked": checked, "unreadable": unreadable, "late": late, "with_problems": with_problems,
+                          "text": f"抽查依申请公开答复书{checked}份，{with_problems}份存在问题，其中超期答复{late}份。"}
+    Finding.objects.filter(round=rnd, round_site__isnull=True, round_account__isnull=True).delete()
+    Finding.objects.bulk_create(rows)
+    rnd.registers = out
+    rnd.save(update_fields=["registers"])
+    return out
+
+
 class IgnoreError(ValueError):
     pass
 
