@@ -345,6 +345,20 @@ def cmd_registry(a) -> int:
         except RegistryImportError as e:
             raise CliError(str(e)) from None
         print("导入完成：" + "，".join(f"{k}{v}条" for k, v in counts.items()))
+    elif a.action == "filing-list":
+        from .engine.letters import LettersError
+        from .registry.filing import import_filing_list
+
+        try:
+            r = import_filing_list(Path(a.file))
+        except LettersError as e:
+            raise CliError(str(e)) from None
+        print(f"备案清单中的账号 {r['listed']} 个（新增到名录 {r['added']} 个，改为已备案 {r['now_filed']} 个）；"
+              f"名录中不在清单上、记为未备案的账号 {len(r['not_on_list'])} 个")
+        for plat, name in r["not_on_list"][:20]:
+            print(f"  未备案：{name}（{plat}）")
+        for e in r["errors"]:
+            print(f"  未导入：{e}")
     elif a.action == "export":
         print(f"已导出到 {export_registry(a.file)}")
     else:
@@ -645,7 +659,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_sandbox_eval)
 
     r = sub.add_parser("registry", help="检查对象名录导入导出")
-    r.add_argument("action", choices=["import", "export", "template"])
+    r.add_argument("action", choices=["import", "export", "template", "filing-list"], help="filing-list：导入全国政务新媒体信息报送系统的备案清单（更新已备案标记）")
     r.add_argument("file")
     r.set_defaults(func=cmd_registry)
 

@@ -130,3 +130,23 @@ def test_copies_of_other_accounts_posts_are_not_original(tmp_path):
     a, b = asyncio.run(check_accounts(specs, AS_OF))
     assert a.original_share == 1.0 and b.original_share == 0.0
     assert [f.rule for f in b.findings] == ["newmedia.original_low"]
+
+
+@pytest.mark.django_db
+def test_national_filing_list_import(tmp_path, capsys):
+    from govinspect.cli import main
+    from govinspect.registry.models import Account, Unit
+
+    town = Unit.objects.create(name="清河县白马镇人民政府", kind="乡镇")
+    Account.objects.create(platform="微信公众号", name="白马发布", owner=town, filed=False)
+    Account.objects.create(platform="微博", name="白马微博", owner=town, filed=True)
+    rows = [["平台", "账号名称", "主办单位", "备案状态"], ["微信", "白马发布", "清河县白马镇人民政府", "已备案"],
+            ["抖音", "白马抖音", "清河县白马镇人民政府", "已备案"], ["抖音", "某某", "不存在的单位", "已备案"],
+            ["传真", "x", "清河县白马镇人民政府", "已备案"], ["微博", "旧号", "清河县白马镇人民政府", "已注销"]]
+    f = tmp_path / "备案清单.csv"
+    f.write_bytes(export_csv_gbk(rows))
+    assert main(["registry", "filing-list", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert Account.objects.get(name="白马发布").filed and Account.objects.get(name="白马抖音").filed
+    assert not Account.objects.get(name="白马微博").filed  # not on the list: not filed
+    assert "新增到名录 1 个" in out and "未备案：白马微博" in out and "不存在的单位" in out and "未知平台“传真”" in out
