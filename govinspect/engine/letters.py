@@ -131,6 +131,17 @@ def _decode(body: bytes) -> str:
     raise LettersError("无法识别 CSV 文件编码（既不是 UTF-8 也不是 GBK）")
 
 
+def find_columns(headers: list[str], spec: dict[str, list[str]]) -> dict[str, int]:
+    """Field -> index of the first header (spaces ignored) that names it, per spec {field: [header names]}."""
+    norm = [re.sub(r"\s+", "", h) for h in headers]
+    out: dict[str, int] = {}
+    for fname, names in spec.items():
+        i = next((norm.index(n) for n in names if n in norm and norm.index(n) not in out.values()), None)
+        if i is not None:
+            out[fname] = i
+    return out
+
+
 def map_columns(headers: list[str], mapping: dict[str, str] | None = None) -> dict[str, int]:
     """Field -> column index. mapping: {header text: field} given by the operator wins over the
     built-in header names. Missing required fields raise LettersError naming what was found."""
@@ -143,13 +154,9 @@ def map_columns(headers: list[str], mapping: dict[str, str] | None = None) -> di
         if h not in norm:
             raise LettersError(f"表头中没有“{header}”列（表头：{'、'.join(h for h in headers if h)}）")
         out[fname] = norm.index(h)
-    for fname, names in HEADERS.items():
-        if fname in out:
-            continue
-        for name in names:
-            if name in norm and norm.index(name) not in out.values():
-                out[fname] = norm.index(name)
-                break
+    for fname, i in find_columns(headers, {f: n for f, n in HEADERS.items() if f not in out}).items():
+        if i not in out.values():
+            out[fname] = i
     missing = [f for f in REQUIRED if f not in out]
     if missing:
         raise LettersError(f"找不到“收到时间”列（可用 --map 表头=received 指定；表头：{'、'.join(h for h in headers if h)}）")

@@ -10,12 +10,11 @@ sentence (69 documents, 62 主动公开, 25 need interpretation, 21 interpreted)
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..rules import load_rules
-from .letters import LettersError, RowError, parse_datetime, read_table
+from .letters import LettersError, RowError, find_columns, parse_datetime, read_table
 from .workdays import UnknownYear, add_workdays
 
 HEADERS = {
@@ -55,13 +54,7 @@ class RegisterResult:
 
 def read_register(path: Path) -> tuple[list[Document], list[RowError]]:
     headers, rows, first = read_table(Path(path))
-    norm = [re.sub(r"\s+", "", h) for h in headers]
-    col = {}
-    for f, names in HEADERS.items():
-        for n in names:
-            if n in norm:
-                col[f] = norm.index(n)
-                break
+    col = find_columns(headers, HEADERS)
     missing = [f for f in ("title", "attribute") if f not in col]
     if missing:
         raise LettersError(f"台账缺少“{'、'.join(HEADERS[f][0] for f in missing)}”列（表头：{'、'.join(h for h in headers if h)}）")
@@ -147,8 +140,7 @@ def check_proposals(path: Path) -> tuple[list[dict], dict, list[RowError]]:
     A handled item without a published reply (and no stated reason such as 涉密) is `proposal.not_disclosed`
     (国办: 建议提案办理复文原则上全文公开)."""
     headers, rows, first = read_table(Path(path))
-    norm = [re.sub(r"\s+", "", h) for h in headers]
-    col = {f: norm.index(n) for f, names in PROPOSAL_HEADERS.items() for n in reversed(names) if n in norm}
+    col = find_columns(headers, PROPOSAL_HEADERS)
     if "title" not in col or "kind" not in col:
         raise LettersError(f"台账缺少“标题”或“类型”列（表头：{'、'.join(h for h in headers if h)}）")
     findings, errors = [], []

@@ -7,12 +7,11 @@ is unknown or whose platform is not one of the registry's are reported with thei
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from django.db import transaction
 
-from ..engine.letters import LettersError, RowError, read_table
+from ..engine.letters import LettersError, RowError, find_columns, read_table
 from .models import PLATFORMS, Account, Unit
 
 HEADERS = {"platform": ["平台", "平台类型", "账号类型", "类型"], "name": ["账号名称", "名称", "账号"],
@@ -25,8 +24,7 @@ PLATFORM_ALIASES = {"微信": "微信公众号", "公众号": "微信公众号",
 @transaction.atomic
 def import_filing_list(path: Path) -> dict:
     headers, rows, first = read_table(Path(path))
-    norm = [re.sub(r"\s+", "", h) for h in headers]
-    col = {f: norm.index(n) for f, names in HEADERS.items() for n in reversed(names) if n in norm}
+    col = find_columns(headers, HEADERS)
     if not {"platform", "name", "owner"} <= set(col):
         raise LettersError(f"备案清单缺少“平台”“账号名称”“主办单位”列（表头：{'、'.join(h for h in headers if h)}）")
     units = {u.name: u for u in Unit.objects.all()}
