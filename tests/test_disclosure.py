@@ -111,3 +111,27 @@ def test_broken_search_is_reported(county, sandbox):
     rep = inspect_site(sandbox.urls["zrzyj"], county.as_of, sandbox.crawl_config(check_links=False))
     f = next(f for f in rep.findings if f.rule == "site.search")
     assert f.evidence["results"] == 0 and f.evidence["query"] in f.evidence["expected_title"]
+
+
+def test_guide_qr_codes_only_when_the_local_scheme_asks(county, sandbox, tmp_path, monkeypatch):
+    """LOC-8 is local: off by default (no finding above), on through a rules override."""
+    from govinspect.engine.checks.freshness import ColumnSpec
+    from govinspect.engine.extract import extract_page
+    from govinspect.engine.inspect import inspect_site
+    from govinspect.rules import RULES_DIR, load_rules
+
+    assert extract_page('<html><body><img src="/images/ewm_weixin.png"></body></html>', "http://x/").meta.get("__qr__") == "1"
+    assert "__qr__" not in extract_page('<html><body><img src="/images/logo.png" alt="标志"></body></html>', "http://x/").meta
+    text = (RULES_DIR / "disclosure.toml").read_text(encoding="utf-8").replace("require_qr = false", "require_qr = true")
+    (tmp_path / "disclosure.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("GOVINSPECT_RULES_DIR", str(tmp_path))
+    load_rules.cache_clear()
+    try:
+        s = county.site("portal")
+        specs = [ColumnSpec(c.name, sandbox.url(s.key, c.path), c.category) for c in s.columns]
+        rep = inspect_site(sandbox.urls[s.key], county.as_of, sandbox.crawl_config(check_links=False), specs, content=False)
+        guide = [f for f in rep.findings if f.rule == "disclosure.guide_incomplete"]
+        assert guide and "政务新媒体二维码（本地方案要求）" in guide[0].detail
+    finally:
+        monkeypatch.delenv("GOVINSPECT_RULES_DIR")
+        load_rules.cache_clear()

@@ -145,6 +145,7 @@ class Site:
     site_code: str
     columns: list[Column] = field(default_factory=list)
     footer: dict = field(default_factory=dict)
+    inner_footer: dict = field(default_factory=dict)  # overrides of `footer` on article pages
     faults: dict = field(default_factory=dict)
     meta_tags: bool = True
     home_extra_html: str = ""
@@ -562,6 +563,9 @@ def _plan_footer_and_faults(site: Site, rng: random.Random) -> None:
     if p == "minor2":
         site.footer.update(icp=False)
         site.problems.append(dict(rule="site.footer_missing", path="/", detail="页面底部缺少ICP备案编号"))
+    if p == "home_stale":  # the home page footer is complete; article pages lack two identifiers
+        site.inner_footer.update(conac=False, site_code=False)
+        site.problems.append(dict(rule="site.footer_missing", path="/", detail="内页底部缺少党政机关网站标识、网站标识码"))
     if p == "veto_a":
         site.faults.setdefault("redirect_loop", True)
         site.extra_routes["/xwzx/202401/t20240110_99999.html"] = ("missing", None)

@@ -73,8 +73,8 @@ def _header(site: Site, county: County) -> str:
             f'<ul class="nav"><li><a href="/">首页</a></li>{nav}</ul></div>\n')
 
 
-def _footer(site: Site, county: County) -> str:
-    f = site.footer
+def _footer(site: Site, county: County, inner: bool = False) -> str:
+    f = {**site.footer, **(site.inner_footer if inner else {})}
     parts = []
     if f.get("conac"):
         parts.append(f'<a href="http://bszs.conac.cn/sitename?method=show&id={site.site_code}"><img src="/images/dzjg.png" alt="党政机关"></a>')
@@ -205,7 +205,7 @@ def article_page(site: Site, county: County, a: Article) -> str:
     else:
         content = f'<div class="article"><h1>{escape(a.title)}</h1>{info}{doc_no}<div class="content">{body}{atts}{rel}</div></div>'
     crumb = f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="{col.path}">{escape(col.name)}</a></div>'
-    return _head(site, f"{a.title}_{site.name}", meta) + _header(site, county) + crumb + content + box + _footer(site, county) + "</body></html>"
+    return _head(site, f"{a.title}_{site.name}", meta) + _header(site, county) + crumb + content + box + _footer(site, county, True) + "</body></html>"
 
 
 def encode(site: Site, html: str) -> tuple[bytes, str]:

@@ -57,9 +57,12 @@ def guide_findings(crawl, columns, rules) -> list[Finding]:
                                {"title": newest.title, "page_title": title}))
         if page is not None:
             missing = [label for label, words in g["contact_fields"].items() if not any(w in page.text for w in words)]
-            if missing:
-                out.append(Finding("disclosure.guide_incomplete", newest.url,
-                                   f"政府信息公开指南缺少{'、'.join(missing)}等信息（条例第十二条）", col.name, {"missing": missing}))
+            no_qr = bool(g.get("require_qr")) and not page.meta.get("__qr__") and "二维码" not in page.text
+            if missing or no_qr:
+                parts = [f"{'、'.join(missing)}等信息（条例第十二条）"] if missing else []
+                parts += ["政务新媒体二维码（本地方案要求）"] if no_qr else []
+                out.append(Finding("disclosure.guide_incomplete", newest.url, f"政府信息公开指南缺少{'；'.join(parts)}", col.name,
+                                   {"missing": missing + (["政务新媒体二维码"] if no_qr else [])}))
     return out
 
 

@@ -127,6 +127,9 @@ def _parse(html: str):
         return None
 
 
+_QR = re.compile(r"二维码|qr_?code|\bqr\b|ewm|erweima", re.I)
+
+
 def _text_of(el) -> str:
     return _clean(" ".join(el.itertext()))
 
@@ -350,6 +353,8 @@ def extract_page(html: str, url: str) -> PageModel:
     alts = " ".join(i.get("alt") or "" for i in root.iter("img") if i.get("alt"))
     if alts:
         page.meta["__img_alts__"] = alts[:2000]
+    if any(_QR.search((i.get("alt") or "") + " " + (i.get("src") or "")) for i in root.iter("img")):
+        page.meta["__qr__"] = "1"  # a QR code image (new-media accounts on a 指南, LOC-8)
 
     # links, attachments, pagination
     seen: set[str] = set()
