@@ -126,7 +126,14 @@ def cmd_check_site(a) -> int:
         from .engine.content import ContentChecker
 
         content = ContentChecker(typos=not a.no_typos)
-    rep = inspect_site(a.url, a.as_of, cfg, None, out_dir, previous=Path(a.previous) if a.previous else None, content=content)
+    from .engine.scheme import SchemeError, load_scheme
+
+    try:
+        load_scheme(a.scheme)
+    except SchemeError as e:
+        raise CliError(str(e)) from None
+    rep = inspect_site(a.url, a.as_of, cfg, None, out_dir, previous=Path(a.previous) if a.previous else None, content=content,
+                       scheme=a.scheme)
     _print_json(rep.to_dict(), a.out)
     if rep.status != "checked":
         print(f"未能检查：{rep.reason}", file=sys.stderr)
@@ -372,7 +379,13 @@ def cmd_round(a) -> int:
     from .rounds.models import Round
     from .rounds.services import run_round
 
-    rnd = Round.objects.create(name=a.name, region=a.region, office=a.office, as_of=a.as_of,
+    from .engine.scheme import SchemeError, load_scheme
+
+    try:
+        load_scheme(a.scheme)
+    except SchemeError as e:
+        raise CliError(str(e)) from None
+    rnd = Round.objects.create(name=a.name, region=a.region, office=a.office, as_of=a.as_of, scheme=a.scheme,
                                period_start=a.as_of - dt.timedelta(days=91), allow_networks=",".join(a.allow_network or []))
     run_round(rnd, progress=not a.quiet, site_concurrency=a.site_concurrency, crawl={"delay": a.delay})
     if a.documents or a.proposals or a.replies:
@@ -385,6 +398,25 @@ def cmd_round(a) -> int:
             raise CliError(str(e)) from None
     paths = write_reports(rnd, a.out or Path("out") / f"round-{rnd.pk}")
     print(f"第{rnd.pk}轮检查完成，报告：" + "，".join(str(p) for p in paths.values()))
+    return 0
+
+
+def cmd_scheme(a) -> int:
+    from .engine.scheme import SchemeError, load_scheme
+
+    try:
+        s = load_scheme(a.name)
+    except SchemeError as e:
+        raise CliError(str(e)) from None
+    print(f"{s.name}（{s.key}，版本 {s.version}）：校验通过")
+    for part, label in (("website", "政府网站"), ("newmedia", "政务新媒体")):
+        p = s.data[part]
+        print(f"{label}：满分{p['full_score']}，{p['pass_score']}分以下不合格；单项否决：{'、'.join(p.get('veto', []))}")
+        for d in p.get("deduction", []):
+            flag = "" if d.get("confirmed", True) else "（默认值，未经核实）"
+            print(f"  {d['id']} {d['name']}：每处扣{d['points']}分，最多{d['cap']}分{flag}")
+    r = s.data["rates"]
+    print(f"比率：保留{r['decimals']}位小数，{'截尾' if r['rounding'] == 'truncate' else '四舍五入'}")
     return 0
 
 
@@ -618,6 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--resolve", action="append", help="自行解析主机名：主机名=IP[:端口]，可多次使用（内网无DNS时）")
     c.add_argument("--offline-dns", action="store_true", help="只按 --resolve 解析，不查询任何DNS服务器")
     c.add_argument("--no-links", action="store_true", help="不检查链接（死链、违法链接、暗链）")
+    c.add_argument("--scheme", default="national-2019", help="考核方案（计算得分和合格与否）")
     c.add_argument("--no-content", action="store_true", help="不做内容检查（错敏词、个人信息、错别字）")
     c.add_argument("--no-typos", action="store_true", help="不做错别字（content.typo）检测：大网站上它最耗时")
     c.add_argument("--link-recheck", type=float, default=None, help="死链复测间隔秒数（默认60）")
@@ -673,6 +706,7 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--site-concurrency", type=int, default=4)
     rd.add_argument("--out")
     rd.add_argument("--quiet", action="store_true")
+    rd.add_argument("--scheme", default="national-2019", help="考核方案（govinspect/rules/schemes/ 中的文件名，默认国家2019指标）")
     rd.add_argument("--documents", help="公文公开属性台账（.xlsx .xls .csv），检查结果写入本轮通报")
     rd.add_argument("--proposals", help="人大代表建议、政协提案办理台账")
     rd.add_argument("--replies", nargs="+", metavar="答复书", help="抽查的依申请公开答复书（.docx .pdf .txt）")
@@ -739,6 +773,10 @@ def build_parser() -> argparse.ArgumentParser:
     ig.add_argument("--list", action="store_true", help="列出全部忽略记录")
     ig.add_argument("--revoke", type=int, metavar="ID", help="撤销一条忽略记录")
     ig.set_defaults(func=cmd_ignore)
+
+    sc = sub.add_parser("scheme", help="校验并显示考核方案（单项否决、扣分项、合格线、比率取舍）")
+    sc.add_argument("name", nargs="?", default="national-2019")
+    sc.set_defaults(func=cmd_scheme)
 
     rp = sub.add_parser("report", help="根据已保存的检查结果重新生成通报（不重新抓取）")
     rp.add_argument("round", type=int)

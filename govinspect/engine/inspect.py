@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..rules import load_rules
+from .scheme import load_scheme
 from .checks.content import SiteContent
 from .content import ContentChecker
 from .checks.freshness import (ColumnResult, ColumnSpec, HomeResult, check_column, check_home, classify,
@@ -27,9 +28,6 @@ from .fetch import CrawlConfig, CrawlResult
 from .fetch.crawler import crawl_site_async, normalise_url
 from .fetch.linkcheck import LinkChecker, Probe
 
-def veto_rules() -> set[str]:
-    """Rules whose finding alone fails a site (single-veto items), from the rule catalogue."""
-    return {k for k, v in load_rules("catalog")["rules"].items() if v.get("veto")}
 
 
 @dataclass
@@ -52,12 +50,14 @@ class SiteReport:
     started_at: str = ""
     finished_at: str = ""
     publication_count: int = 0  # items dated inside the round's period, for rankings
+    score: int | None = None  # the scheme's 100-point score (None when the site could not be checked)
+    deductions: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The check-site JSON contract (README)."""
         return {
             "site": self.site_url, "as_of": self.as_of.isoformat(), "status": self.status, "reason": self.reason,
-            "verdict": self.verdict, "pages_fetched": self.pages_fetched,
+            "verdict": self.verdict, "score": self.score, "deductions": self.deductions, "pages_fetched": self.pages_fetched,
             "home": {"url": self.home.url, "status": self.home.status, "newest_date": iso(self.home.newest_date),
                      "source": self.home.source, "reason": self.home.reason} if self.home else None,
             "columns_discovered": self.columns_discovered,
@@ -104,7 +104,7 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
                              period_start: dt.date | None = None, government: bool | None = None,
                              site_code: str | None = None, previous: Path | None = None,
                              is_portal: bool | None = None, portal_url: str | None = None,
-                             content: ContentChecker | None | bool = True) -> SiteReport:
+                             content: ContentChecker | None | bool = True, scheme: str = "national-2019") -> SiteReport:
     """government: the site belongs to a people's government (annual report due 31 March) rather than
     a department (31 January); None when unknown (the later deadline is used). site_code: the
     registered 网站标识码, compared with the footer. out_dir: where the crawl is kept (and resumed from);
@@ -161,8 +161,8 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
         report.check_stats.update(stats)
         report.findings += link_f
     report.veto = veto_counts(report.columns, rules)
-    vetoes = veto_rules()
-    report.verdict = "fail" if any(f.rule in vetoes for f in report.findings) else "pass"
+    scored = load_scheme(scheme).score([f.rule for f in report.findings], "website")
+    report.verdict, report.score, report.deductions = scored.verdict, scored.score, scored.deductions
     for f in report.findings:  # evidence: when the page was captured, and where the capture is kept
         rec = crawl.get(f.url)
         f.evidence.setdefault("captured_at", rec.fetched_at if rec else None)

@@ -8,17 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from decimal import ROUND_HALF_UP, Decimal
 
 from ..rounds.models import Round
-
-
-def percent(num: int, den: int, places: int = 2) -> str | None:
-    """Pass rates as printed in bulletins: 47/48 -> "97.92" (half up)."""
-    if not den:
-        return None
-    q = Decimal(1).scaleb(-places)
-    return str((Decimal(num) * 100 / Decimal(den)).quantize(q, rounding=ROUND_HALF_UP))
 
 
 def quarter_label(d: dt.date) -> str:
@@ -26,6 +17,9 @@ def quarter_label(d: dt.date) -> str:
 
 
 def round_data(rnd: Round) -> dict:
+    from ..engine.scheme import load_scheme
+
+    scheme = load_scheme(rnd.scheme)
     sites = []
     all_findings = []
     for rs in rnd.sites.select_related("website", "website__owner").order_by("-website__is_portal", "website__id"):
@@ -40,7 +34,8 @@ def round_data(rnd: Round) -> dict:
         sites.append({
             "id": w.pk, "name": w.name, "unit": w.owner.name, "unit_kind": w.owner.kind, "url": w.home_url,
             "site_code": w.site_code, "is_portal": w.is_portal, "status": rs.status, "reason": rs.reason,
-            "verdict": rs.verdict, "pages_fetched": rs.pages_fetched, "findings_ignored": ignored,
+            "verdict": rs.verdict, "score": rs.score, "deductions": rs.deductions, "pages_fetched": rs.pages_fetched,
+            "findings_ignored": ignored,
             "home_newest": rs.home_newest.isoformat() if rs.home_newest else None, "home_status": rs.home_status,
             "publication_count": rs.publication_count, "columns_discovered": rs.columns_discovered, "veto": rs.veto,
             "warc": rs.warc_path, "crawl_log": rs.log_path, "crawl": rs.crawl_stats,
@@ -62,7 +57,8 @@ def round_data(rnd: Round) -> dict:
         all_findings += fs
         accounts.append({"platform": a.platform, "name": a.name, "unit": a.owner.name, "status": ra.status, "verdict": ra.verdict,
                          "reason": ra.reason, "last_post": ra.last_post.isoformat() if ra.last_post else None,
-                         "posts_in_window": ra.posts_in_window, "original_share": ra.original_share, "findings": fs})
+                         "posts_in_window": ra.posts_in_window, "original_share": ra.original_share, "score": ra.score,
+                         "findings": fs})
     office_findings = [{"id": f.pk, "rule": f.rule, "url": f.url, "detail": f.detail, "evidence": f.evidence,
                         "responsible_unit": f.responsible_unit.name if f.responsible_unit else rnd.office, "unit": rnd.office,
                         "site": ""}
@@ -73,18 +69,18 @@ def round_data(rnd: Round) -> dict:
     cols = [c for s in checked for c in s["columns"]]
     summary = {
         "sites_total": len(sites), "sites_checked": len(checked), "sites_unknown": len(sites) - len(checked),
-        "pass": len(passed), "fail": len(checked) - len(passed), "pass_rate": percent(len(passed), len(checked)),
+        "pass": len(passed), "fail": len(checked) - len(passed), "pass_rate": scheme.rate(len(passed), len(checked)),
         "findings": len(all_findings), "findings_by_rule": dict(Counter(f["rule"] for f in all_findings)),
         "columns_checked": len(cols), "columns_stale": sum(c["status"] == "stale" for c in cols),
         "columns_empty": sum(c["status"] == "empty" for c in cols), "columns_unknown": sum(c["status"] == "unknown" for c in cols),
         "accounts_total": len(accounts), "accounts_checked": sum(a["verdict"] != "unknown" for a in accounts),
         "accounts_pass": sum(a["verdict"] == "pass" for a in accounts), "accounts_fail": sum(a["verdict"] == "fail" for a in accounts),
-        "accounts_pass_rate": percent(sum(a["verdict"] == "pass" for a in accounts), sum(a["verdict"] != "unknown" for a in accounts)),
+        "accounts_pass_rate": scheme.rate(sum(a["verdict"] == "pass" for a in accounts), sum(a["verdict"] != "unknown" for a in accounts)),
     }
     return {
         "round": {"id": rnd.pk, "name": rnd.name, "region": rnd.region, "office": rnd.office, "as_of": rnd.as_of.isoformat(),
                   "period_start": rnd.period_start.isoformat() if rnd.period_start else None, "status": rnd.status,
-                  "quarter": quarter_label(rnd.as_of),
+                  "quarter": quarter_label(rnd.as_of), "scheme": {"key": scheme.key, "name": scheme.name, "version": scheme.version},
                   "started_at": rnd.started_at.isoformat() if rnd.started_at else None,
                   "finished_at": rnd.finished_at.isoformat() if rnd.finished_at else None},
         "summary": summary, "sites": sites, "findings": all_findings, "letters": letters_data(rnd),
@@ -99,10 +95,13 @@ def letters_data(rnd: Round) -> dict:
 
     start = rnd.period_start or dt.date(rnd.as_of.year, 3 * ((rnd.as_of.month - 1) // 3) + 1, 1)
     out = {}
+    from ..engine.scheme import load_scheme
+
+    rules = load_scheme(rnd.scheme).letters_rules()  # the scheme's deadlines and rounding
     for channel, label in (("mailbox", "网民留言"), ("hotline", "12345热线工单")):
         rows = letters(channel, start, rnd.as_of)
         if rows:
-            st = L.statistics(rows, rnd.as_of)
+            st = L.statistics(rows, rnd.as_of, rules)
             text = L.prose(st, label)
             if channel == "hotline" and st["topics"]:
                 text += "诉求热点：" + "；".join(f"{t}{n}件，占比{st['topic_share'][t]}%" for t, n in st["topics"].items()) + "。"

@@ -23,6 +23,8 @@ class Round(models.Model):
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
     error = models.TextField("错误", blank=True)
+    scheme = models.CharField("考核方案", max_length=100, default="national-2019",
+                              help_text="govinspect/rules/schemes/ 中的方案文件名（不含 .toml）")
     registers = models.JSONField("台账与答复书检查", default=dict, blank=True,
                                  help_text="随本轮提交的公文台账、建议提案台账和依申请公开答复书的统计")
 
@@ -40,6 +42,8 @@ class RoundSite(models.Model):
     status = models.CharField("状态", max_length=20, choices=SITE_STATUS, default="pending")
     reason = models.TextField("说明", blank=True)
     verdict = models.CharField("结论", max_length=10, choices=VERDICTS, default="unknown")
+    score = models.PositiveSmallIntegerField("得分", null=True, blank=True)
+    deductions = models.JSONField("扣分明细", default=list, blank=True)
     pages_fetched = models.PositiveIntegerField("抓取页面数", default=0)
     home_newest = models.DateField("首页最新信息日期", null=True, blank=True)
     home_status = models.CharField("首页状态", max_length=10, blank=True)
@@ -90,6 +94,7 @@ class RoundAccount(models.Model):
     last_post = models.DateTimeField("最近发布时间", null=True, blank=True)
     posts_in_window = models.PositiveIntegerField("统计期内发布数", default=0)
     original_share = models.FloatField("原创占比", null=True, blank=True)
+    score = models.PositiveSmallIntegerField("得分", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "新媒体检查结果"

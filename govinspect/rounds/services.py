@@ -79,7 +79,7 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
                                                base / f"site-{site.pk}", rnd.period_start,
                                                government=site.owner.kind in ("区县", "乡镇"), site_code=site.site_code or None,
                                                previous=previous[site.pk], is_portal=site.is_portal, portal_url=portal,
-                                               content=checker)
+                                               content=checker, scheme=rnd.scheme)
                 pages += rep.pages_fetched
                 return rep
             finally:
@@ -117,6 +117,7 @@ def store_report(rnd: Round, site: Website, rep: SiteReport | BaseException) -> 
                                         reason=f"检查程序内部错误：{type(rep).__name__}: {rep}"[:1000])
     rs = RoundSite.objects.create(
         round=rnd, website=site, status=rep.status, reason=rep.reason, verdict=rep.verdict, pages_fetched=rep.pages_fetched,
+        score=rep.score if rep.status == "checked" else None, deductions=rep.deductions,
         home_newest=rep.home.newest_date if rep.home else None, home_status=rep.home.status if rep.home else "",
         publication_count=rep.publication_count, columns_discovered=rep.columns_discovered, veto=rep.veto,
         crawl_stats=rep.crawl_stats, warc_path=rep.warc_path or "", log_path=rep.log_path or "",
@@ -150,6 +151,7 @@ def store_report(rnd: Round, site: Website, rep: SiteReport | BaseException) -> 
 def check_newmedia(rnd: Round, cfg: CrawlConfig, checker=None) -> list[RoundAccount]:
     """Check every registered account (engine/newmedia.py) and store the results and findings."""
     from ..engine.newmedia import AccountSpec, check_accounts
+    from ..engine.scheme import load_scheme
     from ..registry.models import Account
 
     accounts = list(Account.objects.select_related("owner"))
@@ -159,8 +161,11 @@ def check_newmedia(rnd: Round, cfg: CrawlConfig, checker=None) -> list[RoundAcco
     with transaction.atomic():
         RoundAccount.objects.filter(round=rnd).delete()
         for acc, res in zip(accounts, results):
+            scored = load_scheme(rnd.scheme).score([f.rule for f in res.findings], "newmedia")
+            verdict = scored.verdict if res.status == "checked" else ("fail" if scored.vetoes else "unknown")
             ra = RoundAccount.objects.create(
-                round=rnd, account=acc, status=res.status, verdict=res.verdict, reason=res.reason,
+                round=rnd, account=acc, status=res.status, verdict=verdict, reason=res.reason,
+                score=scored.score if res.status == "checked" else None,
                 last_post=timezone.make_aware(res.last_post) if res.last_post else None,
                 posts_in_window=res.posts_in_window, original_share=res.original_share)
             Finding.objects.bulk_create([Finding(round=rnd, round_account=ra, rule=f.rule, url=f.url, detail=f.detail,
@@ -241,13 +246,12 @@ def apply_ignores(rs: RoundSite) -> int:
             f.save(update_fields=["ignored_by"])
         n += match is not None
     if rs.status == "checked":
-        from ..engine.inspect import veto_rules
+        from ..engine.scheme import load_scheme
 
-        vetoes = veto_rules()
-        verdict = "fail" if rs.findings.filter(rule__in=vetoes, ignored_by__isnull=True).exists() else "pass"
-        if verdict != rs.verdict:
-            rs.verdict = verdict
-            rs.save(update_fields=["verdict"])
+        scored = load_scheme(rs.round.scheme).score(list(rs.findings.filter(ignored_by__isnull=True).values_list("rule", flat=True)))
+        if (scored.verdict, scored.score) != (rs.verdict, rs.score):
+            rs.verdict, rs.score, rs.deductions = scored.verdict, scored.score, scored.deductions
+            rs.save(update_fields=["verdict", "score", "deductions"])
     return n
 
 

@@ -1,0 +1,134 @@
+"""Scoring schemes as data (rules/schemes/*.toml): single-veto items, the 100-point deduction part with
+per-indicator caps, the pass line, local limits and the rounding of rates.
+
+    scheme = load_scheme("national-2019")        # or a local file that `extends` it
+    s = scheme.score([f.rule for f in findings], "website")  -> Score(score, verdict, vetoes, deductions)
+    scheme.rate(47, 48) -> "97.92"
+
+A scheme file is validated when loaded; SchemeError names the file, the place and what is wrong.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+from ..rules import RulesError, load_rules
+
+PARTS = ("website", "newmedia")
+
+
+class SchemeError(RulesError):
+    pass
+
+
+@dataclass
+class Score:
+    score: int
+    verdict: str  # pass | fail
+    vetoes: list[str] = field(default_factory=list)
+    deductions: list[dict] = field(default_factory=list)  # {"id", "name", "count", "points", "confirmed"}
+
+    @property
+    def reasons(self) -> list[str]:
+        out = [f"单项否决：{v}" for v in self.vetoes]
+        out += [f"{d['name']}（{d['id']}）{d['count']}处，扣{d['points']}分" for d in self.deductions]
+        return out
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+class Scheme:
+    def __init__(self, key: str, data: dict):
+        self.key = key
+        self.data = data
+        self.name = data["name"]
+        self.version = str(data["version"])
+        self._validate()
+
+    def _validate(self) -> None:
+        where = f"考核方案 {self.key}"
+        catalog = set(load_rules("catalog")["rules"])
+        for part in PARTS:
+            p = self.data.get(part)
+            if not isinstance(p, dict):
+                raise SchemeError(f"{where}：缺少 [{part}] 部分")
+            full, passing = p.get("full_score"), p.get("pass_score")
+            if not isinstance(full, int) or not isinstance(passing, int) or not 0 < passing <= full:
+                raise SchemeError(f"{where}：[{part}] 的 full_score/pass_score 应为整数且 0 < 合格分 ≤ 满分")
+            for r in p.get("veto", []):
+                if r not in catalog:
+                    raise SchemeError(f"{where}：[{part}] veto 中的规则“{r}”不存在（见 docs/rules.md）")
+            for i, d in enumerate(p.get("deduction", []), start=1):
+                w = f"{where}：[{part}] 第{i}个扣分项（{d.get('id', '?')}）"
+                if not d.get("id") or not d.get("name"):
+                    raise SchemeError(f"{w}缺少 id 或 name")
+                unknown = [r for r in d.get("rules", []) if r not in catalog]
+                if unknown or not d.get("rules"):
+                    raise SchemeError(f"{w}的 rules 为空或含未知规则：{'、'.join(unknown)}")
+                if not isinstance(d.get("points"), int) or d["points"] <= 0 or not isinstance(d.get("cap"), int) or d["cap"] < d["points"]:
+                    raise SchemeError(f"{w}：points 应为正整数，cap 不小于 points")
+        r = self.data.get("rates", {})
+        if r.get("rounding") not in ("half_up", "truncate") or not isinstance(r.get("decimals"), int) or not 0 <= r["decimals"] <= 4:
+            raise SchemeError(f"{where}：[rates] rounding 应为 half_up 或 truncate，decimals 为 0–4")
+
+    def score(self, rules: list[str], part: str = "website") -> Score:
+        p = self.data[part]
+        vetoes = sorted({r for r in rules if r in set(p.get("veto", []))})
+        total, deductions = 0, []
+        for d in p.get("deduction", []):
+            n = sum(1 for r in rules if r in d["rules"])
+            if n:
+                pts = min(d["cap"], n * d["points"])
+                total += pts
+                deductions.append({"id": d["id"], "name": d["name"], "count": n, "points": pts, "confirmed": d.get("confirmed", True)})
+        score = max(0, p["full_score"] - total)
+        verdict = "fail" if vetoes or score < p["pass_score"] else "pass"
+        return Score(score, verdict, vetoes, deductions)
+
+    def rate(self, num: int, den: int) -> str | None:
+        """A percentage the scheme's way: 47/48 -> 97.92 (half_up); 29/31 -> 93.54 (truncate)."""
+        if not den:
+            return None
+        r = self.data["rates"]
+        q = Decimal(1).scaleb(-r["decimals"])
+        v = (Decimal(num) * 100 / Decimal(den)).quantize(q, rounding=ROUND_DOWN if r["rounding"] == "truncate" else ROUND_HALF_UP)
+        return str(v)
+
+    def letters_rules(self) -> dict:
+        """rules/letters.toml with this scheme's local deadlines and rate rounding."""
+        base = load_rules("letters")
+        over = {"rates": self.data["rates"]}
+        if "letters" in self.data:
+            over["deadline_workdays"] = self.data["letters"]["deadline_workdays"]
+        return _merge(base, over)
+
+
+@lru_cache(maxsize=16)
+def load_scheme(key: str = "national-2019") -> Scheme:
+    data, seen = {}, []
+    k = key
+    chain = []
+    while k:
+        if k in seen:
+            raise SchemeError(f"考核方案 {key}：extends 循环（{' → '.join(seen + [k])}）")
+        seen.append(k)
+        try:
+            d = load_rules(f"schemes/{k}")
+        except RulesError as e:
+            raise SchemeError(f"找不到考核方案“{k}”（govinspect/rules/schemes/{k}.toml）：{e}") from e
+        chain.append(d)
+        k = d.get("extends")
+    for d in reversed(chain):
+        data = _merge(data, {kk: v for kk, v in d.items() if kk != "extends"})
+    for required in ("name", "version"):
+        if required not in data:
+            raise SchemeError(f"考核方案 {key}：缺少 {required}")
+    return Scheme(key, data)
