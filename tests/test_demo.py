@@ -61,8 +61,8 @@ def test_bulletin_docx_structure_and_numbers(demo):
     assert text.startswith("关于2026年第四季度清河县政府网站检查情况的通报")
     for heading in ("一、总体情况", "二、存在的主要问题", "三、下一步工作要求", "附件：1."):
         assert heading in text
-    assert (f"完成检查的{s['sites_checked']}个网站中，合格网站{s['pass']}个，不合格网站{s['fail']}个，"
-            f"检查合格率为{s['pass_rate']}%") in text
+    assert (f"对清河县{s['sites_total']}个政府网站进行全覆盖检查，合格网站{s['pass']}个，不合格网站{s['fail']}个，"
+            f"检查合格率为{s['pass_rate']}%。另有{s['sites_unknown']}个网站在检查期间无法访问") in text
     assert f"发现更新不及时栏目{s['columns_stale']}个、空白栏目{s['columns_empty']}个" in text
     assert "清河县城关镇人民政府首页最新信息发布于" in text
     assert "清河县发展和改革局（首页无法访问" in text  # could not check, said as such
@@ -158,6 +158,6 @@ def test_demo_round_carries_letters_accounts_and_registers(demo):
             expected[r] = expected.get(r, 0) + 1
     assert office == expected
     text = "\n".join(p.text for p in Document(out / "通报.docx").paragraphs)
-    assert "政务新媒体。对清河县10个政务新媒体账号进行检查" in text
+    assert "政务新媒体。抽查清河县10个政务新媒体运行情况，发现不合格政务新媒体" in text
     assert "公文公开。共制发文件6件，其中主动公开4件" in text and "依申请公开答复。抽查依申请公开答复书4份，3份存在问题" in text
-    assert "网民留言办理情况。共收到网民留言31件" in text and "依申请公开答复不规范" in text
+    assert "网民留言办理情况。四季度，领导信箱共收到网民留言31件" in text and "依申请公开答复不规范" in text

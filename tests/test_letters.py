@@ -58,18 +58,22 @@ def test_deadline_over_national_day_and_adjusted_days():
 
 
 def test_seed_003_letter_statistics_exactly():
-    """三季度…共收到网民留言31件，办结31件，办结率100%，按时办结率93.54%（住建局县长信箱超期2件）。其中，咨询类5件，投诉类15件，建议类5件，求助类4件，举报类2件"""
+    """三季度…共收到网民留言31件，办结31件，办结率100%，按时办结率93.54%（住建局县长信箱超期2件）。其中，咨询类5件，
+    投诉类15件，建议类5件，求助类4件，举报类2件，分别交由7个镇和10个单位办理。"""
     rows = []
     day = dt.datetime(2025, 7, 7, 9, 0)  # a Monday
     counts = {"咨询": 5, "投诉": 15, "建议": 5, "求助": 4, "举报": 2}
     for typ, n in counts.items():
         for i in range(n):
             rows.append(L.Letter(row=len(rows) + 2, received=day, type=typ, unit="某镇", replied=day + dt.timedelta(days=1)))
+    places = [f"{n}镇" for n in "双石唐藏平木留凤关红花铺黄牛铺"[:7]] + ["住建局县长信箱"] + [f"单位{i}" for i in range(9)]
+    for i, r in enumerate(rows):  # 7 towns and 10 units share the letters
+        r.unit = places[i % len(places)] if places[i % len(places)] != "住建局县长信箱" else "单位0"
     for r in rows[5:7]:  # two complaints answered a month later by the housing bureau's mailbox
         r.unit, r.replied = "住建局县长信箱", day + dt.timedelta(days=30)
     s = L.statistics(rows, dt.date(2025, 9, 30))
     assert L.prose(s) == ("共收到网民留言31件，办结31件，办结率100%，按时办结率93.54%（住建局县长信箱超期2件）。"
-                          "其中，咨询类5件，投诉类15件，建议类5件，求助类4件，举报类2件。")
+                          "其中，咨询类5件，投诉类15件，建议类5件，求助类4件，举报类2件，分别交由7个镇和10个单位办理。")
 
 
 def test_seed_001_simulated_letters(tmp_path, capsys):

@@ -322,8 +322,14 @@ def prose(stats: dict, label: str = "网民留言") -> str:
     text = (f"共收到{label}{s['received']}件，办结{s['closed']}件，办结率{s['closed_rate']}%，"
             f"按时办结率{s['on_time_rate']}%" + (f"（{late}）" if late else "") + "。")
     parts = [f"{t}类{s['by_type'][t]}件" for t in TYPE_ORDER if s["by_type"].get(t)]
+    units = [u for u in s["by_unit"] if u != "（未注明）"]
+    towns = [u for u in units if u.endswith(("镇", "乡", "街道", "镇人民政府", "乡人民政府", "街道办事处"))]
     if parts:
-        text += "其中，" + "，".join(parts) + "。"
+        text += "其中，" + "，".join(parts)
+        if units:
+            text += "，分别交由" + "和".join(x for x in (f"{len(towns)}个镇" if towns else "",
+                                                     f"{len(units) - len(towns)}个单位" if len(units) > len(towns) else "") if x) + "办理"
+        text += "。"
     if s["open"]:
         text += f"正在办理{s['open']}件" + (f"，其中已超过办理期限{s['overdue_open']}件" if s["overdue_open"] else "") + "。"
     return text

@@ -19,7 +19,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from ..rules import load_rules
+from ..rules import RulesError, load_rules
 
 CN_NUM = "一二三四五六七八九十"
 GROUP_TITLES = {"availability": "网站无法访问", "disclosure": "政务公开栏目建设不规范", "furniture": "网站页面标识不规范", "structure": "网站栏目和技术规范不到位", "history": "发布内容真实性和网站安全存在隐患", "interaction": "互动回应不及时",
@@ -91,6 +91,14 @@ def site_problems(site: dict) -> str:
 _SPECIAL = {"site.homepage_stale", "site.veto_columns", "column.stale", "column.empty", "link.illegal", "link.hidden", "link.dead"}
 
 
+def _fill(template: str, fields: dict) -> str:
+    """An operator-edited template from bulletin.toml, with a clear error for an unknown {field}."""
+    try:
+        return template.format_map(fields)
+    except KeyError as e:
+        raise RulesError(f"bulletin.toml 中的模板“{template[:30]}…”用了不存在的字段 {e}（可用：{'、'.join(sorted(fields))}）") from None
+
+
 def compose(data: dict) -> dict:
     r, s = data["round"], data["summary"]
     as_of = dt.date.fromisoformat(r["as_of"])
@@ -102,33 +110,30 @@ def compose(data: dict) -> dict:
     unknown = [x for x in sites if x["status"] != "checked"]
     portals = sum(1 for x in sites if x["is_portal"])
 
-    overview = [f"（一）政府网站。对{region}{len(sites)}个政府网站进行全覆盖检查（门户网站{portals}个，部门和乡镇网站{len(sites) - portals}个）"]
-    if unknown:
-        overview[0] += f"，其中{len(unknown)}个网站在检查期间无法访问，未能完成检查"
-    if checked:
-        overview[0] += (f"。完成检查的{len(checked)}个网站中，合格网站{s['pass']}个，不合格网站{s['fail']}个，"
-                        f"检查合格率为{s['pass_rate']}%。")
-    else:
-        overview[0] += "。本轮没有完成检查的网站。"
-    col_line = (f"（二）栏目更新。共检查栏目{s['columns_checked']}个，发现更新不及时栏目{s['columns_stale']}个、"
-                f"空白栏目{s['columns_empty']}个")
-    if s["columns_unknown"]:
-        col_line += f"；另有{s['columns_unknown']}个栏目因无法访问或网站禁止抓取未能检查，未计入问题"
-    overview.append(col_line + "。")
+    ov = tpl["overview"]
+    fields = {**s, "region": region, "office": office, "quarter": quarter, "period": r.get("quarter_short", quarter),
+              "sites_total": len(sites), "sites_unknown": len(unknown), "portals": portals,
+              "accounts_unknown": s.get("accounts_total", 0) - s.get("accounts_checked", 0),
+              "accounts_unfiled": sum(1 for a in data.get("accounts", []) for f in a["findings"] if f["rule"] == "newmedia.not_filed"),
+              "mailbox_name": ov["mailbox_name"], "hotline_name": ov["hotline_name"]}
+    paras: list[str] = []
+    if sites:
+        text = _fill(ov["website"], fields) if checked else f"政府网站。对{region}{len(sites)}个政府网站进行检查，本轮没有完成检查的网站。"
+        paras.append(text + (_fill(ov["website_unknown"], fields) if unknown and checked else ""))
+        if s["columns_checked"]:
+            paras.append(_fill(ov["columns"], fields) + (_fill(ov["columns_unknown"], fields) if s["columns_unknown"] else ""))
     if s.get("accounts_total"):
-        unknown_acc = s["accounts_total"] - s["accounts_checked"]
-        line = (f"（{cn_number(len(overview) + 1)}）政务新媒体。对{region}{s['accounts_total']}个政务新媒体账号进行检查"
-                + (f"，其中{unknown_acc}个账号未能取得发布内容（内容来源未登记或无法访问），未能判断更新情况" if unknown_acc else "")
-                + (f"。合格账号{s['accounts_pass']}个，不合格账号{s['accounts_fail']}个，合格率为{s['accounts_pass_rate']}%。"
-                   if s["accounts_checked"] else "。"))
-        overview.append(line)
+        paras.append(_fill(ov["newmedia"], fields) + (_fill(ov["newmedia_unknown"], fields) if fields["accounts_unknown"] else "")
+                     + (_fill(ov["newmedia_unfiled"], fields) if fields["accounts_unfiled"] else ""))
+    overview = [f"（{cn_number(i + 1)}）{p}" for i, p in enumerate(paras)]
     reg = data.get("registers") or {}
     for key, head in (("documents", "公文公开"), ("proposals", "建议提案办理"), ("replies", "依申请公开答复")):
         if reg.get(key):
             overview.append(f"（{cn_number(len(overview) + 1)}）{head}。{reg[key]['text']}")
-    for channel, head in (("mailbox", "网民留言办理情况"), ("hotline", "12345热线办理情况")):
+    for channel in ("mailbox", "hotline"):
         if data.get("letters", {}).get(channel):
-            overview.append(f"（{cn_number(len(overview) + 1)}）{head}。{data['letters'][channel]['text']}")
+            text = _fill(ov[channel], {**fields, "letters": data["letters"][channel]["text"]})
+            overview.append(f"（{cn_number(len(overview) + 1)}）{text}")
 
     groups = []
     home_stale = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "site.homepage_stale"]

@@ -80,7 +80,7 @@ def round_data(rnd: Round) -> dict:
     return {
         "round": {"id": rnd.pk, "name": rnd.name, "region": rnd.region, "office": rnd.office, "as_of": rnd.as_of.isoformat(),
                   "period_start": rnd.period_start.isoformat() if rnd.period_start else None, "status": rnd.status,
-                  "quarter": quarter_label(rnd.as_of), "scheme": {"key": scheme.key, "name": scheme.name, "version": scheme.version},
+                  "quarter": quarter_label(rnd.as_of), "quarter_short": f"{'一二三四'[(rnd.as_of.month - 1) // 3]}季度", "scheme": {"key": scheme.key, "name": scheme.name, "version": scheme.version},
                   "started_at": rnd.started_at.isoformat() if rnd.started_at else None,
                   "finished_at": rnd.finished_at.isoformat() if rnd.finished_at else None},
         "summary": summary, "sites": sites, "findings": all_findings, "letters": letters_data(rnd),
