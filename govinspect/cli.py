@@ -64,7 +64,7 @@ def cmd_extract(a) -> int:
 
 
 def cmd_check_text(a) -> int:
-    from .engine.content import ContentChecker, context
+    from .engine.content import ContentChecker, hit_evidence
     from .engine.content.documents import extract_document
 
     rules = tuple(a.rules.split(",")) if a.rules else None
@@ -87,11 +87,10 @@ def cmd_check_text(a) -> int:
     hits, masked = checker.check_all(text, table_context=segments[0].header() if segments else "")
     out = []
     for h in hits:
-        d = h.to_dict()
+        d = hit_evidence(h, text)
         if segments:
             doc, starts = segments
             d["location"] = doc.locate(starts, h.start)[0].location
-        d["context"] = context(text, h.start, h.end, h.text)
         out.append(d)
     if a.json:
         print(json.dumps(out, ensure_ascii=False, indent=1))

@@ -15,7 +15,6 @@ import io
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from ..rules import load_rules
@@ -195,7 +194,6 @@ def parse_rows(rows: list[list], colmap: dict[str, int], first_row: int = 2, as_
     rules = rules or load_rules("letters")
     aliases = {a: t for t, names in rules["type_aliases"].items() for a in names}
     good, bad = [], []
-    header_of = {i: f for f, i in colmap.items()}
     for n, row in enumerate(rows, start=first_row):
         if not any(str(v or "").strip() for v in row):
             continue  # blank line
@@ -203,21 +201,21 @@ def parse_rows(rows: list[list], colmap: dict[str, int], first_row: int = 2, as_
         try:
             received = parse_datetime(cell("received"))
         except ValueError as e:
-            bad.append(RowError(n, _label(header_of, colmap, "received"), str(e)))
+            bad.append(RowError(n, _LABEL["received"], str(e)))
             continue
         if received is None:
-            bad.append(RowError(n, _label(header_of, colmap, "received"), "收到时间为空"))
+            bad.append(RowError(n, _LABEL["received"], "收到时间为空"))
             continue
         try:
             replied = parse_datetime(cell("replied"))
         except ValueError as e:
-            bad.append(RowError(n, _label(header_of, colmap, "replied"), str(e)))
+            bad.append(RowError(n, _LABEL["replied"], str(e)))
             continue
         if replied is not None and replied < received:
-            bad.append(RowError(n, _label(header_of, colmap, "replied"), f"回复时间 {replied:%Y-%m-%d %H:%M} 早于收到时间 {received:%Y-%m-%d %H:%M}"))
+            bad.append(RowError(n, _LABEL["replied"], f"回复时间 {replied:%Y-%m-%d %H:%M} 早于收到时间 {received:%Y-%m-%d %H:%M}"))
             continue
         if as_of is not None and received.date() > as_of:
-            bad.append(RowError(n, _label(header_of, colmap, "received"), f"收到时间 {received:%Y-%m-%d} 晚于统计截止日 {as_of}"))
+            bad.append(RowError(n, _LABEL["received"], f"收到时间 {received:%Y-%m-%d} 晚于统计截止日 {as_of}"))
             continue
         raw_type = str(cell("type") or "").strip()
         warnings = []
@@ -231,8 +229,7 @@ def parse_rows(rows: list[list], colmap: dict[str, int], first_row: int = 2, as_
     return good, bad
 
 
-def _label(header_of: dict, colmap: dict, f: str) -> str:
-    return f if f not in colmap else {"received": "收到时间", "replied": "回复时间"}.get(f, f)
+_LABEL = {"received": "收到时间", "replied": "回复时间"}
 
 
 # ------------------------------------------------------------------------------------------ deadlines
@@ -263,13 +260,10 @@ def assess(letter: Letter, as_of: dt.date, rules: dict | None = None) -> Assessm
 # ------------------------------------------------------------------------------------------ statistics
 def rate(num: int, den: int, rules: dict | None = None) -> str:
     """A percentage as bulletins print it, rounded the scheme's way: 29/31 -> 93.54 (truncate) / 93.55."""
-    rules = rules or load_rules("letters")
-    if not den:
-        return "—"
-    q = Decimal(1).scaleb(-int(rules["rates"]["decimals"]))
-    mode = ROUND_DOWN if rules["rates"]["rounding"] == "truncate" else ROUND_HALF_UP
-    v = (Decimal(num) * 100 / Decimal(den)).quantize(q, rounding=mode)
-    return f"{v.normalize():f}" if v == v.to_integral() else f"{v:f}"
+    from .scheme import percent
+
+    r = (rules or load_rules("letters"))["rates"]
+    return percent(num, den, int(r["decimals"]), r["rounding"], trim=True) or "—"
 
 
 def classify_topic(text: str, topics: list[dict] | None = None) -> str:
@@ -307,7 +301,7 @@ def statistics(letters: list[Letter], as_of: dt.date, rules: dict | None = None)
                     for u, c in sorted(units.items())},
         "late_by_unit": dict(Counter(l.unit or "（未注明）" for l, _ in late).most_common()),
         "topics": dict(topics.most_common()),
-        "topic_share": {t: rate(n, total, dict(rules, rates={"decimals": 0, "rounding": "half_up"})) for t, n in topics.most_common()},
+        "topic_share": {t: rate(n, total, {"rates": {"decimals": 0, "rounding": "half_up"}}) for t, n in topics.most_common()},
     }
 
 

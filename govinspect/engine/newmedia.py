@@ -232,16 +232,14 @@ def check_account(spec: AccountSpec, source: Source, as_of: dt.date, rules: dict
                 res.findings.append(f("newmedia.original_low", f"“{spec.name}”（{spec.platform}）近{o['label']}原创信息占比{share:.0%}，低于{o['min_share']:.0%}",
                                       original_share=res.original_share, posts=len(window)))
         if content is not None:
-            from .content import context
+            from .content import hit_evidence
 
             for p in window:
                 text = f"{p.title}\n{p.text}"
                 for h in content.check(text, published=p.published.date()):
                     res.findings.append(Finding(rule=h.rule, url=p.url or spec.key, detail=f"“{spec.name}”发布的《{p.title[:40]}》中{h.category}“{h.text}”"
                                                 + (f"，应为“{h.suggestion}”" if h.suggestion and not h.rule.startswith("privacy") else ""),
-                                                evidence={"account": spec.name, "platform": spec.platform, "category": h.category,
-                                                          "severity": h.severity, "start": h.start, "end": h.end, "text": h.text,
-                                                          "suggestion": h.suggestion, "context": context(text, h.start, h.end, h.text)}))
+                                                evidence={"account": spec.name, "platform": spec.platform, **hit_evidence(h, text)}))
     vetoes = set(rules["veto"])
     if any(x.rule in vetoes for x in res.findings):
         res.verdict = "fail"

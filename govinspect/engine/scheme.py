@@ -38,6 +38,16 @@ class Score:
         return out
 
 
+def percent(num: int, den: int, decimals: int = 2, rounding: str = "half_up", trim: bool = False) -> str | None:
+    """A percentage as bulletins print it: 47/48 -> "97.92" (half_up), 29/31 -> "93.54" (truncate);
+    trim: an integral value without decimals ("100"). None when there is nothing to divide by."""
+    if not den:
+        return None
+    q = Decimal(1).scaleb(-decimals)
+    v = (Decimal(num) * 100 / Decimal(den)).quantize(q, rounding=ROUND_DOWN if rounding == "truncate" else ROUND_HALF_UP)
+    return f"{v.normalize():f}" if trim and v == v.to_integral() else f"{v:f}"
+
+
 def _merge(base: dict, over: dict) -> dict:
     out = copy.deepcopy(base)
     for k, v in over.items():
@@ -95,12 +105,8 @@ class Scheme:
 
     def rate(self, num: int, den: int) -> str | None:
         """A percentage the scheme's way: 47/48 -> 97.92 (half_up); 29/31 -> 93.54 (truncate)."""
-        if not den:
-            return None
         r = self.data["rates"]
-        q = Decimal(1).scaleb(-r["decimals"])
-        v = (Decimal(num) * 100 / Decimal(den)).quantize(q, rounding=ROUND_DOWN if r["rounding"] == "truncate" else ROUND_HALF_UP)
-        return str(v)
+        return percent(num, den, r["decimals"], r["rounding"])
 
     def letters_rules(self) -> dict:
         """rules/letters.toml with this scheme's local deadlines and rate rounding."""

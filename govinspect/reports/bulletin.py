@@ -91,6 +91,9 @@ def site_problems(site: dict) -> str:
 _SPECIAL = {"site.homepage_stale", "site.veto_columns", "column.stale", "column.empty", "link.illegal", "link.hidden", "link.dead"}
 
 
+_SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}  # worst examples first
+
+
 def _fill(template: str, fields: dict) -> str:
     """An operator-edited template from bulletin.toml, with a clear error for an unknown {field}."""
     try:
@@ -186,8 +189,7 @@ def compose(data: dict) -> dict:
         if rule in _SPECIAL:
             continue
         hits = [(x, f) for x in checked for f in x["findings"] if f["rule"] == rule]
-        severity = {"high": 0, "medium": 1, "low": 2}
-        hits.sort(key=lambda xf: severity.get(xf[1]["evidence"].get("severity"), 1))  # worst examples first (stable)
+        hits.sort(key=lambda xf: _SEVERITY_ORDER.get(xf[1]["evidence"].get("severity"), 1))  # worst examples first (stable)
         if hits:
             ex = "；".join(f"{x['name']}{f['detail']}" for x, f in hits[:2])
             buckets.setdefault(meta["group"], []).append(

@@ -213,13 +213,15 @@ def attach_registers(rnd: Round, documents: Path | None = None, proposals: Path 
                 unreadable.append(f"{path.name}（{doc.error}）")
                 continue
             text = "\n".join(x.text for x in doc.segments)
-            sign = text.strip().splitlines()[-2] if len(text.strip().splitlines()) >= 2 else ""
+            lines = text.strip().splitlines()
+            sign = lines[-2] if len(lines) >= 2 else ""  # the issuing agency signs above the date
             res = check_reply(text, issuer=sign)
+            dates = res.to_dict()
             checked += 1
             late += any(f.rule == "reply.late" for f in res.findings)
             rows += [Finding(round=rnd, rule=f.rule, url=f"reply:{path.name}", detail=f"答复书《{path.name}》{f.detail}",
-                             evidence={"file": path.name, "sentence": f.evidence, "received": res.to_dict()["received"],
-                                       "replied": res.to_dict()["replied"]}, responsible_unit=unit_of(sign)) for f in res.findings]
+                             evidence={"file": path.name, "sentence": f.evidence, "received": dates["received"],
+                                       "replied": dates["replied"]}, responsible_unit=unit_of(sign)) for f in res.findings]
         with_problems = len({r.url for r in rows if r.url.startswith("reply:")})
         out["replies"] = {"checked": checked, "unreadable": unreadable, "late": late, "with_problems": with_problems,
                           "text": f"抽查依申请公开答复书{checked}份，{with_problems}份存在问题，其中超期答复{late}份。"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
-from ..content import ContentChecker, context
+from ..content import ContentChecker, context, hit_evidence
 from ..content.documents import DOC_EXT, extract_document
 from ..extract.page import ATTACHMENT_EXT
 from .model import Finding
@@ -100,8 +100,7 @@ class SiteContent:
         out = []
         for v in self.hits.values():
             h, w = v["hit"], v["where"]
-            ev = {"category": h.category, "severity": h.severity, "start": h.start, "end": h.end, "text": h.text,
-                  "suggestion": h.suggestion, "context": v["context"], **w}
+            ev = {**hit_evidence(h, "", v["context"]), **w}
             if v["also_on"]:
                 ev.update(also_on=v["also_on"], others=v["others"])
             out.append(Finding(rule=h.rule, url=v["url"], detail=_detail(h, w, v["also_on"]), evidence=ev))

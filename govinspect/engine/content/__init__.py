@@ -70,4 +70,9 @@ def context(text: str, start: int, end: int, shown: str, width: int = 20) -> str
     return ("…" if a > 0 else "") + clean(text[a:start]) + "【" + shown + "】" + clean(text[end:b]) + ("…" if b < len(text) else "")
 
 
-__all__ = ["ALL_RULES", "ContentChecker", "Hit", "context"]
+def hit_evidence(h: Hit, text: str, ctx: str | None = None) -> dict:
+    """What every content finding carries as evidence (check-site, new-media posts, check-text)."""
+    return {**h.to_dict(), "context": ctx if ctx is not None else context(text, h.start, h.end, h.text)}
+
+
+__all__ = ["ALL_RULES", "ContentChecker", "Hit", "context", "hit_evidence"]

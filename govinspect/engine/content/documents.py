@@ -12,7 +12,9 @@ the content check then reports the attachment as "could not check", never as cle
 from __future__ import annotations
 
 import bisect
+import glob
 import io
+import os
 import shutil
 import subprocess
 import tempfile
@@ -329,11 +331,7 @@ def _pdf_page_images(body: bytes, pages: list[int]):
         for i in pages[:MAX_PAGES]:
             subprocess.run([exe, "-r", "150", "-png", "-f", str(i), "-l", str(i), src, f"{d}/p"], capture_output=True,
                            timeout=TOOL_TIMEOUT, check=False)
-            import glob
-
             for png in sorted(glob.glob(f"{d}/p*.png")):
                 with open(png, "rb") as f:
                     yield i, f.read()
-                import os
-
                 os.remove(png)
