@@ -198,6 +198,10 @@ def test_leader_titles_against_the_roster():
     (h,) = c.check("赵敏县长主持会议。", published=D(2026, 3, 1))
     assert h.suggestion == "赵敏副县长" and "不是县长" in h.note
     assert c.check("张三县长出席", published=D(2026, 3, 1)) == []  # not in the roster: not judged
+    # order: rightly titled leaders listed together follow protocol (the head before the deputies)
+    (h,) = c.check("副县长赵敏、县长李强出席会议。", published=D(2026, 3, 1))
+    assert h.category == "领导排序" and h.suggestion == "县长李强、副县长赵敏" and "应排在" in h.note
+    assert c.check("副县长赵敏主持会议，县长李强讲话。", published=D(2026, 3, 1)) == []  # not one list
 
 
 # ----------------------------------------------------------------------------- attachments

@@ -4,7 +4,8 @@ A name from the roster followed (or preceded) by a leader title is checked at th
 (or the as-of date when the page has none):
 - the person held that title then: fine;
 - the person held it earlier but the term had ended: a former leader presented as current;
-- the person never held that title: a wrong title.
+- the person never held that title: a wrong title;
+- rightly titled leaders listed together out of protocol order (书记, the head, 常务副职, 副职): an order error.
 "原县长张三", "时任县长张三", "前任…" are history and never hits. Names of people outside the roster
 are not judged (the roster is the only source of truth).
 """
@@ -19,6 +20,7 @@ import ahocorasick_rs as ac
 
 from .lexicon import Hit
 
+_LIST_SEP = re.compile(r"\s*(?:、|和|及|以及)?\s*")
 HISTORY = re.compile(r"(?:原|时任|前任|曾任|原任|老)$")
 GENERIC_TITLES = ("书记", "副书记", "县长", "副县长", "市长", "副市长", "区长", "副区长", "镇长", "副镇长", "乡长", "副乡长",
                   "局长", "副局长", "主任", "副主任", "主席", "副主席", "部长", "副部长", "厅长", "副厅长", "省长", "副省长",
@@ -61,6 +63,7 @@ class Roster:
             return []
         day = published or self.as_of
         hits = []
+        correct: list[tuple[int, int, str, str]] = []  # (start, end, name, title) of rightly titled mentions
         for idx, s, e in self._ac.find_matches_as_indexes(text):
             name = self._names[idx]
             m = self._after.match(text, e)
@@ -75,6 +78,7 @@ class Roster:
             terms = self.by_name[name]
             same = [t for t in terms if _title_matches(t.title, title)]
             if any(t.holds(day) for t in same):
+                correct.append((t_start, t_end, name, title))
                 continue
             current = [t for t in terms if t.holds(day)]
             if same:  # held this title once; not at that date
@@ -91,7 +95,36 @@ class Roster:
                 suggestion = f"{name}{current[0].title}"
             hits.append(Hit(rule="content.leader", start=t_start, end=t_end, text=text[t_start:t_end], suggestion=suggestion,
                             category="领导姓名职务", severity="high", note=note))
-        return hits
+        return hits + _order_hits(text, correct)
+
+
+def rank(title: str) -> int:
+    """Protocol order of titles in a list of leaders: 书记, the head (县长, 局长 …), 常务副职 and 副书记, other 副职."""
+    if title.startswith("常务副") or title == "副书记":
+        return 2
+    if "副" in title:
+        return 3
+    return 0 if title.endswith("书记") else 1
+
+
+def _order_hits(text: str, mentions: list[tuple[int, int, str, str]]) -> list[Hit]:
+    """Leaders listed together (“县长李强、副县长赵敏”) must follow protocol order."""
+    out = []
+    mentions.sort()
+    run = mentions[:1]
+    for m in mentions[1:] + [None]:
+        if m is not None and _LIST_SEP.fullmatch(text[run[-1][1]:m[0]]):
+            run.append(m)
+            continue
+        for a, b in zip(run, run[1:]):
+            if rank(a[3]) > rank(b[3]):
+                out.append(Hit(rule="content.leader", start=run[0][0], end=run[-1][1], text=text[run[0][0]:run[-1][1]],
+                               suggestion="、".join(f"{x[3]}{x[2]}" if text[x[0]:x[0] + len(x[3])] == x[3] else f"{x[2]}{x[3]}"
+                                                   for x in sorted(run, key=lambda x: rank(x[3]))),
+                               category="领导排序", severity="high", note=f"领导排序有误：{b[3]}{b[2]}应排在{a[3]}{a[2]}之前"))
+                break
+        run = [m] if m is not None else []
+    return out
 
 
 def _title_matches(registered: str, written: str) -> bool:
