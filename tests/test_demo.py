@@ -68,21 +68,28 @@ def test_bulletin_docx_structure_and_numbers(demo):
     assert "清河县发展和改革局（首页无法访问" in text  # could not check, said as such
     sec = doc.sections[0]
     assert round(sec.page_width.mm) == 210 and round(sec.top_margin.mm) == 37
-    t1 = doc.tables[0]
-    assert [c.text for c in t1.rows[0].cells] == ["序号", "单位", "存在的问题", "责任单位"]
-    rows = {r.cells[1].text: r.cells[2].text for r in t1.rows[1:]}
-    assert "应更新但长期未更新的栏目数量超过(含)10个" in rows["清河县人力资源和社会保障局"]
-    assert "首页超过2周未更新" in rows["清河县城关镇人民政府"]
-    t2 = doc.tables[1]
-    assert len(t2.rows) - 1 == s["columns_stale"] + s["columns_empty"]
+    heads = [[c.text for c in t.rows[0].cells] for t in doc.tables]
+    assert heads == [["序号", "县直/区域", "存在的问题", "责任单位/主管单位"], ["序号", "区域", "存在的问题", "主管单位"],
+                     ["序号", "区域", "开设主体", "政务新媒体名称", "存在的问题", "主管单位"]]
+    web = {r.cells[3].text: (r.cells[1].text, r.cells[2].text) for r in doc.tables[1].rows[1:]}
+    assert "应更新但长期未更新的栏目数量超过(含)10个" in web["清河县人力资源和社会保障局"][1]
+    assert web["清河县人力资源和社会保障局"][0] == "县直部门"  # the county's own departments
+    assert web["清河县城关镇人民政府"] == ("清河县城关镇", web["清河县城关镇人民政府"][1])  # a town is its own 区域
+    assert "首页超过2周未更新" in web["清河县城关镇人民政府"][1]
+    assert web["清河县发展和改革局"][1] == "检查期间网站无法访问，本轮未能完成检查"
+    accounts = [[c.text for c in r.cells] for r in doc.tables[2].rows[1:]]
+    assert ["清河县城关镇", "清河县城关镇人民政府", "清河城关镇人民政府发布（微信公众号）",
+            "未在“全国政务新媒体信息报送系统”登记备案", "清河县城关镇人民政府"] in [r[1:] for r in accounts]
 
 
 def test_attachment_workbook(demo):
     out, _ = demo
     wb = load_workbook(out / "附件.xlsx")
-    assert len(wb.sheetnames) == 3
+    assert len(wb.sheetnames) == 5 and wb.sheetnames[3:] == ["栏目问题明细", "网站统计"]
     ws1 = wb[wb.sheetnames[0]]
-    assert [c.value for c in ws1[1]] == ["序号", "单位", "存在的问题", "责任单位"]
+    assert [c.value for c in ws1[1]] == ["序号", "县直/区域", "存在的问题", "责任单位/主管单位"]
+    data = json.loads((out / "round.json").read_text(encoding="utf-8"))
+    assert wb["栏目问题明细"].max_row - 1 == data["summary"]["columns_stale"] + data["summary"]["columns_empty"]
     assert ws1.freeze_panes == "A2" and ws1.auto_filter.ref
     doc = Document(out / "通报.docx")
     assert ws1.max_row == len(doc.tables[0].rows)

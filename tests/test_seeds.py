@@ -44,24 +44,122 @@ def bulletin_rules(tmp_path, monkeypatch):
     load_rules.cache_clear()
 
 
-def test_seed_002_websites_and_new_media(bulletin_rules):
-    bulletin_rules(newmedia_unfiled="发现未在“全国政务新媒体信息报送系统”“湖北省政务新媒体管理平台”登记备案的政务新媒体{accounts_unfiled}个。")
-    office = Unit.objects.create(name="襄阳市人民政府办公室", kind="市")
-    rnd = Round.objects.create(name="2024年第四次抽查", region="全市", office="市人民政府办公室", as_of=dt.date(2024, 12, 20),
+SEED_002_TABLES = {  # the seed's three attachment tables, merged cells written out in every row
+    "2024年第四次全市政务公开抽查情况": [
+        ["序号", "市直/区域", "存在的问题", "责任单位/主管单位"],
+        ["1", "市直部门", "对申请人政府信息公开申请答复不规范,救济途径表述错误", "市农业农村局"],
+        ["2", "市直部门", "对申请人提出的政府信息公开申请未在法定期限内答复", "市商务局"],
+        ["3", "襄州区", "基层政务公开栏目内容更新少,如市政服务领域、社会保险领域", "襄州区政府办公室"],
+        ["4", "东津新区", "政府信息公开指南未标注年度版本且缺少政务新媒体二维码", "东津新区综合办公室"],
+        ["5", "鱼梁洲开发区", "政府信息公开指南未标注年度版本;基层政务公开栏目内容更新少,如自然资源领域、食品药品监管领域",
+         "鱼梁洲开发区管委会综合办公室"]],
+    "2024年第四次全市政府网站检查情况": [
+        ["序号", "区域", "存在的问题", "主管单位"],
+        ["1", "鱼梁洲开发区", "应更新但长期未更新的栏目数量超过(含)10个", "鱼梁洲开发区管委会综合办公室"]],
+    "2024年第四次全市政务新媒体抽查情况": [
+        ["序号", "区域", "开设主体", "政务新媒体名称", "存在的问题", "主管单位"],
+        ["1", "枣阳市", "枣阳经济技术开发区管理委员会", "枣阳经济技术开发区(微信公众号)", "缺少有效互动栏目", "枣阳市政府办公室"],
+        ["2", "枣阳市", "枣阳市人民政府办公室", "枣阳市防范处置非法集资(微信公众号)", "缺少有效互动栏目", "枣阳市政府办公室"],
+        ["3", "南漳县", "南漳县东巩镇人民政府", "千秋古寨福地东巩(微信公众号)",
+         "未在“全国政务新媒体信息报送系统”“湖北省政务新媒体管理平台”登记备案", "南漳县政府办公室"]],
+}
+
+
+def _seed_002_round() -> Round:
+    """襄阳's 48 websites and 180 accounts with the seed's problems; units, regions and 主管单位 as a registry holds them."""
+    city = Unit.objects.create(name="襄阳市人民政府", kind="区县")
+    agri = Unit.objects.create(name="市农业农村局", kind="部门", parent=city)
+    commerce = Unit.objects.create(name="市商务局", kind="部门", parent=city)
+    xiangzhou = Unit.objects.create(name="襄州区人民政府", kind="区县", parent=city, supervisor="襄州区政府办公室")
+    dongjin = Unit.objects.create(name="东津新区管委会", kind="区县", parent=city, region="东津新区", supervisor="东津新区综合办公室")
+    yuliang = Unit.objects.create(name="鱼梁洲开发区管委会", kind="区县", parent=city, region="鱼梁洲开发区",
+                                  supervisor="鱼梁洲开发区管委会综合办公室")
+    zaoyang = Unit.objects.create(name="枣阳市人民政府", kind="区县", parent=city, supervisor="枣阳市政府办公室")
+    zy_zone = Unit.objects.create(name="枣阳经济技术开发区管理委员会", kind="部门", parent=zaoyang)
+    zy_office = Unit.objects.create(name="枣阳市人民政府办公室", kind="部门", parent=zaoyang)
+    nanzhang = Unit.objects.create(name="南漳县人民政府", kind="区县", parent=city, supervisor="南漳县政府办公室")
+    donggong = Unit.objects.create(name="南漳县东巩镇人民政府", kind="乡镇", parent=nanzhang)
+    rnd = Round.objects.create(name="2024年第四次", region="全市", office="市人民政府办公室", as_of=dt.date(2024, 12, 20),
                                status="done")
-    for i in range(48):
-        site = Website.objects.create(name=f"网站{i}", home_url=f"http://www{i}.xiangyang.gov.cn/", owner=office)
-        RoundSite.objects.create(round=rnd, website=site, status="checked", verdict="fail" if i == 0 else "pass", score=90)
+    owners = [xiangzhou, dongjin, yuliang] + [city] * 45
+    sites = {}
+    for i, owner in enumerate(owners):
+        site = Website.objects.create(name=f"网站{i}", home_url=f"http://www{i}.xiangyang.gov.cn/", owner=owner)
+        sites[owner.pk] = RoundSite.objects.create(round=rnd, website=site, status="checked", score=90,
+                                                   verdict="fail" if owner == yuliang else "pass",
+                                                   veto={"b": True} if owner == yuliang else {})
+
+    def finding(rs, rule, column="", **evidence):
+        Finding.objects.create(round=rnd, round_site=rs, rule=rule, url=rs.website.home_url, column_name=column,
+                               detail=f"{rule} {column}", evidence=evidence)
+
+    for col in ("市政服务领域", "社会保险领域"):
+        finding(sites[xiangzhou.pk], "column.stale", col, newest_date="2024-03-01")
+    finding(sites[dongjin.pk], "disclosure.guide_no_year")
+    finding(sites[dongjin.pk], "disclosure.guide_incomplete", "政府信息公开指南", missing=["政务新媒体二维码"])
+    finding(sites[yuliang.pk], "disclosure.guide_no_year")
+    for col in ["自然资源领域", "食品药品监管领域"] + [f"工作动态{i}" for i in range(10)]:
+        finding(sites[yuliang.pk], "column.stale", col, newest_date="2024-02-01")
+    finding(sites[yuliang.pk], "site.veto_columns")
+    Finding.objects.create(round=rnd, rule="reply.remedy_period", url="reply:1.docx", detail="复议期限写成15日",
+                           responsible_unit=agri)
+    Finding.objects.create(round=rnd, rule="reply.late", url="reply:2.docx", detail="超过20个工作日", responsible_unit=commerce)
+    named = {3: (zy_zone, "枣阳经济技术开发区", "newmedia.no_interaction"), 4: (zy_office, "枣阳市防范处置非法集资", "newmedia.no_interaction"),
+             5: (donggong, "千秋古寨福地东巩", "newmedia.not_filed")}
     for i in range(180):
-        acc = Account.objects.create(platform="微信公众号", name=f"账号{i}", owner=office, filed=i != 5)
+        owner, name, rule = named.get(i, (city, f"账号{i}", None))
+        acc = Account.objects.create(platform="微信公众号", name=name, owner=owner, filed=rule != "newmedia.not_filed")
         ra = RoundAccount.objects.create(round=rnd, account=acc, status="checked", verdict="fail" if i in (3, 4) else "pass")
-        if i == 5:
-            Finding.objects.create(round=rnd, round_account=ra, rule="newmedia.not_filed", url=f"newmedia:微信公众号/账号{i}",
-                                   detail="未备案")
-    overview = [_plain(p) for p in compose(round_data(rnd))["overview"]]
+        if rule:
+            Finding.objects.create(round=rnd, round_account=ra, rule=rule, url=f"newmedia:微信公众号/{name}", detail=rule)
+    return rnd
+
+
+def _seed_002_wording(bulletin_rules):
+    bulletin_rules(filing_systems="“全国政务新媒体信息报送系统”“湖北省政务新媒体管理平台”", direct_units="市直部门",
+                   region_header="市直/区域", disclosure_title="{name}{region}政务公开抽查情况",
+                   website_title="{name}{region}政府网站检查情况", newmedia_title="{name}{region}政务新媒体抽查情况")
+
+
+def test_seed_002_websites_and_new_media(bulletin_rules):
+    _seed_002_wording(bulletin_rules)
+    overview = [_plain(p) for p in compose(round_data(_seed_002_round()))["overview"]]
     assert overview[0] == "政府网站。对全市48个政府网站进行全覆盖检查,合格网站47个,不合格网站1个,检查合格率为97.92%。"
-    assert overview[1] == ("政务新媒体。抽查全市180个政务新媒体运行情况,发现不合格政务新媒体2个,抽查合格率98.89%。"
-                           "发现未在“全国政务新媒体信息报送系统”“湖北省政务新媒体管理平台”登记备案的政务新媒体1个。")
+    assert overview[-1] == ("政务新媒体。抽查全市180个政务新媒体运行情况,发现不合格政务新媒体2个,抽查合格率98.89%。"
+                            "发现未在“全国政务新媒体信息报送系统”“湖北省政务新媒体管理平台”登记备案的政务新媒体1个。")
+
+
+def _cells(text: str) -> str:
+    return re.sub(r"\s+", "", text).translate(ASCII)
+
+
+def test_seed_002_attachment_tables(bulletin_rules, tmp_path):
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from govinspect.reports.bulletin import write_bulletin
+    from govinspect.reports.workbook import write_workbook
+
+    _seed_002_wording(bulletin_rules)
+    data = round_data(_seed_002_round())
+    c = compose(data)
+    got = {a["title"]: [[_cells(x) for x in row] for row in [a["headers"]] + a["rows"]] for a in c["attachments"]}
+    assert got == {t: [[_cells(x) for x in row] for row in rows] for t, rows in SEED_002_TABLES.items()}
+    assert c["attachment_list"] == ["1.2024年第四次全市政务公开抽查情况", "2.2024年第四次全市政府网站检查情况",
+                                    "3.2024年第四次全市政务新媒体抽查情况"]
+
+    doc = Document(write_bulletin(data, tmp_path / "通报.docx"))
+    assert [_cells(c.text) for c in doc.tables[0].rows[5].cells] == [_cells(x) for x in SEED_002_TABLES["2024年第四次全市政务公开抽查情况"][5]]
+    t1, t3 = doc.tables[0], doc.tables[2]
+    assert t1.cell(1, 1)._tc is t1.cell(2, 1)._tc and t1.cell(1, 1).text == "市直部门"  # merged as in the seed
+    assert t1.cell(1, 3)._tc is not t1.cell(2, 3)._tc  # two departments: two responsible units
+    for col in (1, 4, 5):  # 枣阳市, the shared problem and 主管单位 span both accounts; 南漳县 stays apart
+        assert t3.cell(1, col)._tc is t3.cell(2, col)._tc and t3.cell(2, col)._tc is not t3.cell(3, col)._tc
+    assert t3.cell(1, 2)._tc is not t3.cell(2, 2)._tc
+    wb = load_workbook(write_workbook(data, tmp_path / "附件.xlsx"))
+    ws = wb[wb.sheetnames[2]]
+    assert [[_cells(str(v.value)) for v in row] for row in ws.iter_rows()] == \
+        [[_cells(x) for x in row] for row in SEED_002_TABLES["2024年第四次全市政务新媒体抽查情况"]]
 
 
 def test_seed_003_letters(bulletin_rules, tmp_path):

@@ -17,6 +17,10 @@ class Unit(models.Model):
     name = models.CharField("单位名称", max_length=100, unique=True)
     kind = models.CharField("单位类型", max_length=10, choices=UNIT_KINDS)
     parent = models.ForeignKey("self", verbose_name="上级单位", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    region = models.CharField("所属区域", max_length=50, blank=True,
+                              help_text="通报附件“区域”列，如“襄州区”；留空则沿上级单位查找，区县单位取名称去掉“人民政府”")
+    supervisor = models.CharField("主管单位", max_length=100, blank=True,
+                                  help_text="通报附件“主管单位”列，如“襄州区政府办公室”；留空则沿上级单位查找，再没有则为本单位")
 
     class Meta:
         verbose_name = verbose_name_plural = "单位"
@@ -24,6 +28,34 @@ class Unit(models.Model):
 
     def __str__(self):
         return self.name
+
+    def chain(self):
+        """This unit and its parents, nearest first (a cycle entered by hand stops the walk)."""
+        seen, u = set(), self
+        while u is not None and u.pk not in seen:
+            seen.add(u.pk)
+            yield u
+            u = u.parent
+
+    def region_unit(self):
+        """The unit naming this unit's 区域: the first with a region set, else the 区县/乡镇 directly under the top of
+        the tree (the top is the inspecting government: a district's towns and offices share the district's 区域, a
+        county's towns are their own); None for the top government's own units (县直/市直部门)."""
+        chain = list(self.chain())
+        for u in chain:
+            if u.region:
+                return u
+        below_top = chain[-2] if len(chain) > 1 else None
+        return below_top if below_top is not None and below_top.kind in ("区县", "乡镇") else None
+
+    def region_label(self, direct: str) -> str:
+        """The bulletin's 区域 (襄州区, 南漳县; `direct`, e.g. 市直部门, for the top government's own units)."""
+        u = self.region_unit()
+        return direct if u is None else (u.region or u.name.removesuffix("人民政府"))
+
+    def supervisor_label(self) -> str:
+        """The bulletin's 主管单位: the first supervisor set on the chain, else the unit itself."""
+        return next((u.supervisor for u in self.chain() if u.supervisor), self.name)
 
 
 class Website(models.Model):

@@ -20,6 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from ..rules import RulesError, load_rules
+from .tables import attachment_tables, merged_runs
 
 CN_NUM = "一二三四五六七八九十"
 GROUP_TITLES = {"availability": "网站无法访问", "disclosure": "政务公开栏目建设不规范", "furniture": "网站页面标识不规范", "structure": "网站栏目和技术规范不到位", "history": "发布内容真实性和网站安全存在隐患", "interaction": "互动回应不及时",
@@ -47,45 +48,6 @@ def _rule_names() -> dict:
 def _anchor(f: dict) -> str:
     refs = f["evidence"].get("referrers") or []
     return next((r["text"] for r in refs if r.get("text")), f["url"])
-
-
-def site_problems(site: dict) -> str:
-    """One sentence per site for the attachment table."""
-    if site["status"] != "checked":
-        return "检查期间网站无法访问，本轮未能完成检查"
-    parts = []
-    by = {}
-    for f in site["findings"]:
-        by.setdefault(f["rule"], []).append(f)
-    if "site.homepage_stale" in by:
-        parts.append("首页超过2周未更新")
-    if "site.veto_columns" in by:
-        v = site["veto"]
-        if v.get("b"):
-            parts.append("应更新但长期未更新的栏目数量超过(含)10个")
-        if v.get("a"):
-            parts.append("动态要闻类栏目2周内未更新及通知公告、政策文件类一级栏目6个月内未更新的合计超过(含)5个")
-        if v.get("c"):
-            parts.append("空白栏目数量超过(含)5个")
-    stale = [f["column"] for f in by.get("column.stale", [])]
-    if stale:
-        names = "".join(f"“{n}”" for n in stale[:5])
-        parts.append(f"{names}{'等' if len(stale) > 5 else ''}{len(stale)}个栏目更新不及时")
-    empty = [f["column"] for f in by.get("column.empty", [])]
-    if empty:
-        names = "".join(f"“{n}”" for n in empty[:5])
-        parts.append(f"{names}{'等' if len(empty) > 5 else ''}{len(empty)}个栏目为空白栏目")
-    if by.get("link.illegal"):
-        parts.append(f"存在指向{'、'.join(sorted({f['evidence'].get('label', '违法') for f in by['link.illegal']}))}等违法违规网站的链接{len(by['link.illegal'])}个")
-    if by.get("link.hidden"):
-        parts.append(f"存在隐藏链接（暗链）{len(by['link.hidden'])}个")
-    if by.get("link.dead"):
-        parts.append(f"存在无法访问的链接{len(by['link.dead'])}个")
-    names = _rule_names()
-    for rule, fs in by.items():
-        if rule not in _SPECIAL:
-            parts.append(fs[0]["detail"] if len(fs) == 1 else f"{names.get(rule, rule)}{len(fs)}处")
-    return "；".join(parts)
 
 
 _SPECIAL = {"site.homepage_stale", "site.veto_columns", "column.stale", "column.empty", "link.illegal", "link.hidden", "link.dead"}
@@ -118,7 +80,8 @@ def compose(data: dict) -> dict:
               "sites_total": len(sites), "sites_unknown": len(unknown), "portals": portals,
               "accounts_unknown": s.get("accounts_total", 0) - s.get("accounts_checked", 0),
               "accounts_unfiled": sum(1 for a in data.get("accounts", []) for f in a["findings"] if f["rule"] == "newmedia.not_filed"),
-              "mailbox_name": ov["mailbox_name"], "hotline_name": ov["hotline_name"]}
+              "mailbox_name": ov["mailbox_name"], "hotline_name": ov["hotline_name"],
+              "filing_systems": tpl.get("attachments", {}).get("filing_systems", "“全国政务新媒体信息报送系统”")}
     paras: list[str] = []
     if sites:
         text = _fill(ov["website"], fields) if checked else f"政府网站。对{region}{len(sites)}个政府网站进行检查，本轮没有完成检查的网站。"
@@ -214,16 +177,7 @@ def compose(data: dict) -> dict:
     if not groups:
         groups.append(("未发现突出问题", "本轮检查未发现首页、栏目更新方面的突出问题。"))
 
-    problems = [(x, site_problems(x)) for x in sites]
-    table1 = [[str(i), x["unit"], text, x["unit"]] for i, (x, text) in enumerate([p for p in problems if p[1]], start=1)]
-    table2 = []
-    for x in checked:
-        for f in x["findings"]:
-            if f["rule"] in ("column.stale", "column.empty"):
-                table2.append([str(len(table2) + 1), x["name"], f["column"] or "", _rule_names().get(f["rule"], f["rule"]),
-                               f["evidence"].get("newest_date") or "—", f["responsible_unit"], f["url"]])
-    title1 = f"{quarter}{region}政府网站检查情况"
-    title2 = f"{quarter}{region}政府网站栏目问题明细"
+    attachments = attachment_tables(data, {"quarter": quarter, "name": r["name"], "region": region})
     return {
         "title": f"关于{quarter}{region}政府网站检查情况的通报",
         "intro": (f"根据政府网站监管工作要求，{office}以{cn_date(as_of)}为检查时点，对{region}政府网站开展了{quarter}检查。"
@@ -231,15 +185,10 @@ def compose(data: dict) -> dict:
         "overview": overview,
         "groups": [(f"（{cn_number(i + 1)}）{name}。", text) for i, (name, text) in enumerate(groups)],
         "requirements": [p.format(office=office, deadline=deadline) for p in tpl["requirements"]],
-        "attachment_list": [f"1.{title1}", f"2.{title2}"],
+        "attachment_list": [f"{i}.{a['title']}" for i, a in enumerate(attachments, start=1)],
         "office": office,
         "date": cn_date(as_of),
-        "attachments": [
-            {"label": "附件1", "title": title1, "headers": ["序号", "单位", "存在的问题", "责任单位"], "rows": table1,
-             "widths": [12, 40, 90, 40]},
-            {"label": "附件2", "title": title2, "headers": ["序号", "网站", "栏目", "问题", "最新信息日期", "责任单位", "栏目地址"],
-             "rows": table2, "widths": [12, 34, 24, 24, 22, 34, 60]},
-        ],
+        "attachments": attachments,
     }
 
 
@@ -312,10 +261,10 @@ def write_bulletin(data: dict, path: str | Path) -> Path:
     for t in c["requirements"]:
         _para(doc, t, fonts["body"])
     _para(doc, "", fonts["body"])
-    _para(doc, "附件：" + c["attachment_list"][0], fonts["body"])
-    for extra in c["attachment_list"][1:]:
-        p = _para(doc, extra, fonts["body"], indent=False)
-        p.paragraph_format.left_indent = Pt(16 * 5)
+    for i, item in enumerate(c["attachment_list"]):
+        p = _para(doc, ("附件：" if i == 0 else "") + item, fonts["body"], indent=i == 0)
+        if i:
+            p.paragraph_format.left_indent = Pt(16 * 5)
     _para(doc, "", fonts["body"])
     _para(doc, c["office"], fonts["body"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
     _para(doc, c["date"], fonts["body"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
@@ -337,11 +286,17 @@ def write_bulletin(data: dict, path: str | Path) -> Path:
             cell.text = ""
             _font(cell.paragraphs[0].add_run(h), fonts["heading1"], 12)
             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        for row in att["rows"] or [["—"] + ["无"] * (len(att["headers"]) - 1)]:
+        for row in att["rows"]:
             cells = table.add_row().cells
             for cell, v in zip(cells, row):
                 cell.text = ""
                 _font(cell.paragraphs[0].add_run(str(v)), fonts["body"], 12)
+        for col, runs in merged_runs(att["rows"], att.get("merge", [])).items():
+            for first, last in runs:  # equal 区域 / 主管单位 cells become one, as in the seeds
+                top = table.cell(first + 1, col)
+                top.merge(table.cell(last + 1, col))
+                for extra in top.paragraphs[1:]:  # merge() keeps every cell's paragraph: keep one
+                    extra._element.getparent().remove(extra._element)
         total = sum(att["widths"])
         table.autofit = False
         for col, w in zip(table.columns, att["widths"]):

@@ -16,10 +16,21 @@ def quarter_label(d: dt.date) -> str:
     return f"{d.year}年第{'一二三四'[(d.month - 1) // 3]}季度"
 
 
+def org(unit, direct: str, fallback: str = "") -> dict:
+    """Where a unit stands in the bulletin's attachment tables: 区域, 主管单位 and registry order."""
+    if unit is None:
+        return {"unit": fallback, "region": direct, "region_order": 0, "unit_order": 0, "supervisor": fallback}
+    owner = unit.region_unit()
+    return {"unit": unit.name, "region": unit.region_label(direct), "region_order": owner.pk if owner else 0,
+            "unit_order": unit.pk, "supervisor": unit.supervisor_label()}
+
+
 def round_data(rnd: Round) -> dict:
     from ..engine.scheme import load_scheme
+    from ..rules import load_rules
 
     scheme = load_scheme(rnd.scheme)
+    direct = load_rules("bulletin").get("attachments", {}).get("direct_units", "")
     sites = []
     all_findings = []
     for rs in rnd.sites.select_related("website", "website__owner").order_by("-website__is_portal", "website__id"):
@@ -33,7 +44,7 @@ def round_data(rnd: Round) -> dict:
         ignored = rs.findings.filter(ignored_by__isnull=False).count()
         sites.append({
             "id": w.pk, "name": w.name, "unit": w.owner.name, "unit_kind": w.owner.kind, "url": w.home_url,
-            "site_code": w.site_code, "is_portal": w.is_portal, "status": rs.status, "reason": rs.reason,
+            "org": org(w.owner, direct), "site_code": w.site_code, "is_portal": w.is_portal, "status": rs.status, "reason": rs.reason,
             "verdict": rs.verdict, "score": rs.score, "deductions": rs.deductions, "pages_fetched": rs.pages_fetched,
             "findings_ignored": ignored,
             "home_newest": rs.home_newest.isoformat() if rs.home_newest else None, "home_status": rs.home_status,
@@ -55,13 +66,13 @@ def round_data(rnd: Round) -> dict:
                "responsible_unit": a.owner.name, "site": a.name}
               for f in ra.findings.order_by("id")]
         all_findings += fs
-        accounts.append({"platform": a.platform, "name": a.name, "unit": a.owner.name, "status": ra.status, "verdict": ra.verdict,
+        accounts.append({"id": a.pk, "org": org(a.owner, direct), "platform": a.platform, "name": a.name, "unit": a.owner.name, "status": ra.status, "verdict": ra.verdict,
                          "reason": ra.reason, "last_post": ra.last_post.isoformat() if ra.last_post else None,
                          "posts_in_window": ra.posts_in_window, "original_share": ra.original_share, "score": ra.score,
                          "findings": fs})
     office_findings = [{"id": f.pk, "rule": f.rule, "url": f.url, "detail": f.detail, "evidence": f.evidence,
                         "responsible_unit": f.responsible_unit.name if f.responsible_unit else rnd.office, "unit": rnd.office,
-                        "site": ""}
+                        "site": "", "org": org(f.responsible_unit, direct, rnd.office)}
                        for f in rnd.findings.filter(round_site__isnull=True, round_account__isnull=True).select_related("responsible_unit").order_by("id")]
     all_findings += office_findings
     checked = [s for s in sites if s["status"] == "checked"]
@@ -78,7 +89,7 @@ def round_data(rnd: Round) -> dict:
         "accounts_pass_rate": scheme.rate(sum(a["verdict"] == "pass" for a in accounts), sum(a["verdict"] != "unknown" for a in accounts)),
     }
     return {
-        "round": {"id": rnd.pk, "name": rnd.name, "region": rnd.region, "office": rnd.office, "as_of": rnd.as_of.isoformat(),
+        "round": {"id": rnd.pk, "name": rnd.name, "recheck_of": rnd.recheck_of_id, "region": rnd.region, "office": rnd.office, "as_of": rnd.as_of.isoformat(),
                   "period_start": rnd.period_start.isoformat() if rnd.period_start else None, "status": rnd.status,
                   "quarter": quarter_label(rnd.as_of), "quarter_short": f"{'一二三四'[(rnd.as_of.month - 1) // 3]}季度", "scheme": {"key": scheme.key, "name": scheme.name, "version": scheme.version},
                   "started_at": rnd.started_at.isoformat() if rnd.started_at else None,

@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from ..rules import load_rules
 from .bulletin import compose
 
 
@@ -34,6 +35,12 @@ def write_workbook(data: dict, path: str | Path) -> Path:
     wb.remove(wb.active)
     for att in c["attachments"]:
         _sheet(wb, f"{att['label']} {att['title']}"[:31], att["headers"], att["rows"], att["widths"])
+    names = {k: v["name"] for k, v in load_rules("catalog")["rules"].items()}
+    detail = [[i, s["name"], f["column"] or "", names.get(f["rule"], f["rule"]), f["evidence"].get("newest_date") or "—",
+               f["responsible_unit"], f["url"]]
+              for i, (s, f) in enumerate(((s, f) for s in data["sites"] for f in s["findings"]
+                                          if f["rule"] in ("column.stale", "column.empty")), start=1)]
+    _sheet(wb, "栏目问题明细", ["序号", "网站", "栏目", "问题", "最新信息日期", "责任单位", "栏目地址"], detail, [8, 30, 24, 18, 14, 30, 50])
     verdict = {"pass": "合格", "fail": "不合格", "unknown": "未能检查"}
     rows = [[i, s["name"], s["unit"], s["url"], verdict[s["verdict"]], s["pages_fetched"], s["home_newest"] or "—",
              sum(c["status"] == "stale" for c in s["columns"]), sum(c["status"] == "empty" for c in s["columns"]),

@@ -27,6 +27,8 @@ class Round(models.Model):
                               help_text="govinspect/rules/schemes/ 中的方案文件名（不含 .toml）")
     registers = models.JSONField("台账与答复书检查", default=dict, blank=True,
                                  help_text="随本轮提交的公文台账、建议提案台账和依申请公开答复书的统计")
+    recheck_of = models.ForeignKey("self", verbose_name="复查的轮次", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="rechecks", help_text="复查轮次只重新抓取上一轮问题所在页面，逐条判断是否已整改")
 
     class Meta:
         verbose_name = verbose_name_plural = "检查轮次"
@@ -163,3 +165,22 @@ class Ignore(models.Model):
         if self.scope == "page":
             return url == self.url
         return text == self.text
+
+
+RECHECK_STATES = [("fixed", "已整改"), ("present", "仍存在"), ("unknown", "未能复查")]
+
+
+class RecheckResult(models.Model):
+    """What a re-check round found for one finding of the round it re-checks."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="recheck_results")
+    finding = models.ForeignKey(Finding, verbose_name="原问题", on_delete=models.CASCADE, related_name="rechecks")
+    state = models.CharField("复查结果", max_length=10, choices=RECHECK_STATES)
+    reason = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "复查结果"
+        unique_together = [("round", "finding")]
+
+    def __str__(self):
+        return f"{self.finding} → {self.get_state_display()}"
