@@ -194,3 +194,23 @@ def test_seed_texts_are_quoted_right(realdata):
     assert "抽查全市180个政务新媒体运行情况,发现不合格政务新媒体2个,抽查合格率98.89%。发现未在“全国政务新媒体信息报送系统”“湖北省政务新媒体管理平台”登记备案的政务新媒体1个。" in s002
     assert ("三季度,市长信箱和县长信箱共收到网民留言31件,办结31件,办结率100%,按时办结率93.54%(住建局县长信箱超期2件)。"
             "其中,咨询类5件,投诉类15件,建议类5件,求助类4件,举报类2件,分别交由7个镇和10个单位办理。") in s003
+
+
+def test_seed_003_publication_ranking(bulletin_rules):
+    """Seed 003 一: 双石铺镇、坪坎镇、留凤关镇 and 卫健局、市监局、民政局 praised, four departments criticised."""
+    county = Unit.objects.create(name="凤县人民政府", kind="区县")
+    rnd = Round.objects.create(name="三季度", region="全县", office="县政府办公室", as_of=dt.date(2023, 9, 30), status="done",
+                               period_start=dt.date(2023, 7, 1))
+    counts = [("双石铺镇", "乡镇", 41), ("唐藏镇", "乡镇", 12), ("坪坎镇", "乡镇", 30), ("平木镇", "乡镇", 11), ("留凤关镇", "乡镇", 25),
+              ("卫健局", "部门", 116), ("市监局", "部门", 60), ("民政局", "部门", 44), ("教体局", "部门", 20), ("财政局", "部门", 18),
+              ("商工局", "部门", 1), ("审计局", "部门", 3), ("公安局", "部门", 4), ("信访局", "部门", 6), ("县政府办", "部门", 200)]
+    for i, (short, kind, n) in enumerate(counts):
+        unit = Unit.objects.create(name=f"凤县{short}全称", short_name=short, kind=kind, parent=None if short == "县政府办" else county)
+        site = Website.objects.create(name=f"{short}网站", home_url=f"http://s{i}.fengxian.gov.cn/", owner=unit,
+                                      is_portal=short == "县政府办")
+        RoundSite.objects.create(round=rnd, website=site, status="checked", verdict="pass", score=90, publication_count=n)
+    text = [_plain(p) for p in compose(round_data(rnd))["overview"] if "信息发布情况" in p]
+    assert len(text) == 1
+    assert text[0].endswith("其中双石铺镇、坪坎镇、留凤关镇在各镇政务信息公开发布量位居前三,卫健局、市监局、民政局在部门政务信息公开发布量位居前三,"
+                            "对以上镇和部门予以通报表扬。商工局、审计局、公安局、信访局信息发布量少,予以通报批评。")
+    assert "14个网站在统计期内共发布信息391条" in text[0]  # the portal is not ranked

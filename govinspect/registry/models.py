@@ -17,6 +17,7 @@ class Unit(models.Model):
     name = models.CharField("单位名称", max_length=100, unique=True)
     kind = models.CharField("单位类型", max_length=10, choices=UNIT_KINDS)
     parent = models.ForeignKey("self", verbose_name="上级单位", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    short_name = models.CharField("简称", max_length=30, blank=True, help_text="通报正文中的称呼，如“卫健局”；留空用全称")
     region = models.CharField("所属区域", max_length=50, blank=True,
                               help_text="通报附件“区域”列，如“襄州区”；留空则沿上级单位查找，区县单位取名称去掉“人民政府”")
     supervisor = models.CharField("主管单位", max_length=100, blank=True,

@@ -28,7 +28,7 @@ MAX_UNCOMPRESSED = 500 * 1024 * 1024  # zip-bomb guard for the .xlsx container
 # sheet -> [(header, key, required)]
 TEMPLATE = {
     "单位": [("单位名称", "name", True), ("单位类型", "kind", True), ("上级单位", "parent", False), ("所属区域", "region", False),
-           ("主管单位", "supervisor", False)],
+           ("主管单位", "supervisor", False), ("简称", "short_name", False)],
     "网站": [("网站名称", "name", True), ("首页地址", "home_url", True), ("网站标识码", "site_code", False),
             ("主办单位", "owner", True), ("门户网站", "is_portal", False), ("附加域名", "extra_hosts", False)],
     "栏目": [("网站首页地址", "site", True), ("栏目名称", "name", True), ("栏目地址", "url", True), ("栏目类别", "category", False),
@@ -189,7 +189,8 @@ def import_registry(path: str | Path) -> dict[str, int]:
         if _str(rec.get("kind")) and _str(rec.get("kind")) not in kinds:
             errors.append(CellError("单位", n, "单位类型", f"应为 {'/'.join(sorted(kinds))} 之一，实际为“{_str(rec.get('kind'))}”"))
         units[name] = {"row": n, "kind": _str(rec.get("kind")), "parent": _str(rec.get("parent")),
-                       "region": _str(rec.get("region")), "supervisor": _str(rec.get("supervisor"))}
+                       "region": _str(rec.get("region")), "supervisor": _str(rec.get("supervisor")),
+                       "short_name": _str(rec.get("short_name"))}
     existing_units = set(Unit.objects.values_list("name", flat=True))
     unit_names = existing_units | set(units)
 
@@ -271,7 +272,8 @@ def import_registry(path: str | Path) -> dict[str, int]:
     with transaction.atomic():
         unit_objs = {u.name: u for u in Unit.objects.all()}
         for name, u in units.items():
-            obj, _ = Unit.objects.update_or_create(name=name, defaults={"kind": u["kind"], "region": u["region"], "supervisor": u["supervisor"]})
+            obj, _ = Unit.objects.update_or_create(name=name, defaults={"kind": u["kind"], "region": u["region"], "supervisor": u["supervisor"],
+                                                                          "short_name": u["short_name"]})
             unit_objs[name] = obj
         for name, u in units.items():
             if u["parent"]:
@@ -319,7 +321,7 @@ def write_template(path: str | Path, rows: dict[str, list[list]] | None = None) 
 def export_registry(path: str | Path) -> Path:
     cat_label = dict(COLUMN_CATEGORIES)
     rows = {
-        "单位": [[u.name, u.kind, u.parent.name if u.parent else "", u.region, u.supervisor] for u in Unit.objects.select_related("parent")],
+        "单位": [[u.name, u.kind, u.parent.name if u.parent else "", u.region, u.supervisor, u.short_name] for u in Unit.objects.select_related("parent")],
         "网站": [[s.name, s.home_url, s.site_code, s.owner.name, "是" if s.is_portal else "否", s.extra_hosts]
                for s in Website.objects.select_related("owner")],
         "栏目": [[c.site.home_url, c.name, c.url, cat_label.get(c.category, ""), c.responsible_unit.name if c.responsible_unit else "",

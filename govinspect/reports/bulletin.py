@@ -64,6 +64,38 @@ def _fill(template: str, fields: dict) -> str:
         raise RulesError(f"bulletin.toml 中的模板“{template[:30]}…”用了不存在的字段 {e}（可用：{'、'.join(sorted(fields))}）") from None
 
 
+def ranking(checked: list[dict], cfg: dict, fields: dict) -> str:
+    """Seed 003's praise and criticism by publication volume: units summed over their websites, ranked within towns
+    and within departments (ties keep registry order). Portals publish for everyone and are not ranked."""
+    per_unit: dict[str, list] = {}
+    for x in checked:
+        if x["is_portal"]:
+            continue
+        o = x["org"]
+        entry = per_unit.setdefault(o["unit"], [o["short"], o["kind"], o["unit_order"], 0])
+        entry[3] += x.get("publication_count") or 0
+    units = sorted(per_unit.values(), key=lambda e: (-e[3], e[2]))
+    n = cfg["top"]
+    tops, who = [], []
+    for kind, key, label in (("乡镇", "towns", "镇"), ("部门", "departments", "部门")):
+        best = [e for e in units if e[1] == kind][:n]
+        if len(best) == n:
+            tops.append(_fill(cfg[key], {"names": "、".join(e[0] for e in best), "n": cn_number(n)}))
+            who.append(label)
+    praised = {e[0] for e in units if any(e[0] in t for t in tops)}
+    low = sorted((e for e in units if e[3] < cfg["low_below"] and e[1] in ("乡镇", "部门") and e[0] not in praised),
+                 key=lambda e: (e[3], e[2]))
+    if not tops and not low:
+        return ""
+    text = _fill(cfg["paragraph"], {**fields, "sites_counted": sum(not x["is_portal"] for x in checked),
+                                    "published": sum(e[3] for e in units)})
+    if tops:
+        text += _fill(cfg["praise"], {"tops": "，".join(tops), "who": "和".join(who)})
+    if low:
+        text += _fill(cfg["criticise"], {"names": "、".join(e[0] for e in low)})
+    return text
+
+
 def compose(data: dict) -> dict:
     r, s = data["round"], data["summary"]
     as_of = dt.date.fromisoformat(r["as_of"])
@@ -91,6 +123,9 @@ def compose(data: dict) -> dict:
     if s.get("accounts_total"):
         paras.append(_fill(ov["newmedia"], fields) + (_fill(ov["newmedia_unknown"], fields) if fields["accounts_unknown"] else "")
                      + (_fill(ov["newmedia_unfiled"], fields) if fields["accounts_unfiled"] else ""))
+    rank = ranking(checked, tpl["ranking"], fields)
+    if rank:
+        paras.append(rank)
     overview = [f"（{cn_number(i + 1)}）{p}" for i, p in enumerate(paras)]
     reg = data.get("registers") or {}
     for key, head in (("documents", "公文公开"), ("proposals", "建议提案办理"), ("replies", "依申请公开答复")):

@@ -19,9 +19,9 @@ def quarter_label(d: dt.date) -> str:
 def org(unit, direct: str, fallback: str = "") -> dict:
     """Where a unit stands in the bulletin's attachment tables: 区域, 主管单位 and registry order."""
     if unit is None:
-        return {"unit": fallback, "region": direct, "region_order": 0, "unit_order": 0, "supervisor": fallback}
+        return {"unit": fallback, "short": fallback, "kind": "", "region": direct, "region_order": 0, "unit_order": 0, "supervisor": fallback}
     owner = unit.region_unit()
-    return {"unit": unit.name, "region": unit.region_label(direct), "region_order": owner.pk if owner else 0,
+    return {"unit": unit.name, "short": unit.short_name or unit.name, "kind": unit.kind, "region": unit.region_label(direct), "region_order": owner.pk if owner else 0,
             "unit_order": unit.pk, "supervisor": unit.supervisor_label()}
 
 
