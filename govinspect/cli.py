@@ -384,8 +384,23 @@ def cmd_round(a) -> int:
         load_scheme(a.scheme)
     except SchemeError as e:
         raise CliError(str(e)) from None
-    rnd = Round.objects.create(name=a.name, region=a.region, office=a.office, as_of=a.as_of, scheme=a.scheme,
+    earlier = None
+    if a.recheck is not None:
+        earlier = Round.objects.filter(pk=a.recheck, status="done", recheck_of__isnull=True).first()
+        if earlier is None:
+            raise CliError(f"没有编号为 {a.recheck} 的已完成检查轮次可供复查（复查轮次本身不能再复查）")
+        if a.as_of < earlier.as_of:
+            raise CliError(f"复查时点 {a.as_of} 早于被复查轮次的检查时点 {earlier.as_of}")
+    rnd = Round.objects.create(name=a.name, region=a.region, office=a.office, as_of=a.as_of, scheme=a.scheme, recheck_of=earlier,
                                period_start=a.as_of - dt.timedelta(days=91), allow_networks=",".join(a.allow_network or []))
+    if earlier is not None:
+        from .rounds.services import run_recheck
+
+        counts = run_recheck(rnd, crawl={"delay": a.delay}, progress=not a.quiet)
+        paths = write_reports(rnd, a.out or Path("out") / f"round-{rnd.pk}")
+        print(f"第{rnd.pk}轮复查完成：已整改{counts['fixed']}个，仍存在{counts['present']}个，未能复查{counts['unknown']}个。"
+              "报告：" + "，".join(str(p) for p in paths.values()))
+        return 0
     run_round(rnd, progress=not a.quiet, site_concurrency=a.site_concurrency, crawl={"delay": a.delay})
     if a.documents or a.proposals or a.replies:
         from .engine.letters import LettersError
@@ -709,6 +724,8 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--documents", help="公文公开属性台账（.xlsx .xls .csv），检查结果写入本轮通报")
     rd.add_argument("--proposals", help="人大代表建议、政协提案办理台账")
     rd.add_argument("--replies", nargs="+", metavar="答复书", help="抽查的依申请公开答复书（.docx .pdf .txt）")
+    rd.add_argument("--recheck", type=int, metavar="轮次编号",
+                    help="复查：只重新抓取该轮问题所在页面，逐条判断已整改 / 仍存在 / 未能复查（不做全面检查）")
     rd.set_defaults(func=cmd_round)
 
     mo = sub.add_parser("monitor", help="可用性监测：定时访问名录中全部网站首页并记录（默认每72分钟一轮，即每天20次）")

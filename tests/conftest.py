@@ -4,8 +4,12 @@ from pathlib import Path
 
 import pytest
 
-# Keep test data (SQLite, WARC files) out of the work tree; set before Django reads its settings.
+# Keep test data (rounds, WARC files) out of the work tree. pytest-django may have read the settings before this
+# file runs, so the setting is replaced too (subprocesses get the environment variable).
 os.environ.setdefault("GOVINSPECT_DATA_DIR", tempfile.mkdtemp(prefix="govinspect-test-"))
+from django.conf import settings as _settings  # noqa: E402
+
+_settings.DATA_DIR = Path(os.environ["GOVINSPECT_DATA_DIR"]).resolve()
 
 from govinspect.sandbox import generate_county  # noqa: E402
 from govinspect.sandbox.serve import SandboxServer  # noqa: E402

@@ -122,10 +122,19 @@ def _seed_002_wording(bulletin_rules):
 
 
 def test_seed_002_websites_and_new_media(bulletin_rules):
+    from govinspect.rounds.models import RecheckResult
+
     _seed_002_wording(bulletin_rules)
+    third = Round.objects.create(name="2024年第三次全市政务公开、政府网站及政务新媒体抽查", region="全市", as_of=dt.date(2024, 9, 20),
+                                 status="done")
+    recheck = Round.objects.create(name="第三次抽查复查", region="全市", as_of=dt.date(2024, 12, 10), status="done", recheck_of=third)
+    for i in range(4):
+        f = Finding.objects.create(round=third, rule="reply.late", url=f"reply:{i}.docx", detail="超期")
+        RecheckResult.objects.create(round=recheck, finding=f, state="fixed")
     overview = [_plain(p) for p in compose(round_data(_seed_002_round()))["overview"]]
     assert overview[0] == "政府网站。对全市48个政府网站进行全覆盖检查,合格网站47个,不合格网站1个,检查合格率为97.92%。"
-    assert overview[-1] == ("政务新媒体。抽查全市180个政务新媒体运行情况,发现不合格政务新媒体2个,抽查合格率98.89%。"
+    assert overview[-1] == "复查整改情况。2024年第三次全市政务公开、政府网站及政务新媒体抽查中发现的问题均已整改。"
+    assert overview[-2] == ("政务新媒体。抽查全市180个政务新媒体运行情况,发现不合格政务新媒体2个,抽查合格率98.89%。"
                             "发现未在“全国政务新媒体信息报送系统”“湖北省政务新媒体管理平台”登记备案的政务新媒体1个。")
 
 
@@ -191,6 +200,12 @@ def test_seed_texts_are_quoted_right(realdata):
     s002 = (seeds / "002_a13cf0c59652f532.txt").read_text(encoding="utf-8")
     s003 = (seeds / "003_7a884e954c6ca41d.txt").read_text(encoding="utf-8")
     assert "对全市48个政府网站进行全覆盖检查,合格网站47个,不合格网站1个,检查合格率为97.92%。" in s002
+    assert "(四)复查整改情况。2024年第三次全市政务公开、政府网站及政务新媒体抽查中发现的问题均已整改。" in s002
+    for title, rows in SEED_002_TABLES.items():  # the tables above, cell by cell in the seed's flattened text
+        assert title in s002
+        for row in rows[1:]:
+            assert all(_cells(cell) in _cells(s002) for cell in row[1:])
+    assert "其中双石铺镇、坪坎镇、留凤关镇在各镇政务信息公开发布量位居前三,卫健局、市监局、民政局在部门政务信息公开发布量位居前三" in s003
     assert "抽查全市180个政务新媒体运行情况,发现不合格政务新媒体2个,抽查合格率98.89%。发现未在“全国政务新媒体信息报送系统”“湖北省政务新媒体管理平台”登记备案的政务新媒体1个。" in s002
     assert ("三季度,市长信箱和县长信箱共收到网民留言31件,办结31件,办结率100%,按时办结率93.54%(住建局县长信箱超期2件)。"
             "其中,咨询类5件,投诉类15件,建议类5件,求助类4件,举报类2件,分别交由7个镇和10个单位办理。") in s003

@@ -52,6 +52,7 @@ class SiteReport:
     publication_count: int = 0  # items dated inside the round's period, for rankings
     score: int | None = None  # the scheme's 100-point score (None when the site could not be checked)
     deductions: list = field(default_factory=list)
+    fetched_ok: frozenset = frozenset()  # normalised URLs fetched with a usable answer (re-checks; not in the JSON)
 
     def to_dict(self) -> dict:
         """The check-site JSON contract (README)."""
@@ -104,15 +105,17 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
                              period_start: dt.date | None = None, government: bool | None = None,
                              site_code: str | None = None, previous: Path | None = None,
                              is_portal: bool | None = None, portal_url: str | None = None,
-                             content: ContentChecker | None | bool = True, scheme: str = "national-2019") -> SiteReport:
+                             content: ContentChecker | None | bool = True, scheme: str = "national-2019",
+                             seeds: list[str] | None = None) -> SiteReport:
     """government: the site belongs to a people's government (annual report due 31 March) rather than
     a department (31 January); None when unknown (the later deadline is used). site_code: the
     registered 网站标识码, compared with the footer. out_dir: where the crawl is kept (and resumed from);
     previous: an earlier crawl's out_dir, for conditional requests. content: the content checker
-    (True: all content rules without the leader roster; False/None: no content checks)."""
+    (True: all content rules without the leader roster; False/None: no content checks). seeds: URLs to fetch
+    besides the home page (default: the columns' URLs)."""
     cfg = cfg or CrawlConfig()
     rules = load_rules("freshness")
-    seeds = [c.url for c in columns or []]
+    seeds = [c.url for c in columns or []] if seeds is None else seeds
     if content is True:
         content = ContentChecker()
     site_content = SiteContent(content) if content else None
@@ -120,7 +123,8 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
     home_url = crawl.site_url
     report = SiteReport(site_url=home_url, as_of=as_of, status="checked", pages_fetched=crawl.pages_fetched,
                         crawl_stats=crawl.stats, warc_path=crawl.warc_path, log_path=crawl.log_path,
-                        started_at=crawl.started_at, finished_at=crawl.finished_at)
+                        started_at=crawl.started_at, finished_at=crawl.finished_at,
+                        fetched_ok=frozenset(u for u, r in crawl.records.items() if r.ok))
     home = crawl.get(home_url)
     if home is None or not home.ok or home.page is None:
         why = (home.error if home and home.error else f"HTTP {home.status}" if home else "未抓取")

@@ -96,6 +96,18 @@ def ranking(checked: list[dict], cfg: dict, fields: dict) -> str:
     return text
 
 
+def recheck_table(rc: dict, title: str) -> dict:
+    """附件 of a re-check round: every re-checked finding that is not fixed, then the fixed ones."""
+    label = {"present": "仍存在", "unknown": "未能复查", "fixed": "已整改"}
+    order = {"present": 0, "unknown": 1, "fixed": 2}
+    items = sorted(rc["items"], key=lambda i: (order[i["state"]], i["org"]["region_order"], i["org"]["unit_order"], i["finding"]))
+    rows = [[str(n), i["org"]["region"], i["org"]["unit"], f"{i['where']}：{i['detail']}" if i["where"] else i["detail"],
+             label[i["state"]] + ("" if i["state"] != "unknown" else f"（{i['reason']}）"), i["org"]["supervisor"]]
+            for n, i in enumerate(items, start=1)]
+    return {"key": "recheck", "label": "附件1", "title": title, "headers": ["序号", "区域", "责任单位", "问题", "复查结果", "主管单位"],
+            "rows": rows, "widths": [10, 22, 36, 90, 26, 30], "merge": []}
+
+
 def compose(data: dict) -> dict:
     r, s = data["round"], data["summary"]
     as_of = dt.date.fromisoformat(r["as_of"])
@@ -123,9 +135,14 @@ def compose(data: dict) -> dict:
     if s.get("accounts_total"):
         paras.append(_fill(ov["newmedia"], fields) + (_fill(ov["newmedia_unknown"], fields) if fields["accounts_unknown"] else "")
                      + (_fill(ov["newmedia_unfiled"], fields) if fields["accounts_unfiled"] else ""))
-    rank = ranking(checked, tpl["ranking"], fields)
+    rank = ranking(checked, tpl["ranking"], fields) if r.get("period_start") else ""  # no period, no volumes
     if rank:
         paras.append(rank)
+    rc = data.get("recheck") or {}
+    if rc.get("total"):
+        rcf = {**fields, **{k: v for k, v in rc.items() if k != "items"}}
+        text = _fill(tpl["recheck"]["all_fixed" if rc["fixed"] == rc["total"] else "partly"], rcf)
+        paras.append(text + (_fill(tpl["recheck"]["unknown"], rcf) if rc["unknown"] else ""))
     overview = [f"（{cn_number(i + 1)}）{p}" for i, p in enumerate(paras)]
     reg = data.get("registers") or {}
     for key, head in (("documents", "公文公开"), ("proposals", "建议提案办理"), ("replies", "依申请公开答复")):
@@ -209,14 +226,26 @@ def compose(data: dict) -> dict:
     if unknown:
         ex = "；".join(f"{x['name']}（{x['reason']}）" for x in unknown[:5])
         groups.append(("部分网站无法访问", f"{len(unknown)}个网站在检查期间无法访问，本轮未能完成检查，将在复查中重新检查：{ex}。"))
+    present = [i for i in rc.get("items", []) if i["state"] == "present"]
+    if present:
+        ex = "；".join(f"{i['org']['unit']}{'（' + i['where'] + '）' if i['where'] and i['where'] != i['org']['unit'] else ''}{i['detail']}"
+                      for i in present[:3])
+        groups.append((tpl["recheck"]["group"], _fill(tpl["recheck"]["group_text"], {
+            "units": len({i["org"]["unit"] for i in present}), "present": len(present), "examples": ex})))
     if not groups:
         groups.append(("未发现突出问题", "本轮检查未发现首页、栏目更新方面的突出问题。"))
 
     attachments = attachment_tables(data, {"quarter": quarter, "name": r["name"], "region": region})
+    title = f"关于{quarter}{region}政府网站检查情况的通报"
+    intro = (f"根据政府网站监管工作要求，{office}以{cn_date(as_of)}为检查时点，对{region}政府网站开展了{quarter}检查。"
+             "现将有关情况通报如下：")
+    if r.get("recheck_of") and rc:  # a re-check round's own bulletin: the re-check and what is still there
+        rcf = {"previous": rc["previous"], "office": office, "date": cn_date(as_of)}
+        title, intro = _fill(tpl["recheck"]["title"], rcf), _fill(tpl["recheck"]["intro"], rcf)
+        attachments = [recheck_table(rc, _fill(tpl["recheck"]["table_title"], rcf))] if rc["total"] else []
     return {
-        "title": f"关于{quarter}{region}政府网站检查情况的通报",
-        "intro": (f"根据政府网站监管工作要求，{office}以{cn_date(as_of)}为检查时点，对{region}政府网站开展了{quarter}检查。"
-                  "现将有关情况通报如下："),
+        "title": title,
+        "intro": intro,
         "overview": overview,
         "groups": [(f"（{cn_number(i + 1)}）{name}。", text) for i, (name, text) in enumerate(groups)],
         "requirements": [p.format(office=office, deadline=deadline) for p in tpl["requirements"]],

@@ -96,7 +96,31 @@ def round_data(rnd: Round) -> dict:
                   "finished_at": rnd.finished_at.isoformat() if rnd.finished_at else None},
         "summary": summary, "sites": sites, "findings": all_findings, "letters": letters_data(rnd),
         "accounts": accounts, "registers": rnd.registers or {}, "office_findings": office_findings,
+        "recheck": recheck_data(rnd, scheme, direct),
     }
+
+
+def recheck_data(rnd: Round, scheme, direct: str) -> dict:
+    """The re-check this round reports: its own (a re-check round), else the latest re-check done since the
+    round it re-checked (a regular round's bulletin reports it like seed 002 一(四))."""
+    rc = rnd if rnd.recheck_of_id else (
+        Round.objects.filter(recheck_of__isnull=False, status="done", as_of__lte=rnd.as_of, recheck_of__as_of__lt=rnd.as_of)
+        .exclude(recheck_of=rnd).order_by("-as_of", "-id").first())
+    if rc is None:
+        return {}
+    items = []
+    for r in rc.recheck_results.select_related("finding__round_site__website__owner", "finding__round_account__account__owner",
+                                               "finding__responsible_unit").order_by("finding_id"):
+        f = r.finding
+        unit = (f.round_site.website.owner if f.round_site_id else f.round_account.account.owner if f.round_account_id
+                else f.responsible_unit)
+        where = f.round_site.website.name if f.round_site_id else f.round_account.account.name if f.round_account_id else ""
+        items.append({"finding": f.pk, "rule": f.rule, "url": f.url, "detail": f.detail, "where": where, "state": r.state,
+                      "reason": r.reason, "org": org(unit, direct, rc.office)})
+    n = Counter(i["state"] for i in items)
+    return {"round": rc.pk, "previous": rc.recheck_of.name, "previous_id": rc.recheck_of_id, "as_of": rc.as_of.isoformat(),
+            "total": len(items), "fixed": n["fixed"], "present": n["present"], "unknown": n["unknown"],
+            "fixed_rate": scheme.rate(n["fixed"], n["fixed"] + n["present"]), "items": items}
 
 
 def letters_data(rnd: Round) -> dict:

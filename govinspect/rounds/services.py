@@ -16,7 +16,7 @@ from ..engine.fetch import CrawlConfig
 from ..engine.inspect import SiteReport, inspect_site_async
 from ..monitor.services import availability_findings, site_availability
 from ..registry.models import Website
-from .models import ColumnCheck, Finding, Ignore, Round, RoundAccount, RoundSite
+from .models import ColumnCheck, Finding, Ignore, RecheckResult, Round, RoundAccount, RoundSite
 
 
 def round_dir(rnd: Round) -> Path:
@@ -283,3 +283,138 @@ def revoke_ignore(ig: Ignore, by: str) -> None:
         ig.save(update_fields=["revoked_at", "revoked_by"])
         for rs_id in set(ig.findings.values_list("round_site", flat=True)):
             apply_ignores(RoundSite.objects.get(pk=rs_id))
+
+
+# ------------------------------------------------------------------------------------------- re-check
+def finding_key(rule: str, url: str, column: str, evidence: dict) -> tuple:
+    """What makes two findings the same problem across rounds: rule, place and, for content, the matched text."""
+    from ..engine.fetch.crawler import normalise_url
+
+    return rule, normalise_url(url) if url.startswith("http") else url, column or "", (evidence or {}).get("text", "")
+
+
+def _pages_of(f: Finding) -> set[str]:
+    """The pages whose fresh copy decides a finding: where it was seen (links: the pages that link to it)."""
+    refs = {r["url"] for r in (f.evidence or {}).get("referrers") or [] if r.get("url")}
+    if f.rule.startswith("link."):
+        return refs or {f.url}
+    return {f.url} | refs
+
+
+def _seeds_of(f: Finding) -> set[str]:
+    """What a re-check fetches for a finding: its pages, and a dead internal link's target itself."""
+    return _pages_of(f) | ({f.url} if f.rule == "link.dead" else set())
+
+
+def run_recheck(rnd: Round, crawl: dict | None = None, progress: bool = False) -> dict:
+    """Re-check the findings of rnd.recheck_of: fetch again only the home pages and the pages those findings are on
+    (no link following), run the same checks on them, and record each finding as fixed, still present or could not
+    check. New problems seen on the way are not recorded: a re-check answers for the earlier findings only."""
+    prev = rnd.recheck_of
+    if prev is None:
+        raise ValueError("not a re-check round")
+    rnd.status, rnd.started_at, rnd.error = "running", timezone.now(), ""
+    rnd.save()
+    allow = tuple(n.strip() for n in rnd.allow_networks.split(",") if n.strip())
+    base = round_dir(rnd)
+    old = list(prev.findings.filter(ignored_by__isnull=True).select_related("round_site__website__owner", "round_account__account__owner"))
+    by_site: dict[int, list[Finding]] = {}
+    by_account: dict[int, list[Finding]] = {}
+    for f in old:
+        if f.round_site_id:
+            by_site.setdefault(f.round_site.website_id, []).append(f)
+        elif f.round_account_id:
+            by_account.setdefault(f.round_account.account_id, []).append(f)
+    checker = content_checker(rnd.as_of)
+    from ..engine import workdays
+
+    workdays.load()
+    results: list[RecheckResult] = []
+    bar = tqdm(total=len(by_site) + bool(by_account), desc="复查", unit="站", disable=not progress, dynamic_ncols=True)
+
+    async def one(site: Website, fs: list[Finding], specs: list[ColumnSpec]):
+        pages = set().union(*(_seeds_of(f) for f in fs))
+        cfg = dataclasses.replace(CrawlConfig(allow_networks=allow, extra_hosts=tuple(site.extra_host_list), follow_links=False),
+                                  **(crawl or {}))
+        try:
+            return await inspect_site_async(site.home_url, rnd.as_of, cfg, specs or None, base / f"site-{site.pk}", rnd.period_start,
+                                            government=site.owner.kind in ("区县", "乡镇"), site_code=site.site_code or None,
+                                            is_portal=site.is_portal, content=checker, scheme=rnd.scheme, seeds=sorted(pages))
+        finally:
+            bar.update(1)
+
+    async def main(sites):
+        return await asyncio.gather(*(one(s, by_site[s.pk], specs[s.pk]) for s in sites), return_exceptions=True)
+
+    try:
+        sites = list(Website.objects.filter(pk__in=by_site).select_related("owner"))
+        specs = {s.pk: _specs(s) for s in sites}  # the database is read here, not in the async checks
+        for site, rep in zip(sites, asyncio.run(main(sites))):
+            results += _judge(rnd, by_site[site.pk], rep)
+        if by_account:
+            results += _recheck_accounts(rnd, by_account, dataclasses.replace(CrawlConfig(allow_networks=allow), **(crawl or {})),
+                                         checker)
+            bar.update(1)
+        for f in old:
+            if not f.round_site_id and not f.round_account_id:  # registers and reply letters: submitted again, not fetched
+                results.append(RecheckResult(round=rnd, finding=f, state="unknown", reason="台账和答复书类问题需重新提交材料后检查"))
+        with transaction.atomic():
+            RecheckResult.objects.filter(round=rnd).delete()
+            RecheckResult.objects.bulk_create(results)
+        rnd.status = "done"
+    except Exception as e:
+        rnd.status, rnd.error = "failed", f"{type(e).__name__}: {e}"
+        raise
+    finally:
+        bar.close()
+        rnd.finished_at = timezone.now()
+        rnd.save()
+    return {s: sum(r.state == s for r in results) for s in ("fixed", "present", "unknown")}
+
+
+def _judge(rnd: Round, old: list[Finding], rep) -> list[RecheckResult]:
+    if isinstance(rep, BaseException):
+        return [RecheckResult(round=rnd, finding=f, state="unknown", reason=f"复查程序出错：{type(rep).__name__}: {rep}"[:500])
+                for f in old]
+    if rep.status != "checked":
+        return [RecheckResult(round=rnd, finding=f, state="unknown", reason=rep.reason) for f in old]
+    from ..engine.fetch.crawler import normalise_url
+
+    now = {finding_key(f.rule, f.url, f.column or "", f.evidence) for f in rep.findings}
+    fetched = rep.fetched_ok
+    columns = {c.url: c for c in rep.columns}
+    out = []
+    for f in old:
+        key = finding_key(f.rule, f.url, f.column_name, f.evidence)
+        if key in now:
+            out.append(RecheckResult(round=rnd, finding=f, state="present", reason="复查时问题仍然存在"))
+            continue
+        col = columns.get(f.url)
+        if f.rule.startswith("column.") and (col is None or col.status == "unknown"):
+            out.append(RecheckResult(round=rnd, finding=f, state="unknown", reason=col.reason if col else "栏目未能复查"))
+            continue
+        missing = [u for u in _pages_of(f) if u.startswith("http") and normalise_url(u) not in fetched]
+        if missing:
+            out.append(RecheckResult(round=rnd, finding=f, state="unknown", reason=f"复查时页面无法访问：{missing[0]}"))
+            continue
+        out.append(RecheckResult(round=rnd, finding=f, state="fixed", reason="复查时未再发现"))
+    return out
+
+
+def _recheck_accounts(rnd: Round, by_account: dict[int, list[Finding]], cfg: CrawlConfig, checker) -> list[RecheckResult]:
+    from ..engine.newmedia import AccountSpec, check_accounts
+    from ..registry.models import Account
+
+    accounts = list(Account.objects.filter(pk__in=by_account).select_related("owner"))
+    specs = [AccountSpec(a.platform, a.name, a.owner.name, a.filed, a.interaction, a.source) for a in accounts]
+    out = []
+    for acc, res in zip(accounts, asyncio.run(check_accounts(specs, rnd.as_of, cfg, checker))):
+        now = {finding_key(f.rule, f.url, "", f.evidence) for f in res.findings}
+        for f in by_account[acc.pk]:
+            if finding_key(f.rule, f.url, "", f.evidence) in now:
+                out.append(RecheckResult(round=rnd, finding=f, state="present", reason="复查时问题仍然存在"))
+            elif res.status != "checked" and f.rule not in ("newmedia.not_filed", "newmedia.no_interaction", "newmedia.duplicate_account"):
+                out.append(RecheckResult(round=rnd, finding=f, state="unknown", reason=res.reason or "未能取得发布内容"))
+            else:
+                out.append(RecheckResult(round=rnd, finding=f, state="fixed", reason="复查时未再发现"))
+    return out

@@ -65,6 +65,7 @@ class CrawlConfig:
     link_recheck_interval: float | None = None  # seconds between the two probes of a failing link (None: rules)
     check_links: bool = True
     fetch_attachments: bool = True
+    follow_links: bool = True  # False: fetch the home page and the seeds only (a re-check of known pages)
     progress: bool = False
 
 
@@ -204,6 +205,7 @@ class _Crawler:
         self.on_page = on_page
         self.cfg = cfg
         self.seeds = [normalise_url(s) for s in seeds]
+        self.seed_set = set(self.seeds)
         self.guard = AddressGuard(cfg.allow_networks, cfg.allow_private)
         site = urlsplit(self.site_url)
         self.scope = {site.netloc} | {h.lower() for h in cfg.extra_hosts}
@@ -239,6 +241,8 @@ class _Crawler:
     def enqueue(self, url: str, depth: int, parent: str | None) -> None:
         url = normalise_url(url)
         if url in self.seen or len(url) > 2048:
+            return
+        if not self.cfg.follow_links and parent is not None and url not in self.seed_set:
             return
         if not self.in_scope(url):
             self.stats["out_of_scope"] += 1
