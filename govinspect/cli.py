@@ -466,8 +466,23 @@ def cmd_report(a) -> int:
     rnd = Round.objects.filter(pk=a.round).first()
     if rnd is None:
         raise CliError(f"没有编号为 {a.round} 的检查轮次（可用 govinspect manage shell 查看）")
-    paths = write_reports(rnd, a.out)
+    from .rules import RulesError
+
+    try:
+        paths = write_reports(rnd, a.out, a.template)
+    except RulesError as e:
+        raise CliError(str(e)) from None
     print("已生成：" + "，".join(str(p) for p in paths.values()))
+    return 0
+
+
+def cmd_report_template(a) -> int:
+    _setup_django(migrate=False)
+    from .reports.bulletin import default_template
+
+    path = default_template(a.out)
+    print(f"已写出通报模板：{path}。用 Word/WPS 修改文字、字体和版式（保留 {{{{ }}}} 和 {{%p %}} 标记），"
+          "再用 govinspect report 轮次 --template 模板 生成，或放到 数据目录/templates/通报模板.docx 作为默认模板")
     return 0
 
 
@@ -798,6 +813,10 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("round", type=int)
     rp.add_argument("--out", required=True)
     rp.set_defaults(func=cmd_report)
+    rp.add_argument("--template", help="自定义通报模板（.docx，docxtpl 格式；用 govinspect report-template 生成默认模板后修改）")
+    rt = sub.add_parser("report-template", help="写出默认通报模板（.docx），供修改文字和版式")
+    rt.add_argument("--out", required=True)
+    rt.set_defaults(func=cmd_report_template)
 
     m = sub.add_parser("manage", help="Django 管理命令（migrate、createsuperuser、runserver 等）")
     m.add_argument("args", nargs=argparse.REMAINDER)

@@ -1,7 +1,9 @@
 """End to end through the real console script: demo round, bulletin, attachments, check-site, report."""
 
+import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -168,3 +170,47 @@ def test_demo_round_carries_letters_accounts_and_registers(demo):
     assert "政务新媒体。抽查清河县10个政务新媒体运行情况，发现不合格政务新媒体" in text
     assert "公文公开。共制发文件6件，其中主动公开4件" in text and "依申请公开答复。抽查依申请公开答复书4份，3份存在问题" in text
     assert "网民留言办理情况。四季度，领导信箱共收到网民留言31件" in text and "依申请公开答复不规范" in text
+
+
+def test_charts_and_rectification_lists(demo):
+    out, _ = demo
+    pngs = sorted((out / "图表").glob("*.png"))
+    assert len(pngs) >= 2 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    doc = Document(out / "通报.docx")
+    assert len(doc.inline_shapes) == len(pngs)  # every chart is in the bulletin
+    assert any(p.text.startswith("图1 ") for p in doc.paragraphs)
+    data = json.loads((out / "round.json").read_text(encoding="utf-8"))
+    units = {f["responsible_unit"] for f in data["findings"]}
+    lists = sorted((out / "整改清单").glob("*.xlsx"))
+    assert len(lists) == len(units)
+    ws = load_workbook(out / "整改清单" / "清河县农业农村局.xlsx")["整改清单"]
+    assert [c.value for c in ws[1]][:6] == ["序号", "网站/账号", "问题类型", "问题", "证据链接", "整改期限"]
+    mine = [f for f in data["findings"] if f["responsible_unit"] == "清河县农业农村局"]
+    assert ws.max_row - 1 == len(mine) and ws.freeze_panes == "A2"
+    as_of = dt.date.fromisoformat(data["round"]["as_of"]) + dt.timedelta(days=15)
+    assert ws.cell(2, 6).value == f"{as_of.year}年{as_of.month}月{as_of.day}日"
+    http = next(r for r in range(2, ws.max_row + 1) if str(ws.cell(r, 5).value).startswith("http"))
+    assert ws.cell(http, 5).hyperlink.target == ws.cell(http, 5).value
+
+
+def test_operator_template(demo, tmp_path):
+    out, _ = demo
+    env = {"GOVINSPECT_DATA_DIR": str(out / "data")}
+    tpl = tmp_path / "模板.docx"
+    r = run("report-template", "--out", str(tpl), env=env)
+    assert r.returncode == 0, r.stderr
+    d = Document(tpl)
+    heading = next(p for p in d.paragraphs if p.text == "三、下一步工作要求")
+    heading.runs[0].text = "三、整改要求"  # an office's own wording, edited as in Word
+    d.paragraphs[-1].runs[0].text = "{{ date }}（此件公开发布）"
+    d.save(tpl)
+    r = run("report", "1", "--template", str(tpl), "--out", str(tmp_path / "out"), env=env)
+    assert r.returncode == 0, r.stderr
+    text = "\n".join(p.text for p in Document(tmp_path / "out" / "通报.docx").paragraphs)
+    assert "三、整改要求" in text and "三、下一步工作要求" not in text
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日（此件公开发布）", text)
+    assert text.startswith("关于") and "一、总体情况" in text and "{{" not in text
+    d.paragraphs[0].runs[0].text = "{{ title "  # broken tag: a clear error, nothing written
+    d.save(tpl)
+    r = run("report", "1", "--template", str(tpl), "--out", str(tmp_path / "bad"), env=env)
+    assert r.returncode == 2 and "通报模板" in r.stderr and not (tmp_path / "bad" / "通报.docx").exists()

@@ -302,73 +302,144 @@ def _page_number_footer(section, fonts) -> None:
     _font(p.add_run(" —"), "宋体", 14)
 
 
-def write_bulletin(data: dict, path: str | Path) -> Path:
-    c = compose(data)
-    fonts = load_rules("bulletin")["fonts"]
-    doc = Document()
+def _page_setup(doc, fonts) -> None:
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Mm(210), Mm(297)
     sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Mm(37), Mm(35), Mm(28), Mm(26)
     _page_number_footer(sec, fonts)
-    _para(doc, c["title"], fonts["title"], 22, WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+
+
+def default_template(path: str | Path | None = None):
+    """The bulletin template (docxtpl: Jinja tags in a .docx). Operators save it with `govinspect report-template`,
+    edit wording, fonts and layout in Word or WPS, and point GOVINSPECT_BULLETIN_TEMPLATE (or --template) at it.
+    Tags: title intro overview[] groups[].head/.text requirements[] attachment_list[] office date charts[].image/.caption;
+    the 附件 tables are appended after the template's last paragraph."""
+    fonts = load_rules("bulletin")["fonts"]
+    doc = Document()
+    _page_setup(doc, fonts)
+    _para(doc, "{{ title }}", fonts["title"], 22, WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     _para(doc, "", fonts["body"], 16, indent=False)
-    _para(doc, c["intro"], fonts["body"])
+    _para(doc, "{{ intro }}", fonts["body"])
     _para(doc, "一、总体情况", fonts["heading1"])
-    for t in c["overview"]:
-        _para(doc, t, fonts["body"])
+    _para(doc, "{%p for t in overview %}", fonts["body"])
+    _para(doc, "{{ t }}", fonts["body"])
+    _para(doc, "{%p endfor %}", fonts["body"])
+    _para(doc, "{%p for c in charts %}", fonts["body"])
+    _para(doc, "{{ c.image }}", fonts["body"], align=WD_ALIGN_PARAGRAPH.CENTER, indent=False).paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    _para(doc, "{{ c.caption }}", fonts["heading2"], 14, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    _para(doc, "{%p endfor %}", fonts["body"])
     _para(doc, "二、存在的主要问题", fonts["heading1"])
-    for head, text in c["groups"]:
-        p = _para(doc, "", fonts["body"])
-        _font(p.add_run(head), fonts["heading2"], 16)
-        _font(p.add_run(text), fonts["body"], 16)
+    _para(doc, "{%p for g in groups %}", fonts["body"])
+    p = _para(doc, "", fonts["body"])
+    _font(p.add_run("{{ g.head }}"), fonts["heading2"], 16)
+    _font(p.add_run("{{ g.text }}"), fonts["body"], 16)
+    _para(doc, "{%p endfor %}", fonts["body"])
     _para(doc, "三、下一步工作要求", fonts["heading1"])
-    for t in c["requirements"]:
-        _para(doc, t, fonts["body"])
+    _para(doc, "{%p for t in requirements %}", fonts["body"])
+    _para(doc, "{{ t }}", fonts["body"])
+    _para(doc, "{%p endfor %}", fonts["body"])
     _para(doc, "", fonts["body"])
-    for i, item in enumerate(c["attachment_list"]):
-        p = _para(doc, ("附件：" if i == 0 else "") + item, fonts["body"], indent=i == 0)
-        if i:
-            p.paragraph_format.left_indent = Pt(16 * 5)
+    _para(doc, "{%p for a in attachment_list %}", fonts["body"])
+    _para(doc, "{{ a }}", fonts["body"])
+    _para(doc, "{%p endfor %}", fonts["body"])
     _para(doc, "", fonts["body"])
-    _para(doc, c["office"], fonts["body"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
-    _para(doc, c["date"], fonts["body"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    _para(doc, "{{ office }}", fonts["body"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    _para(doc, "{{ date }}", fonts["body"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        doc.save(path)
+        return Path(path)
+    import io
+
+    buf = io.BytesIO()
+    doc.save(buf)
+    buf.seek(0)
+    return buf
+
+
+def template_path(explicit: str | Path | None = None) -> Path | None:
+    """--template, else GOVINSPECT_BULLETIN_TEMPLATE, else DATA_DIR/templates/通报模板.docx when present."""
+    import os
+
+    from django.conf import settings
+
+    for cand in (explicit, os.environ.get("GOVINSPECT_BULLETIN_TEMPLATE")):
+        if cand:
+            if not Path(cand).is_file():
+                raise RulesError(f"通报模板 {cand} 不存在")
+            return Path(cand)
+    own = Path(settings.DATA_DIR) / "templates" / "通报模板.docx"
+    return own if own.is_file() else None
+
+
+def write_bulletin(data: dict, path: str | Path, template: str | Path | None = None, charts: list[dict] | None = None) -> Path:
+    """Render the bulletin: the (operator's) docxtpl template for the body, then the 附件 tables."""
+    from docxtpl import DocxTemplate, InlineImage
+    from jinja2 import TemplateError
+
+    c = compose(data)
+    fonts = load_rules("bulletin")["fonts"]
+    chosen = template_path(template)
+    tpl = DocxTemplate(chosen if chosen is not None else default_template())
+    prefixed = [("附件：" if i == 0 else "　　　") + a for i, a in enumerate(c["attachment_list"])]
+    context = {**c, "groups": [{"head": h, "text": t} for h, t in c["groups"]], "attachment_list": prefixed,
+               "charts": [{"image": InlineImage(tpl, str(ch["path"]), width=Mm(140)), "caption": f"图{i} {ch['caption']}"}
+                          for i, ch in enumerate(charts or [], start=1)]}
+    try:
+        tpl.render(context, autoescape=True)
+    except TemplateError as e:
+        raise RulesError(f"通报模板 {chosen} 有误：{e}") from None
+    doc = tpl.docx
     for att in c["attachments"]:
-        # each attachment starts a new section (new page); wide tables get a landscape page
-        new = doc.add_section(WD_SECTION.NEW_PAGE)
-        wide = len(att["headers"]) > 5
-        new.orientation = WD_ORIENT.LANDSCAPE if wide else WD_ORIENT.PORTRAIT
-        new.page_width, new.page_height = (Mm(297), Mm(210)) if wide else (Mm(210), Mm(297))
-        new.top_margin, new.bottom_margin = (Mm(28), Mm(26)) if wide else (Mm(37), Mm(35))
-        new.left_margin, new.right_margin = (Mm(37), Mm(35)) if wide else (Mm(28), Mm(26))
-        text_width = 225 if wide else 156
-        _para(doc, att["label"], fonts["heading1"], indent=False)
-        _para(doc, att["title"], fonts["title"], 18, WD_ALIGN_PARAGRAPH.CENTER, indent=False, space_before=6)
-        table = doc.add_table(rows=1, cols=len(att["headers"]))
-        table.style = "Table Grid"
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        for cell, h in zip(table.rows[0].cells, att["headers"]):
-            cell.text = ""
-            _font(cell.paragraphs[0].add_run(h), fonts["heading1"], 12)
-            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        for row in att["rows"]:
-            cells = table.add_row().cells
-            for cell, v in zip(cells, row):
-                cell.text = ""
-                _font(cell.paragraphs[0].add_run(str(v)), fonts["body"], 12)
-        for col, runs in merged_runs(att["rows"], att.get("merge", [])).items():
-            for first, last in runs:  # equal 区域 / 主管单位 cells become one, as in the seeds
-                top = table.cell(first + 1, col)
-                top.merge(table.cell(last + 1, col))
-                for extra in top.paragraphs[1:]:  # merge() keeps every cell's paragraph: keep one
-                    extra._element.getparent().remove(extra._element)
-        total = sum(att["widths"])
-        table.autofit = False
-        for col, w in zip(table.columns, att["widths"]):
-            col.width = Mm(text_width * w / total)
-        for row in table.rows:
-            for cell, w in zip(row.cells, att["widths"]):
-                cell.width = Mm(text_width * w / total)
+        _append_attachment(doc, att, fonts)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
     return path
+
+
+def _append_attachment(doc, att: dict, fonts: dict) -> None:
+    """Each attachment starts a new section (new page); wide tables get a landscape page."""
+    new = doc.add_section(WD_SECTION.NEW_PAGE)
+    wide = len(att["headers"]) > 5
+    new.orientation = WD_ORIENT.LANDSCAPE if wide else WD_ORIENT.PORTRAIT
+    new.page_width, new.page_height = (Mm(297), Mm(210)) if wide else (Mm(210), Mm(297))
+    new.top_margin, new.bottom_margin = (Mm(28), Mm(26)) if wide else (Mm(37), Mm(35))
+    new.left_margin, new.right_margin = (Mm(37), Mm(35)) if wide else (Mm(28), Mm(26))
+    text_width = 225 if wide else 156
+    _para(doc, att["label"], fonts["heading1"], indent=False)
+    _para(doc, att["title"], fonts["title"], 18, WD_ALIGN_PARAGRAPH.CENTER, indent=False, space_before=6)
+    table = doc.add_table(rows=1, cols=len(att["headers"]))
+    try:
+        table.style = "Table Grid"
+    except KeyError:  # an operator's template without Word's built-in table style: draw the grid ourselves
+        borders = OxmlElement("w:tblBorders")
+        for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+            b = OxmlElement(f"w:{side}")
+            for k, v in (("val", "single"), ("sz", "4"), ("space", "0"), ("color", "000000")):
+                b.set(qn(f"w:{k}"), v)
+            borders.append(b)
+        table._tbl.tblPr.append(borders)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, h in zip(table.rows[0].cells, att["headers"]):
+        cell.text = ""
+        _font(cell.paragraphs[0].add_run(h), fonts["heading1"], 12)
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for row in att["rows"]:
+        cells = table.add_row().cells
+        for cell, v in zip(cells, row):
+            cell.text = ""
+            _font(cell.paragraphs[0].add_run(str(v)), fonts["body"], 12)
+    for col, runs in merged_runs(att["rows"], att.get("merge", [])).items():
+        for first, last in runs:  # equal 区域 / 主管单位 cells become one, as in the seeds
+            top = table.cell(first + 1, col)
+            top.merge(table.cell(last + 1, col))
+            for extra in top.paragraphs[1:]:  # merge() keeps every cell's paragraph: keep one
+                extra._element.getparent().remove(extra._element)
+    total = sum(att["widths"])
+    table.autofit = False
+    for col, w in zip(table.columns, att["widths"]):
+        col.width = Mm(text_width * w / total)
+    for row in table.rows:
+        for cell, w in zip(row.cells, att["widths"]):
+            cell.width = Mm(text_width * w / total)

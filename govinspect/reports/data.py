@@ -96,8 +96,22 @@ def round_data(rnd: Round) -> dict:
                   "finished_at": rnd.finished_at.isoformat() if rnd.finished_at else None},
         "summary": summary, "sites": sites, "findings": all_findings, "letters": letters_data(rnd),
         "accounts": accounts, "registers": rnd.registers or {}, "office_findings": office_findings,
-        "recheck": recheck_data(rnd, scheme, direct),
+        "recheck": recheck_data(rnd, scheme, direct), "history": history(rnd, scheme),
     }
+
+
+def history(rnd: Round, scheme, last: int = 6) -> list[dict]:
+    """Website pass rates of this region's regular rounds up to this one (the bulletin's trend chart)."""
+    rounds = list(Round.objects.filter(region=rnd.region, recheck_of__isnull=True, as_of__lte=rnd.as_of)
+                  .exclude(status__in=("failed", "pending")).order_by("-as_of", "-id")[:last])[::-1]
+    out = []
+    for r in rounds:
+        checked = r.sites.filter(status="checked")
+        n = checked.count()
+        if n:
+            out.append({"round": r.pk, "name": r.name, "as_of": r.as_of.isoformat(),
+                        "pass_rate": scheme.rate(checked.filter(verdict="pass").count(), n)})
+    return out
 
 
 def recheck_data(rnd: Round, scheme, direct: str) -> dict:

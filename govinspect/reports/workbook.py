@@ -52,3 +52,37 @@ def write_workbook(data: dict, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def write_rectification_lists(data: dict, out_dir: str | Path) -> Path:
+    """整改清单: one workbook per responsible unit with its problems, the evidence link and the deadline; the unit fills
+    in 整改情况 and returns it. Units without problems get no file."""
+    import datetime as dt
+    import re
+
+    from .bulletin import cn_date
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.xlsx"):  # a regenerated report must not keep lists of problems that are gone
+        old.unlink()
+    deadline = cn_date(dt.date.fromisoformat(data["round"]["as_of"]) + dt.timedelta(days=load_rules("bulletin")["rectify_days"]))
+    names = {k: v["name"] for k, v in load_rules("catalog")["rules"].items()}
+    by_unit: dict[str, list[dict]] = {}
+    for f in data["findings"]:
+        by_unit.setdefault(f["responsible_unit"] or f["unit"], []).append(f)
+    for unit, fs in sorted(by_unit.items()):
+        wb = Workbook()
+        wb.remove(wb.active)
+        rows = [[i, f["site"] or "—", names.get(f["rule"], f["rule"]), f["detail"], f["url"], deadline, "", ""]
+                for i, f in enumerate(fs, start=1)]
+        _sheet(wb, "整改清单", ["序号", "网站/账号", "问题类型", "问题", "证据链接", "整改期限", "整改情况（由责任单位填写）", "备注"], rows,
+               [6, 26, 20, 60, 50, 16, 30, 16])
+        ws = wb["整改清单"]
+        for r in range(2, ws.max_row + 1):
+            link = ws.cell(r, 5)
+            if str(link.value).startswith(("http://", "https://")):
+                link.hyperlink = str(link.value)
+        safe = re.sub(r'[\\/:*?"<>|\s]+', "_", unit)[:80] or "未指定单位"
+        wb.save(out / f"{safe}.xlsx")
+    return out

@@ -1,0 +1,82 @@
+"""Bulletin charts (matplotlib, Agg, a CJK font from fonts-noto-cjk): pass rate by unit type, problems by type,
+pass rate over the rounds of the same region."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
+
+
+class ChartError(RuntimeError):
+    pass
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib import pyplot as plt
+
+    font = next((f for f in CJK_FONTS if Path(f).exists()), None)
+    if font is None:
+        raise ChartError("未找到中文字体（Debian 软件包 fonts-noto-cjk），未生成图表")
+    font_manager.fontManager.addfont(font)
+    plt.rcParams["font.family"] = font_manager.FontProperties(fname=font).get_name()
+    plt.rcParams["axes.unicode_minus"] = False
+    return plt
+
+
+def _bar(plt, labels, values, title, ylabel, path: Path, percent=False) -> Path:
+    fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=150)
+    bars = ax.bar(labels, values, color="#c0392b" if not percent else "#2c6fbb", width=0.55)
+    ax.set_title(title, fontsize=12)
+    ax.set_ylabel(ylabel)
+    if percent:
+        ax.set_ylim(0, 105)
+    for b, v in zip(bars, values):
+        ax.annotate(f"{v:g}{'%' if percent else ''}", (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def make_charts(data: dict, out_dir: Path, group_titles: dict, catalog: dict) -> list[dict]:
+    """PNG files and captions; charts without data are left out."""
+    plt = _pyplot()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    charts = []
+    kinds: dict[str, list[int]] = {}
+    for s in data["sites"]:
+        if s["status"] == "checked":
+            k = kinds.setdefault(s["unit_kind"] or "其他", [0, 0])
+            k[0] += s["verdict"] == "pass"
+            k[1] += 1
+    if kinds:
+        labels = sorted(kinds)
+        rates = [round(100 * kinds[k][0] / kinds[k][1], 1) for k in labels]
+        charts.append({"path": _bar(plt, [f"{k}网站" for k in labels], rates, "各类单位网站检查合格率", "合格率（%）",
+                                    out_dir / "图1-合格率.png", percent=True), "caption": "各类单位网站检查合格率"})
+    by_group = Counter(group_titles.get(catalog.get(f["rule"], {}).get("group"), "其他") for f in data["findings"])
+    if by_group:
+        top = by_group.most_common(8)
+        charts.append({"path": _bar(plt, [g[:8] for g, _ in top], [n for _, n in top], "发现问题数量（按类型）", "问题数",
+                                    out_dir / f"图{len(charts) + 1}-问题类型.png"), "caption": "发现问题数量（按类型）"})
+    history = data.get("history") or []
+    if len(history) >= 2:
+        fig, ax = plt.subplots(figsize=(6.4, 3.0), dpi=150)
+        ax.plot([h["name"][:10] for h in history], [float(h["pass_rate"]) for h in history], marker="o", color="#2c6fbb")
+        ax.set_ylim(0, 105)
+        ax.set_title("政府网站检查合格率变化", fontsize=12)
+        ax.set_ylabel("合格率（%）")
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        path = out_dir / f"图{len(charts) + 1}-合格率变化.png"
+        fig.savefig(path)
+        plt.close(fig)
+        charts.append({"path": path, "caption": "政府网站检查合格率变化"})
+    return charts
