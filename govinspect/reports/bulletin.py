@@ -26,7 +26,8 @@ CN_NUM = "一二三四五六七八九十"
 GROUP_TITLES = {"availability": "网站无法访问", "disclosure": "政务公开栏目建设不规范", "furniture": "网站页面标识不规范", "structure": "网站栏目和技术规范不到位", "history": "发布内容真实性和网站安全存在隐患", "interaction": "互动回应不及时",
                 "privacy": "公开内容泄露个人信息", "content": "内容存在错敏词和表述不规范问题",
                 "newmedia": "政务新媒体管理不规范", "documents": "公文公开和建议提案办理不规范",
-                "replies": "依申请公开答复不规范"}
+                "replies": "依申请公开答复不规范", "stale": "栏目更新不及时", "empty": "存在空白栏目",
+                "homepage": "首页更新不及时", "veto": "栏目单项否决", "links": "链接问题"}
 
 
 def cn_number(n: int) -> str:

@@ -63,9 +63,20 @@ def make_charts(data: dict, out_dir: Path, group_titles: dict, catalog: dict) ->
                                     out_dir / "图1-合格率.png", percent=True), "caption": "各类单位网站检查合格率"})
     by_group = Counter(group_titles.get(catalog.get(f["rule"], {}).get("group"), "其他") for f in data["findings"])
     if by_group:
-        top = by_group.most_common(8)
-        charts.append({"path": _bar(plt, [g[:8] for g, _ in top], [n for _, n in top], "发现问题数量（按类型）", "问题数",
-                                    out_dir / f"图{len(charts) + 1}-问题类型.png"), "caption": "发现问题数量（按类型）"})
+        top = by_group.most_common(10)[::-1]
+        fig, ax = plt.subplots(figsize=(6.4, 0.9 + 0.32 * len(top)), dpi=150)
+        bars = ax.barh([g for g, _ in top], [n for _, n in top], color="#c0392b", height=0.6)
+        for b, (_, n) in zip(bars, top):
+            ax.annotate(str(n), (b.get_width(), b.get_y() + b.get_height() / 2), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=9)
+        ax.set_title("发现问题数量（按类型）", fontsize=12)
+        ax.set_xlabel("问题数")
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        path = out_dir / f"图{len(charts) + 1}-问题类型.png"
+        fig.savefig(path)
+        plt.close(fig)
+        charts.append({"path": path, "caption": "发现问题数量（按类型）"})
     history = data.get("history") or []
     if len(history) >= 2:
         fig, ax = plt.subplots(figsize=(6.4, 3.0), dpi=150)

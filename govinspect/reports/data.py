@@ -16,12 +16,15 @@ def quarter_label(d: dt.date) -> str:
     return f"{d.year}年第{'一二三四'[(d.month - 1) // 3]}季度"
 
 
-def org(unit, direct: str, fallback: str = "") -> dict:
-    """Where a unit stands in the bulletin's attachment tables: 区域, 主管单位 and registry order."""
+def org(unit, direct: str, fallback: str = "", office: str = "") -> dict:
+    """Where a unit stands in the bulletin's attachment tables: 区域, 主管单位 and registry order. The issuing office's
+    own units count as 县直/市直 even when registered as a 区县 unit."""
     if unit is None:
         return {"unit": fallback, "short": fallback, "kind": "", "region": direct, "region_order": 0, "unit_order": 0, "supervisor": fallback}
     owner = unit.region_unit()
-    return {"unit": unit.name, "short": unit.short_name or unit.name, "kind": unit.kind, "region": unit.region_label(direct), "region_order": owner.pk if owner else 0,
+    if owner is not None and owner.name == office:
+        owner = None
+    return {"unit": unit.name, "short": unit.short_name or unit.name, "kind": unit.kind, "region": direct if owner is None else unit.region_label(direct), "region_order": owner.pk if owner else 0,
             "unit_order": unit.pk, "supervisor": unit.supervisor_label()}
 
 
@@ -44,7 +47,7 @@ def round_data(rnd: Round) -> dict:
         ignored = rs.findings.filter(ignored_by__isnull=False).count()
         sites.append({
             "id": w.pk, "name": w.name, "unit": w.owner.name, "unit_kind": w.owner.kind, "url": w.home_url,
-            "org": org(w.owner, direct), "site_code": w.site_code, "is_portal": w.is_portal, "status": rs.status, "reason": rs.reason,
+            "org": org(w.owner, direct, office=rnd.office), "site_code": w.site_code, "is_portal": w.is_portal, "status": rs.status, "reason": rs.reason,
             "verdict": rs.verdict, "score": rs.score, "deductions": rs.deductions, "pages_fetched": rs.pages_fetched,
             "findings_ignored": ignored,
             "home_newest": rs.home_newest.isoformat() if rs.home_newest else None, "home_status": rs.home_status,
@@ -66,13 +69,13 @@ def round_data(rnd: Round) -> dict:
                "responsible_unit": a.owner.name, "site": a.name}
               for f in ra.findings.order_by("id")]
         all_findings += fs
-        accounts.append({"id": a.pk, "org": org(a.owner, direct), "platform": a.platform, "name": a.name, "unit": a.owner.name, "status": ra.status, "verdict": ra.verdict,
+        accounts.append({"id": a.pk, "org": org(a.owner, direct, office=rnd.office), "platform": a.platform, "name": a.name, "unit": a.owner.name, "status": ra.status, "verdict": ra.verdict,
                          "reason": ra.reason, "last_post": ra.last_post.isoformat() if ra.last_post else None,
                          "posts_in_window": ra.posts_in_window, "original_share": ra.original_share, "score": ra.score,
                          "findings": fs})
     office_findings = [{"id": f.pk, "rule": f.rule, "url": f.url, "detail": f.detail, "evidence": f.evidence,
                         "responsible_unit": f.responsible_unit.name if f.responsible_unit else rnd.office, "unit": rnd.office,
-                        "site": "", "org": org(f.responsible_unit, direct, rnd.office)}
+                        "site": "", "org": org(f.responsible_unit, direct, rnd.office, rnd.office)}
                        for f in rnd.findings.filter(round_site__isnull=True, round_account__isnull=True).select_related("responsible_unit").order_by("id")]
     all_findings += office_findings
     checked = [s for s in sites if s["status"] == "checked"]
@@ -130,7 +133,7 @@ def recheck_data(rnd: Round, scheme, direct: str) -> dict:
                 else f.responsible_unit)
         where = f.round_site.website.name if f.round_site_id else f.round_account.account.name if f.round_account_id else ""
         items.append({"finding": f.pk, "rule": f.rule, "url": f.url, "detail": f.detail, "where": where, "state": r.state,
-                      "reason": r.reason, "org": org(unit, direct, rc.office)})
+                      "reason": r.reason, "org": org(unit, direct, rc.office, rc.office)})
     n = Counter(i["state"] for i in items)
     return {"round": rc.pk, "previous": rc.recheck_of.name, "previous_id": rc.recheck_of_id, "as_of": rc.as_of.isoformat(),
             "total": len(items), "fixed": n["fixed"], "present": n["present"], "unknown": n["unknown"],
