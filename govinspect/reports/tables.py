@@ -106,9 +106,11 @@ def attachment_tables(data: dict, title_fields: dict) -> list[dict]:
     rows: dict[str, list[tuple]] = {t: [] for t in TABLES}
     unit_rows: dict[tuple, dict] = {}  # 政务公开 rows are per unit: a unit's website and office findings together
 
-    def add_unit(info: dict, text: str, key_extra=()):
-        key = (info["region_order"], info["region"], info["unit_order"], info["unit"]) + key_extra
-        row = unit_rows.setdefault(key, {"info": info, "texts": []})
+    def add_unit(info: dict, text: str):
+        # one row per unit name: the office's own findings (registers, replies) and its website's meet here
+        key = (info["region_order"], info["region"], info["unit"])
+        row = unit_rows.setdefault(key, {"info": info, "texts": [], "order": info["unit_order"] or 10**9})
+        row["order"] = min(row["order"], info["unit_order"] or 10**9)
         if text not in row["texts"]:
             row["texts"].append(text)
 
@@ -136,9 +138,9 @@ def attachment_tables(data: dict, title_fields: dict) -> list[dict]:
             else:
                 rows[table].append(((fs[0]["org"]["region_order"], fs[0]["org"]["unit_order"], 0),
                                     [fs[0]["org"]["region"], text, fs[0]["org"]["supervisor"]]))
-    for key, row in sorted(unit_rows.items(), key=lambda kv: kv[0]):
+    for key, row in unit_rows.items():
         info = row["info"]
-        rows["disclosure"].append((key, [info["region"], "；".join(row["texts"]), info["supervisor"]]))
+        rows["disclosure"].append(((key[0], key[1], row["order"]), [info["region"], "；".join(row["texts"]), info["supervisor"]]))
     for a in data.get("accounts", []):
         if not a["findings"]:
             continue
