@@ -52,7 +52,7 @@ class SiteReport:
     publication_count: int = 0  # items dated inside the round's period, for rankings
     score: int | None = None  # the scheme's 100-point score (None when the site could not be checked)
     deductions: list = field(default_factory=list)
-    fetched_ok: frozenset = frozenset()  # normalised URLs fetched with a usable answer (re-checks; not in the JSON)
+    fetched_ok: frozenset = frozenset()  # home page and seeds fetched with a usable answer (re-checks; not in the JSON)
 
     def to_dict(self) -> dict:
         """The check-site JSON contract (README)."""
@@ -124,7 +124,7 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
     report = SiteReport(site_url=home_url, as_of=as_of, status="checked", pages_fetched=crawl.pages_fetched,
                         crawl_stats=crawl.stats, warc_path=crawl.warc_path, log_path=crawl.log_path,
                         started_at=crawl.started_at, finished_at=crawl.finished_at,
-                        fetched_ok=frozenset(u for u, r in crawl.records.items() if r.ok))
+                        fetched_ok=frozenset(normalise_url(u) for u in [site_url, crawl.site_url, *seeds] if (r := crawl.get(u)) and r.ok))
     home = crawl.get(home_url)
     if home is None or not home.ok or home.page is None:
         why = (home.error if home and home.error else f"HTTP {home.status}" if home else "未抓取")

@@ -49,11 +49,6 @@ class Unit(models.Model):
         below_top = chain[-2] if len(chain) > 1 else None
         return below_top if below_top is not None and below_top.kind in ("区县", "乡镇") else None
 
-    def region_label(self, direct: str) -> str:
-        """The bulletin's 区域 (襄州区, 南漳县; `direct`, e.g. 市直部门, for the top government's own units)."""
-        u = self.region_unit()
-        return direct if u is None else (u.region or u.name.removesuffix("人民政府"))
-
     def supervisor_label(self) -> str:
         """The bulletin's 主管单位: the first supervisor set on the chain, else the unit itself."""
         return next((u.supervisor for u in self.chain() if u.supervisor), self.name)

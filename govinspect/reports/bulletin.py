@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from ..rules import RulesError, load_rules
-from .tables import attachment_tables, merged_runs
+from .tables import attachment_tables, merged_runs, rule_names
 
 CN_NUM = "一二三四五六七八九十"
 GROUP_TITLES = {"availability": "网站无法访问", "disclosure": "政务公开栏目建设不规范", "furniture": "网站页面标识不规范", "structure": "网站栏目和技术规范不到位", "history": "发布内容真实性和网站安全存在隐患", "interaction": "互动回应不及时",
@@ -40,10 +40,6 @@ def cn_number(n: int) -> str:
 
 def cn_date(d: dt.date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
-
-
-def _rule_names() -> dict:
-    return {k: v["name"] for k, v in load_rules("catalog")["rules"].items()}
 
 
 def _anchor(f: dict) -> str:
@@ -198,7 +194,7 @@ def compose(data: dict) -> dict:
     if dead:
         ex = "；".join(f"{x['name']}{f['detail'].split('，共')[0]}" for x, f in dead[:3])  # "…无法访问（原因）"
         groups.append(("存在无法访问的链接", f"{len({x['name'] for x, _ in dead})}个网站共有{len(dead)}个链接经两次检测均无法访问，如{ex}。"))
-    names = _rule_names()
+    names = rule_names()
     catalog = load_rules("catalog")["rules"]
     buckets: dict[str, list[str]] = {}
     for rule, meta in catalog.items():

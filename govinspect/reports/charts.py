@@ -29,20 +29,24 @@ def _pyplot():
     return plt
 
 
-def _bar(plt, labels, values, title, ylabel, path: Path, percent=False) -> Path:
-    fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=150)
-    bars = ax.bar(labels, values, color="#c0392b" if not percent else "#2c6fbb", width=0.55)
+def _save(plt, fig, ax, title: str, path: Path) -> Path:
     ax.set_title(title, fontsize=12)
-    ax.set_ylabel(ylabel)
-    if percent:
-        ax.set_ylim(0, 105)
-    for b, v in zip(bars, values):
-        ax.annotate(f"{v:g}{'%' if percent else ''}", (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def _bar(plt, labels, values, title, ylabel, path: Path, percent=False) -> Path:
+    fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=150)
+    bars = ax.bar(labels, values, color="#c0392b" if not percent else "#2c6fbb", width=0.55)
+    ax.set_ylabel(ylabel)
+    if percent:
+        ax.set_ylim(0, 105)
+    for b, v in zip(bars, values):
+        ax.annotate(f"{v:g}{'%' if percent else ''}", (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=9)
+    return _save(plt, fig, ax, title, path)
 
 
 def make_charts(data: dict, out_dir: Path, group_titles: dict, catalog: dict) -> list[dict]:
@@ -69,25 +73,15 @@ def make_charts(data: dict, out_dir: Path, group_titles: dict, catalog: dict) ->
         for b, (_, n) in zip(bars, top):
             ax.annotate(str(n), (b.get_width(), b.get_y() + b.get_height() / 2), xytext=(3, 0), textcoords="offset points",
                         va="center", fontsize=9)
-        ax.set_title("发现问题数量（按类型）", fontsize=12)
         ax.set_xlabel("问题数")
-        ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        path = out_dir / f"图{len(charts) + 1}-问题类型.png"
-        fig.savefig(path)
-        plt.close(fig)
+        path = _save(plt, fig, ax, "发现问题数量（按类型）", out_dir / f"图{len(charts) + 1}-问题类型.png")
         charts.append({"path": path, "caption": "发现问题数量（按类型）"})
     history = data.get("history") or []
     if len(history) >= 2:
         fig, ax = plt.subplots(figsize=(6.4, 3.0), dpi=150)
         ax.plot([h["name"][:10] for h in history], [float(h["pass_rate"]) for h in history], marker="o", color="#2c6fbb")
         ax.set_ylim(0, 105)
-        ax.set_title("政府网站检查合格率变化", fontsize=12)
         ax.set_ylabel("合格率（%）")
-        ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        path = out_dir / f"图{len(charts) + 1}-合格率变化.png"
-        fig.savefig(path)
-        plt.close(fig)
+        path = _save(plt, fig, ax, "政府网站检查合格率变化", out_dir / f"图{len(charts) + 1}-合格率变化.png")
         charts.append({"path": path, "caption": "政府网站检查合格率变化"})
     return charts

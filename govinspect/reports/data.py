@@ -24,7 +24,7 @@ def org(unit, direct: str, fallback: str = "", office: str = "") -> dict:
     owner = unit.region_unit()
     if owner is not None and owner.name == office:
         owner = None
-    return {"unit": unit.name, "short": unit.short_name or unit.name, "kind": unit.kind, "region": direct if owner is None else unit.region_label(direct), "region_order": owner.pk if owner else 0,
+    return {"unit": unit.name, "short": unit.short_name or unit.name, "kind": unit.kind, "region": direct if owner is None else owner.region or owner.name.removesuffix("人民政府"), "region_order": owner.pk if owner else 0,
             "unit_order": unit.pk, "supervisor": unit.supervisor_label()}
 
 

@@ -15,6 +15,11 @@ TABLES = ("disclosure", "website", "newmedia")
 _GROUP_TABLE = {"newmedia": "newmedia", "disclosure": "disclosure", "documents": "disclosure", "replies": "disclosure"}
 
 
+def rule_names() -> dict[str, str]:
+    """Rule id -> its Chinese name from the catalogue (tables, bulletin text, workbooks)."""
+    return {k: v["name"] for k, v in load_rules("catalog")["rules"].items()}
+
+
 def _config() -> dict:
     cfg = load_rules("bulletin")
     att = cfg.get("attachments", {})
@@ -65,7 +70,7 @@ def problems_by_table(findings: list[dict], catalog: dict, cfg: dict, veto: dict
         for key in ("a", "b", "c"):
             if veto.get(key):
                 out.setdefault("website", []).append(("", att[f"veto_{key}"]))
-    names = {k: v["name"] for k, v in catalog.items()}
+    names = rule_names()
     for (order, table, rule), fs in sorted(groups.items(), key=lambda kv: kv[0][0]):
         if rule is None:
             p = phrases[order]
@@ -121,23 +126,16 @@ def attachment_tables(data: dict, title_fields: dict) -> list[dict]:
                                     [info["region"], att["unreachable"], info["supervisor"]]))
             continue
         texts = problems_by_table(s["findings"], catalog, cfg, s.get("veto") if any(f["rule"] == "site.veto_columns" for f in s["findings"]) else None)
-        if texts.get("website"):
-            rows["website"].append(((info["region_order"], info["unit_order"], s["id"]), [info["region"], texts["website"], info["supervisor"]]))
+        if texts.get("website") or texts.get("newmedia"):  # a phrase table "newmedia" for a website rule: its own site row
+            text = "；".join(t for t in (texts.get("website"), texts.get("newmedia")) if t)
+            rows["website"].append(((info["region_order"], info["unit_order"], s["id"]), [info["region"], text, info["supervisor"]]))
         if texts.get("disclosure"):
             add_unit(info, texts["disclosure"])
-        if texts.get("newmedia"):
-            add_unit(info, texts["newmedia"])  # content of a website never lands here; kept for custom phrase tables
     by_unit: dict[str, list] = {}
     for f in data.get("office_findings", []):
         by_unit.setdefault(f["responsible_unit"], []).append(f)
-    for unit, fs in by_unit.items():
-        texts = problems_by_table(fs, catalog, cfg)
-        for table, text in texts.items():
-            if table == "disclosure":
-                add_unit(fs[0]["org"], text)
-            else:
-                rows[table].append(((fs[0]["org"]["region_order"], fs[0]["org"]["unit_order"], 0),
-                                    [fs[0]["org"]["region"], text, fs[0]["org"]["supervisor"]]))
+    for fs in by_unit.values():  # registers and reply letters: always the responsible unit's 政务公开 row
+        add_unit(fs[0]["org"], "；".join(problems_by_table(fs, catalog, cfg).values()))
     for key, row in unit_rows.items():
         info = row["info"]
         rows["disclosure"].append(((key[0], key[1], row["order"]), [info["region"], "；".join(row["texts"]), info["supervisor"]]))

@@ -10,6 +10,7 @@ from openpyxl.utils import get_column_letter
 
 from ..rules import load_rules
 from .bulletin import compose
+from .tables import rule_names
 
 
 def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list], widths: list[int]) -> None:
@@ -35,7 +36,7 @@ def write_workbook(data: dict, path: str | Path) -> Path:
     wb.remove(wb.active)
     for att in c["attachments"]:
         _sheet(wb, f"{att['label']} {att['title']}"[:31], att["headers"], att["rows"], att["widths"])
-    names = {k: v["name"] for k, v in load_rules("catalog")["rules"].items()}
+    names = rule_names()
     detail = [[i, s["name"], f["column"] or "", names.get(f["rule"], f["rule"]), f["evidence"].get("newest_date") or "—",
                f["responsible_unit"], f["url"]]
               for i, (s, f) in enumerate(((s, f) for s in data["sites"] for f in s["findings"]
@@ -67,7 +68,7 @@ def write_rectification_lists(data: dict, out_dir: str | Path) -> Path:
     for old in out.glob("*.xlsx"):  # a regenerated report must not keep lists of problems that are gone
         old.unlink()
     deadline = cn_date(dt.date.fromisoformat(data["round"]["as_of"]) + dt.timedelta(days=load_rules("bulletin")["rectify_days"]))
-    names = {k: v["name"] for k, v in load_rules("catalog")["rules"].items()}
+    names = rule_names()
     by_unit: dict[str, list[dict]] = {}
     for f in data["findings"]:
         by_unit.setdefault(f["responsible_unit"] or f["unit"], []).append(f)

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from ..engine.checks.freshness import ColumnSpec
 from ..engine.fetch import CrawlConfig
+from ..engine.fetch.crawler import normalise_url
 from ..engine.inspect import SiteReport, inspect_site_async
 from ..monitor.services import availability_findings, site_availability
 from ..registry.models import Website
@@ -288,8 +289,6 @@ def revoke_ignore(ig: Ignore, by: str) -> None:
 # ------------------------------------------------------------------------------------------- re-check
 def finding_key(rule: str, url: str, column: str, evidence: dict) -> tuple:
     """What makes two findings the same problem across rounds: rule, place and, for content, the matched text."""
-    from ..engine.fetch.crawler import normalise_url
-
     return rule, normalise_url(url) if url.startswith("http") else url, column or "", (evidence or {}).get("text", "")
 
 
@@ -378,8 +377,6 @@ def _judge(rnd: Round, old: list[Finding], rep) -> list[RecheckResult]:
                 for f in old]
     if rep.status != "checked":
         return [RecheckResult(round=rnd, finding=f, state="unknown", reason=rep.reason) for f in old]
-    from ..engine.fetch.crawler import normalise_url
-
     now = {finding_key(f.rule, f.url, f.column or "", f.evidence) for f in rep.findings}
     fetched = rep.fetched_ok
     columns = {c.url: c for c in rep.columns}
