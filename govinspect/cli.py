@@ -605,7 +605,6 @@ def cmd_demo(a) -> int:
     print(f"1/4 启动沙盒县：{len(county.sites)}个政府网站，检查时点 {county.as_of}")
     with SandboxServer(county) as srv:
         truth = ground_truth(county, srv.urls)
-        (out / "ground-truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
         reg = write_registry(county, srv.urls, out / "名录.xlsx")
         counts = import_registry(reg)
         print("2/4 导入检查对象名录：" + "，".join(f"{k}{v}条" for k, v in counts.items()))
@@ -626,7 +625,7 @@ def cmd_demo(a) -> int:
         print("3/4 抓取并检查各网站和政务新媒体账号：")
         run_round(rnd, progress=not a.quiet, crawl=srv.crawl_settings())
         from .rounds.services import attach_registers
-        from .sandbox.registers import document_register, proposal_register
+        from .sandbox.registers import document_register, proposal_register, register_truth
         from .sandbox.replies import LETTERS, letter_bytes
 
         (out / "公文公开属性台账.xlsx").write_bytes(export_xlsx(document_register()[0]))
@@ -636,6 +635,8 @@ def cmd_demo(a) -> int:
         for name in LETTERS:
             (replies_dir / name).write_bytes(letter_bytes(name))
         attach_registers(rnd, out / "公文公开属性台账.xlsx", out / "建议提案办理台账.xlsx", sorted(replies_dir.iterdir()))
+        truth["problems"] += register_truth("公文公开属性台账.xlsx", "建议提案办理台账.xlsx", LETTERS)
+        (out / "ground-truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
         print("    公文台账、建议提案台账、依申请公开答复书：已检查")
     paths = write_reports(rnd, out)
     data = json.loads(paths["json"].read_text(encoding="utf-8"))

@@ -52,6 +52,9 @@ def test_round_json_matches_ground_truth(demo):
     ev = json.loads((out / "eval.json").read_text(encoding="utf-8"))
     for rule in ("column.stale", "column.empty"):
         assert ev[rule]["precision"] == 1.0 and ev[rule]["recall"] == 1.0
+    # every rule the demo exercises, the office's registers and reply letters included, is exact
+    assert {r for r, v in ev.items() if v["precision"] is not None and (v["precision"] < 1 or v["recall"] < 1)} == set()
+    assert ev["document.not_published"]["tp"] == 1 and ev["reply.late"]["tp"] == 1
 
 
 def test_bulletin_docx_structure_and_numbers(demo):
