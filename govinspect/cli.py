@@ -826,10 +826,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .rules import RulesError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except CliError as e:
+    except (CliError, RulesError) as e:  # a bad rules file is the operator's input: a clear message, no traceback
         print(f"错误：{e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

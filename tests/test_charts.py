@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from govinspect.registry.models import Unit, Website
-from govinspect.reports.bulletin import GROUP_TITLES
+from govinspect.reports.bulletin import group_titles
 from govinspect.reports.charts import make_charts
 from govinspect.reports.data import round_data
 from govinspect.rounds.models import Round, RoundSite
@@ -26,7 +26,7 @@ def test_trend_over_rounds(tmp_path):
     Round.objects.create(name="别的县", region="别县", as_of=dt.date(2026, 6, 1), status="done")
     data = round_data(rounds[1])
     assert [(h["name"], h["pass_rate"]) for h in data["history"]] == [("第1季度", "25.00"), ("第2季度", "75.00")]
-    charts = make_charts(data, tmp_path, GROUP_TITLES, {})
+    charts = make_charts(data, tmp_path, group_titles(), {})
     assert [c["caption"] for c in charts] == ["各类单位网站检查合格率", "政府网站检查合格率变化"]  # no findings: no problem chart
     assert all(c["path"].read_bytes()[:4] == b"\x89PNG" for c in charts)
     assert len(round_data(rounds[0])["history"]) == 1  # one round: no trend yet

@@ -31,10 +31,14 @@ def bulletin_rules(tmp_path, monkeypatch):
     """An office's own bulletin wording (bulletin.toml override), as an operator would edit it."""
     from govinspect.rules import RULES_DIR, load_rules
 
-    def use(**changes):
+    def use(_raw: dict | None = None, **changes):
+        """changes: string settings by key; _raw: regular expression -> replacement on the file text."""
         text = (RULES_DIR / "bulletin.toml").read_text(encoding="utf-8")
         for key, value in changes.items():
             text = re.sub(rf'^{key} = ".*"$', f'{key} = "{value}"', text, flags=re.M)
+        for pattern, repl in (_raw or {}).items():
+            text, n = re.subn(pattern, repl, text, flags=re.M | re.S)
+            assert n == 1, pattern
         (tmp_path / "bulletin.toml").write_text(text, encoding="utf-8")
         monkeypatch.setenv("GOVINSPECT_RULES_DIR", str(tmp_path))
         load_rules.cache_clear()
@@ -136,6 +140,41 @@ def test_seed_002_websites_and_new_media(bulletin_rules):
     assert overview[-1] == "复查整改情况。2024年第三次全市政务公开、政府网站及政务新媒体抽查中发现的问题均已整改。"
     assert overview[-2] == ("政务新媒体。抽查全市180个政务新媒体运行情况,发现不合格政务新媒体2个,抽查合格率98.89%。"
                             "发现未在“全国政务新媒体信息报送系统”“湖北省政务新媒体管理平台”登记备案的政务新媒体1个。")
+
+
+SEED_002_THEMES = {r"^examples = 2$": "examples = 1", r"^sections = \[.*?^\]$": """sections = [
+  { title = "政务公开工作有待规范", groups = ["disclosure", "replies", "documents"] },
+  { title = "运维监管力度有待强化", groups = ["homepage", "stale", "veto", "empty", "newmedia", "availability"] },
+  { title = "内容保障能力有待提升", groups = ["content", "privacy"] },
+]"""}
+
+
+def test_seed_002_problem_themes(bulletin_rules):
+    """An office writing 二、存在的主要问题 in seed 002's three themes, one example per kind of problem."""
+    _seed_002_wording(bulletin_rules)
+    bulletin_rules(_raw=SEED_002_THEMES)
+    groups = compose(round_data(_seed_002_round()))["groups"]
+    assert [head for head, _ in groups] == ["（一）政务公开工作有待规范。", "（二）运维监管力度有待强化。"]  # no content problems
+    disclosure, operations = groups[0][1], groups[1][1]
+    assert disclosure.startswith("2个网站存在政府信息公开指南未标注年度版本问题（2处），如网站1")
+    assert "依申请公开答复超期1处，如超过20个工作日" in disclosure and "救济期限表述错误1处，如复议期限写成15日" in disclosure
+    assert ("2个网站存在栏目更新不及时问题，共14个栏目，其中网站2栏目不更新问题达到单项否决标准。如网站2“自然资源领域”栏目最新信息"
+            "发布于2024年2月1日，已323天未更新。") in operations
+    assert "网站0" not in operations  # one example per kind of problem: the oldest column only
+    assert "政务新媒体无有效互动功能（单项否决）2个，如newmedia.no_interaction。" in operations
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({r"^examples = 2$": "examples = 0"}, "examples 应为不小于1的整数"),
+    ({r'"homepage"\]': '"homepgae"]'}, "规则组 homepgae 不存在"),
+    ({r'^  \{ title = "首页更新不及时", groups = \["homepage"\] \},$': '  "首页更新不及时",'}, "sections 每项应为"),
+])
+def test_problem_sections_are_validated(bulletin_rules, raw, message):
+    from govinspect.rules import RulesError
+
+    bulletin_rules(_raw=raw)
+    with pytest.raises(RulesError, match=message):
+        compose(round_data(_seed_002_round()))
 
 
 def _cells(text: str) -> str:

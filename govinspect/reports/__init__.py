@@ -11,7 +11,7 @@ def write_reports(rnd, out_dir: str | Path, template: str | Path | None = None) 
     import sys
 
     from ..rules import load_rules
-    from .bulletin import GROUP_TITLES, write_bulletin
+    from .bulletin import group_titles, write_bulletin
     from .charts import ChartError, make_charts
     from .data import round_data
     from .workbook import write_rectification_lists, write_workbook
@@ -21,7 +21,7 @@ def write_reports(rnd, out_dir: str | Path, template: str | Path | None = None) 
     data = round_data(rnd)
     (out / "round.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     try:
-        charts = make_charts(data, out / "图表", GROUP_TITLES, load_rules("catalog")["rules"]) if not data["round"]["recheck_of"] else []
+        charts = make_charts(data, out / "图表", group_titles(), load_rules("catalog")["rules"]) if not data["round"]["recheck_of"] else []
     except ChartError as e:
         print(f"提示：{e}", file=sys.stderr)
         charts = []

@@ -9,6 +9,7 @@ two-character indent and fixed 28.95 pt lines, 一、 headings in 黑体, （一
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from docx import Document
@@ -23,13 +24,6 @@ from ..rules import RulesError, load_rules
 from .tables import attachment_tables, merged_runs, rule_names
 
 CN_NUM = "一二三四五六七八九十"
-GROUP_TITLES = {"availability": "网站无法访问", "disclosure": "政务公开栏目建设不规范", "furniture": "网站页面标识不规范", "structure": "网站栏目和技术规范不到位", "history": "发布内容真实性和网站安全存在隐患", "interaction": "互动回应不及时",
-                "privacy": "公开内容泄露个人信息", "content": "内容存在错敏词和表述不规范问题",
-                "newmedia": "政务新媒体管理不规范", "documents": "公文公开和建议提案办理不规范",
-                "replies": "依申请公开答复不规范", "stale": "栏目更新不及时", "empty": "存在空白栏目",
-                "homepage": "首页更新不及时", "veto": "栏目单项否决", "links": "链接问题"}
-
-
 def cn_number(n: int) -> str:
     """1 -> 一, 10 -> 十, 12 -> 十二, 20 -> 二十 (section numbers)."""
     if n <= 10:
@@ -105,6 +99,131 @@ def recheck_table(rc: dict, title: str) -> dict:
             "rows": rows, "widths": [10, 22, 36, 90, 26, 30], "merge": []}
 
 
+def problems_config() -> dict:
+    """bulletin.toml [problems], checked: a typo in a group name would silently move problems under 其他问题."""
+    cfg = load_rules("bulletin").get("problems") or {}
+    examples, sections = cfg.get("examples", 2), cfg.get("sections")
+    if not isinstance(examples, int) or isinstance(examples, bool) or examples < 1:
+        raise RulesError(f"bulletin.toml [problems] examples 应为不小于1的整数，现为 {examples!r}")
+    shape = "每项应为 { title = \"标题\", groups = [\"规则组\", …] }"
+    if not isinstance(sections, list) or not all(isinstance(x, dict) and isinstance(x.get("title"), str) and x["title"]
+                                                 and isinstance(x.get("groups"), list) for x in sections):
+        raise RulesError(f"bulletin.toml [problems] sections {shape}")
+    known = {m["group"] for m in load_rules("catalog")["rules"].values()}
+    for sec in sections:
+        bad = [g for g in sec["groups"] if g not in known]
+        if bad:
+            raise RulesError(f"bulletin.toml [problems] “{sec['title']}”中的规则组 {'、'.join(map(str, bad))} 不存在"
+                             f"（可用：{'、'.join(sorted(known))}）")
+    return {**cfg, "examples": examples, "none": cfg.get("none", "本轮检查未发现突出问题。")}
+
+
+def group_titles() -> dict[str, str]:
+    """Catalog rule group -> the 二、存在的主要问题 section it is written under (bulletin.toml [problems])."""
+    return {g: sec["title"] for sec in problems_config()["sections"] for g in sec["groups"]}
+
+
+def _pick(items: list, k: int, key) -> list:
+    """The first k items with distinct keys (two accounts of one duplicate pair are one example, not two)."""
+    seen, out = set(), []
+    for it in items:
+        kk = key(it)
+        if kk not in seen:
+            seen.add(kk)
+            out.append(it)
+            if len(out) == k:
+                break
+    return out
+
+
+def _quoted(site: str, detail: str):
+    return site, frozenset(re.findall(r"“([^”]+)”", detail)) or detail
+
+
+def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt.date, tpl: dict) -> list[tuple[str, str]]:
+    """二、存在的主要问题: (section title, paragraph) in the order of bulletin.toml [problems].sections. Each kind of
+    problem is one sentence with its count and its worst examples (oldest stale column, illegal link first …)."""
+    cfg = problems_config()
+    k = cfg["examples"]
+    titles = group_titles()
+    sentences: dict[str, list[str]] = {}
+
+    def add(group: str, sentence: str) -> None:
+        sentences.setdefault(titles.get(group, "其他问题"), []).append(sentence.rstrip("。"))
+
+    home_stale = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "site.homepage_stale"]
+    if home_stale:
+        home_stale.sort(key=lambda p: p[1]["evidence"].get("newest_date") or "")
+        ex = "；".join(f"{x['name']}首页最新信息发布于{cn_date(dt.date.fromisoformat(f['evidence']['newest_date']))}"
+                      for x, f in home_stale[:k])
+        add("homepage", f"{len(home_stale)}个网站首页超过2周未更新，如{ex}")
+    stale = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "column.stale"]
+    if stale:
+        vetoed = [x for x in checked if any(f["rule"] == "site.veto_columns" for f in x["findings"])]
+        stale.sort(key=lambda p: p[1]["evidence"].get("newest_date") or "")
+        examples = []
+        for x, f in _pick(stale, k, lambda p: p[0]["name"]):  # the oldest column of the k worst sites
+            d = dt.date.fromisoformat(f["evidence"]["newest_date"])
+            examples.append(f"{x['name']}“{f['column']}”栏目最新信息发布于{cn_date(d)}，已{(as_of - d).days}天未更新")
+        text = f"{len({x['name'] for x, _ in stale})}个网站存在栏目更新不及时问题，共{len(stale)}个栏目"
+        if vetoed:
+            text += f"，其中{'、'.join(x['name'] for x in vetoed)}栏目不更新问题达到单项否决标准"
+        add("stale", text + "。如" + "；".join(examples))
+    empty = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "column.empty"]
+    if empty:
+        by_site: dict[str, list] = {}
+        for x, f in empty:
+            by_site.setdefault(x["name"], []).append(f["column"])
+        worst = sorted(by_site.items(), key=lambda kv: -len(kv[1]))[:k]
+        ex = "；".join(f"{name}{''.join(f'“{c}”' for c in cols[:3])}{'等' if len(cols) > 3 else ''}栏目无任何信息" for name, cols in worst)
+        add("empty", f"{len(by_site)}个网站存在空白栏目，共{len(empty)}个，如{ex}")
+    illegal = [(x, f) for x in checked for f in x["findings"] if f["rule"] in ("link.illegal", "link.hidden")]
+    if illegal:
+        shown = _pick([(x, f) for x, f in illegal if f["rule"] == "link.illegal"], k, lambda p: (p[0]["name"], _anchor(p[1])))
+        ex = "；".join(f"{x['name']}链接“{_anchor(f)}”（{f['url']}）指向{f['evidence']['label']}网站" for x, f in shown)
+        add("links", f"{len({x['name'] for x, _ in illegal})}个网站存在指向赌博等违法违规网站的链接或隐藏链接（暗链）"
+            + (f"，如{ex}" if ex else "") + "。此类问题属于严重安全问题，相关单位须立即删除并排查原因")
+    dead = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "link.dead"]
+    if dead:
+        ex = "；".join(f"{x['name']}{f['detail'].split('，共')[0]}" for x, f in dead[:k])  # "…无法访问（原因）"
+        add("links", f"{len({x['name'] for x, _ in dead})}个网站共有{len(dead)}个链接经两次检测均无法访问，如{ex}")
+    names = rule_names()
+    catalog = load_rules("catalog")["rules"]
+    for rule, meta in catalog.items():
+        if rule in _SPECIAL:
+            continue
+        hits = [(x, f) for x in checked for f in x["findings"] if f["rule"] == rule]
+        hits.sort(key=lambda xf: _SEVERITY_ORDER.get(xf[1]["evidence"].get("severity"), 1))  # worst examples first (stable)
+        if hits:
+            ex = "；".join(f"{x['name']}{f['detail']}" for x, f in _pick(hits, k, lambda p: _quoted(p[0]["name"], p[1]["detail"])))
+            add(meta["group"], f"{len({x['name'] for x, _ in hits})}个网站存在{names[rule]}问题（{len(hits)}处），如{ex}")
+    other: dict[str, list] = {}
+    for a in data.get("accounts", []):
+        for f in a["findings"]:
+            other.setdefault(f["rule"], []).append(f)
+    for f in data.get("office_findings", []):  # document register, proposals, reply letters
+        other.setdefault(f["rule"], []).append(f)
+    order = list(catalog)
+    for rule, fs in sorted(other.items(), key=lambda kv: (not catalog.get(kv[0], {}).get("veto"), order.index(kv[0]) if kv[0] in order else 999)):
+        if rule in names:
+            unit = "个" if rule.startswith("newmedia.") else "处"
+            ex = "；".join(f["detail"] for f in _pick(fs, k, lambda f: _quoted("", f["detail"])))
+            add(catalog.get(rule, {}).get("group", "newmedia"), f"{names[rule]}{len(fs)}{unit}，如{ex}")
+    if unknown:
+        ex = "；".join(f"{x['name']}（{x['reason']}）" for x in unknown[:5])
+        add("availability", f"{len(unknown)}个网站在检查期间无法访问，本轮未能完成检查，将在复查中重新检查：{ex}")
+    order_titles = list(dict.fromkeys(sec["title"] for sec in cfg["sections"]))
+    groups = [(t, "。".join(sentences.pop(t)) + "。") for t in order_titles if t in sentences]
+    groups += [(t, "。".join(v) + "。") for t, v in sentences.items()]  # 其他问题
+    present = [i for i in rc.get("items", []) if i["state"] == "present"]
+    if present:
+        ex = "；".join(f"{i['org']['unit']}{'（' + i['where'] + '）' if i['where'] and i['where'] != i['org']['unit'] else ''}{i['detail']}"
+                      for i in present[:k])
+        groups.append((tpl["recheck"]["group"], _fill(tpl["recheck"]["group_text"], {
+            "units": len({i["org"]["unit"] for i in present}), "present": len(present), "examples": ex})))
+    return groups or [("未发现突出问题", cfg["none"])]
+
+
 def compose(data: dict) -> dict:
     r, s = data["round"], data["summary"]
     as_of = dt.date.fromisoformat(r["as_of"])
@@ -150,87 +269,7 @@ def compose(data: dict) -> dict:
             text = _fill(ov[channel], {**fields, "letters": data["letters"][channel]["text"]})
             overview.append(f"（{cn_number(len(overview) + 1)}）{text}")
 
-    groups = []
-    home_stale = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "site.homepage_stale"]
-    if home_stale:
-        home_stale.sort(key=lambda p: p[1]["evidence"].get("newest_date") or "")
-        ex = "；".join(f"{x['name']}首页最新信息发布于{cn_date(dt.date.fromisoformat(f['evidence']['newest_date']))}"
-                      for x, f in home_stale[:3])
-        groups.append(("首页更新不及时", f"{len(home_stale)}个网站首页超过2周未更新，如{ex}。"))
-    stale = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "column.stale"]
-    if stale:
-        vetoed = [x for x in checked if any(f["rule"] == "site.veto_columns" for f in x["findings"])]
-        stale.sort(key=lambda p: p[1]["evidence"].get("newest_date") or "")
-        examples, used = [], set()
-        for x, f in stale:
-            if x["name"] in used:
-                continue
-            used.add(x["name"])
-            d = dt.date.fromisoformat(f["evidence"]["newest_date"])
-            examples.append(f"{x['name']}“{f['column']}”栏目最新信息发布于{cn_date(d)}，已{(as_of - d).days}天未更新")
-            if len(examples) == 3:
-                break
-        n_sites = len({x["name"] for x, _ in stale})
-        text = f"{n_sites}个网站存在栏目更新不及时问题，共{len(stale)}个栏目"
-        if vetoed:
-            text += f"，其中{'、'.join(x['name'] for x in vetoed)}栏目不更新问题达到单项否决标准"
-        groups.append(("栏目更新不及时", text + "。如" + "；".join(examples) + "。"))
-    empty = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "column.empty"]
-    if empty:
-        by_site = {}
-        for x, f in empty:
-            by_site.setdefault(x["name"], []).append(f["column"])
-        worst = sorted(by_site.items(), key=lambda kv: -len(kv[1]))[:3]
-        ex = "；".join(f"{name}{''.join(f'“{c}”' for c in cols[:3])}{'等' if len(cols) > 3 else ''}栏目无任何信息" for name, cols in worst)
-        groups.append(("存在空白栏目", f"{len(by_site)}个网站存在空白栏目，共{len(empty)}个，如{ex}。"))
-    illegal = [(x, f) for x in checked for f in x["findings"] if f["rule"] in ("link.illegal", "link.hidden")]
-    if illegal:
-        sites_ill = sorted({x["name"] for x, _ in illegal})
-        shown = [(x, f) for x, f in illegal if f["rule"] == "link.illegal"][:3]
-        ex = "；".join(f"{x['name']}链接“{_anchor(f)}”（{f['url']}）指向{f['evidence']['label']}网站" for x, f in shown)
-        groups.append(("存在违法违规链接", f"{len(sites_ill)}个网站存在指向赌博等违法违规网站的链接或隐藏链接（暗链），"
-                       f"如{ex}。此类问题属于严重安全问题，相关单位须立即删除并排查原因。"))
-    dead = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "link.dead"]
-    if dead:
-        ex = "；".join(f"{x['name']}{f['detail'].split('，共')[0]}" for x, f in dead[:3])  # "…无法访问（原因）"
-        groups.append(("存在无法访问的链接", f"{len({x['name'] for x, _ in dead})}个网站共有{len(dead)}个链接经两次检测均无法访问，如{ex}。"))
-    names = rule_names()
-    catalog = load_rules("catalog")["rules"]
-    buckets: dict[str, list[str]] = {}
-    for rule, meta in catalog.items():
-        if rule in _SPECIAL:
-            continue
-        hits = [(x, f) for x in checked for f in x["findings"] if f["rule"] == rule]
-        hits.sort(key=lambda xf: _SEVERITY_ORDER.get(xf[1]["evidence"].get("severity"), 1))  # worst examples first (stable)
-        if hits:
-            ex = "；".join(f"{x['name']}{f['detail']}" for x, f in hits[:2])
-            buckets.setdefault(meta["group"], []).append(
-                f"{len({x['name'] for x, _ in hits})}个网站存在{names[rule]}问题（{len(hits)}处），如{ex}")
-    acc_hits = {}
-    for a in data.get("accounts", []):
-        for f in a["findings"]:
-            acc_hits.setdefault(f["rule"], []).append(f)
-    for f in data.get("office_findings", []):  # document register, proposals, reply letters
-        acc_hits.setdefault(f["rule"], []).append(f)
-    order = list(catalog)
-    for rule, fs in sorted(acc_hits.items(), key=lambda kv: (not catalog.get(kv[0], {}).get("veto"), order.index(kv[0]) if kv[0] in order else 999)):
-        if rule in names:
-            group = catalog.get(rule, {}).get("group", "newmedia")
-            unit = "个" if rule.startswith("newmedia.") else "处"
-            buckets.setdefault(group, []).append(f"{names[rule]}{len(fs)}{unit}，如" + "；".join(f["detail"] for f in fs[:2]))
-    for group, sentences in buckets.items():
-        groups.append((GROUP_TITLES.get(group, group), "。".join(sentences) + "。"))
-    if unknown:
-        ex = "；".join(f"{x['name']}（{x['reason']}）" for x in unknown[:5])
-        groups.append(("部分网站无法访问", f"{len(unknown)}个网站在检查期间无法访问，本轮未能完成检查，将在复查中重新检查：{ex}。"))
-    present = [i for i in rc.get("items", []) if i["state"] == "present"]
-    if present:
-        ex = "；".join(f"{i['org']['unit']}{'（' + i['where'] + '）' if i['where'] and i['where'] != i['org']['unit'] else ''}{i['detail']}"
-                      for i in present[:3])
-        groups.append((tpl["recheck"]["group"], _fill(tpl["recheck"]["group_text"], {
-            "units": len({i["org"]["unit"] for i in present}), "present": len(present), "examples": ex})))
-    if not groups:
-        groups.append(("未发现突出问题", "本轮检查未发现首页、栏目更新方面的突出问题。"))
+    groups = problem_groups(data, checked, unknown, rc, as_of, tpl)
 
     attachments = attachment_tables(data, {"quarter": quarter, "name": r["name"], "region": region})
     title = f"关于{quarter}{region}政府网站检查情况的通报"
