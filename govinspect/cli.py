@@ -401,7 +401,7 @@ def cmd_round(a) -> int:
         print(f"第{rnd.pk}轮复查完成：已整改{counts['fixed']}个，仍存在{counts['present']}个，未能复查{counts['unknown']}个。"
               "报告：" + "，".join(str(p) for p in paths.values()))
         return 0
-    run_round(rnd, progress=not a.quiet, site_concurrency=a.site_concurrency, crawl={"delay": a.delay})
+    run_round(rnd, progress=not a.quiet, site_concurrency=a.site_concurrency, processes=a.processes, crawl={"delay": a.delay})
     if a.documents or a.proposals or a.replies:
         from .engine.letters import LettersError
         from .rounds.services import attach_registers
@@ -732,8 +732,9 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--region", default="全县")
     rd.add_argument("--office", default="县人民政府办公室")
     rd.add_argument("--allow-network", action="append", help="允许抓取的内网网段，如 10.1.0.0/16")
-    rd.add_argument("--delay", type=float, default=0.5)
-    rd.add_argument("--site-concurrency", type=int, default=4)
+    rd.add_argument("--delay", type=float, default=0.5, help="同一主机两次请求的间隔秒数（默认0.5）")
+    rd.add_argument("--site-concurrency", type=int, default=4, help="同时检查的网站数（默认4）")
+    rd.add_argument("--processes", type=int, help="分担检查工作的进程数（默认每个CPU核一个，1 表示只用本进程）")
     rd.add_argument("--out")
     rd.add_argument("--quiet", action="store_true")
     rd.add_argument("--scheme", default="national-2019", help="考核方案（govinspect/rules/schemes/ 中的文件名，默认国家2019指标）")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from pathlib import Path
 
 from django.conf import settings
@@ -14,7 +15,8 @@ from tqdm import tqdm
 from ..engine.checks.freshness import ColumnSpec
 from ..engine.fetch import CrawlConfig
 from ..engine.fetch.crawler import normalise_url
-from ..engine.inspect import SiteReport, inspect_site_async
+from ..engine.inspect import SiteReport, inspect_site, inspect_site_async
+from ..engine.pool import default_processes, site_pool
 from ..monitor.services import availability_findings, site_availability
 from ..registry.models import Website
 from .models import ColumnCheck, Finding, Ignore, RecheckResult, Round, RoundAccount, RoundSite
@@ -51,8 +53,9 @@ def content_checker(as_of):
 
 
 def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | None = None, progress: bool = False,
-              site_concurrency: int = 4) -> Round:
-    """Inspect the round's websites concurrently (site_concurrency at a time) and store everything."""
+              site_concurrency: int = 4, processes: int | None = None) -> Round:
+    """Inspect the round's websites concurrently (site_concurrency at a time) and store everything. processes: worker
+    processes the sites are spread over (default: one per CPU core, at most site_concurrency; 1: all in this one)."""
     sites = list(websites if websites is not None else Website.objects.select_related("owner").all())
     rnd.status, rnd.started_at, rnd.error = "running", timezone.now(), ""
     rnd.save()
@@ -66,6 +69,8 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
 
     workdays.load()  # the admin's calendar is read here: the checks below run in async code
 
+    procs = min(processes or default_processes(), max(1, site_concurrency), len(sites))
+    pool = site_pool(procs) if procs > 1 else None  # forked before the event loop starts
     bar = tqdm(total=len(sites), desc="检查网站", unit="站", disable=not progress, dynamic_ncols=True)
     pages = 0
 
@@ -75,12 +80,15 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
         cfg = dataclasses.replace(cfg, **(crawl or {}))
         async with sem:
             bar.set_postfix_str(f"正在抓取 {site.name}")
+            job = (site.home_url, rnd.as_of, cfg, specs[site.pk] or None, base / f"site-{site.pk}")
+            kw = dict(period_start=rnd.period_start, government=site.owner.kind in ("区县", "乡镇"),
+                      site_code=site.site_code or None, previous=previous[site.pk], is_portal=site.is_portal,
+                      portal_url=portal, content=checker, scheme=rnd.scheme)
             try:
-                rep = await inspect_site_async(site.home_url, rnd.as_of, cfg, specs[site.pk] or None,
-                                               base / f"site-{site.pk}", rnd.period_start,
-                                               government=site.owner.kind in ("区县", "乡镇"), site_code=site.site_code or None,
-                                               previous=previous[site.pk], is_portal=site.is_portal, portal_url=portal,
-                                               content=checker, scheme=rnd.scheme)
+                if pool is None:
+                    rep = await inspect_site_async(*job, **kw)
+                else:
+                    rep = await asyncio.get_running_loop().run_in_executor(pool, functools.partial(inspect_site, *job, **kw))
                 pages += rep.pages_fetched
                 return rep
             finally:
@@ -105,6 +113,8 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
         rnd.status, rnd.error = "failed", f"{type(e).__name__}: {e}"
         raise
     finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         rnd.finished_at = timezone.now()
         rnd.save()
     return rnd

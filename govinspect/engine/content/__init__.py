@@ -39,6 +39,10 @@ class ContentChecker:
             self.typos = detector()
         self.roster = roster if roster is not None and _selected("content.leader", rules) else None
 
+    def __reduce__(self):
+        """Sent to a worker process as its settings: the word lists and typo model are rebuilt (or inherited) there."""
+        return ContentChecker, (self.rules, self.typos is not None, self.roster)
+
     def check(self, text: str, table_context: str = "", published=None) -> list[Hit]:
         return self.check_all(text, table_context, published)[0]
 

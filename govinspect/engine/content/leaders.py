@@ -54,6 +54,9 @@ class Roster:
         self._ac = ac.AhoCorasick(names, matchkind=ac.MATCHKIND_LEFTMOST_LONGEST) if names else None
         self._names = names
 
+    def __reduce__(self):  # the compiled matcher cannot be pickled: a worker process rebuilds it
+        return Roster, (self.terms, self.as_of)
+
     @classmethod
     def from_rows(cls, rows: list[dict], as_of: dt.date | None = None) -> "Roster":
         return cls([Term(r["name"], r["title"], r.get("unit", ""), r["start"], r.get("end")) for r in rows], as_of)
