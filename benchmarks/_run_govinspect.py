@@ -16,7 +16,7 @@ from govinspect.engine.inspect import inspect_site, inspect_site_async
 from govinspect.engine.pool import default_processes, site_pool
 
 
-async def main(conc: int, urls: list[str], pool) -> None:
+async def main(conc: int, urls: list[str], pool, procs: int) -> None:
     cfg = CrawlConfig(allow_networks=("127.0.0.0/8",), delay=0.0, concurrency_per_host=conc, check_links=False,
                       max_pages=10**6, timeout=30)
     out = Path(tempfile.mkdtemp(prefix="gi-bench-speed-"))
@@ -46,4 +46,4 @@ if __name__ == "__main__":
 
     ContentChecker()  # word lists and typo model loaded once, before the children are forked (as a round does)
     pool = site_pool(procs) if procs > 1 else None  # started before the clock, as a round starts it before crawling
-    asyncio.run(main(int(sys.argv[1]), urls, pool))
+    asyncio.run(main(int(sys.argv[1]), urls, pool, procs))

@@ -11,7 +11,7 @@ def write_reports(rnd, out_dir: str | Path, template: str | Path | None = None) 
     import sys
 
     from ..rules import load_rules
-    from .bulletin import group_titles, write_bulletin
+    from .bulletin import compose, group_titles, write_bulletin
     from .charts import ChartError, make_charts
     from .data import round_data
     from .workbook import write_rectification_lists, write_workbook
@@ -25,5 +25,6 @@ def write_reports(rnd, out_dir: str | Path, template: str | Path | None = None) 
     except ChartError as e:
         print(f"提示：{e}", file=sys.stderr)
         charts = []
-    return {"bulletin": write_bulletin(data, out / "通报.docx", template, charts), "workbook": write_workbook(data, out / "附件.xlsx"),
-            "rectification": write_rectification_lists(data, out / "整改清单"), "json": out / "round.json"}
+    c = compose(data)  # once: the bulletin, the workbook and the rectification lists share its tables and deadline
+    return {"bulletin": write_bulletin(data, out / "通报.docx", template, charts, c), "workbook": write_workbook(data, out / "附件.xlsx", c),
+            "rectification": write_rectification_lists(data, out / "整改清单", c), "json": out / "round.json"}

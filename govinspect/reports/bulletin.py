@@ -288,6 +288,7 @@ def compose(data: dict) -> dict:
         "attachment_list": [f"{i}.{a['title']}" for i, a in enumerate(attachments, start=1)],
         "office": office,
         "date": cn_date(as_of),
+        "deadline": deadline,
         "attachments": attachments,
     }
 
@@ -408,12 +409,13 @@ def template_path(explicit: str | Path | None = None) -> Path | None:
     return own if own.is_file() else None
 
 
-def write_bulletin(data: dict, path: str | Path, template: str | Path | None = None, charts: list[dict] | None = None) -> Path:
+def write_bulletin(data: dict, path: str | Path, template: str | Path | None = None, charts: list[dict] | None = None,
+                   composed: dict | None = None) -> Path:
     """Render the bulletin: the (operator's) docxtpl template for the body, then the 附件 tables."""
     from docxtpl import DocxTemplate, InlineImage
     from jinja2 import TemplateError
 
-    c = compose(data)
+    c = composed or compose(data)
     fonts = load_rules("bulletin")["fonts"]
     chosen = template_path(template)
     tpl = DocxTemplate(chosen if chosen is not None else default_template())

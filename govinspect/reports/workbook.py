@@ -8,7 +8,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from ..rules import load_rules
 from .bulletin import compose
 from .tables import rule_names
 
@@ -30,8 +29,8 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list], width
         ws.column_dimensions[get_column_letter(i)].width = w
 
 
-def write_workbook(data: dict, path: str | Path) -> Path:
-    c = compose(data)
+def write_workbook(data: dict, path: str | Path, composed: dict | None = None) -> Path:
+    c = composed or compose(data)
     wb = Workbook()
     wb.remove(wb.active)
     for att in c["attachments"]:
@@ -55,19 +54,16 @@ def write_workbook(data: dict, path: str | Path) -> Path:
     return path
 
 
-def write_rectification_lists(data: dict, out_dir: str | Path) -> Path:
+def write_rectification_lists(data: dict, out_dir: str | Path, composed: dict | None = None) -> Path:
     """整改清单: one workbook per responsible unit with its problems, the evidence link and the deadline; the unit fills
     in 整改情况 and returns it. Units without problems get no file."""
-    import datetime as dt
     import re
-
-    from .bulletin import cn_date
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.xlsx"):  # a regenerated report must not keep lists of problems that are gone
         old.unlink()
-    deadline = cn_date(dt.date.fromisoformat(data["round"]["as_of"]) + dt.timedelta(days=load_rules("bulletin")["rectify_days"]))
+    deadline = (composed or compose(data))["deadline"]  # the bulletin's own deadline
     names = rule_names()
     by_unit: dict[str, list[dict]] = {}
     for f in data["findings"]:
