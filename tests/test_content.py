@@ -184,6 +184,23 @@ def test_typo_precision_on_official_documents(realdata):
     assert m["char_recall"] >= 0.08, m
 
 
+def test_typo_segmentation_is_jiebas(realdata):
+    """The detector segments with rjieba (jieba-rs) for speed; its thresholds were tuned on jieba's output.
+    Both must cut every sentence of the official-document set the same way (a new rjieba must not drift)."""
+    import jieba
+    import rjieba
+
+    from govinspect.engine.content.typo import _SENTENCES, detector
+
+    tk = detector()._tk
+    lines = (realdata / "spelling" / "ecspell-odw.train").read_text(encoding="utf-8").splitlines()
+    pieces = [m.group() for line in lines for col in line.split("\t")[1:3] for m in _SENTENCES.finditer(col)]
+    assert len(pieces) > 3000
+    differ = [p for p in pieces if rjieba.cut(p, False) != tk.lcut(p, HMM=False)]
+    assert differ == [], differ[:5]
+    assert jieba.__version__.startswith("0.42")
+
+
 # ----------------------------------------------------------------------------- leaders
 def test_leader_titles_against_the_roster():
     roster = Roster([Term("马伟", "县长", "清河县人民政府", D(2019, 6, 1), D(2025, 5, 31)),

@@ -1,7 +1,8 @@
 """错别字 detection without a model download: confusion sets by sound and shape plus word frequencies.
 
 Method (precision first):
-1. Segment a sentence with jieba (HMM off, so unknown words fall apart into single characters).
+1. Segment a sentence with jieba's dictionary (rjieba, HMM off, so unknown words fall apart into single
+   characters).
 2. A misspelled character usually breaks its word: look only at single-character tokens (not
    function characters like 的/和/等) and at characters of very rare short tokens.
 3. For such a character, try every look-alike or sound-alike character (pycorrector's same_pinyin
@@ -21,10 +22,13 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import rjieba
+
 from .lexicon import Hit
 
 DATA = Path(__file__).resolve().parents[2] / "rules" / "typo"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _DOC_NO = re.compile(r"\s*[〔\[(（]\s*\d{4}")  # 清办发〔2026〕11号: a document number, not a word
 # prose only: menus, list titles and captions (pieces between spaces) are names and slogans, not prose
 _SENTENCES = re.compile(r"[^。！？!?；;\n\x1f\x0c \u3000\t]+")
@@ -93,6 +97,15 @@ class TypoDetector:
                     for ch in group:
                         self._add(ch, group.replace(ch, ""))
 
+        # the corrections a window can have, by the window with the suspect character masked:
+        # "中?人民" -> "华" when 中华人民 is a common word. One lookup instead of one per look-alike.
+        self.fixes: dict[str, str] = {}
+        for w in set(self.freq).union(self.vocab):
+            if 2 <= len(w) <= 4 and self._known(w) >= MIN_FREQ and w not in self.proper and _CJK_RUN.fullmatch(w):
+                for j in range(len(w)):
+                    key = w[:j] + "?" + w[j + 1:]
+                    self.fixes[key] = self.fixes.get(key, "") + w[j]
+
     def _add(self, ch: str, alts: str) -> None:
         cur = self.confusion.get(ch, "")
         self.confusion[ch] = cur + "".join(a for a in alts if a not in cur and a != ch and _CJK.match(a))
@@ -129,7 +142,7 @@ class TypoDetector:
         return route[0][0]
 
     def _sentence(self, s: str, base: int) -> list[Hit]:
-        tokens = self._tk.lcut(s, HMM=False)
+        tokens = rjieba.cut(s, False)  # jieba-rs: the same segmentation as jieba's lcut(HMM=False), ~14x faster
         pos, singles = 0, []
         for t in tokens:
             if len(t) == 1 and _CJK.match(t) and t not in FUNCTION_CHARS:
@@ -152,15 +165,18 @@ class TypoDetector:
             for n in (4, 3, 2):
                 for a in range(max(0, i - n + 1), min(i, len(s) - n) + 1):
                     win = s[a:a + n]
-                    if (not all(_CJK.match(c) for c in win) or self._known(win) >= RARE or win in self.proper
+                    fixes = self.fixes.get(win[: i - a] + "?" + win[i - a + 1:])
+                    if not fixes:  # no look-alike makes a common word here (most windows): nothing to weigh
+                        continue
+                    if (not _CJK_RUN.fullmatch(win) or self._known(win) >= RARE or win in self.proper
                             or any(c in _NUMERAL for c in s[max(0, a - 1):a + n])
                             or _ORG_SUFFIX.match(s, a + n) or _quoted(s, a)
                             or any(k in s[max(0, a - 2):a + n + 2] for k in self.keep) or _DOC_NO.match(s, a + n)):
                         continue
                     for alt in alts:
-                        cand = win[: i - a] + alt + win[i - a + 1:]
-                        if self._known(cand) < MIN_FREQ or cand in self.proper:
+                        if alt not in fixes:  # the corrected window is not a common word (or is a name)
                             continue
+                        cand = win[: i - a] + alt + win[i - a + 1:]
                         if base_lp is None:
                             base_lp = self._logp(local)
                         fixed = local[: i - lo] + alt + local[i - lo + 1:]

@@ -84,10 +84,9 @@ def _clean(s: str | None) -> str:
     return " ".join(s.split()) if s else ""
 
 
-def _tc(el) -> str:
-    """Text content of an element (what lxml.html's text_content gives, without its Python overhead)."""
-    return "".join(el.itertext())
-
+# text content of an element (what lxml.html's text_content gives), computed in libxml2
+_tc = etree.XPath("string()", smart_strings=False)
+_DIGIT = re.compile(r"\d")
 
 # plain etree elements: lxml.html's element classes cost a Python call per element visited
 _PARSER = etree.HTMLParser(recover=True, no_network=True)
@@ -130,27 +129,23 @@ def _parse(html: str):
 _QR = re.compile(r"二维码|qr_?code|\bqr\b|ewm|erweima", re.I)
 
 
+# the text nodes of a subtree, as lxml's itertext() gives them, collected in libxml2
+_TEXTS = etree.XPath(".//text()", smart_strings=False)
+
+
 def _text_of(el) -> str:
-    return _clean(" ".join(el.itertext()))
+    return _clean(" ".join(_TEXTS(el)))
 
 
 def _visible_text(root) -> str:
-    """Page text in document order, without scripts, styles and comments."""
-    parts: list[str] = []
+    """Page text in document order, without scripts, styles and comments.
 
-    def walk(el):
-        if not isinstance(el.tag, str) or el.tag in ("script", "style", "noscript", "template"):
-            return
-        if el.text:
-            parts.append(el.text)
-        for child in el:
-            walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
+    Removes scripts, styles, noscript and template elements from the tree: call it last.
+    """
     body = root.find("body")
-    walk(body if body is not None else root)
-    return _clean(" ".join(parts))
+    body = body if body is not None else root
+    etree.strip_elements(body, "script", "style", "noscript", "template", with_tail=False)
+    return _clean(" ".join(_TEXTS(body)))
 
 
 _HIDE = re.compile(
@@ -162,16 +157,22 @@ _BG = re.compile(r"background(?:-color)?\s*:\s*(#[0-9a-f]{3,6}|[a-z]+)", re.I)
 _CSS_RULE = re.compile(r"([.#][\w-]+)\s*\{([^}]*)\}")
 
 
+_NEG = re.compile(r"-\d{3}")
+
+
 def _hiding(style: str) -> str | None:
     if not style:
         return None
-    if _HIDE.search(style):
+    low = style.lower()
+    # plain substring tests first: a style sheet has thousands of rules and the patterns are slow to scan
+    if ("none" in low or "hidden" in low or "font-size" in low or _NEG.search(low)) and _HIDE.search(style):
         return style
-    if _ZERO_BOX.search(style) and "overflow" in style.lower() and "hidden" in style.lower():
+    if "overflow" in low and "hidden" in low and _ZERO_BOX.search(style):
         return style
-    c, b = _COLOR.search(style), _BG.search(style)
-    if c and b and c.group(1).lower() == b.group(1).lower():
-        return style
+    if "background" in low:
+        c, b = _COLOR.search(style), _BG.search(style)
+        if c and b and c.group(1).lower() == b.group(1).lower():
+            return style
     return None
 
 
@@ -199,15 +200,21 @@ def _element_hiding(el, css: dict[str, str]) -> str | None:
     return None
 
 
+_STYLED = etree.XPath("//*[@style or @hidden]")
+
+
 def _hidden_links(root) -> dict[str, str]:
     """href -> CSS evidence, for links inside an element that hides its content (暗链).
 
     Only the few elements that carry a hiding style are visited, so pages without any cost nothing.
     """
     css = _hidden_css(root)
-    xp = "//*[@style or @hidden" + (" or @class or @id" if css else "") + "]"
+    # only elements that could hide something: a style or hidden attribute, or a class or id a hiding CSS rule names
+    # (selector names are [\w-]+, safe inside the expression)
+    named = [f"contains(concat(' ', normalize-space(@class), ' '), ' {sel[1:]} ')" if sel[0] == "." else f"@id='{sel[1:]}'"
+             for sel in css]
     out: dict[str, str] = {}
-    for el in root.xpath(xp):
+    for el in (root.xpath("//*[" + " or ".join(["@style", "@hidden", *named]) + "]") if named else _STYLED(root)):
         if not isinstance(el.tag, str):
             continue
         why = _element_hiding(el, css)
@@ -219,27 +226,53 @@ def _hidden_links(root) -> dict[str, str]:
     return out
 
 
-def _single_target(el, own_href: str | None = None) -> bool:
-    """True when every substantive link inside el points to one target (compared as written).
+class _Containers:
+    """Per-page memo of what item detection asks of an element: its link targets and its text.
 
-    Text lengths are only looked at for a second, different target (icon links do not count), so a
-    navigation bar is rejected after two anchors instead of all of them.
+    Every anchor climbs through the same few containers (a navigation bar's 30 anchors share one
+    <ul> and one header <div>), so each container is looked at once per page, not once per anchor.
     """
-    first = (own_href or "").strip() or None
-    for x in el.iter("a"):
-        h = (x.get("href") or "").strip()
-        if not h or h == first or h.lower().startswith(_SKIP_SCHEMES):
-            continue
-        if len(_clean(_tc(x))) < 2:
-            continue
-        if first is None:
-            first = h
-            continue
-        return False
-    return True
+
+    __slots__ = ("targets", "texts", "substantive")
+
+    def __init__(self):
+        self.targets: dict = {}  # element -> up to two distinct substantive hrefs (as written)
+        self.texts: dict = {}  # element -> its text, whitespace collapsed
+        self.substantive: dict = {}  # anchor -> its text is at least two characters (icon links are not)
+
+    def single_target(self, el, own_href: str | None = None) -> bool:
+        """True when every substantive link inside el points to one target (compared as written);
+        own_href (the anchor being placed) counts as that target."""
+        t = self.targets.get(el)
+        if t is None:
+            t = self.targets[el] = self._targets(el)
+        first = (own_href or "").strip() or None
+        return len(t) <= 1 if first is None else all(h == first for h in t)
+
+    def _targets(self, el) -> tuple[str, ...]:
+        found: list[str] = []
+        subst = self.substantive
+        for x in el.iter("a"):
+            h = (x.get("href") or "").strip()
+            if not h or h in found or h.lower().startswith(_SKIP_SCHEMES):
+                continue
+            ok = subst.get(x)
+            if ok is None:
+                ok = subst[x] = len(_clean(_tc(x))) >= 2
+            if ok:
+                found.append(h)
+                if len(found) == 2:
+                    break
+        return tuple(found)
+
+    def text(self, el) -> str:
+        t = self.texts.get(el)
+        if t is None:
+            t = self.texts[el] = _text_of(el)
+        return t
 
 
-def _item_from_anchor(a, base: str, url: str | None = None, own: str | None = None) -> Item | None:
+def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, own: str | None = None) -> Item | None:
     """An item (title, url, date) for an anchor; url/own (its resolved href and text) when already known."""
     own = _clean(_tc(a)) if own is None else own
     title = _clean(a.get("title")) or own
@@ -252,16 +285,16 @@ def _item_from_anchor(a, base: str, url: str | None = None, own: str | None = No
     if "/" not in rest_of_url or rest_of_url.endswith(rest_of_url.split("/", 1)[0] + "/"):
         return None  # links to a site root are navigation
     # climb to the smallest container that holds a date and links to no other target
-    el, depth = a.getparent(), 0
+    el, depth, href = a.getparent(), 0, a.get("href")
     while el is not None and depth < 4:
         if el.tag in _ITEM_CONTAINERS:
-            if not _single_target(el, a.get("href")):  # cheap, and stops the climb before large containers
+            if not memo.single_target(el, href):  # cheap, and stops the climb before large containers
                 break
-            txt = _text_of(el)
+            txt = memo.text(el)
             if len(txt) > 1500:
                 break
             rest = txt.replace(own, " ", 1)
-            if any(ch.isdigit() for ch in rest):  # no digit, no date: look one level up
+            if _DIGIT.search(rest):  # no digit, no date: look one level up
                 rest = dates.strip_clock(rest)
                 d = dates.labelled_date(rest) or dates.parse_date(rest) or dates.month_day_with_url_year(rest, url)
                 if d:
@@ -279,8 +312,9 @@ def _datastore_items(html: str, base: str) -> tuple[bool, list[Item]]:
                 frag = lxml.html.fragment_fromstring(rec.group(1), create_parent="div")
             except (etree.ParserError, ValueError):
                 continue
+            memo = _Containers()
             for a in frag.iter("a"):
-                it = _item_from_anchor(a, base)
+                it = _item_from_anchor(a, base, memo)
                 if it:
                     items.append(it)
     return found, items
@@ -334,7 +368,7 @@ def extract_page(html: str, url: str) -> PageModel:
     if root is None:
         return page
     base = url
-    b = root.find(".//base")
+    b = next(root.iter("base"), None)
     if b is not None and b.get("href"):
         base = _abs(url, b.get("href")) or url
 
@@ -360,13 +394,15 @@ def extract_page(html: str, url: str) -> PageModel:
     seen: set[str] = set()
     hidden = _hidden_links(root)
     anchor_items = []
+    memo = _Containers()
     for a in root.iter("a"):
         u = _abs(base, a.get("href"))
         if not u:
             continue
         own = _clean(_tc(a))
+        memo.substantive[a] = len(own) >= 2
         text = own or _clean(a.get("title"))
-        it = _item_from_anchor(a, base, u, own)
+        it = _item_from_anchor(a, base, memo, u, own)
         if it is not None and it.date:
             anchor_items.append(it)
         if u not in seen:
@@ -397,13 +433,15 @@ def extract_page(html: str, url: str) -> PageModel:
     # title
     page.title = page.meta.get("ArticleTitle") or ""
     if not page.title:
-        h = root.find(".//h1")
+        h = next(root.iter("h1"), None)
         page.title = _text_of(h) if h is not None else ""
     if not page.title:
-        t = root.find(".//title")
+        t = next(root.iter("title"), None)
         page.title = _text_of(t) if t is not None else ""
 
-    text = _visible_text(root)
+    para_text = sum(len(_text_of(p)) for p in root.iter("p"))
+    page.paragraph_chars = para_text
+    text = _visible_text(root)  # last use of the tree: it drops scripts and styles from it
     page.text = text
     pub, source = _publish_date(page, html, text, url)
 
@@ -416,8 +454,6 @@ def extract_page(html: str, url: str) -> PageModel:
         or any(m in text for m in _EMPTY_MARKERS)
         or 'class="list' in low
     )
-    para_text = sum(len(_text_of(p)) for p in root.iter("p"))
-    page.paragraph_chars = para_text
     page.empty_marker = not page.items and (any(m in text for m in _EMPTY_MARKERS) or (ds_found and not ds_items))
     dated = [i for i in page.items if i.date]
     # a labelled date that is also an item's date belongs to that item: the page is a list
