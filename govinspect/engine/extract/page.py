@@ -114,13 +114,16 @@ def _abs(base: str, href: str | None) -> str | None:
     return u
 
 
+_UTF8_PARSER = etree.HTMLParser(recover=True, no_network=True, encoding="utf-8")
+
+
 def _parse(html: str):
     if not html or not html.strip():
         return None
     try:
-        # lxml refuses str input that carries an XML declaration with an encoding
-        html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
-        root = etree.fromstring(html, _PARSER)
+        # the text was decoded already (decode_html): hand libxml2 UTF-8, which it parses faster than a str,
+        # and tell it so, whatever a <meta charset> or XML declaration in the page says
+        root = etree.fromstring(html.encode("utf-8", "surrogatepass"), _UTF8_PARSER)
         return root if root is not None and isinstance(root.tag, str) else None
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
@@ -203,11 +206,13 @@ def _element_hiding(el, css: dict[str, str]) -> str | None:
 _STYLED = etree.XPath("//*[@style or @hidden]")
 
 
-def _hidden_links(root) -> dict[str, str]:
+def _hidden_links(root, low: str | None = None) -> dict[str, str]:
     """href -> CSS evidence, for links inside an element that hides its content (暗链).
 
     Only the few elements that carry a hiding style are visited, so pages without any cost nothing.
     """
+    if low is not None and "style" not in low and "hidden" not in low:
+        return {}  # no style attribute or sheet, no hidden attribute: nothing can hide
     css = _hidden_css(root)
     # only elements that could hide something: a style or hidden attribute, or a class or id a hiding CSS rule names
     # (selector names are [\w-]+, safe inside the expression)
@@ -240,16 +245,9 @@ class _Containers:
         self.texts: dict = {}  # element -> its text, whitespace collapsed
         self.substantive: dict = {}  # anchor -> its text is at least two characters (icon links are not)
 
-    def single_target(self, el, own_href: str | None = None) -> bool:
-        """True when every substantive link inside el points to one target (compared as written);
-        own_href (the anchor being placed) counts as that target."""
-        t = self.targets.get(el)
-        if t is None:
-            t = self.targets[el] = self._targets(el)
-        first = (own_href or "").strip() or None
-        return len(t) <= 1 if first is None else all(h == first for h in t)
-
-    def _targets(self, el) -> tuple[str, ...]:
+    def distinct_targets(self, el) -> tuple[str, ...]:
+        """Up to two distinct substantive link targets inside el (hrefs as written, icon links left out).
+        Every link points to one target when there are none, or one (the anchor's own, when it has one)."""
         found: list[str] = []
         subst = self.substantive
         for x in el.iter("a"):
@@ -265,32 +263,37 @@ class _Containers:
                     break
         return tuple(found)
 
-    def text(self, el) -> str:
-        t = self.texts.get(el)
-        if t is None:
-            t = self.texts[el] = _text_of(el)
-        return t
 
-
-def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, own: str | None = None) -> Item | None:
-    """An item (title, url, date) for an anchor; url/own (its resolved href and text) when already known."""
+def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, own: str | None = None,
+                      href: str | None = None) -> Item | None:
+    """An item (title, url, date) for an anchor; url/own/href (its resolved href, text and href as written) when
+    already known."""
     own = _clean(_tc(a)) if own is None else own
     title = _clean(a.get("title")) or own
     if len(title) < _MIN_TITLE or title in PAGER_TEXT or title in _FURNITURE:
         return None
-    url = url or _abs(base, a.get("href"))
+    href = a.get("href") if href is None else href
+    url = url or _abs(base, href)
     if not url:
         return None
     rest_of_url = url.split("//", 1)[-1]
     if "/" not in rest_of_url or rest_of_url.endswith(rest_of_url.split("/", 1)[0] + "/"):
         return None  # links to a site root are navigation
     # climb to the smallest container that holds a date and links to no other target
-    el, depth, href = a.getparent(), 0, a.get("href")
+    el, depth = a.getparent(), 0
+    first = (href or "").strip() or None
+    targets, texts = memo.targets, memo.texts
     while el is not None and depth < 4:
         if el.tag in _ITEM_CONTAINERS:
-            if not memo.single_target(el, href):  # cheap, and stops the climb before large containers
+            # links to no other target (cheap, and stops the climb before large containers)
+            t = targets.get(el)
+            if t is None:
+                t = targets[el] = memo.distinct_targets(el)
+            if t and (len(t) > 1 if first is None else (len(t) > 1 or t[0] != first)):
                 break
-            txt = memo.text(el)
+            txt = texts.get(el)
+            if txt is None:
+                txt = texts[el] = _text_of(el)
             if len(txt) > 1500:
                 break
             rest = txt.replace(own, " ", 1)
@@ -301,6 +304,11 @@ def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, o
                     return Item(title=title, url=url, date=d)
         el, depth = el.getparent(), depth + 1
     return Item(title=title, url=url, date=None)
+
+
+def _parent_class(a) -> str:
+    p = a.getparent()
+    return (p.get("class") or "").lower() if p is not None else ""
 
 
 def _datastore_items(html: str, base: str) -> tuple[bool, list[Item]]:
@@ -392,26 +400,27 @@ def extract_page(html: str, url: str) -> PageModel:
 
     # links, attachments, pagination
     seen: set[str] = set()
-    hidden = _hidden_links(root)
+    low = html.lower()
+    hidden = _hidden_links(root, low)
     anchor_items = []
     memo = _Containers()
     for a in root.iter("a"):
-        u = _abs(base, a.get("href"))
+        href = a.get("href")
+        u = _abs(base, href)
         if not u:
             continue
         own = _clean(_tc(a))
         memo.substantive[a] = len(own) >= 2
         text = own or _clean(a.get("title"))
-        it = _item_from_anchor(a, base, memo, u, own)
+        it = _item_from_anchor(a, base, memo, u, own, href)
         if it is not None and it.date:
             anchor_items.append(it)
         if u not in seen:
             seen.add(u)
-            page.links.append(Link(u, text, hidden.get((a.get("href") or "").strip())))
+            page.links.append(Link(u, text, hidden.get(href.strip()) if hidden else None))
         if urlsplit(u).path.lower().endswith(ATTACHMENT_EXT):
             page.attachments.append(Link(u, text))
-        parent_class = (a.getparent().get("class") or "").lower() if a.getparent() is not None else ""
-        if (text in PAGER_TEXT or (text.isdigit() and "page" in parent_class)) and u != url and u not in page.next_pages:
+        if (text in PAGER_TEXT or (text.isdigit() and "page" in (_parent_class(a)))) and u != url and u not in page.next_pages:
             page.next_pages.append(u)
     has_cp, targets = _create_page_targets(html, base)
     page.next_pages += [t for t in targets if t != url and t not in page.next_pages]
@@ -446,7 +455,6 @@ def extract_page(html: str, url: str) -> PageModel:
     pub, source = _publish_date(page, html, text, url)
 
     # kind
-    low = html.lower()
     page.list_markers = bool(
         ds_found
         or has_cp
