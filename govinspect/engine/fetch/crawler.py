@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import re
 import sys
@@ -163,6 +164,7 @@ _SESSION_PATH = re.compile(r";(?:jsessionid|phpsessid|sessionid)=[^/?#]*", re.I)
 _SESSION_PARAMS = re.compile(r"^(?:jsessionid|phpsessid|aspsessionid\w*|sessionid|sess_id|cfid|cftoken)$", re.I)
 
 
+@functools.lru_cache(maxsize=1 << 15)  # the same navigation links are normalised on every page
 def normalise_url(url: str) -> str:
     """Canonical form: lower-case scheme and host, default port dropped, fragment and session ids removed."""
     parts = urlsplit(url.strip())
@@ -238,7 +240,9 @@ class _Crawler:
     def in_scope(self, url: str) -> bool:
         return self.result.in_scope(url)
 
-    def enqueue(self, url: str, depth: int, parent: str | None) -> None:
+    def enqueue(self, url: str, depth: int, parent: str | None, batch: list | None = None) -> None:
+        """Queue url unless seen or out of bounds; persisted at once, or with the rest of `batch` (a page's links
+        are stored in the transaction that stores the page)."""
         url = normalise_url(url)
         if url in self.seen or len(url) > 2048:
             return
@@ -266,7 +270,9 @@ class _Crawler:
                 self.query_variants[key] = n + 1
         self.seen.add(url)
         self.seq += 1
-        if self.state:
+        if batch is not None:
+            batch.append((url, depth, parent, self.seq))
+        elif self.state:
             self.state.queue(url, depth, parent, self.seq)
         self.queue.put_nowait((depth, self.seq, url, parent))
 
@@ -495,15 +501,16 @@ class _Crawler:
             depth, _, url, parent = await self.queue.get()
             try:
                 rec = await self.fetch(session, url, depth, parent)
-                if self.state:  # committed after its WARC record was flushed: a resumed crawl skips it
-                    self.state.store(rec.state_row())
-                self._intern_record(rec)
-                self.record(rec)
+                found: list = []
                 if rec.ok and rec.page is not None and rec.final_url and self.in_scope(rec.final_url):
                     for link in rec.page.links:
-                        self.enqueue(link.url, depth + 1, url)
+                        self.enqueue(link.url, depth + 1, url, found)
                     for nxt in rec.page.next_pages:
-                        self.enqueue(nxt, depth, url)  # pagination belongs to the list's own depth
+                        self.enqueue(nxt, depth, url, found)  # pagination belongs to the list's own depth
+                if self.state:  # committed after its WARC record was flushed, with the links it queued:
+                    self.state.store(rec.state_row(), found)  # a resumed crawl skips it and still has its links
+                self._intern_record(rec)
+                self.record(rec)
             except Exception as e:  # a bug in one page must not stop the site
                 self.record(FetchRecord(url=url, depth=depth, parent=parent, error=f"internal error: {e!r}"[:300], fetched_at=_now()))
             finally:

@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS fetched (
 FIELDS = ("url", "depth", "parent", "final_url", "status", "reason", "content_type", "bytes", "elapsed_ms", "fetched_at",
           "error", "redirects", "encoding", "etag", "last_modified", "warc_file", "warc_offset", "revisit", "is_html")
 
+_INSERT_FETCHED = f"INSERT OR REPLACE INTO fetched ({','.join(FIELDS)}) VALUES ({','.join('?' * len(FIELDS))})"
+_INSERT_FRONTIER = "INSERT OR IGNORE INTO frontier (url, depth, parent, seq) VALUES (?, ?, ?, ?)"
+
 
 class CrawlState:
     def __init__(self, path: Path):
@@ -49,7 +52,7 @@ class CrawlState:
 
     # ---------------------------------------------------------------- frontier
     def queue(self, url: str, depth: int, parent: str | None, seq: int) -> None:
-        self.db.execute("INSERT OR IGNORE INTO frontier (url, depth, parent, seq) VALUES (?, ?, ?, ?)", (url, depth, parent, seq))
+        self.db.execute(_INSERT_FRONTIER, (url, depth, parent, seq))
 
     def queued(self) -> list[tuple[str, int, str | None, int]]:
         return self.db.execute("SELECT url, depth, parent, seq FROM frontier WHERE done=0 ORDER BY depth, seq").fetchall()
@@ -58,11 +61,14 @@ class CrawlState:
         return [r[0] for r in self.db.execute("SELECT url FROM frontier")]
 
     # ---------------------------------------------------------------- fetches
-    def store(self, row: dict) -> None:
+    def store(self, row: dict, queued: list[tuple[str, int, str | None, int]] = ()) -> None:
+        """A fetch, and the URLs it queued (url, depth, parent, seq), in one transaction."""
         vals = [json.dumps(row.get(f)) if f == "redirects" else row.get(f) for f in FIELDS]
         self.db.execute("BEGIN")
-        self.db.execute(f"INSERT OR REPLACE INTO fetched ({','.join(FIELDS)}) VALUES ({','.join('?' * len(FIELDS))})", vals)
+        self.db.execute(_INSERT_FETCHED, vals)
         self.db.execute("UPDATE frontier SET done=1 WHERE url=?", (row["url"],))
+        if queued:
+            self.db.executemany(_INSERT_FRONTIER, queued)
         self.db.execute("COMMIT")
 
     def fetched(self) -> list[dict]:
