@@ -203,7 +203,8 @@ def _element_hiding(el, css: dict[str, str]) -> str | None:
     return None
 
 
-_STYLED = etree.XPath("//*[@style or @hidden]")
+# attribute names cannot be escaped: a page without these strings has no element that could hide anything
+_MAY_HIDE = re.compile(r"<style|\bstyle\s*=|\bhidden\b")
 
 
 def _hidden_links(root, low: str | None = None) -> dict[str, str]:
@@ -211,7 +212,7 @@ def _hidden_links(root, low: str | None = None) -> dict[str, str]:
 
     Only the few elements that carry a hiding style are visited, so pages without any cost nothing.
     """
-    if low is not None and "style" not in low and "hidden" not in low:
+    if low is not None and not _MAY_HIDE.search(low):
         return {}  # no style attribute or sheet, no hidden attribute: nothing can hide
     css = _hidden_css(root)
     # only elements that could hide something: a style or hidden attribute, or a class or id a hiding CSS rule names
@@ -219,7 +220,9 @@ def _hidden_links(root, low: str | None = None) -> dict[str, str]:
     named = [f"contains(concat(' ', normalize-space(@class), ' '), ' {sel[1:]} ')" if sel[0] == "." else f"@id='{sel[1:]}'"
              for sel in css]
     out: dict[str, str] = {}
-    for el in (root.xpath("//*[" + " or ".join(["@style", "@hidden", *named]) + "]") if named else _STYLED(root)):
+    for el in (root.xpath("//*[" + " or ".join(["@style", "@hidden", *named]) + "]") if named else
+               # a Python walk beats libxml2's XPath engine at this
+               [e for e in root.iter(etree.Element) if e.get("style") is not None or e.get("hidden") is not None]):
         if not isinstance(el.tag, str):
             continue
         why = _element_hiding(el, css)
