@@ -47,6 +47,8 @@ def _quoted(s: str, i: int) -> bool:
             return True
     return False
 MIN_PROSE = 12  # characters of a piece worth checking
+# the pieces worth checking, found by the regex engine: a page's menus and captions never reach Python
+_LONG_PIECES = re.compile(_SENTENCES.pattern[:-1] + "{%d,}" % MIN_PROSE)
 _NUMERAL = set("〇零一二三四五六七八九十百千万亿两0123456789")
 MIN_FREQ = 2000  # a corrected word must be at least this common in jieba's dictionary ...
 RATIO = 100  # ... and this many times more common than the window as written
@@ -119,11 +121,11 @@ class TypoDetector:
     def scan(self, text: str) -> list[Hit]:
         hits: list[Hit] = []
         cache = self._cache
-        for m in _SENTENCES.finditer(text):
+        for m in _LONG_PIECES.finditer(text):
             sent = m.group()
             found = cache.get(sent)
             if found is None:
-                prose = len(sent) >= MIN_PROSE and (_PROSE.search(sent) or text[m.end():m.end() + 1] in _ENDS)
+                prose = _PROSE.search(sent) or text[m.end():m.end() + 1] in _ENDS
                 found = self._sentence(sent, 0) if prose else []
                 if len(cache) > 200_000:  # navigation and footers repeat on every page: keep them, drop the rest
                     cache.clear()
