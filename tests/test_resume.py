@@ -103,6 +103,26 @@ def test_sigkill_mid_crawl_then_resume(tmp_path):
            [(c["url"], c["status"], c["newest_date"]) for c in ref_out["columns"]]
 
 
+def test_a_page_and_the_links_it_queued_are_stored_together(tmp_path):
+    from govinspect.engine.fetch.state import CrawlState
+
+    st = CrawlState(tmp_path / "s.sqlite")
+    st.queue("http://a/", 0, None, 1)
+    st.store({"url": "http://a/", "status": 200, "redirects": []}, [("http://a/1", 1, "http://a/", 2), ("http://a/2", 1, "http://a/", 3)])
+    try:  # a failure half-way (here a malformed frontier row) stores nothing of that page and leaves the state usable
+        st.store({"url": "http://a/1", "status": 200, "redirects": []}, [("http://a/3", 2)])
+    except sqlite3.Error:
+        pass
+    else:
+        raise AssertionError("the malformed row must fail")
+    st.store({"url": "http://a/2", "status": 404, "redirects": []})
+    st.close()
+    st = CrawlState(tmp_path / "s.sqlite")
+    assert sorted(r["url"] for r in st.fetched()) == ["http://a/", "http://a/2"]
+    assert [q[0] for q in st.queued()] == ["http://a/1"]  # still to fetch; http://a/3 was never queued
+    st.close()
+
+
 def test_backdated_page_and_defaced_home_between_rounds(tmp_path):
     import datetime as dt
 

@@ -65,10 +65,14 @@ class CrawlState:
         """A fetch, and the URLs it queued (url, depth, parent, seq), in one transaction."""
         vals = [json.dumps(row.get(f)) if f == "redirects" else row.get(f) for f in FIELDS]
         self.db.execute("BEGIN")
-        self.db.execute(_INSERT_FETCHED, vals)
-        self.db.execute("UPDATE frontier SET done=1 WHERE url=?", (row["url"],))
-        if queued:
-            self.db.executemany(_INSERT_FRONTIER, queued)
+        try:
+            self.db.execute(_INSERT_FETCHED, vals)
+            self.db.execute("UPDATE frontier SET done=1 WHERE url=?", (row["url"],))
+            if queued:
+                self.db.executemany(_INSERT_FRONTIER, queued)
+        except BaseException:
+            self.db.execute("ROLLBACK")  # all or nothing: the page is fetched again by a resumed crawl
+            raise
         self.db.execute("COMMIT")
 
     def fetched(self) -> list[dict]:
