@@ -127,7 +127,7 @@ class TypoDetector:
             if found is None:
                 prose = _PROSE.search(sent) or text[m.end():m.end() + 1] in _ENDS
                 found = self._sentence(sent, 0) if prose else []
-                if len(cache) > 200_000:  # navigation and footers repeat on every page: keep them, drop the rest
+                if len(cache) > 50_000:  # navigation and footers repeat on every page: keep them, drop the rest
                     cache.clear()
                 cache[sent] = found
             base = m.start()

@@ -435,15 +435,23 @@ class _Crawler:
             links.append(obj)
         page.links = tuple(links)
         page.attachments = tuple(intern.get((l.url, l.text, l.hidden), l) for l in page.attachments)
-        for it in page.items:
-            it.url, it.title = sys.intern(it.url), sys.intern(it.title)
-            if it.date is not None:
-                it.date = intern.setdefault(it.date, it.date)
-        page.items = tuple(page.items)
+        items = []
+        for it in page.items:  # a "related articles" box repeats the same items on every article
+            url, title = sys.intern(it.url), sys.intern(it.title)
+            key = ("item", url, title, it.date)
+            obj = intern.get(key)
+            if obj is None:
+                it.url, it.title = url, title
+                if it.date is not None:
+                    it.date = intern.setdefault(it.date, it.date)
+                obj = intern[key] = it
+            items.append(obj)
+        page.items = tuple(items)
         page.next_pages = tuple(sys.intern(u) for u in page.next_pages)
         if home:
             page.meta = {sys.intern(k): v for k, v in page.meta.items()}
         else:  # which tags a page has is all the checks ask of other pages: share one dict per key set
+            page.forms = ()  # the site search is looked for on the home page only
             keys = frozenset(k for k in page.meta if k in _KEEP_META)
             page.meta = intern.setdefault(keys, {k: "" for k in keys})
         return page
