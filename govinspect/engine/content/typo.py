@@ -102,8 +102,9 @@ class TypoDetector:
         # the corrections a window can have, by the window with the suspect character masked:
         # "中?人民" -> "华" when 中华人民 is a common word. One lookup instead of one per look-alike.
         self.fixes: dict[str, str] = {}
-        for w in set(self.freq).union(self.vocab):
-            if 2 <= len(w) <= 4 and self._known(w) >= MIN_FREQ and w not in self.proper and _CJK_RUN.fullmatch(w):
+        common = {w for w, f in self.freq.items() if f >= MIN_FREQ}.union(self.vocab)  # _known(w) >= MIN_FREQ
+        for w in common:
+            if 2 <= len(w) <= 4 and w not in self.proper and _CJK_RUN.fullmatch(w):
                 for j in range(len(w)):
                     key = w[:j] + "?" + w[j + 1:]
                     self.fixes[key] = self.fixes.get(key, "") + w[j]

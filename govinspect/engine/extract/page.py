@@ -88,8 +88,6 @@ def _clean(s: str | None) -> str:
 _tc = etree.XPath("string()", smart_strings=False)
 _DIGIT = re.compile(r"\d")
 
-# plain etree elements: lxml.html's element classes cost a Python call per element visited
-_PARSER = etree.HTMLParser(recover=True, no_network=True)
 
 
 def _abs(base: str, href: str | None) -> str | None:
@@ -114,6 +112,7 @@ def _abs(base: str, href: str | None) -> str | None:
     return u
 
 
+# plain etree elements: lxml.html's element classes cost a Python call per element visited
 _UTF8_PARSER = etree.HTMLParser(recover=True, no_network=True, encoding="utf-8")
 
 
@@ -223,8 +222,6 @@ def _hidden_links(root, low: str | None = None) -> dict[str, str]:
     for el in (root.xpath("//*[" + " or ".join(["@style", "@hidden", *named]) + "]") if named else
                # a Python walk beats libxml2's XPath engine at this
                [e for e in root.iter(etree.Element) if e.get("style") is not None or e.get("hidden") is not None]):
-        if not isinstance(el.tag, str):
-            continue
         why = _element_hiding(el, css)
         if why:
             for a in ([el] if el.tag == "a" else []) + list(el.iter("a")):
@@ -423,7 +420,7 @@ def extract_page(html: str, url: str) -> PageModel:
             page.links.append(Link(u, text, hidden.get(href.strip()) if hidden else None))
         if urlsplit(u).path.lower().endswith(ATTACHMENT_EXT):
             page.attachments.append(Link(u, text))
-        if (text in PAGER_TEXT or (text.isdigit() and "page" in (_parent_class(a)))) and u != url and u not in page.next_pages:
+        if (text in PAGER_TEXT or (text.isdigit() and "page" in _parent_class(a))) and u != url and u not in page.next_pages:
             page.next_pages.append(u)
     has_cp, targets = _create_page_targets(html, base)
     page.next_pages += [t for t in targets if t != url and t not in page.next_pages]
