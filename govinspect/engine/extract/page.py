@@ -112,6 +112,13 @@ def _abs(base: str, href: str | None) -> str | None:
     return u
 
 
+def _url_path(u: str) -> str:
+    """urlsplit(u).path of an absolute http(s) URL without a fragment (what _abs gives), without urlsplit's cost."""
+    rest = u.split("//", 1)[-1].split("?", 1)[0]
+    cut = rest.find("/")
+    return rest[cut:] if cut >= 0 else ""
+
+
 # plain etree elements: lxml.html's element classes cost a Python call per element visited
 _UTF8_PARSER = etree.HTMLParser(recover=True, no_network=True, encoding="utf-8")
 
@@ -202,8 +209,23 @@ def _element_hiding(el, css: dict[str, str]) -> str | None:
     return None
 
 
-# attribute names cannot be escaped: a page without these strings has no element that could hide anything
-_MAY_HIDE = re.compile(r"<style|\bstyle\s*=|\bhidden\b")
+_STYLE_ATTR = re.compile(r"style\s*=")
+
+
+def _may_hide(low: str) -> bool:
+    """False when the (lower-cased) source has no style sheet, style attribute or hidden attribute.
+
+    Attribute names cannot be escaped, so such a page has no element that could hide anything. Substring
+    searches, not one regex over the page: an alternation is tried at every position (100 us a page).
+    """
+    if "hidden" in low:
+        return True
+    i = low.find("style")
+    while i >= 0:
+        if low[i - 1:i] == "<" or _STYLE_ATTR.match(low, i):
+            return True
+        i = low.find("style", i + 5)
+    return False
 
 
 def _hidden_links(root, low: str | None = None) -> dict[str, str]:
@@ -211,7 +233,7 @@ def _hidden_links(root, low: str | None = None) -> dict[str, str]:
 
     Only the few elements that carry a hiding style are visited, so pages without any cost nothing.
     """
-    if low is not None and not _MAY_HIDE.search(low):
+    if low is not None and not _may_hide(low):
         return {}  # no style attribute or sheet, no hidden attribute: nothing can hide
     css = _hidden_css(root)
     # only elements that could hide something: a style or hidden attribute, or a class or id a hiding CSS rule names
@@ -409,7 +431,7 @@ def extract_page(html: str, url: str) -> PageModel:
         u = _abs(base, href)
         if not u:
             continue
-        own = _clean(_tc(a))
+        own = _clean(a.text) if not len(a) else _clean(_tc(a))  # no child elements: its text is all there is
         memo.substantive[a] = len(own) >= 2
         text = own or _clean(a.get("title"))
         it = _item_from_anchor(a, base, memo, u, own, href)
@@ -418,7 +440,7 @@ def extract_page(html: str, url: str) -> PageModel:
         if u not in seen:
             seen.add(u)
             page.links.append(Link(u, text, hidden.get(href.strip()) if hidden else None))
-        if urlsplit(u).path.lower().endswith(ATTACHMENT_EXT):
+        if _url_path(u).lower().endswith(ATTACHMENT_EXT):
             page.attachments.append(Link(u, text))
         if (text in PAGER_TEXT or (text.isdigit() and "page" in _parent_class(a))) and u != url and u not in page.next_pages:
             page.next_pages.append(u)

@@ -385,7 +385,7 @@ class _Crawler:
                         rec.etag, rec.last_modified = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
                         if self.warc:
                             rec.warc_offset = self.warc.write_response(current, resp.status, rec.reason, headers, body, truncated)
-                            rec.warc_file = str(self.warc.path.resolve())
+                            rec.warc_file = self.warc.file
                         if truncated:
                             self.stats["oversize"] += 1
                             rec.error = f"oversize: more than {self.cfg.max_bytes} bytes"

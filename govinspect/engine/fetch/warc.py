@@ -24,6 +24,7 @@ class WarcSink:
     def __init__(self, path: Path, site_url: str):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.file = str(path.resolve())  # what fetch records name as their WARC file
         new = not path.exists() or path.stat().st_size == 0
         self._fh = open(path, "ab")
         self._writer = WARCWriter(self._fh, gzip=True, warc_version="1.1")
