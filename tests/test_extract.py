@@ -105,6 +105,18 @@ def test_labelled_date_beats_related_box_and_footer():
     assert page.publish_date == D(2024, 10, 13) and page.date_source == "labelled"
 
 
+def test_item_dates_come_from_the_container_not_the_anchor_text():
+    # a menu <li> holding one anchor: a year in the anchor's own text is no item date; a date beside the anchor
+    # (a tail, a sibling element) is; a long menu block stops the climb
+    html = """<html><body><ul class="nav"><li><a href="/gk/2025nb.html">2025年政府信息公开年报</a></li>
+    <li> <a href="/gk/a.html">关于春耕备耕工作的通知</a> 2026-03-02</li>
+    <li><a href="/gk/b.html">关于秋季防火工作的通知</a><span>2026-10-09</span></li>
+    <li><!-- x --><a href="/gk/c.html">关于冬季供暖工作的通知</a></li></ul>
+    <div><p><a href="/gk/d.html">2026年11月20日工作会议纪要</a></p>发布：2026-11-21</div></body></html>"""
+    items = {i.url.rsplit("/", 1)[1]: i.date for i in extract_page(html, "http://x.gov.cn/gk/index.html").items}
+    assert items == {"a.html": D(2026, 3, 2), "b.html": D(2026, 10, 9), "d.html": D(2026, 11, 21)}
+
+
 def test_url_date_fallback_and_patterns():
     assert dates.url_date("http://x.gov.cn/zwgk/202410/t20241013_123.html") == D(2024, 10, 13)
     assert dates.url_date("http://x.gov.cn/art/2024/10/3/art_1_2.html") == D(2024, 10, 3)

@@ -303,6 +303,13 @@ def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, o
         return None  # links to a site root are navigation
     # climb to the smallest container that holds a date and links to no other target
     el, depth = a.getparent(), 0
+    if (el is not None and el.tag in _ITEM_CONTAINERS and len(el) == 1 and not len(a) and not (el.text or "").strip()
+            and not (a.tail or "").strip()):
+        # the container holds this text-only anchor alone (a menu's <li>): one target, its text is the anchor's,
+        # no digit outside it; what the loop below would find at this level without asking libxml2
+        if len(own) > 1500:
+            return Item(title=title, url=url, date=None)
+        el, depth = el.getparent(), 1
     first = (href or "").strip() or None
     targets, texts = memo.targets, memo.texts
     while el is not None and depth < 4:
@@ -440,7 +447,7 @@ def extract_page(html: str, url: str) -> PageModel:
         if u not in seen:
             seen.add(u)
             page.links.append(Link(u, text, hidden.get(href.strip()) if hidden else None))
-        if _url_path(u).lower().endswith(ATTACHMENT_EXT):
+        if ("?" in u or u.lower().endswith(ATTACHMENT_EXT)) and _url_path(u).lower().endswith(ATTACHMENT_EXT):
             page.attachments.append(Link(u, text))
         if (text in PAGER_TEXT or (text.isdigit() and "page" in _parent_class(a))) and u != url and u not in page.next_pages:
             page.next_pages.append(u)
