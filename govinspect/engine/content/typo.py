@@ -148,19 +148,22 @@ class TypoDetector:
         tokens = rjieba.cut(s, False)  # jieba-rs: the same segmentation as jieba's lcut(HMM=False), ~14x faster
         pos, singles = 0, []
         for t in tokens:
-            if len(t) == 1 and _CJK.match(t) and t not in FUNCTION_CHARS:
+            if len(t) == 1 and "\u4e00" <= t <= "\u9fff" and t not in FUNCTION_CHARS:  # one CJK character (_CJK)
                 singles.append(pos)
             elif 1 < len(t) <= 3 and self.freq.get(t, 0) < RARE and t not in self.vocab and t not in self.proper:
                 singles.extend(j for j in range(pos, pos + len(t)) if t[j - pos] not in FUNCTION_CHARS)
             pos += len(t)
         out: list[Hit] = []
         taken_until = -1
+        keep = None  # the never-corrected words s holds: the only ones a window of s can hold
         for i in singles:
             if i < taken_until:
                 continue
             alts = self.confusion.get(s[i])
             if not alts:
                 continue
+            if keep is None:
+                keep = [k for k in self.keep if k in s]
             lo, hi = max(0, i - CONTEXT), min(len(s), i + CONTEXT + 1)
             local = s[lo:hi]
             base_lp = None
@@ -174,7 +177,7 @@ class TypoDetector:
                     if (not _CJK_RUN.fullmatch(win) or self._known(win) >= RARE or win in self.proper
                             or any(c in _NUMERAL for c in s[max(0, a - 1):a + n])
                             or _ORG_SUFFIX.match(s, a + n) or _quoted(s, a)
-                            or any(k in s[max(0, a - 2):a + n + 2] for k in self.keep) or _DOC_NO.match(s, a + n)):
+                            or (keep and any(k in s[max(0, a - 2):a + n + 2] for k in keep)) or _DOC_NO.match(s, a + n)):
                         continue
                     for alt in alts:
                         if alt not in fixes:  # the corrected window is not a common word (or is a name)

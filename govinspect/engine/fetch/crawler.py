@@ -585,8 +585,14 @@ async def _read_limited(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes
     return b"".join(chunks), False
 
 
+_clock = [-1, ""]  # the last second formatted: a crawl asks for the time several hundred times a second
+
+
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    t = int(time.time())
+    if t != _clock[0]:
+        _clock[:] = [t, dt.datetime.fromtimestamp(t, dt.timezone.utc).isoformat(timespec="seconds")]
+    return _clock[1]
 
 
 async def crawl_site_async(site_url: str, cfg: CrawlConfig | None = None, out_dir: Path | None = None,

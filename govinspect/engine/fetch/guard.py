@@ -31,6 +31,7 @@ class AddressGuard:
     def __init__(self, allow: Iterable[str] = (), allow_private: bool = False):
         self.allow = [ipaddress.ip_network(n, strict=False) for n in allow]
         self.allow_private = allow_private
+        self._literals: dict[str, str | None] = {}  # IP literal host -> why it is blocked (None: allowed)
 
     def check_ip(self, ip: str) -> None:
         addr = ipaddress.ip_address(ip.split("%", 1)[0])
@@ -45,11 +46,22 @@ class AddressGuard:
 
     def check_host(self, host: str) -> None:
         """Check a host that is an IP literal; names are checked by GuardedResolver after lookup."""
-        try:
-            ipaddress.ip_address(host.strip("[]"))
-        except ValueError:
-            return
-        self.check_ip(host.strip("[]"))
+        if host not in self._literals:  # asked for every request: the verdict is remembered
+            why = None
+            try:
+                ipaddress.ip_address(host.strip("[]"))
+                self.check_ip(host.strip("[]"))
+            except BlockedAddress as e:
+                why = str(e)
+            except ValueError:
+                pass
+            if len(self._literals) < 10_000:
+                self._literals[host] = why
+            elif why:
+                raise BlockedAddress(why)
+        why = self._literals.get(host)
+        if why:
+            raise BlockedAddress(why)
 
 
 class GuardedResolver(AbstractResolver):
