@@ -235,6 +235,10 @@ class _Crawler:
         self.stats = {"requests": 0, "bytes": 0, "errors": 0, "robots_disallowed": 0, "out_of_scope": 0,
                       "skipped_type": 0, "oversize": 0, "blocked_private": 0, "trap_pruned": 0, "not_modified": 0,
                       "resumed": 0}
+        if self.state and self.state.damaged:  # after an OS crash or power loss (see CrawlState)
+            self.stats["state_damaged"] = 1
+            print(f"警告：{out_dir} 中的抓取状态文件已损坏（多因断电或系统崩溃），已另存为 {self.state.damaged.name}，"
+                  "本站从头抓取", file=sys.stderr)
 
     # ---------------------------------------------------------------- scope and frontier
     def in_scope(self, url: str) -> bool:
