@@ -287,9 +287,9 @@ class _Containers:
 
 
 def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, own: str | None = None,
-                      href: str | None = None) -> Item | None:
+                      href: str | None = None, dated: bool = False) -> Item | None:
     """An item (title, url, date) for an anchor; url/own/href (its resolved href, text and href as written) when
-    already known."""
+    already known. With `dated`, None for an item without a date."""
     own = _clean(_tc(a)) if own is None else own
     title = _clean(a.get("title")) or own
     if len(title) < _MIN_TITLE or title in PAGER_TEXT or title in _FURNITURE:
@@ -308,7 +308,7 @@ def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, o
         # the container holds this text-only anchor alone (a menu's <li>): one target, its text is the anchor's,
         # no digit outside it; what the loop below would find at this level without asking libxml2
         if len(own) > 1500:
-            return Item(title=title, url=url, date=None)
+            return None if dated else Item(title=title, url=url, date=None)
         el, depth = el.getparent(), 1
     first = (href or "").strip() or None
     targets, texts = memo.targets, memo.texts
@@ -332,7 +332,7 @@ def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, o
                 if d:
                     return Item(title=title, url=url, date=d)
         el, depth = el.getparent(), depth + 1
-    return Item(title=title, url=url, date=None)
+    return None if dated else Item(title=title, url=url, date=None)
 
 
 def _parent_class(a) -> str:
@@ -433,16 +433,26 @@ def extract_page(html: str, url: str) -> PageModel:
     hidden = _hidden_links(root, low)
     anchor_items = []
     memo = _Containers()
+    site_root = None  # for the commonest href, "/path": _abs's fast path, with the root worked out once
+    if base.startswith(("http://", "https://")):
+        cut = base.find("/", base.find("//") + 2)
+        site_root = base if cut < 0 else base[:cut]
     for a in root.iter("a"):
         href = a.get("href")
-        u = _abs(base, href)
-        if not u:
+        if href is None:
             continue
+        h = href.strip()
+        if site_root is not None and h[:1] == "/" and h[1:2] != "/":
+            u = site_root + h.split("#", 1)[0]
+        else:
+            u = _abs(base, href)
+            if not u:
+                continue
         own = _clean(a.text) if not len(a) else _clean(_tc(a))  # no child elements: its text is all there is
         memo.substantive[a] = len(own) >= 2
         text = own or _clean(a.get("title"))
-        it = _item_from_anchor(a, base, memo, u, own, href)
-        if it is not None and it.date:
+        it = _item_from_anchor(a, base, memo, u, own, href, dated=True)
+        if it is not None:
             anchor_items.append(it)
         if u not in seen:
             seen.add(u)
