@@ -123,13 +123,11 @@ def _url_path(u: str) -> str:
 _UTF8_PARSER = etree.HTMLParser(recover=True, no_network=True, encoding="utf-8")
 
 
-def _parse(html: str):
-    if not html or not html.strip():
-        return None
+def _parse(raw: bytes):
+    """The tree of a page's text as UTF-8 (decode_html decoded it: libxml2 parses UTF-8 faster than a str, and
+    is told the encoding, whatever a <meta charset> or XML declaration in the page says)."""
     try:
-        # the text was decoded already (decode_html): hand libxml2 UTF-8, which it parses faster than a str,
-        # and tell it so, whatever a <meta charset> or XML declaration in the page says
-        root = etree.fromstring(html.encode("utf-8", "surrogatepass"), _UTF8_PARSER)
+        root = etree.fromstring(raw, _UTF8_PARSER)
         return root if root is not None and isinstance(root.tag, str) else None
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
@@ -209,26 +207,27 @@ def _element_hiding(el, css: dict[str, str]) -> str | None:
     return None
 
 
-_STYLE_ATTR = re.compile(r"style\s*=")
+_STYLE_ATTR = re.compile(rb"style\s*=")
 
 
-def _may_hide(low: str) -> bool:
-    """False when the (lower-cased) source has no style sheet, style attribute or hidden attribute.
+def _may_hide(low: bytes) -> bool:
+    """False when the source (UTF-8, ASCII letters lower-cased) has no style sheet, style attribute or hidden
+    attribute.
 
     Attribute names cannot be escaped, so such a page has no element that could hide anything. Substring
     searches, not one regex over the page: an alternation is tried at every position (100 us a page).
     """
-    if "hidden" in low:
+    if b"hidden" in low:
         return True
-    i = low.find("style")
+    i = low.find(b"style")
     while i >= 0:
-        if low[i - 1:i] == "<" or _STYLE_ATTR.match(low, i):
+        if low[i - 1:i] == b"<" or _STYLE_ATTR.match(low, i):
             return True
-        i = low.find("style", i + 5)
+        i = low.find(b"style", i + 5)
     return False
 
 
-def _hidden_links(root, low: str | None = None) -> dict[str, str]:
+def _hidden_links(root, low: bytes | None = None) -> dict[str, str]:
     """href -> CSS evidence, for links inside an element that hides its content (暗链).
 
     Only the few elements that carry a hiding style are visited, so pages without any cost nothing.
@@ -287,11 +286,12 @@ class _Containers:
 
 
 def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, own: str | None = None,
-                      href: str | None = None, dated: bool = False) -> Item | None:
-    """An item (title, url, date) for an anchor; url/own/href (its resolved href, text and href as written) when
-    already known. With `dated`, None for an item without a date."""
+                      href: str | None = None, dated: bool = False, title: str | None = None) -> Item | None:
+    """An item (title, url, date) for an anchor; url/own/href/title (its resolved href, text, href as written and
+    title) when already known. With `dated`, None for an item without a date."""
     own = _clean(_tc(a)) if own is None else own
-    title = _clean(a.get("title")) or own
+    if title is None:
+        title = _clean(a.get("title")) or own
     if len(title) < _MIN_TITLE or title in PAGER_TEXT or title in _FURNITURE:
         return None
     href = a.get("href") if href is None else href
@@ -401,7 +401,10 @@ def _publish_date(page: PageModel, html: str, text: str, url: str):
 
 def extract_page(html: str, url: str) -> PageModel:
     page = PageModel(url=url)
-    root = _parse(html)
+    if not html or html.isspace():
+        return page
+    raw = html.encode("utf-8", "surrogatepass")
+    root = _parse(raw)
     if root is None:
         return page
     base = url
@@ -429,7 +432,8 @@ def extract_page(html: str, url: str) -> PageModel:
 
     # links, attachments, pagination
     seen: set[str] = set()
-    low = html.lower()
+    # ASCII letters lower-cased (bytes.lower: 10x faster than str.lower); the markup looked for below is ASCII
+    low = raw.lower()
     hidden = _hidden_links(root, low)
     anchor_items = []
     memo = _Containers()
@@ -450,8 +454,9 @@ def extract_page(html: str, url: str) -> PageModel:
                 continue
         own = _clean(a.text) if not len(a) else _clean(_tc(a))  # no child elements: its text is all there is
         memo.substantive[a] = len(own) >= 2
-        text = own or _clean(a.get("title"))
-        it = _item_from_anchor(a, base, memo, u, own, href, dated=True)
+        tt = _clean(a.get("title"))
+        text = own or tt
+        it = _item_from_anchor(a, base, memo, u, own, href, dated=True, title=tt or own)
         if it is not None:
             anchor_items.append(it)
         if u not in seen:
@@ -499,7 +504,7 @@ def extract_page(html: str, url: str) -> PageModel:
         or has_cp
         or (page.meta.get("ColumnName") and not page.meta.get("ArticleTitle"))
         or any(m in text for m in _EMPTY_MARKERS)
-        or 'class="list' in low
+        or b'class="list' in low
     )
     page.empty_marker = not page.items and (any(m in text for m in _EMPTY_MARKERS) or (ds_found and not ds_items))
     dated = [i for i in page.items if i.date]
