@@ -214,6 +214,7 @@ class _Crawler:
         self.result = CrawlResult(site_url=self.site_url, started_at=_now(), scope=self.scope)
         self.queue: asyncio.PriorityQueue = asyncio.PriorityQueue()
         self.seen: set[str] = set()
+        self.seen_raw: set[str] = set()  # links as written whose normal form is in seen: skipped at no cost
         self.query_variants: dict[str, int] = {}
         self.gates: dict[str, _HostGate] = {}
         self.robots: dict[str, Protego | None] = {}
@@ -247,8 +248,11 @@ class _Crawler:
     def enqueue(self, url: str, depth: int, parent: str | None, batch: list | None = None) -> None:
         """Queue url unless seen or out of bounds; persisted at once, or with the rest of `batch` (a page's links
         are stored in the transaction that stores the page)."""
-        url = normalise_url(url)
-        if url in self.seen or len(url) > 2048:
+        raw, url = url, normalise_url(url)
+        if url in self.seen:
+            self.seen_raw.add(raw)
+            return
+        if len(url) > 2048:
             return
         if not self.cfg.follow_links and parent is not None and url not in self.seed_set:
             return
@@ -273,6 +277,7 @@ class _Crawler:
                     return
                 self.query_variants[key] = n + 1
         self.seen.add(url)
+        self.seen_raw.add(raw)
         self.seq += 1
         if batch is not None:
             batch.append((url, depth, parent, self.seq))
@@ -515,8 +520,10 @@ class _Crawler:
                 rec = await self.fetch(session, url, depth, parent)
                 found: list = []
                 if rec.ok and rec.page is not None and rec.final_url and self.in_scope(rec.final_url):
-                    for link in rec.page.links:
-                        self.enqueue(link.url, depth + 1, url, found)
+                    seen_raw = self.seen_raw
+                    for link in rec.page.links:  # a menu's links were queued by the first page that had it
+                        if link.url not in seen_raw:
+                            self.enqueue(link.url, depth + 1, url, found)
                     for nxt in rec.page.next_pages:
                         self.enqueue(nxt, depth, url, found)  # pagination belongs to the list's own depth
                 if self.state:  # committed after its WARC record was flushed, with the links it queued:
