@@ -114,7 +114,7 @@ def scan(text: str, table_context: str = "") -> tuple[list[Hit], list[Hit]]:
                 hits.append(_hit("card", s, e, digits))
     masked = []
     last = -1
-    for star in _STARS.finditer(text):
+    for star in (_STARS.finditer(text) if "****" in text else ()):  # the substring test is 10x cheaper
         for m in _MASKED.finditer(text, max(last, star.start() - 7), min(n, star.end() + 7)):
             if m.start() < last:
                 continue
