@@ -9,6 +9,7 @@ with SIGKILL must not leave crawlers writing into WARC files a resumed round wil
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -35,6 +36,9 @@ def default_processes() -> int:
 
 def site_pool(processes: int) -> ProcessPoolExecutor:
     """A pool of `processes` forked children, started now (call it outside any running event loop)."""
+    # what the parent loaded (word lists, typo model) is never garbage: the collector stops visiting it, in the
+    # parent and in the children, whose copies of those pages then stay shared instead of being written to
+    gc.freeze()
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"), initializer=_child_init)
     pool.submit(_ready).result()  # a fork pool starts all its children at the first task
     return pool
