@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -399,7 +400,9 @@ def _publish_date(page: PageModel, html: str, text: str, url: str):
     return None, None
 
 
-def extract_page(html: str, url: str) -> PageModel:
+def extract_page(html: str, url: str, shared: dict | None = None) -> PageModel:
+    """The page model of a page's (decoded) text. `shared`: a dict kept across the pages of one crawl, in which
+    equal links are one object (a menu repeated on 100,000 pages is stored once)."""
     page = PageModel(url=url)
     if not html or html.isspace():
         return page
@@ -437,6 +440,15 @@ def extract_page(html: str, url: str) -> PageModel:
     hidden = _hidden_links(root, low)
     anchor_items = []
     memo = _Containers()
+    if shared is None:
+        link = Link
+    else:
+        def link(u: str, text: str, hid: str | None) -> Link:
+            obj = shared.get((u, text, hid))
+            if obj is None:
+                obj = shared[(u, text, hid)] = Link(sys.intern(u), sys.intern(text), hid)
+            return obj
+
     site_root = None  # for the commonest href, "/path": _abs's fast path, with the root worked out once
     if base.startswith(("http://", "https://")):
         cut = base.find("/", base.find("//") + 2)
@@ -461,9 +473,9 @@ def extract_page(html: str, url: str) -> PageModel:
             anchor_items.append(it)
         if u not in seen:
             seen.add(u)
-            page.links.append(Link(u, text, hidden.get(href.strip()) if hidden else None))
+            page.links.append(link(u, text, hidden.get(href.strip()) if hidden else None))
         if ("?" in u or u.lower().endswith(ATTACHMENT_EXT)) and _url_path(u).lower().endswith(ATTACHMENT_EXT):
-            page.attachments.append(Link(u, text))
+            page.attachments.append(link(u, text, None))
         if (text in PAGER_TEXT or (text.isdigit() and "page" in _parent_class(a))) and u != url and u not in page.next_pages:
             page.next_pages.append(u)
     has_cp, targets = _create_page_targets(html, base)
@@ -481,7 +493,7 @@ def extract_page(html: str, url: str) -> PageModel:
     for it in ds_items:  # record links live inside a script: lxml does not see them as <a>
         if it.url not in seen:
             seen.add(it.url)
-            page.links.append(Link(it.url, it.title))
+            page.links.append(link(it.url, it.title, None))
 
     # title
     page.title = page.meta.get("ArticleTitle") or ""

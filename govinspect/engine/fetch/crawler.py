@@ -26,7 +26,7 @@ from protego import Protego
 from tqdm import tqdm
 
 from ..extract import PageModel, decode_html, extract_page
-from ..extract.page import ATTACHMENT_EXT, Link
+from ..extract.page import ATTACHMENT_EXT
 from .guard import AddressGuard, BlockedAddress, guarded_connector
 from .state import CrawlState
 from .warc import WarcSink, read_payload
@@ -420,7 +420,7 @@ class _Crawler:
 
     def page(self, rec: FetchRecord, html: str, url: str) -> PageModel:
         """The page model of a fetched (or reused, or resumed) page; on_page sees it with its text."""
-        page = extract_page(html, url)
+        page = extract_page(html, url, self._interned if self.warc else None)
         if self.on_page is not None:
             self.on_page(rec, page)
         return self.compact(page, rec.url == self.site_url)
@@ -435,15 +435,8 @@ class _Crawler:
         page.text = ""
         page.compacted = True
         intern = self._interned
-        links = []
-        for l in page.links:
-            key = (l.url, l.text, l.hidden)
-            obj = intern.get(key)
-            if obj is None:
-                obj = intern[key] = Link(sys.intern(l.url), sys.intern(l.text), l.hidden)
-            links.append(obj)
-        page.links = tuple(links)
-        page.attachments = tuple(intern.get((l.url, l.text, l.hidden), l) for l in page.attachments)
+        page.links = tuple(page.links)  # each one shared already (extract_page(..., shared=self._interned))
+        page.attachments = tuple(page.attachments)
         items = []
         for it in page.items:  # a "related articles" box repeats the same items on every article
             url, title = sys.intern(it.url), sys.intern(it.title)
