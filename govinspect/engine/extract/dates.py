@@ -79,6 +79,8 @@ def all_dates(text: str) -> list[dt.date]:
 
 def labelled_date(text: str) -> dt.date | None:
     """The publish date from labelled occurrences; strong labels first, then weak ones."""
+    if not text or ("日期" not in text and "时间" not in text):  # every label has one of them (a substring test: no regex pass)
+        return None
     strong = weak = None
     text = strip_clock(text)
     for m in _LABEL_RE.finditer(text):
