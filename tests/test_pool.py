@@ -70,3 +70,17 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ")[1][0] != "Z"  # a zombie has exited
     except FileNotFoundError:
         return False
+
+
+def test_children_keep_what_the_parent_loaded_out_of_the_collector_and_the_parent_does_not():
+    import gc
+
+    from govinspect.engine.pool import site_pool
+
+    loaded = [{"word": i} for i in range(1000)]  # stands for the word lists and the typo model
+    pool = site_pool(1)
+    try:
+        assert pool.submit(gc.get_freeze_count).result() >= len(loaded)  # not visited, their pages stay shared
+        assert gc.get_freeze_count() == 0  # a long-lived parent still collects what it loaded and dropped
+    finally:
+        pool.shutdown()

@@ -36,9 +36,13 @@ def default_processes() -> int:
 
 def site_pool(processes: int) -> ProcessPoolExecutor:
     """A pool of `processes` forked children, started now (call it outside any running event loop)."""
-    # what the parent loaded (word lists, typo model) is never garbage: the collector stops visiting it, in the
-    # parent and in the children, whose copies of those pages then stay shared instead of being written to
+    # the children never collect what the parent loaded (word lists, typo model): their collector stops visiting
+    # it, and their copies of those memory pages stay shared with the parent instead of being written to
+    gc.collect()
     gc.freeze()
-    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"), initializer=_child_init)
-    pool.submit(_ready).result()  # a fork pool starts all its children at the first task
+    try:
+        pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"), initializer=_child_init)
+        pool.submit(_ready).result()  # a fork pool starts all its children at the first task
+    finally:
+        gc.unfreeze()  # the parent (a long-lived worker, say) collects as before
     return pool
