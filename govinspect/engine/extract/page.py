@@ -8,6 +8,7 @@ records), pagination targets (TRS createPageHTML, 下一页 links), links, attac
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import sys
 from dataclasses import asdict, dataclass, field
@@ -286,6 +287,13 @@ class _Containers:
         return tuple(found)
 
 
+@functools.lru_cache(maxsize=1 << 13)  # the same "2026-11-22" beside items on page after page
+def _text_date(rest: str) -> tuple[dt.date | None, str]:
+    """The date a container's text (without the anchor's own) gives, and that text without header clocks."""
+    rest = dates.strip_clock(rest)
+    return dates.labelled_date(rest) or dates.parse_date(rest), rest
+
+
 def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, own: str | None = None,
                       href: str | None = None, dated: bool = False, title: str | None = None) -> Item | None:
     """An item (title, url, date) for an anchor; url/own/href/title (its resolved href, text, href as written and
@@ -328,8 +336,8 @@ def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, o
                 break
             rest = txt.replace(own, " ", 1)
             if _DIGIT.search(rest):  # no digit, no date: look one level up
-                rest = dates.strip_clock(rest)
-                d = dates.labelled_date(rest) or dates.parse_date(rest) or dates.month_day_with_url_year(rest, url)
+                d, rest = _text_date(rest)
+                d = d or dates.month_day_with_url_year(rest, url)
                 if d:
                     return Item(title=title, url=url, date=d)
         el, depth = el.getparent(), depth + 1
