@@ -92,6 +92,12 @@ _DIGIT = re.compile(r"\d")
 
 
 
+def _site_root(base: str) -> str:
+    """scheme://host[:port] of an absolute http(s) URL: what a root-relative href ("/path") is resolved against."""
+    cut = base.find("/", base.find("//") + 2)
+    return base if cut < 0 else base[:cut]
+
+
 def _abs(base: str, href: str | None) -> str | None:
     if not href:
         return None
@@ -102,9 +108,7 @@ def _abs(base: str, href: str | None) -> str | None:
     if href.startswith(("http://", "https://")) and " " not in href:
         return href.split("#", 1)[0]
     if href.startswith("/") and not href.startswith("//") and base.startswith(("http://", "https://")):
-        cut = base.find("/", base.find("//") + 2)
-        root = base if cut < 0 else base[:cut]
-        return root + href.split("#", 1)[0]
+        return _site_root(base) + href.split("#", 1)[0]
     try:
         u = urldefrag(urljoin(base, href))[0]
         if urlsplit(u).scheme not in ("http", "https"):
@@ -457,10 +461,8 @@ def extract_page(html: str, url: str, shared: dict | None = None) -> PageModel:
                 obj = shared[(u, text, hid)] = Link(sys.intern(u), sys.intern(text), hid)
             return obj
 
-    site_root = None  # for the commonest href, "/path": _abs's fast path, with the root worked out once
-    if base.startswith(("http://", "https://")):
-        cut = base.find("/", base.find("//") + 2)
-        site_root = base if cut < 0 else base[:cut]
+    # the commonest href, "/path": _abs's fast path inline, with the root worked out once a page
+    site_root = _site_root(base) if base.startswith(("http://", "https://")) else None
     for a in root.iter("a"):
         href = a.get("href")
         if href is None:
@@ -481,7 +483,7 @@ def extract_page(html: str, url: str, shared: dict | None = None) -> PageModel:
             anchor_items.append(it)
         if u not in seen:
             seen.add(u)
-            page.links.append(link(u, text, hidden.get(href.strip()) if hidden else None))
+            page.links.append(link(u, text, hidden.get(h) if hidden else None))
         if ("?" in u or u.lower().endswith(ATTACHMENT_EXT)) and _url_path(u).lower().endswith(ATTACHMENT_EXT):
             page.attachments.append(link(u, text, None))
         if (text in PAGER_TEXT or (text.isdigit() and "page" in _parent_class(a))) and u != url and u not in page.next_pages:

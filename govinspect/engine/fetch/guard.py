@@ -46,20 +46,18 @@ class AddressGuard:
 
     def check_host(self, host: str) -> None:
         """Check a host that is an IP literal; names are checked by GuardedResolver after lookup."""
-        if host not in self._literals:  # asked for every request: the verdict is remembered
+        why = self._literals.get(host, "?")  # asked for every request: the verdict is remembered
+        if why == "?":
             why = None
             try:
                 ipaddress.ip_address(host.strip("[]"))
                 self.check_ip(host.strip("[]"))
             except BlockedAddress as e:
                 why = str(e)
-            except ValueError:
+            except ValueError:  # a name, checked after lookup
                 pass
             if len(self._literals) < 10_000:
                 self._literals[host] = why
-            elif why:
-                raise BlockedAddress(why)
-        why = self._literals.get(host)
         if why:
             raise BlockedAddress(why)
 
