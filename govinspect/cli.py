@@ -489,7 +489,7 @@ def cmd_report_template(a) -> int:
 def cmd_ignore(a) -> int:
     _setup_django()
     from .rounds.models import Finding, Ignore
-    from .rounds.services import IgnoreError, ignore_finding, revoke_ignore
+    from .rounds.ignores import IgnoreError, ignore_finding, revoke_ignore
 
     if a.list:
         for ig in Ignore.objects.select_related("website"):

@@ -9,7 +9,8 @@ from govinspect.engine.inspect import SiteReport
 from govinspect.registry.models import Unit, Website
 from govinspect.reports.data import round_data
 from govinspect.rounds.models import Finding, Ignore, Round
-from govinspect.rounds.services import IgnoreError, ignore_finding, revoke_ignore, store_report
+from govinspect.rounds.ignores import IgnoreError, ignore_finding, revoke_ignore
+from govinspect.rounds.services import store_report
 
 pytestmark = pytest.mark.django_db
 AS_OF = dt.date(2026, 11, 23)

@@ -58,7 +58,7 @@ class IgnoreAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from .services import apply_ignores
+        from .ignores import apply_ignores
 
         if not change:
             obj.created_by = request.user.get_username()
@@ -68,7 +68,7 @@ class IgnoreAdmin(admin.ModelAdmin):
 
     @admin.action(description="撤销所选忽略（记录撤销人和时间）")
     def revoke(self, request, queryset):
-        from .services import revoke_ignore
+        from .ignores import revoke_ignore
 
         for ig in queryset:
             revoke_ignore(ig, request.user.get_username())

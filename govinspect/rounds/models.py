@@ -4,7 +4,8 @@ from django.db import models
 
 from ..registry.models import Account, Column, Unit, Website
 
-ROUND_STATUS = [("pending", "待检查"), ("running", "检查中"), ("done", "已完成"), ("failed", "失败")]
+ROUND_STATUS = [("pending", "待检查"), ("running", "检查中"), ("done", "已完成"), ("failed", "失败"),
+                ("interrupted", "已中断")]
 SITE_STATUS = [("pending", "待检查"), ("checked", "已检查"), ("could_not_check", "未能检查")]
 VERDICTS = [("pass", "合格"), ("fail", "不合格"), ("unknown", "未能检查")]
 COLUMN_STATUS = [("ok", "正常"), ("stale", "未按期更新"), ("empty", "空白栏目"), ("unknown", "未能检查")]
@@ -16,7 +17,7 @@ class Round(models.Model):
     office = models.CharField("发文单位", max_length=100, default="县人民政府办公室")
     as_of = models.DateField("检查时点")
     period_start = models.DateField("统计期起", null=True, blank=True)
-    status = models.CharField("状态", max_length=10, choices=ROUND_STATUS, default="pending")
+    status = models.CharField("状态", max_length=12, choices=ROUND_STATUS, default="pending")
     allow_networks = models.CharField("允许访问的内网网段", max_length=200, blank=True,
                                       help_text="默认禁止抓取本机和内网地址；确需检查内网网站时填写网段，逗号分隔")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -27,6 +28,9 @@ class Round(models.Model):
                               help_text="govinspect/rules/schemes/ 中的方案文件名（不含 .toml）")
     registers = models.JSONField("台账与答复书检查", default=dict, blank=True,
                                  help_text="随本轮提交的公文台账、建议提案台账和依申请公开答复书的统计")
+    recipients = models.CharField("主送", max_length=300, blank=True,
+                                  help_text="通报的主送单位，如“各乡镇人民政府，县政府各部门”")
+    doc_number = models.CharField("文号", max_length=100, blank=True, help_text="通报文号，如“清政办〔2026〕12号”")
     recheck_of = models.ForeignKey("self", verbose_name="复查的轮次", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="rechecks", help_text="复查轮次只重新抓取上一轮问题所在页面，逐条判断是否已整改")
 
@@ -36,6 +40,26 @@ class Round(models.Model):
 
     def __str__(self):
         return f"{self.name}（{self.as_of}）"
+
+
+ROUND_EVENTS = [("start", "开始"), ("resume", "继续"), ("finish", "完成"), ("fail", "失败"), ("interrupt", "中断"),
+                ("report", "生成报告")]
+
+
+class RoundEvent(models.Model):
+    """The lifecycle of a round, append-only: every start, resume, end, failure and interruption."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField("时间", auto_now_add=True)
+    kind = models.CharField("事件", max_length=10, choices=ROUND_EVENTS)
+    detail = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "轮次记录"
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.round_id} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class RoundSite(models.Model):
