@@ -384,6 +384,8 @@ def cmd_round(a) -> int:
         load_scheme(a.scheme)
     except SchemeError as e:
         raise CliError(str(e)) from None
+    if a.resume is None and (not a.name or a.as_of is None):
+        raise CliError("新的检查轮次需要 --name 和 --as-of（继续被中断的轮次用 --resume 轮次编号）")
     earlier = None
     if a.recheck is not None:
         earlier = Round.objects.filter(pk=a.recheck, status="done", recheck_of__isnull=True).first()
@@ -392,6 +394,7 @@ def cmd_round(a) -> int:
         if a.as_of < earlier.as_of:
             raise CliError(f"复查时点 {a.as_of} 早于被复查轮次的检查时点 {earlier.as_of}")
     rnd = Round.objects.create(name=a.name, region=a.region, office=a.office, as_of=a.as_of, scheme=a.scheme, recheck_of=earlier,
+                               recipients=a.recipients, doc_number=a.doc_number,
                                period_start=a.as_of - dt.timedelta(days=91), allow_networks=",".join(a.allow_network or []))
     if earlier is not None:
         from .rounds.services import run_recheck
@@ -727,8 +730,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_registry)
 
     rd = sub.add_parser("round", help="对名录中的全部网站运行一轮检查并生成报告")
-    rd.add_argument("--name", required=True)
-    rd.add_argument("--as-of", type=_date, required=True)
+    rd.add_argument("--name", help="轮次名称（新轮次必填）")
+    rd.add_argument("--as-of", type=_date, help="检查时点 YYYY-MM-DD（新轮次必填）")
+    rd.add_argument("--recipients", default="", help="通报主送单位，如“各乡镇人民政府，县政府各部门”")
+    rd.add_argument("--doc-number", default="", help="通报文号，如“清政办〔2026〕12号”")
+    rd.add_argument("--resume", type=int, metavar="轮次编号", help="继续一个被中断的轮次（已完成的网站不再抓取）")
     rd.add_argument("--region", default="全县")
     rd.add_argument("--office", default="县人民政府办公室")
     rd.add_argument("--allow-network", action="append", help="允许抓取的内网网段，如 10.1.0.0/16")
@@ -814,6 +820,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="根据已保存的检查结果重新生成通报（不重新抓取）")
     rp.add_argument("round", type=int)
     rp.add_argument("--out", required=True)
+    rp.add_argument("--draft", action="store_true",
+                    help="轮次未完成时仍生成报告，每页标注“未完成，仅供内部参考”（默认拒绝为未完成的轮次生成报告）")
     rp.set_defaults(func=cmd_report)
     rp.add_argument("--template", help="自定义通报模板（.docx，docxtpl 格式；用 govinspect report-template 生成默认模板后修改）")
     rt = sub.add_parser("report-template", help="写出默认通报模板（.docx），供修改文字和版式")
