@@ -492,7 +492,7 @@ def cmd_report_template(a) -> int:
 def cmd_ignore(a) -> int:
     _setup_django()
     from .rounds.models import Finding, Ignore
-    from .rounds.ignores import IgnoreError, ignore_finding, revoke_ignore
+    from .rounds.ignores import IgnoreError, ignore_finding, new_ignore, preview, revoke_ignore
 
     if a.list:
         for ig in Ignore.objects.select_related("website"):
@@ -509,11 +509,29 @@ def cmd_ignore(a) -> int:
         return 0
     if a.finding is None:
         raise CliError("请给出问题编号（round.json 中 findings 的 id），或使用 --list / --revoke")
-    f = Finding.objects.select_related("round_site__website").filter(pk=a.finding).first()
+    f = Finding.objects.select_related("round", "round_site__website").filter(pk=a.finding).first()
     if f is None:
         raise CliError(f"没有编号为 {a.finding} 的问题")
+    by = a.by or os.environ.get("USER", "")
     try:
-        ig = ignore_finding(f, a.scope, a.reason or "", a.by or os.environ.get("USER", ""))
+        pv = preview(new_ignore(f, a.scope, a.reason or "", by), f)
+    except IgnoreError as e:
+        raise CliError(str(e)) from None
+    # what the ignore would hide, before anything changes
+    print(f"将忽略问题 {f.pk}（{f.rule}，范围：{dict(Ignore._meta.get_field('scope').choices)[a.scope]}），涉及 {pv.count} 条问题："
+          f"本轮隐藏 {len(pv.this_round)} 条；以往各轮同样的、尚未整改的问题 {len(pv.earlier)} 条（已生成的报告不变）；"
+          "以后各轮同样的问题不再报告。" + ("例如：" if pv.count else ""))
+    for x in pv.examples(5):
+        text = x.evidence.get("text", "") if isinstance(x.evidence, dict) else ""
+        print(f"  问题 {x.pk}（{x.round.name}）{x.url}" + (f"「{text}」" if text else "") + f"：{x.detail[:60]}")
+    if not a.yes:
+        if not sys.stdin.isatty():
+            raise CliError("未确认，未做任何更改：没有终端可供确认，核对以上问题后加 --yes 再运行")
+        if input("确认忽略以上问题？[y/N] ").strip().lower() not in ("y", "yes", "是"):
+            print("已取消，未做任何更改")
+            return 1
+    try:
+        ig = ignore_finding(f, a.scope, a.reason or "", by)
     except IgnoreError as e:
         raise CliError(str(e)) from None
     n = ig.findings.count()
@@ -806,8 +824,10 @@ def build_parser() -> argparse.ArgumentParser:
     ig = sub.add_parser("ignore", help="把一条问题标记为“忽略”（需填写理由，留痕，以后各轮继续有效）")
     ig.add_argument("finding", nargs="?", type=int, help="问题编号（round.json 中的 id）")
     ig.add_argument("--scope", choices=["hit", "page", "site"], default="hit",
-                    help="hit：仅此处；page：该页面该规则全部；site：全网站同一内容（默认 hit）")
+                    help="hit：仅此处（无命中内容的问题：仅此栏目/链接/页面）；page：该页面该规则全部；"
+                         "site：全网站同一内容（只用于有命中内容的问题，如错别字、个人信息）（默认 hit）")
     ig.add_argument("--reason", help="忽略理由（必填）")
+    ig.add_argument("--yes", action="store_true", help="不再询问确认（先显示将隐藏的问题数和例子；无终端时必须加此项）")
     ig.add_argument("--by", help="操作人（默认当前系统用户）")
     ig.add_argument("--list", action="store_true", help="列出全部忽略记录")
     ig.add_argument("--revoke", type=int, metavar="ID", help="撤销一条忽略记录")

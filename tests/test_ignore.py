@@ -85,7 +85,7 @@ def test_ignore_cli(capsys):
     assert "必须填写忽略理由" in capsys.readouterr().err
     assert main(["ignore", "999999", "--reason", "x"]) == 2
     assert "没有编号为 999999 的问题" in capsys.readouterr().err
-    assert main(["ignore", str(f.pk), "--reason", "引用原文", "--by", "张三"]) == 0
+    assert main(["ignore", str(f.pk), "--reason", "引用原文", "--by", "张三", "--yes"]) == 0
     assert "本轮 1 条问题标记为忽略" in capsys.readouterr().out
     ig = Ignore.objects.get()
     assert main(["ignore", "--list"]) == 0
@@ -96,3 +96,126 @@ def test_ignore_cli(capsys):
     assert ig.revoked_by == "李四"
     f.refresh_from_db()
     assert f.ignored_by is None
+
+
+GOV_LINKS = ["http://www.gov.cn/", "http://www.hebei.gov.cn/", "http://bszs.conac.cn/", "http://zfwzgl.www.gov.cn/"]
+
+
+def _dead_links_round(site, n=1, stale_columns=()):
+    """A round whose site has the four dead outbound links of a machine without a route (中国政府网 and co.),
+    plus stale columns: findings of rules without matched text."""
+    def dead(url):
+        return EngineFinding(rule="link.dead", url=url, detail=f"链接“{url}”无法访问（域名无法解析），共1处引用",
+                             evidence={"referrers": [{"page": site.home_url, "text": "中国政府网"}], "external": True})
+
+    def stale(path):
+        return EngineFinding(rule="column.stale", url=site.home_url + path, detail=f"“{path}”栏目已200天未更新",
+                             column=path, evidence={"newest_date": "2026-05-01"})
+
+    rep = SiteReport(site_url=site.home_url, as_of=AS_OF, status="checked", verdict="fail",
+                     findings=[dead(u) for u in GOV_LINKS] + [stale(p) for p in stale_columns])
+    rnd = Round.objects.create(name=f"第{n}轮", as_of=AS_OF + dt.timedelta(days=90 * n), status="done")
+    return rnd, store_report(rnd, site, rep)
+
+
+def _site():
+    return Website.objects.create(name="清河县人民政府", home_url="http://www.qinghe.gov.cn/",
+                                  owner=Unit.objects.create(name="清河县人民政府", kind="区县"))
+
+
+def test_ignoring_one_dead_link_hides_exactly_that_link():
+    """The 中国政府网 case: four dead links; ignoring one with each scope hides exactly one, or is refused."""
+    site = _site()
+    rnd, _ = _dead_links_round(site)
+    gov = Finding.objects.get(round=rnd, url="http://www.gov.cn/")
+    with pytest.raises(IgnoreError, match="不能按整个网站忽略.*--scope hit.*这一个链接"):
+        ignore_finding(gov, "site", "省里统一维护", "张三")
+    assert not Ignore.objects.exists() and not Finding.objects.filter(ignored_by__isnull=False).exists()
+    for scope in ("hit", "page"):
+        ig = ignore_finding(gov, scope, "省里统一维护", "张三")
+        assert list(Finding.objects.filter(ignored_by__isnull=False).values_list("url", flat=True)) == ["http://www.gov.cn/"]
+        revoke_ignore(ig, "张三")
+        assert not Finding.objects.filter(ignored_by__isnull=False).exists()
+    # the next round: still only that link, the three other dead links are reported again
+    ignore_finding(gov, "hit", "省里统一维护", "张三")
+    rnd2, _ = _dead_links_round(site, 2)
+    assert sorted(Finding.objects.filter(round=rnd2, ignored_by__isnull=True).values_list("url", flat=True)) == sorted(GOV_LINKS[1:])
+
+
+def test_site_scope_record_without_text_keeps_to_its_own_finding():
+    """A site-scope ignore without matched text recorded by the old code (it hid every dead link of the site)
+    now hides only the problem it was made for."""
+    site = _site()
+    rnd, rs = _dead_links_round(site)
+    gov = Finding.objects.get(round=rnd, url="http://www.gov.cn/")
+    Ignore.objects.create(rule="link.dead", scope="site", website=site, url="", text="", reason="旧记录",
+                          source_finding=gov, created_by="张三")
+    from govinspect.rounds.ignores import apply_ignores
+
+    assert apply_ignores(rs) == 1
+    assert list(Finding.objects.filter(ignored_by__isnull=False).values_list("url", flat=True)) == ["http://www.gov.cn/"]
+    rnd2, _ = _dead_links_round(site, 2)
+    assert Finding.objects.filter(round=rnd2, ignored_by__isnull=False).count() == 1
+
+
+def test_stale_column_cannot_be_ignored_site_wide():
+    from django.core.exceptions import ValidationError
+
+    site = _site()
+    rnd, _ = _dead_links_round(site, stale_columns=("zwdt/", "tzgg/"))
+    col = Finding.objects.get(round=rnd, rule="column.stale", column_name="zwdt/")
+    with pytest.raises(IgnoreError, match="不能按整个网站忽略.*这一个栏目"):
+        ignore_finding(col, "site", "栏目已撤并", "张三")
+    ignore_finding(col, "page", "栏目已撤并", "张三")
+    assert list(Finding.objects.filter(ignored_by__isnull=False).values_list("column_name", flat=True)) == ["zwdt/"]
+    # the admin refuses the same record
+    with pytest.raises(ValidationError):
+        Ignore(rule="column.stale", scope="site", website=site, reason="x", created_by="张三").clean()
+
+
+def test_cli_previews_what_an_ignore_hides_and_asks(capsys, monkeypatch):
+    import io
+
+    from govinspect.cli import main
+
+    site = _site()
+    _round(site, 1)
+    rnd2, _ = _round(site, 2)
+    f = Finding.objects.get(round=rnd2, rule="content.typo", evidence__text="博视", url__endswith="a.html")
+    args = ["ignore", str(f.pk), "--scope", "site", "--reason", "博视眼科医院是机构名称", "--by", "张三"]
+    # no terminal and no --yes: the preview, then a refusal that names --yes; nothing changes
+    assert main(args) == 2
+    cap = capsys.readouterr()
+    assert "涉及 4 条问题：本轮隐藏 2 条；以往各轮同样的、尚未整改的问题 2 条" in cap.out
+    examples = [l for l in cap.out.splitlines() if l.startswith("  问题 ")]
+    ids = set(Finding.objects.filter(rule="content.typo", evidence__text="博视").values_list("pk", flat=True))
+    assert len(examples) == 4 and {int(l.split()[1].split("（")[0]) for l in examples} == ids
+    assert "「博视」" in examples[0] and "第2轮" in examples[0] and "第1轮" in examples[-1]
+    assert "--yes" in cap.err and "未做任何更改" in cap.err
+    assert not Ignore.objects.exists() and not Finding.objects.filter(ignored_by__isnull=False).exists()
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    # at a terminal the operator is asked: anything but yes changes nothing
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    assert main(args) == 1
+    assert "已取消" in capsys.readouterr().out and not Ignore.objects.exists()
+    monkeypatch.setattr("sys.stdin", Terminal("y\n"))
+    assert main(args) == 0
+    assert "本轮 2 条问题标记为忽略" in capsys.readouterr().out
+    assert Finding.objects.filter(round=rnd2, ignored_by__isnull=False).count() == 2
+
+
+def test_cli_preview_caps_examples_at_five(capsys):
+    from govinspect.cli import main
+
+    site = _site()
+    for n in range(1, 5):
+        _round(site, n)
+    f = Finding.objects.filter(rule="content.typo", evidence__text="博视").order_by("-round__as_of").first()
+    assert main(["ignore", str(f.pk), "--scope", "site", "--reason", "机构名称", "--by", "张三", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "涉及 8 条问题：本轮隐藏 2 条；以往各轮同样的、尚未整改的问题 6 条" in out
+    assert len([l for l in out.splitlines() if l.startswith("  问题 ")]) == 5

@@ -1,8 +1,16 @@
-"""Ignores: an operator's audited "not a problem" for a finding, applied to this and later rounds."""
+"""Ignores: an operator's audited "not a problem" for a finding, applied to this and later rounds.
+
+Scope "site" (the same matched text anywhere on the website) exists only for findings of rules with matched text
+(content, privacy, typo: evidence "text"); for every other rule an ignore names the problem itself, its URL: the
+column, the link target or the page, so ignoring one dead link never hides another.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import Finding, Ignore, RoundSite
@@ -12,10 +20,67 @@ class IgnoreError(ValueError):
     pass
 
 
+def _identity(rule: str) -> str:
+    """What the URL of a finding without matched text stands for, in the operator's words."""
+    if rule.startswith("link."):
+        return "这一个链接"
+    if rule.startswith("column."):
+        return "这一个栏目"
+    return "这一个页面"
+
+
+def new_ignore(finding: Finding, scope: str, reason: str, by: str) -> Ignore:
+    """The (unsaved) ignore an operator asks for, checked: scope, reason, operator."""
+    if finding.round_site_id is None:
+        raise IgnoreError("新媒体账号的问题暂不支持忽略（请在名录中更正账号信息）")
+    if scope not in dict(Ignore._meta.get_field("scope").choices):
+        raise IgnoreError(f"范围应为 hit、page 或 site：{scope!r}")
+    text = finding.evidence.get("text", "") if isinstance(finding.evidence, dict) else ""
+    if scope == "site" and not text:
+        raise IgnoreError(f"问题 {finding.pk}（{finding.rule}）没有命中内容，不能按整个网站忽略（那会隐藏该网站这一规则的全部问题）；"
+                          f"请用 --scope hit，只忽略{_identity(finding.rule)}：{finding.url}")
+    if not reason.strip():
+        raise IgnoreError("必须填写忽略理由")
+    if not by.strip():
+        raise IgnoreError("必须填写操作人")
+    return Ignore(rule=finding.rule, scope=scope, website=finding.round_site.website,
+                  url=finding.url if scope in ("hit", "page") else "",
+                  text=text if scope in ("hit", "site") else "",
+                  reason=reason.strip(), source_finding=finding, created_by=by.strip())
+
+
+@dataclass
+class Preview:
+    """What an ignore would hide: findings of the finding's round, and open findings of earlier rounds on that
+    website (not ignored, not re-checked as fixed), which later rounds will no longer report either."""
+
+    this_round: list = field(default_factory=list)
+    earlier: list = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.this_round) + len(self.earlier)
+
+    def examples(self, n: int = 5) -> list:
+        return (self.this_round + self.earlier)[:n]
+
+
+def preview(ig: Ignore, finding: Finding) -> Preview:
+    rnd = finding.round
+    candidates = (Finding.objects.filter(round_site__website=ig.website, rule=ig.rule, ignored_by__isnull=True)
+                  .filter(Q(round=rnd) | Q(round__as_of__lt=rnd.as_of) | Q(round__as_of=rnd.as_of, round_id__lt=rnd.pk))
+                  .exclude(rechecks__state="fixed").select_related("round").order_by("-round__as_of", "-round_id", "id"))
+    out = Preview()
+    for f in candidates:
+        if ig.matches(f.rule, f.url, f.evidence.get("text", "") if isinstance(f.evidence, dict) else ""):
+            (out.this_round if f.round_id == rnd.pk else out.earlier).append(f)
+    return out
+
+
 def apply_ignores(rs: RoundSite) -> int:
     """Mark the site's findings that an operator ignored (in this or an earlier round); a veto finding
     that is ignored no longer fails the site."""
-    active = list(Ignore.objects.filter(website=rs.website, revoked_at__isnull=True))
+    active = list(Ignore.objects.filter(website=rs.website, revoked_at__isnull=True).select_related("source_finding"))
     n = 0
     for f in rs.findings.all():
         match = next((i for i in active if i.matches(f.rule, f.url, f.evidence.get("text", ""))), None)
@@ -36,18 +101,8 @@ def apply_ignores(rs: RoundSite) -> int:
 @transaction.atomic
 def ignore_finding(finding: Finding, scope: str, reason: str, by: str) -> Ignore:
     """Record an operator's "not a problem" for a finding (audited) and apply it to the round."""
-    if finding.round_site_id is None:
-        raise IgnoreError("新媒体账号的问题暂不支持忽略（请在名录中更正账号信息）")
-    if scope not in dict(Ignore._meta.get_field("scope").choices):
-        raise IgnoreError(f"范围应为 hit、page 或 site：{scope!r}")
-    if not reason.strip():
-        raise IgnoreError("必须填写忽略理由")
-    if not by.strip():
-        raise IgnoreError("必须填写操作人")
-    ig = Ignore.objects.create(rule=finding.rule, scope=scope, website=finding.round_site.website,
-                               url=finding.url if scope in ("hit", "page") else "",
-                               text=finding.evidence.get("text", "") if scope in ("hit", "site") else "",
-                               reason=reason.strip(), source_finding=finding, created_by=by.strip())
+    ig = new_ignore(finding, scope, reason, by)
+    ig.save()
     apply_ignores(finding.round_site)
     return ig
 

@@ -158,7 +158,9 @@ class Ignore(models.Model):
     """An operator's decision that a finding is not a problem; it keeps applying in later rounds.
 
     hit: this rule, this URL, this matched text; page: this rule anywhere on this URL; site: this rule
-    and this matched text anywhere on the website. Never deleted: revoking records who and when.
+    and this matched text anywhere on the website (only for rules with matched text: content, privacy, typo).
+    For rules without matched text, hit and page both mean the problem's own identity, its URL: the column
+    (column rules), the link target (link rules), the page (page rules). Never deleted: revoking records who and when.
     """
 
     rule = models.CharField("规则", max_length=60, db_index=True)
@@ -181,14 +183,24 @@ class Ignore(models.Model):
     def __str__(self):
         return f"{self.rule} {self.get_scope_display()} {self.text or self.url}"
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.scope == "site" and not self.text:
+            raise ValidationError("“整个网站”范围只适用于有命中内容的问题（错别字、敏感词、个人信息等）；"
+                                  "其他问题请选择“仅此处”或“整个页面”并填写地址")
+
     def matches(self, rule: str, url: str, text: str) -> bool:
         if self.revoked_at is not None or rule != self.rule:
             return False
-        if self.scope == "hit":
+        if self.text and self.scope == "site":
+            return text == self.text
+        if self.text and self.scope == "hit":
             return url == self.url and text == self.text
-        if self.scope == "page":
-            return url == self.url
-        return text == self.text
+        # page scope, and any ignore of a rule without matched text: the problem's own URL. A site-scope record
+        # without text (made before site scope was limited to matched text) keeps only its source finding's URL.
+        own = self.url or (self.source_finding.url if self.source_finding_id else "")
+        return bool(own) and url == own
 
 
 RECHECK_STATES = [("fixed", "已整改"), ("present", "仍存在"), ("unknown", "未能复查")]
