@@ -178,6 +178,11 @@ def cmd_sandbox_serve(a) -> int:
         truth = ground_truth(county, srv.urls)
         if a.ground_truth:
             _print_json(truth, a.ground_truth)
+        if a.registry:
+            _setup_django(migrate=False)
+            from .sandbox.registry import write_registry
+
+            print(f"沙盒县的检查对象名录已写入 {write_registry(county, srv.urls, a.registry)}（govinspect registry import 导入）")
         print(f"沙盒县已启动（种子 {a.seed}，检查时点 {county.as_of}），按 Ctrl+C 停止：")
         for s in county.sites:
             print(f"  {srv.urls[s.key]:32} {s.name}（{s.family}）{' 故障：' + json.dumps(s.faults, ensure_ascii=False) if s.faults else ''}")
@@ -463,7 +468,7 @@ def cmd_workdays(a) -> int:
 
 def cmd_report(a) -> int:
     _setup_django()
-    from .reports import write_reports
+    from .reports import DRAFT_MARK, ReportError, write_reports
     from .rounds.models import Round
 
     rnd = Round.objects.filter(pk=a.round).first()
@@ -472,10 +477,11 @@ def cmd_report(a) -> int:
     from .rules import RulesError
 
     try:
-        paths = write_reports(rnd, a.out, a.template)
-    except RulesError as e:
+        paths = write_reports(rnd, a.out, a.template, draft=a.draft)
+    except (RulesError, ReportError) as e:
         raise CliError(str(e)) from None
-    print("已生成：" + "，".join(str(p) for p in paths.values()))
+    note = f"（第{rnd.pk}轮检查未完成，报告已标注“{DRAFT_MARK}”）" if rnd.status != "done" else ""
+    print("已生成：" + "，".join(str(p) for p in paths.values()) + note)
     return 0
 
 
@@ -732,6 +738,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--fault", action="append", help="注入故障，如 wjw:down=0.3、jyj:slow=2、portal:robots_disallow=/zwgk/")
     s.add_argument("--no-faults", action="store_true", help="不注入默认故障")
     s.add_argument("--ground-truth", help="把标准答案写入该文件")
+    s.add_argument("--registry", help="把沙盒县的检查对象名录（.xlsx，含本次端口的网址）写入该文件")
     s.add_argument("--duration", type=float, default=0, help="运行秒数（默认一直运行）")
     s.set_defaults(func=cmd_sandbox_serve)
     ev = sb.add_parser("eval", help="检查结果与标准答案对比，输出各规则精确率和召回率")

@@ -6,7 +6,9 @@ One place for the rules every writer (.xlsx, .docx, file names) applies:
   are removed; openpyxl and python-docx raise on them, which would stop a report half-way.
 - `cell_text`: `xml_text`, and a flag saying the value must be stored as text, never as a formula
   (a value that begins with = + - @ or a tab/CR is a formula or DDE payload to a spreadsheet).
-- `file_stem`: a name usable as a file name on Windows and Linux.
+- `file_stem`: a name usable as a file name on Windows and Linux; `unique_stems` makes such names unique.
+- `append_row`: the one way our .xlsx writers add a row: every value through `cell_text`.
+- `clean_tree`: `xml_text` over every string of a nested dict/list (the data a .docx is rendered from).
 """
 
 from __future__ import annotations
@@ -36,3 +38,47 @@ def file_stem(name: str, limit: int = 80) -> str:
     """A file-name-safe form of `name` (not unique: callers resolve collisions)."""
     stem = _BAD_FILENAME.sub("_", xml_text(name or "")).strip(" .") or "未命名"
     return stem[:limit]
+
+
+def unique_stems(names, limit: int = 80) -> dict[str, str]:
+    """{name: stem}: `file_stem` of each name, made unique (case-insensitively, as on Windows and macOS) by a
+    numeric suffix `_2`, `_3`, ... given in sorted order of the names, so the same names get the same files."""
+    used: set[str] = set()
+    out: dict[str, str] = {}
+    for name in sorted(set(names)):
+        base = file_stem(name, limit)
+        stem, n = base, 1
+        while stem.casefold() in used:
+            n += 1
+            stem = f"{base}_{n}"
+        used.add(stem.casefold())
+        out[name] = stem
+    return out
+
+
+def append_row(ws, values) -> None:
+    """Append a row to an openpyxl worksheet: texts without XML-illegal characters, and a text that a spreadsheet
+    would take for a formula (= + - @ tab CR) stored as a string cell with Excel's quote prefix (shown and kept
+    as text, also when the user edits the cell)."""
+    from openpyxl.cell.cell import Cell
+
+    cells = []
+    for v in values:
+        v, as_text = cell_text(v)
+        c = Cell(ws, value=v)
+        if as_text:
+            c.data_type = "s"
+            c.quotePrefix = True
+        cells.append(c)
+    ws.append(cells)
+
+
+def clean_tree(obj):
+    """A copy of `obj` (dicts, lists, tuples, scalars) with `xml_text` applied to every string, keys included."""
+    if isinstance(obj, str):
+        return xml_text(obj)
+    if isinstance(obj, dict):
+        return {clean_tree(k): clean_tree(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(clean_tree(v) for v in obj)
+    return obj

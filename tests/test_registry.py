@@ -94,3 +94,41 @@ def test_zip_bomb_is_refused(tmp_path):
     with pytest.raises(RegistryImportError) as e:
         import_registry(p)
     assert "压缩炸弹" in str(e.value)
+
+
+def test_duplicate_column_and_account_rows_are_row_errors(tmp_path):
+    rows = {
+        "单位": [["清河县人民政府", "区县", ""]],
+        "网站": [["清河县人民政府", "http://www.qinghe.gov.cn/", "", "清河县人民政府", "是", ""]],
+        "栏目": [["http://www.qinghe.gov.cn/", "通知公告", "http://www.qinghe.gov.cn/tzgg/", "通知公告类", "", "", 1],
+               ["http://www.qinghe.gov.cn/", "政务动态", "http://www.qinghe.gov.cn/zwdt/", "动态要闻类", "", "", 1],
+               ["http://www.qinghe.gov.cn/", "公告", "http://www.qinghe.gov.cn/tzgg/", "通知公告类", "", "14d", 1]],
+        "新媒体账号": [["微信公众号", "清河发布", "清河县人民政府", "是", "", "", ""],
+                  ["微博", "清河发布", "清河县人民政府", "是", "", "", ""],  # another platform: another account
+                  ["微信公众号", "清河发布", "清河县人民政府", "否", "", "", ""]],
+    }
+    with pytest.raises(RegistryImportError) as e:
+        import_registry(write_template(tmp_path / "dup.xlsx", rows))
+    msg = str(e.value)
+    assert "工作表「栏目」第4行「栏目地址」：与第2行重复" in msg
+    assert "工作表「新媒体账号」第4行「账号名称」：与第2行重复" in msg
+    assert len(e.value.errors) == 2  # the other rows are fine
+    assert Unit.objects.count() == Column.objects.count() == Account.objects.count() == 0  # nothing imported
+
+
+def test_export_writes_formula_looking_names_as_text(tmp_path):
+    evil = ['=HYPERLINK("http://evil.example/","点此")', "+清河县测试局", "-清河县测试局", "@SUM(1+1)"]
+    for i, name in enumerate(evil):
+        u = Unit.objects.create(name=name, kind="部门", short_name="\x1b简称")  # a control character from an import
+        Website.objects.create(name=name, home_url=f"http://site{i}.qinghe.gov.cn/", owner=u)
+        Account.objects.create(platform="微博", name=f"={i}", owner=u)
+    out = export_registry(tmp_path / "export.xlsx")
+    wb = load_workbook(out)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
+    risky = [c for c in cells if c.value.startswith(("=", "+", "-", "@"))]
+    assert {c.value for c in risky} >= set(evil) | {"=0", "=3"}
+    assert all(c.data_type == "s" and c.quotePrefix for c in risky)
+    assert not any("\x1b" in c.value for c in cells)
+    # and the export imports again as the same names (text, not formulas)
+    assert import_registry(out)["单位"] == len(evil)
+    assert set(Unit.objects.values_list("name", flat=True)) == set(evil)

@@ -18,6 +18,8 @@ from django.db import transaction
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
+from ..safetext import append_row
+
 from ..engine.content.documents import DocumentError, zip_guard
 from .models import COLUMN_CATEGORIES, PLATFORMS, UNIT_KINDS, Account, Column, Leader, Unit, Website
 
@@ -38,6 +40,8 @@ TEMPLATE = {
     "领导": [("姓名", "name", True), ("职务", "title", True), ("单位", "unit", True), ("任职开始", "start", True), ("任职结束", "end", False)],
 }
 _CATEGORY_BY_LABEL = {label: key for key, label in COLUMN_CATEGORIES} | {key: key for key, _ in COLUMN_CATEGORIES}
+# what makes two rows of a sheet the same record (the key rows are upserted by)
+_KEY_LABEL = {"栏目": "网站首页地址和栏目地址", "新媒体账号": "平台和账号名称", "领导": "姓名、职务、单位和任职开始"}
 _YES = {"是", "y", "yes", "true", "1", "√"}
 _NO = {"否", "n", "no", "false", "0", ""}
 
@@ -224,6 +228,16 @@ def import_registry(path: str | Path) -> dict[str, int]:
         sites[url] = {"row": n, "obj": obj, "owner": owner}
     site_urls = set(Website.objects.values_list("home_url", flat=True)) | set(sites)
 
+    seen: dict[tuple, int] = {}
+
+    def duplicate(sheet, n, col, key):
+        """A second row with the same natural key would silently overwrite the first: a row error."""
+        if key is None:
+            return
+        first = seen.setdefault((sheet, key), n)
+        if first != n:
+            errors.append(CellError(sheet, n, col, f"与第{first}行重复（{_KEY_LABEL[sheet]}相同）"))
+
     columns = []
     for n, rec in data.get("栏目", []):
         need("栏目", n, rec)
@@ -242,6 +256,7 @@ def import_registry(path: str | Path) -> dict[str, int]:
                      window_override=_str(rec.get("window_override")), level=int(level) if level.isdigit() else 1)
         _model_errors(obj, "栏目", n, errors, exclude=("site", "responsible_unit"))
         columns.append({"row": n, "obj": obj, "site": site, "resp": resp})
+        duplicate("栏目", n, "栏目地址", (site, url) if site and url else None)
 
     platforms = {p for p, _ in PLATFORMS}
     accounts = []
@@ -255,6 +270,7 @@ def import_registry(path: str | Path) -> dict[str, int]:
         inter = None if not _str(rec.get("interaction")) else _bool(rec.get("interaction"), "新媒体账号", n, "互动功能", errors)
         accounts.append({"row": n, "platform": plat, "name": _str(rec.get("name")), "owner": owner, "filed": filed,
                          "account_id": _str(rec.get("account_id")), "source": _str(rec.get("source")), "interaction": inter})
+        duplicate("新媒体账号", n, "账号名称", (plat, _str(rec.get("name"))) if plat and _str(rec.get("name")) else None)
 
     leaders = []
     for n, rec in data.get("领导", []):
@@ -265,6 +281,8 @@ def import_registry(path: str | Path) -> dict[str, int]:
         if start and end and end < start:
             errors.append(CellError("领导", n, "任职结束", "任职结束早于任职开始"))
         leaders.append({"name": _str(rec.get("name")), "title": _str(rec.get("title")), "unit": unit, "start": start, "end": end})
+        key = (leaders[-1]["name"], leaders[-1]["title"], unit, start)
+        duplicate("领导", n, "姓名", key if all(key) else None)
 
     if errors:
         raise RegistryImportError(errors)
@@ -308,9 +326,9 @@ def write_template(path: str | Path, rows: dict[str, list[list]] | None = None) 
     wb.remove(wb.active)
     for sheet, spec in TEMPLATE.items():
         ws = wb.create_sheet(sheet)
-        ws.append([t for t, _, _ in spec])
+        append_row(ws, [t for t, _, _ in spec])
         for row in (rows or {}).get(sheet, []):
-            ws.append(row)
+            append_row(ws, row)
         ws.freeze_panes = "A2"
         for i, (t, _, _) in enumerate(spec, start=1):
             ws.column_dimensions[get_column_letter(i)].width = 40 if "地址" in t or "域名" in t else 18

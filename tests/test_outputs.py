@@ -1,0 +1,185 @@
+"""Safe outputs: crawled text with control characters or formula-looking starts, colliding unit names, a report that
+dies half-way, and a round that did not finish. Real files read back with openpyxl, python-docx and zipfile."""
+
+import datetime as dt
+import json
+import re
+import zipfile
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+from govinspect.engine.checks.model import Finding as EngineFinding
+from govinspect.engine.inspect import SiteReport
+from govinspect.registry.models import Account, Unit, Website
+from govinspect.reports import DRAFT_MARK, write_reports
+from govinspect.rounds.models import Finding, Round, RoundAccount, RoundEvent
+from govinspect.rounds.services import store_report
+from govinspect.safetext import FORMULA_START
+
+pytestmark = pytest.mark.django_db
+AS_OF = dt.date(2026, 11, 23)
+CONTROL = "\x1b[31m\x00\x07\x0b\x0c\x1f\ufffe"  # ESC (as in a crawled anchor), NUL, BEL, VT, FF, US, a noncharacter
+# units, an account and link texts that a spreadsheet would take for formulas or DDE payloads
+ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+EVIL_UNITS = ['=HYPERLINK("http://evil.example/","点此")', "+清河县测试局", "-清河县测试局", "@SUM(1+1)*cmd|' /C calc'!A0",
+              "测试/局", "测试:局"]
+EVIL_LINK = "=cmd|' /C calc'!A0"
+
+
+def _site_report(url: str, n: int) -> SiteReport:
+    text = f"{EVIL_LINK}{CONTROL}链接{n}"
+    return SiteReport(site_url=url, as_of=AS_OF, status="checked", verdict="fail", pages_fetched=3, findings=[
+        EngineFinding("link.dead", url + f"dead{n}.html", f"站内链接“{text}”无法访问（404），共1处引用，如{url}",
+                      None, {"referrers": [{"page": url, "text": text, "hidden": False}], "referrer_count": 1, "external": False}),
+        EngineFinding("content.typo", url + "a.html", f"{EVIL_LINK}{CONTROL}错别字“管里”", None, {"text": "管里", "start": 3}),
+    ])
+
+
+def _round(status: str = "done") -> Round:
+    rnd = Round.objects.create(name="2026年第四季度政府网站检查", region="清河县", office="清河县人民政府办公室", as_of=AS_OF,
+                               period_start=AS_OF - dt.timedelta(days=91), status=status)
+    for i, name in enumerate(EVIL_UNITS):
+        unit = Unit.objects.create(name=name, kind="部门")
+        site = Website.objects.create(name=f"{name}网站{CONTROL}", home_url=f"http://site{i}.example.gov.cn/", owner=unit)
+        store_report(rnd, site, _site_report(site.home_url, i))
+    owner = Unit.objects.get(name=EVIL_UNITS[0])
+    acc = Account.objects.create(platform="微信公众号", name=f"=账号{CONTROL}", owner=owner, filed=False)
+    ra = RoundAccount.objects.create(round=rnd, account=acc, status="checked", verdict="fail", reason="未备案")
+    Finding.objects.create(round=rnd, round_account=ra, rule="newmedia.not_filed", url="http://mp.example/evil",
+                           detail=f"@账号未备案{CONTROL}", responsible_unit=owner)
+    return rnd
+
+
+def _xlsx_files(out):
+    return [out / "附件.xlsx", *sorted((out / "整改清单").glob("*.xlsx"))]
+
+
+def _cells(path):
+    wb = load_workbook(path)
+    return [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+
+
+def test_control_characters_and_formulas_are_written_as_plain_text(tmp_path):
+    rnd = _round()
+    paths = write_reports(rnd, tmp_path / "out")
+    out = tmp_path / "out"
+    assert paths["bulletin"] == out / "通报.docx" and zipfile.is_zipfile(paths["bulletin"])
+    formula_like = []
+    for path in _xlsx_files(out):
+        for c in _cells(path):
+            assert not (isinstance(c.value, str) and ILLEGAL.search(c.value)), (path.name, c.coordinate)
+            assert c.data_type != "f", (path.name, c.coordinate, c.value)  # nothing is a formula
+            if isinstance(c.value, str) and c.value.startswith(FORMULA_START):
+                assert c.data_type == "s" and c.quotePrefix, (path.name, c.coordinate)
+                formula_like.append(c.value)
+        with zipfile.ZipFile(path) as z:  # and the raw sheet XML carries no <f> element
+            assert not any(b"<f>" in z.read(n) or b"<f " in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
+    # the texts really are in the files (as strings), cleaned of the XML-illegal characters only
+    clean = ILLEGAL.sub("", CONTROL)
+    assert set(EVIL_UNITS) - {"测试/局", "测试:局"} <= set(formula_like)
+    assert f"@账号未备案{clean}" in formula_like and any(v.startswith(f"=账号{clean}") for v in formula_like)
+    assert f"{EVIL_LINK}{clean}错别字“管里”" in formula_like  # a finding's text (the problem column of the lists)
+    assert any(f"{EVIL_LINK}{clean}链接0" in str(c.value) for p in _xlsx_files(out) for c in _cells(p))
+    # the bulletin is a valid .docx with the crawled link text, minus the control characters
+    text = "\n".join(p.text for p in Document(out / "通报.docx").paragraphs)
+    assert f"{EVIL_LINK}[31m链接" in text and not ILLEGAL.search(text)
+    data = json.loads((out / "round.json").read_text(encoding="utf-8"))
+    assert data["round"]["status"] == "done"
+    assert RoundEvent.objects.filter(round=rnd, kind="report").count() == 1
+
+
+def test_every_unit_gets_its_own_rectification_list(tmp_path):
+    rnd = _round()
+    write_reports(rnd, tmp_path / "out")
+    lists = sorted((tmp_path / "out" / "整改清单").glob("*.xlsx"))
+    assert len(lists) == len(EVIL_UNITS)  # “测试/局” and “测试:局” are two files, not one overwritten
+    titles = {}
+    for p in lists:
+        wb = load_workbook(p)
+        titles[wb.properties.title.removesuffix(" 整改清单")] = p.name
+        ws = wb["整改清单"]
+        assert ws.max_row == 1 + 2 + (1 if wb.properties.title.startswith(EVIL_UNITS[0]) else 0)  # the account's problem
+    assert set(titles) == set(EVIL_UNITS)
+    assert {titles["测试/局"], titles["测试:局"]} == {"测试_局.xlsx", "测试_局_2.xlsx"}
+    assert all("/" not in n and ":" not in n for n in titles.values())
+
+
+def _snapshot(out):
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_a_report_that_dies_half_way_leaves_the_previous_one_intact(tmp_path, monkeypatch):
+    import govinspect.reports.workbook as workbook
+
+    rnd = _round()
+    out = tmp_path / "out"
+    write_reports(rnd, out)
+    (out / "说明.txt").write_text("操作人员自己的文件", encoding="utf-8")
+    before = _snapshot(out)
+    assert "通报.docx" in before and "round.json" in before and any(k.startswith("整改清单/") for k in before)
+
+    # the round changes (a new problem), then the next report crashes while writing its last files
+    site = Website.objects.get(home_url="http://site1.example.gov.cn/")
+    Finding.objects.create(round=rnd, round_site=rnd.sites.get(website=site), rule="content.typo", url=site.home_url + "b.html",
+                           detail="错别字“再接再励”", responsible_unit=site.owner)
+
+    def crash(data, out_dir, composed=None):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "写了一半.xlsx").write_bytes(b"PK\x03\x04")  # a partial file, as a killed process leaves it
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(workbook, "write_rectification_lists", crash)
+    with pytest.raises(RuntimeError):
+        write_reports(rnd, out)
+    assert _snapshot(out) == before  # the previous complete report, byte for byte; no partial file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary directory left beside it
+    with pytest.raises(RuntimeError):
+        write_reports(rnd, tmp_path / "new")
+    assert not (tmp_path / "new").exists()  # a first report that dies leaves nothing that looks like a report
+
+    monkeypatch.undo()  # the next complete run replaces the report and keeps the operator's own file
+    write_reports(rnd, out)
+    after = _snapshot(out)
+    assert after["说明.txt"] == before["说明.txt"] and after["round.json"] != before["round.json"]
+    assert "再接再励" in after["round.json"].decode("utf-8")
+
+
+@pytest.mark.parametrize("status", ["interrupted", "running", "failed", "pending"])
+def test_report_refuses_a_round_that_did_not_finish(tmp_path, capsys, status):
+    from govinspect.cli import main
+
+    rnd = _round(status)
+    assert main(["report", str(rnd.pk), "--out", str(tmp_path / "out")]) != 0
+    err = capsys.readouterr().err
+    assert "未完成" in err and "--draft" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+    assert not RoundEvent.objects.filter(round=rnd, kind="report").exists()
+
+
+def test_report_draft_is_marked_on_every_page_and_sheet(tmp_path, capsys):
+    from govinspect.cli import main
+
+    rnd = _round("interrupted")
+    out = tmp_path / "out"
+    assert main(["report", str(rnd.pk), "--out", str(out), "--draft"]) == 0
+    assert DRAFT_MARK in capsys.readouterr().out
+    doc = Document(out / "通报.docx")
+    assert len(doc.sections) > 1  # the body and its 附件 sections
+    for s in doc.sections:
+        heads = [s.header] + ([s.first_page_header] if s.different_first_page_header_footer else []) + \
+                ([s.even_page_header] if doc.settings.odd_and_even_pages_header_footer else [])
+        for h in heads:
+            assert DRAFT_MARK in "".join(p.text for p in h.paragraphs)
+    for path in _xlsx_files(out):
+        for ws in load_workbook(path).worksheets:
+            assert ws.cell(1, 1).value == DRAFT_MARK and ws.freeze_panes == "A3", (path.name, ws.title)
+    assert RoundEvent.objects.filter(round=rnd, kind="report", detail__contains=DRAFT_MARK).count() == 1
+    # a finished round is not marked
+    rnd.status = "done"
+    rnd.save()
+    assert main(["report", str(rnd.pk), "--out", str(tmp_path / "final")]) == 0
+    doc = Document(tmp_path / "final" / "通报.docx")
+    assert not any(DRAFT_MARK in p.text for s in doc.sections for p in s.header.paragraphs)
+    assert load_workbook(tmp_path / "final" / "附件.xlsx").worksheets[0].cell(1, 1).value == "序号"
