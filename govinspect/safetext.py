@@ -6,6 +6,7 @@ One place for the rules every writer (.xlsx, .docx, file names) applies:
   are removed; openpyxl and python-docx raise on them, which would stop a report half-way.
 - `cell_text`: `xml_text`, and a flag saying the value must be stored as text, never as a formula
   (a value that begins with = + - @ or a tab/CR is a formula or DDE payload to a spreadsheet).
+- `sheet_title`: a worksheet title Excel accepts.
 - `file_stem`: a name usable as a file name on Windows and Linux; `unique_stems` makes such names unique.
 - `append_row`: the one way our .xlsx writers add a row: every value through `cell_text`.
 - `clean_tree`: `xml_text` over every string of a nested dict/list (the data a .docx is rendered from).
@@ -18,6 +19,7 @@ import re
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BAD_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+_BAD_SHEET_TITLE = re.compile(r"[\\/*?:\[\]]")
 
 
 def xml_text(s: str) -> str:
@@ -38,6 +40,11 @@ def file_stem(name: str, limit: int = 80) -> str:
     """A file-name-safe form of `name` (not unique: callers resolve collisions)."""
     stem = _BAD_FILENAME.sub("_", xml_text(name or "")).strip(" .") or "未命名"
     return stem[:limit]
+
+
+def sheet_title(title: str) -> str:
+    """A worksheet title Excel accepts: no \\ / * ? : [ ], not beginning or ending with ', at most 31 characters."""
+    return _BAD_SHEET_TITLE.sub("_", xml_text(title or "")).strip("'")[:31].strip("'") or "工作表"
 
 
 def unique_stems(names, limit: int = 80) -> dict[str, str]:

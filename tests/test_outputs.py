@@ -38,7 +38,7 @@ def _site_report(url: str, n: int) -> SiteReport:
 
 
 def _round(status: str = "done") -> Round:
-    rnd = Round.objects.create(name="2026年第四季度政府网站检查", region="清河县", office="清河县人民政府办公室", as_of=AS_OF,
+    rnd = Round.objects.create(name="2026年第四季度政府网站检查", region="清河县/开发区", office="清河县人民政府办公室", as_of=AS_OF,
                                period_start=AS_OF - dt.timedelta(days=91), status=status)
     for i, name in enumerate(EVIL_UNITS):
         unit = Unit.objects.create(name=name, kind="部门")
@@ -82,6 +82,8 @@ def test_control_characters_and_formulas_are_written_as_plain_text(tmp_path):
     assert f"@账号未备案{clean}" in formula_like and any(v.startswith(f"=账号{clean}") for v in formula_like)
     assert f"{EVIL_LINK}{clean}错别字“管里”" in formula_like  # a finding's text (the problem column of the lists)
     assert any(f"{EVIL_LINK}{clean}链接0" in str(c.value) for p in _xlsx_files(out) for c in _cells(p))
+    # a region with characters a sheet title cannot hold (it names the attachment sheets)
+    assert any(t.startswith("附件1 ") and "清河县_开发区" in t for t in load_workbook(out / "附件.xlsx").sheetnames)
     # the bulletin is a valid .docx with the crawled link text, minus the control characters
     text = "\n".join(p.text for p in Document(out / "通报.docx").paragraphs)
     assert f"{EVIL_LINK}[31m链接" in text and not ILLEGAL.search(text)

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from ..safetext import append_row, unique_stems, xml_text
+from ..safetext import append_row, sheet_title, unique_stems, xml_text
 from . import DRAFT_MARK, unfinished
 from .bulletin import compose
 from .tables import rule_names
@@ -18,7 +18,7 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list], width
     """One sheet: bold header row, wrapped text, frozen header and a filter. Every row goes through
     safetext.append_row (no XML-illegal characters, no formulas). A draft (a round that did not finish) gets
     DRAFT_MARK as its first row and as the printed page header."""
-    ws = wb.create_sheet(title[:31])
+    ws = wb.create_sheet(sheet_title(title))
     if draft:
         append_row(ws, [DRAFT_MARK])
         ws.cell(1, 1).font = Font(bold=True, color="C00000")
