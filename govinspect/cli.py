@@ -370,10 +370,12 @@ def cmd_registry(a) -> int:
             print(f"  未备案：{name}（{plat}）")
         for e in r["errors"]:
             print(f"  未导入：{e}")
-    elif a.action == "export":
-        print(f"已导出到 {export_registry(a.file)}")
     else:
-        print(f"空白模板已写入 {write_template(a.file)}")
+        try:
+            path = export_registry(a.file) if a.action == "export" else write_template(a.file)
+        except OSError as e:
+            raise CliError(f"无法写入 {a.file}：{e.strerror or e}") from None
+        print(f"已导出到 {path}" if a.action == "export" else f"空白模板已写入 {path}")
     return 0
 
 

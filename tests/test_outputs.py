@@ -4,6 +4,7 @@ dies half-way, and a round that did not finish. Real files read back with openpy
 import datetime as dt
 import json
 import re
+import subprocess
 import zipfile
 
 import pytest
@@ -142,7 +143,12 @@ def test_a_report_that_dies_half_way_leaves_the_previous_one_intact(tmp_path, mo
     assert not (tmp_path / "new").exists()  # a first report that dies leaves nothing that looks like a report
 
     monkeypatch.undo()  # the next complete run replaces the report and keeps the operator's own file
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f".out.生成中-{dead.pid}-0000"  # what a run killed half-way leaves beside the output
+    (stale / "整改清单").mkdir(parents=True)
     write_reports(rnd, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # the dead run's leftovers are gone
     after = _snapshot(out)
     assert after["说明.txt"] == before["说明.txt"] and after["round.json"] != before["round.json"]
     assert "再接再励" in after["round.json"].decode("utf-8")

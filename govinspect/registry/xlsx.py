@@ -8,6 +8,7 @@ written and the error names sheet, row, column and reason. Rows are upserted by 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -332,7 +333,12 @@ def write_template(path: str | Path, rows: dict[str, list[list]] | None = None) 
         ws.freeze_panes = "A2"
         for i, (t, _, _) in enumerate(spec, start=1):
             ws.column_dimensions[get_column_letter(i)].width = 40 if "地址" in t or "域名" in t else 18
-    wb.save(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)  # a run that dies leaves the previous file, not half of a new one
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -46,8 +46,11 @@ def write_reports(rnd, out_dir: str | Path, template: str | Path | None = None, 
         raise ReportError(f"第{rnd.pk}轮检查的状态为“{rnd.get_status_display()}”，检查未完成，不能生成通报；"
                           f"如需内部参考，可加 --draft 生成每页标注“{DRAFT_MARK}”的报告")
     out = Path(out_dir).resolve()
+    if out.exists() and not out.is_dir():
+        raise ReportError(f"输出位置 {out} 已存在且不是目录")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.生成中-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    _remove_stale(out)
+    tmp = out.parent / f"{_tmp_prefix(out)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()  # beside the output: the same file system, so moving into place is a rename
     try:
         data = clean_tree(round_data(rnd))  # crawled text without XML-illegal characters, for every file below
@@ -68,6 +71,21 @@ def write_reports(rnd, out_dir: str | Path, template: str | Path | None = None, 
         shutil.rmtree(tmp, ignore_errors=True)
     RoundEvent.objects.create(round=rnd, kind="report", detail=f"{out}" + (f"（{DRAFT_MARK}）" if unfinished(data) else ""))
     return {"bulletin": out / "通报.docx", "workbook": out / "附件.xlsx", "rectification": out / "整改清单", "json": out / "round.json"}
+
+
+def _tmp_prefix(out: Path) -> str:
+    return f".{out.name}.生成中-"
+
+
+def _remove_stale(out: Path) -> None:
+    """Temporary directories of earlier runs for the same output whose process is gone (killed half-way)."""
+    for d in out.parent.glob(f"{_tmp_prefix(out)}*"):
+        try:
+            os.kill(int(d.name.removeprefix(_tmp_prefix(out)).split("-")[0]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except (ValueError, OSError):  # not ours, or a process of another user: left alone
+            pass
 
 
 def _publish(tmp: Path, out: Path) -> None:
