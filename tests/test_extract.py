@@ -174,3 +174,73 @@ def test_extract_cli_contract(realdata, capsys):
 def test_extract_cli_missing_file(capsys):
     assert main(["extract", "/nonexistent/page.html"]) == 2
     assert "文件不存在" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------ input robustness (issue 14)
+UTF8_PAGE = GBK_PAGE.replace("charset=gb2312", "charset=utf-8")
+
+
+def _with_stray_byte(body: bytes) -> bytes:
+    i = body.index(b"<div>")
+    return body[:i] + b"\xff" + body[i:]  # one invalid byte before the footer, as a broken CMS writes it
+
+
+@pytest.mark.parametrize("ctype", [None, "text/html", "text/html; charset=utf-8"])
+def test_one_stray_byte_does_not_flip_a_utf8_page(ctype):
+    body = _with_stray_byte(UTF8_PAGE.encode("utf-8"))
+    text, enc = decode_html(body, ctype)
+    assert enc == "utf-8"
+    assert text.count("\ufffd") == 1  # only the bad byte is lost
+    page = extract_page(text, "http://x.gov.cn/list.asp?classid=1")
+    assert page.title == "通知"
+    assert [i.title for i in page.items] == ["关于王喆同志任职的通知", "关于做好秸秆禁烧工作的通知", "关于开展安全生产检查的公告"]
+    # without any declaration either
+    undeclared = body.replace(b'<meta http-equiv="Content-Type" content="text/html; charset=utf-8">', b"")
+    assert decode_html(undeclared, ctype if ctype != "text/html; charset=utf-8" else None)[1] == "utf-8"
+
+
+def test_header_and_meta_disagree():
+    # a UTF-8 page whose template still says gb2312, served as UTF-8, with a stray byte: the header is right
+    body = _with_stray_byte(GBK_PAGE.encode("utf-8"))
+    text, enc = decode_html(body, "text/html; charset=utf-8")
+    assert enc == "utf-8" and "关于王喆同志任职的通知" in text
+    # a GBK page (meta gb2312) that the server labels UTF-8 by default, with a stray byte: the meta is right
+    body = _with_stray_byte(GBK_PAGE.encode("gbk"))
+    text, enc = decode_html(body, "text/html; charset=utf-8")
+    assert enc == "gb18030" and "关于王喆同志任职的通知" in text
+    # clean bytes: the header wins when it decodes them (as before)
+    text, enc = decode_html(GBK_PAGE.encode("utf-8"), "text/html; charset=utf-8")
+    assert enc == "utf-8" and "通知" in text
+    # a real GBK page with a stray byte is still read as GBK, declared or not
+    body = _with_stray_byte(GBK_PAGE.encode("gbk"))
+    for ctype in (None, "text/html", "text/html; charset=gbk"):
+        text, enc = decode_html(body, ctype)
+        assert enc == "gb18030" and "关于王喆同志任职的通知" in text and text.count("\ufffd") == 1
+    undeclared = body.replace(b'<meta http-equiv="Content-Type" content="text/html; charset=gb2312">', b"")
+    text, enc = decode_html(undeclared, None)
+    assert enc == "gb18030" and "关于开展安全生产检查的公告" in text
+
+
+@pytest.mark.parametrize("depth", [300, 2100, 5000, 10_000])
+@pytest.mark.parametrize("closed", [True, False])
+def test_deep_nesting_drops_nothing(depth, closed):
+    # libxml2 stops at 256 levels (2048 with huge_tree) and used to drop the rest of the page silently
+    html = ("<html><head><title>县政府</title></head><body><p>页首文字</p>" + "<div><span>" * (depth // 2)
+            + '<p>深处的正文</p><a href="/deep/a.html">深处的链接</a>'
+            + ("</span></div>" * (depth // 2) if closed else "")
+            + '<ul><li><a href="/after/b.html">关于嵌套之后的通知</a><span>2026-11-20</span></li></ul><p>页尾文字 网站标识码1234</p>'
+            + "</body></html>")
+    page = extract_page(html, "http://x.gov.cn/index.html")
+    urls = [l.url for l in page.links]
+    assert urls == ["http://x.gov.cn/deep/a.html", "http://x.gov.cn/after/b.html"]
+    for words in ("页首文字", "深处的正文", "深处的链接", "关于嵌套之后的通知", "页尾文字 网站标识码1234"):
+        assert words in page.text
+    assert page.title == "县政府"
+    assert [(i.title, i.date) for i in page.items] == [("关于嵌套之后的通知", D(2026, 11, 20))]
+
+
+def test_deep_nesting_within_libxml2s_reach_is_parsed_as_before():
+    # 300 levels now parse in libxml2 itself (huge_tree), with the tree it always built
+    html = "<html><body>" + "<div>" * 300 + '<table><tr><td><a href="/a.html">某某通知公告</a></td><td>2026-11-02</td></tr></table>' + "</div>" * 300 + "</body></html>"
+    page = extract_page(html, "http://x.gov.cn/")
+    assert [(i.url, i.date) for i in page.items] == [("http://x.gov.cn/a.html", D(2026, 11, 2))]

@@ -1,8 +1,11 @@
 """Decode HTML bytes: charset from the HTTP header, then <meta>, then detection.
 
 gb2312 and gbk are decoded as gb18030 (a superset), because real pages labelled gb2312 routinely
-contain characters outside it. A declared charset that does not decode the bytes is not trusted:
-we fall through to the next source instead of producing mojibake.
+contain characters outside it. A declared charset that decodes the bytes cleanly is used. When none does, a stray invalid byte must not
+flip the page to another charset: the declared charsets and UTF-8 are decoded with replacement, and the one
+with the fewest invalid sequences is kept if most of the page is valid in it (at least _VALID_PER_ERROR valid
+non-ASCII characters per invalid sequence; a GBK page read as UTF-8 has more errors than valid characters).
+Detection (charset_normalizer) is the last resort.
 """
 
 from __future__ import annotations
@@ -61,17 +64,42 @@ def _try(body: bytes, enc: str | None) -> str | None:
         return None
 
 
+_VALID_PER_ERROR = 20
+
+
+def _mostly_valid(body: bytes, enc: str) -> tuple[int, str] | None:
+    """(invalid sequences, text decoded with replacement) when most of the page is valid in enc, else None."""
+    try:
+        text = body.decode(enc, "replace")
+        own = body.count("\ufffd".encode(enc))  # U+FFFD written in the page itself is not an error
+    except (LookupError, UnicodeEncodeError):
+        return None
+    replaced = text.count("\ufffd")
+    bad = replaced - own
+    valid_non_ascii = len(text) - len(text.encode("ascii", "ignore")) - replaced
+    return (bad, text) if bad * _VALID_PER_ERROR <= valid_non_ascii else None
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Return (text, encoding used). Never raises; undecodable bytes become U+FFFD."""
     if body.startswith(codecs.BOM_UTF8):
         return body[3:].decode("utf-8", "replace"), "utf-8"
-    for enc in (header_charset(content_type), meta_charset(body)):
+    declared = [e for e in (header_charset(content_type), meta_charset(body)) if e]
+    for enc in declared:
         text = _try(body, enc)
         if text is not None:
-            return text, enc  # type: ignore[return-value]
+            return text, enc
     text = _try(body, "utf-8")
     if text is not None:
         return text, "utf-8"
+    # nothing decodes cleanly: keep the charset in which the page is mostly valid (fewest errors; declared first)
+    best = None
+    for enc in dict.fromkeys([*declared, "utf-8"]):
+        got = _mostly_valid(body, enc)
+        if got is not None and (best is None or got[0] < best[0]):
+            best = (got[0], got[1], enc)
+    if best is not None:
+        return best[1], best[2]
     best = charset_normalizer.from_bytes(body[:200_000]).best()
     enc = normalise_charset(best.encoding) if best else None
     if enc:

@@ -12,6 +12,7 @@ import functools
 import re
 import sys
 from dataclasses import asdict, dataclass, field
+from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
@@ -125,18 +126,99 @@ def _url_path(u: str) -> str:
     return rest[cut:] if cut >= 0 else ""
 
 
-# plain etree elements: lxml.html's element classes cost a Python call per element visited
-_UTF8_PARSER = etree.HTMLParser(recover=True, no_network=True, encoding="utf-8")
+# plain etree elements: lxml.html's element classes cost a Python call per element visited. huge_tree: libxml2
+# stops at 256 levels of nesting otherwise (2048 with it), dropping everything after silently
+_UTF8_PARSER = etree.HTMLParser(recover=True, no_network=True, encoding="utf-8", huge_tree=True)
 
 
-def _parse(raw: bytes):
+def _parse(raw: bytes, html: str):
     """The tree of a page's text as UTF-8 (decode_html decoded it: libxml2 parses UTF-8 faster than a str, and
-    is told the encoding, whatever a <meta charset> or XML declaration in the page says)."""
+    is told the encoding, whatever a <meta charset> or XML declaration in the page says).
+
+    A page libxml2 gives up on half-way (nesting deeper than 2048 levels, a resource limit) is built again by
+    _FlatTree, which reads all of it."""
     try:
         root = etree.fromstring(raw, _UTF8_PARSER)
-        return root if root is not None and isinstance(root.tag, str) else None
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
-        return None
+        root = None
+    last = _UTF8_PARSER.error_log.last_error
+    if last is not None and last.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+        root = _FlatTree.parse(html)
+    return root if root is not None and isinstance(root.tag, str) else None
+
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_NAME = re.compile(r"[A-Za-z_][\w.-]*\Z")
+
+
+class _FlatTree(HTMLParser):
+    """A tree for pages nested too deeply for libxml2: the standard library's tokenizer (no depth limit, linear
+    time) feeding an lxml tree. At _MAX_DEPTH the deepest _RESTART levels are closed, so what follows nests again
+    from there: every text and link is kept, the local structure (a <li> in its <ul>) too, and the tree stays
+    shallow; an end tag closes up to its open element, stray ones are
+    ignored, and a <li>, <p>, <td> ... closes an open one of its kind just above it, as browsers do."""
+
+    _MAX_DEPTH = 1000
+    _RESTART = 100
+    _VOID = frozenset("area base br col embed hr img input keygen link meta param source track wbr".split())
+    _SELF_CLOSING = frozenset("li dt dd p tr td th option".split())
+
+    @classmethod
+    def parse(cls, html: str):
+        p = cls()
+        try:
+            p.feed(html)
+            p.close()
+        except (AssertionError, ValueError):  # the tokenizer's own errors on malformed markup: keep what was read
+            pass
+        return p.builder_root()
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.builder = etree.TreeBuilder()
+        self.builder.start("html", {})
+        self.stack: list[str] = []
+        self.open: dict[str, int] = {}
+
+    def builder_root(self):
+        for _ in range(len(self.stack)):
+            self.builder.end(self.stack.pop())
+        self.builder.end("html")
+        return self.builder.close()
+
+    def _pop(self) -> None:
+        tag = self.stack.pop()
+        self.open[tag] -= 1
+        self.builder.end(tag)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "html" or not _XML_NAME.match(tag):
+            return
+        if tag in self._SELF_CLOSING and self.stack and self.stack[-1] == tag:
+            self._pop()
+        if len(self.stack) >= self._MAX_DEPTH:
+            for _ in range(self._RESTART):
+                self._pop()
+        self.builder.start(tag, {k: _XML_ILLEGAL.sub("", v or "") for k, v in attrs if _XML_NAME.match(k)})
+        if tag in self._VOID:
+            self.builder.end(tag)
+        else:
+            self.stack.append(tag)
+            self.open[tag] = self.open.get(tag, 0) + 1
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in self._VOID and self.stack and self.stack[-1] == tag:
+            self._pop()
+
+    def handle_endtag(self, tag):
+        if self.open.get(tag):
+            while self.stack[-1] != tag:
+                self._pop()
+            self._pop()
+
+    def handle_data(self, data):
+        self.builder.data(_XML_ILLEGAL.sub("", data))
 
 
 _QR = re.compile(r"二维码|qr_?code|\bqr\b|ewm|erweima", re.I)
@@ -419,7 +501,7 @@ def extract_page(html: str, url: str, shared: dict | None = None) -> PageModel:
     if not html or html.isspace():
         return page
     raw = html.encode("utf-8", "surrogatepass")
-    root = _parse(raw)
+    root = _parse(raw, html)
     if root is None:
         return page
     base = url
