@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+CELL_MAX = 32767  # characters in one spreadsheet cell
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BAD_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 _BAD_SHEET_TITLE = re.compile(r"[\\/*?:\[\]]")
@@ -28,11 +29,13 @@ def xml_text(s: str) -> str:
 
 
 def cell_text(value):
-    """(value, as_text): the value cleaned for a spreadsheet cell; as_text is True for a string that a
+    """(value, as_text): the value cleaned for a spreadsheet cell (and cut to CELL_MAX characters); as_text is True for a string that a
     spreadsheet would read as a formula, which the writer must store as a plain string."""
     if not isinstance(value, str):
         return value, False
     value = xml_text(value)
+    if len(value) > CELL_MAX:  # Excel refuses to open a file with a longer cell
+        value = value[:CELL_MAX - 1] + "…"
     return value, value.startswith(FORMULA_START)
 
 

@@ -50,6 +50,8 @@ def _round(status: str = "done") -> Round:
     ra = RoundAccount.objects.create(round=rnd, account=acc, status="checked", verdict="fail", reason="未备案")
     Finding.objects.create(round=rnd, round_account=ra, rule="newmedia.not_filed", url="http://mp.example/evil",
                            detail=f"@账号未备案{CONTROL}", responsible_unit=owner)
+    Finding.objects.create(round=rnd, round_account=ra, rule="newmedia.no_interaction", url="http://mp.example/evil",
+                           detail="长" * 40000, responsible_unit=owner)  # longer than a spreadsheet cell can hold
     return rnd
 
 
@@ -72,6 +74,7 @@ def test_control_characters_and_formulas_are_written_as_plain_text(tmp_path):
         for c in _cells(path):
             assert not (isinstance(c.value, str) and ILLEGAL.search(c.value)), (path.name, c.coordinate)
             assert c.data_type != "f", (path.name, c.coordinate, c.value)  # nothing is a formula
+            assert not isinstance(c.value, str) or len(c.value) <= 32767
             if isinstance(c.value, str) and c.value.startswith(FORMULA_START):
                 assert c.data_type == "s" and c.quotePrefix, (path.name, c.coordinate)
                 formula_like.append(c.value)
@@ -83,6 +86,7 @@ def test_control_characters_and_formulas_are_written_as_plain_text(tmp_path):
     assert f"@账号未备案{clean}" in formula_like and any(v.startswith(f"=账号{clean}") for v in formula_like)
     assert f"{EVIL_LINK}{clean}错别字“管里”" in formula_like  # a finding's text (the problem column of the lists)
     assert any(f"{EVIL_LINK}{clean}链接0" in str(c.value) for p in _xlsx_files(out) for c in _cells(p))
+    assert any(c.value == "长" * 32766 + "…" for p in _xlsx_files(out) for c in _cells(p))  # cut to what Excel opens
     # a region with characters a sheet title cannot hold (it names the attachment sheets)
     assert any(t.startswith("附件1 ") and "清河县_开发区" in t for t in load_workbook(out / "附件.xlsx").sheetnames)
     # the bulletin is a valid .docx with the crawled link text, minus the control characters
@@ -103,7 +107,7 @@ def test_every_unit_gets_its_own_rectification_list(tmp_path):
         wb = load_workbook(p)
         titles[wb.properties.title.removesuffix(" 整改清单")] = p.name
         ws = wb["整改清单"]
-        assert ws.max_row == 1 + 2 + (1 if wb.properties.title.startswith(EVIL_UNITS[0]) else 0)  # the account's problem
+        assert ws.max_row == 1 + 2 + (2 if wb.properties.title.startswith(EVIL_UNITS[0]) else 0)  # the account's problems
     assert set(titles) == set(EVIL_UNITS)
     assert {titles["测试/局"], titles["测试:局"]} == {"测试_局.xlsx", "测试_局_2.xlsx"}
     assert all("/" not in n and ":" not in n for n in titles.values())
