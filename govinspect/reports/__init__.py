@@ -125,7 +125,9 @@ def mark_draft(path: Path) -> None:
         for h in headers:  # a header linked to the previous section's is that header: marked once
             if any(DRAFT_MARK in p.text for p in h.paragraphs):
                 continue
-            p = h.paragraphs[0].insert_paragraph_before() if h.paragraphs else h.add_paragraph()
+            first = h.paragraphs[0] if h.paragraphs else None
+            p = first if first is not None and not first.text and not first.runs else \
+                first.insert_paragraph_before() if first is not None else h.add_paragraph()
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
             run = p.add_run(DRAFT_MARK)
             run.bold = True
