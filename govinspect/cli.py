@@ -24,6 +24,36 @@ def _date(s: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{s!r}") from None
 
 
+def _network(s: str) -> str:
+    """--allow-network: one network in CIDR notation (a single address is a /32 or /128)."""
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_network(s.strip(), strict=False))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"网段格式应为 CIDR，如 10.1.0.0/16 或 192.168.3.7：{s!r}") from None
+
+
+# what the deprecated --allow-private opens: loopback and private ranges, never link-local (169.254.169.254)
+_LEGACY_PRIVATE = ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7")
+
+
+def _allow_networks(a) -> tuple[str, ...]:
+    nets = list(getattr(a, "allow_network", None) or [])
+    if getattr(a, "allow_private", False):
+        print("警告：--allow-private 已停用，请改用 --allow-network 网段（可多次使用）；本次按放行 "
+              + "、".join(_LEGACY_PRIVATE) + " 处理（不含 169.254.0.0/16 等链路本地地址）", file=sys.stderr)
+        nets += [n for n in _LEGACY_PRIVATE if n not in nets]
+    return tuple(nets)
+
+
+def _add_network_args(p: argparse.ArgumentParser, what: str) -> None:
+    """The network arguments of every command that fetches."""
+    p.add_argument("--allow-network", action="append", type=_network, default=[], metavar="网段",
+                   help=f"允许{what}的内网网段（CIDR，如 10.1.0.0/16，可多次使用）；默认禁止本机、内网和链路本地地址")
+    p.add_argument("--allow-private", action="store_true", help=argparse.SUPPRESS)  # deprecated: see _allow_networks
+
+
 def _setup_django(data_dir: str | None = None, migrate: bool = True) -> None:
     if data_dir:
         os.environ["GOVINSPECT_DATA_DIR"] = str(Path(data_dir).resolve())
@@ -114,9 +144,10 @@ def cmd_check_site(a) -> int:
         if not host or not ip or (port and not port.isdigit()):
             raise CliError(f"--resolve 的格式应为 主机名=IP[:端口]：{item!r}")
         resolve[host.strip().lower()] = (ip.strip(), int(port) if port else 0)
-    cfg = CrawlConfig(allow_private=a.allow_private, max_pages=a.max_pages, delay=a.delay, progress=not a.quiet,
+    cfg = CrawlConfig(allow_networks=_allow_networks(a), max_pages=a.max_pages, delay=a.delay, progress=not a.quiet,
                       timeout=a.timeout, concurrency_per_host=a.concurrency, resolve_map=resolve,
-                      offline_dns=a.offline_dns, check_links=not a.no_links, link_recheck_interval=a.link_recheck)
+                      offline_dns=a.offline_dns, check_links=not a.no_links, link_recheck_interval=a.link_recheck,
+                      reference_urls=tuple(a.reference) if a.reference else None)
     out_dir = Path(a.warc_dir) if a.warc_dir else None
     if a.previous and not (Path(a.previous) / "crawl-state.sqlite").exists():
         raise CliError(f"--previous 目录中没有已完成的抓取记录：{a.previous}")
@@ -248,7 +279,7 @@ def cmd_newmedia(a) -> int:
              for x in Account.objects.select_related("owner")]
     if not specs:
         raise CliError("名录中没有政务新媒体账号（govinspect registry import 导入名录）")
-    cfg = CrawlConfig(allow_networks=tuple(n for n in (a.allow_network or []) if n))
+    cfg = CrawlConfig(allow_networks=_allow_networks(a))
     results = asyncio.run(check_accounts(specs, a.as_of, cfg, ContentChecker(typos=False)))
     if a.json:
         _print_json([r.to_dict() for r in results], a.out)
@@ -452,7 +483,7 @@ def cmd_monitor(a) -> int:
 
     if not Website.objects.exists():
         raise CliError("名录中没有网站，请先用 govinspect registry import 导入")
-    cfg = CrawlConfig(allow_networks=tuple(a.allow_network or ()))
+    cfg = CrawlConfig(allow_networks=_allow_networks(a))
     print(f"开始监测{Website.objects.count()}个网站，每{a.interval:g}秒一轮" + ("" if a.cycles else "，按 Ctrl+C 停止"))
     run_monitor(cfg, a.interval, a.cycles, a.reference, a.timeout)
     return 0
@@ -701,7 +732,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check-site", help="抓取并检查一个网站，输出 JSON")
     c.add_argument("url")
     c.add_argument("--as-of", type=_date, required=True, help="检查时点 YYYY-MM-DD")
-    c.add_argument("--allow-private", action="store_true", help="允许抓取本机和内网地址（默认禁止）")
+    _add_network_args(c, "抓取")
     c.add_argument("--out", help="写入 JSON 文件（默认输出到屏幕）")
     c.add_argument("--max-pages", type=int, default=3000)
     c.add_argument("--delay", type=float, default=0.5, help="同一主机两次请求的间隔秒数（默认0.5）")
@@ -712,7 +743,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--scheme", default="national-2019", help="考核方案（计算得分和合格与否）")
     c.add_argument("--no-content", action="store_true", help="不做内容检查（错敏词、个人信息、错别字）")
     c.add_argument("--no-typos", action="store_true", help="不做错别字（content.typo）检测：大网站上它最耗时")
-    c.add_argument("--link-recheck", type=float, default=None, help="死链复测间隔秒数（默认60）")
+    c.add_argument("--link-recheck", type=float, default=None, help="死链复测间隔秒数（默认见 rules/links.toml，15秒）")
+    c.add_argument("--reference", action="append", metavar="网址",
+                   help="参照地址：外部链接失败时先访问它，也无法访问则不判断外部链接（默认见 rules/availability.toml）")
     c.add_argument("--timeout", type=float, default=15.0)
     c.add_argument("--warc-dir", help="保存 WARC 快照、抓取日志和抓取状态的目录；中断后用同一目录再次运行即从断点继续")
     c.add_argument("--previous", help="上一次检查的 --warc-dir：未变化的页面用条件请求复用（增量抓取）")
@@ -764,7 +797,7 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--resume", type=int, metavar="轮次编号", help="继续一个被中断的轮次（已完成的网站不再抓取）")
     rd.add_argument("--region", default="全县")
     rd.add_argument("--office", default="县人民政府办公室")
-    rd.add_argument("--allow-network", action="append", help="允许抓取的内网网段，如 10.1.0.0/16")
+    _add_network_args(rd, "抓取")
     rd.add_argument("--delay", type=float, default=0.5, help="同一主机两次请求的间隔秒数（默认0.5）")
     rd.add_argument("--site-concurrency", type=int, default=4, help="同时检查的网站数（默认4）")
     rd.add_argument("--processes", type=int, help="分担检查工作的进程数（默认每个CPU核一个，1 表示只用本进程）")
@@ -783,7 +816,7 @@ def build_parser() -> argparse.ArgumentParser:
     mo.add_argument("--cycles", type=int, default=None, help="运行轮数（默认一直运行）；配合 cron 使用时填 1")
     mo.add_argument("--reference", action="append", help="参照地址（默认见 rules/availability.toml）")
     mo.add_argument("--timeout", type=float, default=None, help="超时秒数（默认15）")
-    mo.add_argument("--allow-network", action="append", help="允许探测的内网网段")
+    _add_network_args(mo, "探测")
     mo.set_defaults(func=cmd_monitor)
 
     wd = sub.add_parser("workdays", help="工作日计算（法定节假日和调休）").add_subparsers(dest="action", required=True)
@@ -796,7 +829,7 @@ def build_parser() -> argparse.ArgumentParser:
     nm.add_argument("--as-of", type=_date, default=_date(DEFAULT_AS_OF), help="检查时点 YYYY-MM-DD")
     nm.add_argument("--json", action="store_true")
     nm.add_argument("--out", help="JSON 写入文件")
-    nm.add_argument("--allow-network", action="append", help="允许访问的内网网段（如自建 RSSHub 在内网）")
+    _add_network_args(nm, "访问（如自建 RSSHub 在内网）")
     nm.set_defaults(func=cmd_newmedia)
 
     rq = sub.add_parser("replies", help="检查依申请公开答复书（.docx .pdf .txt）：答复期限、答复情形、救济途径表述")

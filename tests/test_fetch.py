@@ -22,9 +22,10 @@ def test_guard_refuses_private_addresses(ip):
 def test_guard_allows_public_and_configured_ranges():
     AddressGuard().check_ip("8.8.8.8")
     AddressGuard(allow=["127.0.0.0/8"]).check_ip("127.0.0.1")
-    AddressGuard(allow_private=True).check_ip("10.0.0.1")
-    with pytest.raises(BlockedAddress):
-        AddressGuard(allow=["127.0.0.0/8"]).check_ip("10.0.0.1")
+    AddressGuard(allow=["10.0.0.0/8"]).check_ip("10.0.0.1")
+    for other in ("10.0.0.1", "169.254.169.254", "0.0.0.0", "::1"):  # opening loopback opens nothing else
+        with pytest.raises(BlockedAddress):
+            AddressGuard(allow=["127.0.0.0/8"]).check_ip(other)
 
 
 def test_crawler_refuses_loopback_unless_allowed(sandbox, county):

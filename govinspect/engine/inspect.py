@@ -186,10 +186,14 @@ async def _check_links(crawl: CrawlResult, cfg: CrawlConfig) -> tuple[list[Findi
     skipped = max(0, len(external) - lrules["max_external"])
     external = external[: lrules["max_external"]]
     interval = cfg.link_recheck_interval if cfg.link_recheck_interval is not None else lrules["recheck_interval"]
+    references = cfg.reference_urls if cfg.reference_urls is not None else load_rules("availability")["references"]
     checker = LinkChecker(cfg, lrules["sample_bytes"])
-    probes = await checker.check(external, set(external), interval, failed)
+    probes = await checker.check(external, set(external), interval, failed, references)
     findings, stats = link_findings(crawl, crawl.in_scope, refs, probes)
     stats["external_not_probed"] = skipped
+    if checker.offline:  # which reference targets failed, for the record
+        stats["links_external"]["references"] = [{"url": r.url, "error": r.error or f"HTTP {r.status}"}
+                                                 for r in checker.reference_probes]
     return findings, stats
 
 

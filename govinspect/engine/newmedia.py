@@ -2,7 +2,7 @@
 
 Sources (each reports its own health; a broken source makes the account "could not check", never
 "not updated"):
-- an RSS/Atom feed URL (e.g. a self-hosted RSSHub route), fetched through the private-address guard;
+- an RSS/Atom feed URL (e.g. a self-hosted RSSHub route), fetched through the guarded request path;
 - a CSV/XLSX export (columns 发布时间, 标题, 内容, 链接, 是否原创/来源; GBK CSV is fine) or a JSON list of posts
   ({"published", "title", "text", "url", "original"}) given as a file path.
 
@@ -141,29 +141,26 @@ async def load_source(spec: AccountSpec, cfg=None) -> Source:
         import aiohttp
 
         from .fetch import CrawlConfig
-        from .fetch.guard import AddressGuard, BlockedAddress, guarded_connector
+        from .fetch.crawler import _read_limited
+        from .fetch.guard import AddressGuard, BlockedAddress, RedirectRefused, guarded_connector, guarded_request
 
         cfg = cfg or CrawlConfig()
-        guard = AddressGuard(cfg.allow_networks, cfg.allow_private)
-        connector = guarded_connector(guard, cfg.resolve_map, cfg.offline_dns)
-        try:
-            from urllib.parse import urlsplit
-
-            guard.check_host(urlsplit(src).hostname or "")
-            async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=cfg.timeout),
+        guard = AddressGuard(cfg.allow_networks)
+        try:  # the guarded request path: every redirect hop is checked (a feed never leads into the intranet)
+            async with aiohttp.ClientSession(connector=guarded_connector(guard, cfg.resolve_map, cfg.offline_dns),
+                                             timeout=aiohttp.ClientTimeout(total=cfg.timeout),
                                              headers={"User-Agent": cfg.user_agent}) as s:
-                async with s.get(src) as r:
+                async with guarded_request(s, guard, "GET", src, max_redirects=cfg.max_redirects) as (r, _):
                     if r.status != 200:
                         return Source(False, reason=f"订阅源无法访问（HTTP {r.status}）", kind="feed")
-                    body = await r.content.read(cfg.max_bytes + 1)
-                    if len(body) > cfg.max_bytes:
+                    body, truncated = await _read_limited(r, cfg.max_bytes)
+                    if truncated:
                         return Source(False, reason="订阅源过大", kind="feed")
         except BlockedAddress as e:
-            await connector.close()
             return Source(False, reason=f"订阅源地址被禁止访问（{e}）", kind="feed")
-        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
-            if isinstance(getattr(e, "os_error", None), BlockedAddress):
-                return Source(False, reason=f"订阅源地址被禁止访问（{e.os_error}）", kind="feed")
+        except RedirectRefused:
+            return Source(False, reason="订阅源无法访问（重定向次数过多或循环重定向）", kind="feed")
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
             return Source(False, reason=f"订阅源无法访问（{type(e).__name__}）", kind="feed")
         return parse_feed(body)
     path = Path(src)

@@ -45,7 +45,8 @@ def availability(probes: list, references: list, window_start: dt.datetime, wind
         near = [x for x in refs if abs((x.at - at).total_seconds()) <= 600]
         return bool(near) and not any(x.ok for x in near)
 
-    valid = [p for p in inwin if not network_down(p.at)]
+    # a probe the address guard stopped (a redirect into the intranet) says nothing about the site either
+    valid = [p for p in inwin if not network_down(p.at) and not (p.error or "").startswith("blocked")]
     a = Availability(status="unknown", probes=len(inwin), valid=len(valid), excluded_network=len(inwin) - len(valid))
     if not inwin:
         a.reason = "检查期内无监测数据"

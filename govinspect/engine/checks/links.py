@@ -1,9 +1,11 @@
 """Link checks: dead links (link.dead), links to illegal content (link.illegal), hidden links (link.hidden).
 
 Pure: works on a crawl result and on link probes made beforehand (engine.fetch.linkcheck).
-Precision first: a link is dead only when two probes, an interval apart, both failed; a link hidden
-with display:none alone (drop-down menus do that) is reported only when it also leads somewhere
-illegal; off-screen, zero-size, zero-font and same-colour links are reported whatever they lead to.
+Precision first: a link is dead only when two probes, an interval apart, both failed (an external link
+only while our own network reached the reference targets; otherwise one site-level "could not check"
+note in check_stats["links_external"]); a link hidden with display:none alone (drop-down menus do that)
+is reported only when it also leads somewhere illegal; off-screen, zero-size, zero-font and same-colour
+links are reported whatever they lead to.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from urllib.parse import urlsplit
 
 from ...rules import load_rules
 from ..fetch.crawler import normalise_url
+from ..fetch.linkcheck import NO_ROUTE
 from .model import Finding
 
 # crawl errors that say nothing about the link (we were not allowed, or chose not, to look)
@@ -106,6 +109,12 @@ def link_findings(crawl, in_scope, refs: dict, probes: dict, max_refs: int = 10)
                                             f"隐藏方式：{r['hidden']}", None,
                                             {"css": r["hidden"], "page": r["page"], "referrers": hidden[:max_refs],
                                              "illegal": verdict}))
+    # external links as a whole, once per site: judged, or not at all when our machine had no route to the
+    # internet (their failures are then no evidence: no finding, one note for the bulletin)
+    external = {"state": "checked", "count": sum(1 for u in probes if not in_scope(u))}
+    unjudged = [u for u, (_, second) in probes.items() if second is not None and (second.error or "").startswith("offline")]
+    if unjudged:
+        external.update(state="unknown", reason=NO_ROUTE, unjudged=len(unjudged))
     stats = {"links_probed": len(probes), "links_dead": n_dead, "pages_with_dead_links": len(dead_pages),
-             "links_external": sum(1 for u in probes if not in_scope(u))}
+             "links_external": external}
     return findings, stats

@@ -19,7 +19,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from protego import Protego
@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from ..extract import PageModel, decode_html, extract_page
 from ..extract.page import ATTACHMENT_EXT
-from .guard import AddressGuard, BlockedAddress, guarded_connector
+from .guard import REDIRECT_CODES, AddressGuard, BlockedAddress, RedirectRefused, guarded_connector, guarded_request, next_hop
 from .state import CrawlState
 from .warc import WarcSink, read_payload
 
@@ -38,7 +38,6 @@ ATTACHMENT_TYPES = (
 )
 SKIP_EXT = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".svg", ".webp", ".ico", ".css", ".js", ".mp4", ".mp3",
             ".avi", ".flv", ".wmv", ".swf", ".woff", ".woff2", ".ttf", ".exe", ".apk", ".iso")
-REDIRECT_CODES = (301, 302, 303, 307, 308)
 # meta tags the checks read from any page (the home page keeps all of its own)
 _NO_REDIRECTS: list = []  # shared, never appended to
 _KEEP_META = {"ArticleTitle", "PubDate", "ContentSource", "ColumnName", "SiteName", "SiteDomain", "SiteIDCode", "__img_alts__"}
@@ -58,12 +57,13 @@ class CrawlConfig:
     max_query_variants: int = 500  # URLs of one path reached from that same path (calendar-style traps)
     user_agent: str = "govinspect/0.1 (government website inspection)"
     obey_robots: bool = True
-    allow_private: bool = False
-    allow_networks: tuple[str, ...] = ()
+    allow_networks: tuple[str, ...] = ()  # networks (CIDR) opened by the operator; nothing else non-public is fetched
     extra_hosts: tuple[str, ...] = ()
     resolve_map: dict = field(default_factory=dict)  # host -> (ip, port): a hosts file of our own
     offline_dns: bool = False  # resolve only resolve_map names (sandbox, tests)
     link_recheck_interval: float | None = None  # seconds between the two probes of a failing link (None: rules)
+    # known-good addresses probed before external links are judged dead (None: rules/availability.toml references)
+    reference_urls: tuple[str, ...] | None = None
     check_links: bool = True
     fetch_attachments: bool = True
     follow_links: bool = True  # False: fetch the home page and the seeds only (a re-check of known pages)
@@ -208,7 +208,7 @@ class _Crawler:
         self.cfg = cfg
         self.seeds = [normalise_url(s) for s in seeds]
         self.seed_set = set(self.seeds)
-        self.guard = AddressGuard(cfg.allow_networks, cfg.allow_private)
+        self.guard = AddressGuard(cfg.allow_networks)
         site = urlsplit(self.site_url)
         self.scope = {site.netloc} | {h.lower() for h in cfg.extra_hosts}
         self.result = CrawlResult(site_url=self.site_url, started_at=_now(), scope=self.scope)
@@ -305,21 +305,23 @@ class _Crawler:
     async def _fetch_robots(self, session, robots_url: str) -> Protego | None:
         for attempt in range(self.cfg.retries + 1):
             try:
-                self.guard.check_host(urlsplit(robots_url).hostname or "")
-                async with self.gate(urlsplit(robots_url).netloc):
-                    async with session.get(robots_url, allow_redirects=True, max_redirects=self.cfg.max_redirects) as r:
-                        if r.status >= 500:
-                            raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
-                        if r.status >= 400:
-                            return None  # no robots.txt: everything allowed
-                        body = await r.content.read(512 * 1024)
+                async with guarded_request(session, self.guard, "GET", robots_url, max_redirects=self.cfg.max_redirects,
+                                           gate=self.gate) as (r, _):
+                    if r.status >= 500:
+                        raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
+                    if r.status >= 400:
+                        return None  # no robots.txt: everything allowed
+                    body, _ = await _read_limited(r, 512 * 1024)
                 rp = Protego.parse(body.decode("utf-8", "replace"))
                 cd = rp.crawl_delay(self.cfg.user_agent)
                 if cd:
                     g = self.gate(urlsplit(robots_url).netloc)
                     g.delay = max(g.delay, min(float(cd), 30.0))
                 return rp
-            except BlockedAddress:
+            except BlockedAddress:  # robots.txt (or a hop of its redirects) on a refused address: never fetched
+                self.stats["blocked_private"] += 1
+                return None
+            except RedirectRefused:
                 return None
             except (aiohttp.ClientError, asyncio.TimeoutError, UnicodeError):
                 await asyncio.sleep(self.cfg.retry_backoff * (attempt + 1))
@@ -365,10 +367,15 @@ class _Crawler:
                             self._reuse(rec, current, prev, headers)
                             return
                         if resp.status in REDIRECT_CODES and resp.headers.get("Location"):
-                            nxt = normalise_url(urljoin(current, resp.headers["Location"]))
                             if self.warc:
                                 self.warc.write_response(current, resp.status, rec.reason, headers, b"")
-                            if nxt in rec.redirects or nxt == current:
+                            try:  # the hop check every fetcher shares (address, scheme, loop)
+                                nxt = normalise_url(next_hop(self.guard, current, resp.headers["Location"], rec.redirects))
+                            except RedirectRefused as e:
+                                rec.redirects.append(current)
+                                rec.error = str(e)
+                                return
+                            if nxt in rec.redirects or nxt == current:  # a loop through session ids
                                 rec.redirects.append(current)
                                 rec.error = f"redirect loop at {nxt}"
                                 return

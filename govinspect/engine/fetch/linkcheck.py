@@ -1,6 +1,9 @@
 """Probe links: HEAD first, GET when HEAD is refused or fails; failures confirmed by a second probe.
 
-The same guard (private addresses), resolver map and per-host politeness as the crawler apply.
+The same guarded request path (address check on every redirect hop), resolver map and per-host
+politeness as the crawler apply. Second probes are scheduled per link (first failure + interval), so
+the waits overlap; an external link that failed is judged only while the reference targets answer
+(a machine without a route to the internet gives no verdict on external links).
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ import aiohttp
 
 from ..extract import decode_html, extract_page
 from .crawler import CrawlConfig, _HostGate, _read_limited
-from .guard import AddressGuard, BlockedAddress, guarded_connector
+from .guard import AddressGuard, BlockedAddress, RedirectRefused, guarded_connector, guarded_request
+from .probe import ProbeResult, probe_url
+
+NO_ROUTE = "未能检查外部链接（检查机无法访问互联网）"
 
 
 @dataclass
@@ -31,6 +37,7 @@ class Probe:
     title: str = ""
     text: str = ""  # the first part of an HTML page, for content checks
     link_texts: list[str] | None = None
+    started: float = 0.0  # epoch seconds (not in the JSON): when the probe was made
 
     @property
     def failed(self) -> bool:
@@ -38,8 +45,8 @@ class Probe:
 
     @property
     def unknown(self) -> bool:
-        """We were not allowed to look: not evidence of anything."""
-        return bool(self.error and self.error.startswith("blocked"))
+        """We were not allowed to look, or could not have (no route): not evidence of anything."""
+        return bool(self.error and self.error.startswith(("blocked", "offline")))
 
     def reason(self) -> str:
         """Why the link failed, in the words of a bulletin."""
@@ -53,7 +60,7 @@ class Probe:
         if "dns" in e or "name or service" in e or "nodename" in e:
             return "域名无法解析"
         if "redirect" in e:
-            return "页面循环重定向"
+            return "页面循环重定向" if "loop" in e else "重定向次数过多"
         if "timeout" in e:
             return "访问超时"
         if "connect" in e:
@@ -69,12 +76,51 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def _first_seen(p: Probe) -> float:
+    """When a first failure was seen (epoch seconds); a crawl's time has whole seconds: counted from its end."""
+    if p.started:
+        return p.started
+    try:
+        return dt.datetime.fromisoformat(p.checked_at).timestamp() + 1.0
+    except (TypeError, ValueError):
+        return time.time()
+
+
+class _Network:
+    """Does our own network reach the internet? The reference targets are probed when an external link has
+    failed (round 0) and again when a second probe has failed too (round 1); one answer is enough."""
+
+    def __init__(self, checker: "LinkChecker", session, references: tuple[str, ...] | list[str]):
+        self.checker, self.session, self.references = checker, session, list(references)
+        self.rounds: dict[int, asyncio.Task] = {}
+
+    async def up(self, n: int) -> bool:
+        if not self.references:
+            return True
+        if n not in self.rounds:
+            self.rounds[n] = asyncio.ensure_future(self._probe())
+        return await self.rounds[n]
+
+    async def _probe(self) -> bool:
+        cfg = self.checker.cfg
+        results = await asyncio.gather(*(probe_url(self.session, self.checker.guard, u, cfg.timeout, cfg.max_redirects)
+                                         for u in self.references))
+        self.checker.reference_probes += results
+        return any(r.ok for r in results)
+
+    @property
+    def down(self) -> bool:
+        return any(t.done() and not t.cancelled() and t.exception() is None and not t.result() for t in self.rounds.values())
+
+
 class LinkChecker:
     def __init__(self, cfg: CrawlConfig, sample_bytes: int = 262144):
         self.cfg = cfg
         self.sample_bytes = sample_bytes
-        self.guard = AddressGuard(cfg.allow_networks, cfg.allow_private)
+        self.guard = AddressGuard(cfg.allow_networks)
         self.gates: dict[str, _HostGate] = {}
+        self.reference_probes: list[ProbeResult] = []  # made by the last check()
+        self.offline = False  # the last check() found the references unreachable: external failures not judged
 
     def gate(self, netloc: str) -> _HostGate:
         if netloc not in self.gates:
@@ -82,24 +128,23 @@ class LinkChecker:
         return self.gates[netloc]
 
     async def _request(self, session, method: str, url: str, want_body: bool) -> Probe:
-        p = Probe(url=url, method=method, checked_at=_now())
+        p = Probe(url=url, method=method, checked_at=_now(), started=time.time())
         t0 = time.monotonic()
         try:
-            self.guard.check_host(urlsplit(url).hostname or "")
-            async with self.gate(urlsplit(url).netloc):
-                async with session.request(method, url, allow_redirects=True, max_redirects=self.cfg.max_redirects) as r:
-                    p.status, p.final_url = r.status, str(r.url)
-                    p.content_type = r.headers.get("Content-Type", "")
-                    if method == "GET" and want_body and "html" in p.content_type.lower() and r.status < 400:
-                        body, _ = await _read_limited(r, self.sample_bytes)
-                        text, _ = decode_html(body, p.content_type)
-                        page = extract_page(text, p.final_url)
-                        p.title, p.text = page.title, page.text[:5000]
-                        p.link_texts = [l.text for l in page.links][:2000]
+            async with guarded_request(session, self.guard, method, url, max_redirects=self.cfg.max_redirects,
+                                       gate=self.gate) as (r, _):
+                p.status, p.final_url = r.status, str(r.url)
+                p.content_type = r.headers.get("Content-Type", "")
+                if method == "GET" and want_body and "html" in p.content_type.lower() and r.status < 400:
+                    body, _ = await _read_limited(r, self.sample_bytes)
+                    text, _ = decode_html(body, p.content_type)
+                    page = extract_page(text, p.final_url)
+                    p.title, p.text = page.title, page.text[:5000]
+                    p.link_texts = [l.text for l in page.links][:2000]
         except BlockedAddress as e:
             p.error = f"blocked: {e}"
-        except aiohttp.TooManyRedirects:
-            p.error = "redirect loop or too many redirects"
+        except RedirectRefused as e:
+            p.error = str(e)
         except asyncio.TimeoutError:
             p.error = f"timeout after {self.cfg.timeout:g}s"
         except aiohttp.ClientConnectorError as e:
@@ -126,28 +171,49 @@ class LinkChecker:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers={"User-Agent": self.cfg.user_agent}) as s:
             return await self._request(s, "GET", url, True)
 
-    async def check(self, urls: list[str], want_body: set[str] | None = None, recheck_interval: float = 60.0,
-                    already_failed: dict[str, Probe] | None = None) -> dict[str, tuple[Probe, Probe | None]]:
-        """Probe each URL; probe failures again after recheck_interval. url -> (first, second or None).
+    async def check(self, urls: list[str], want_body: set[str] | None = None, recheck_interval: float = 15.0,
+                    already_failed: dict[str, Probe] | None = None,
+                    references: tuple[str, ...] | list[str] = ()) -> dict[str, tuple[Probe, Probe | None]]:
+        """Probe each URL of `urls` (external links); url -> (first probe, second probe or None).
 
-        `already_failed` are first failures seen elsewhere (the crawl): they only get the second probe.
+        A failure is probed again `recheck_interval` seconds after it was first seen, each link on its own
+        schedule (the waits overlap each other and the other probes). `already_failed` are first failures
+        seen elsewhere (the crawl's own links): they only get the second probe, often at once.
+
+        `references`: known-good addresses. An external link that failed is judged only while one of them
+        answers (probed at the first external failure, and again at the first failed second probe); when
+        none does, the link gets an "offline: ..." second probe (unknown, not dead) and self.offline is set.
         """
         already_failed = already_failed or {}
         want_body = want_body or set()
+        self.reference_probes, self.offline = [], False
         timeout = aiohttp.ClientTimeout(total=self.cfg.timeout, sock_connect=min(self.cfg.timeout, 10))
         connector = guarded_connector(self.guard, self.cfg.resolve_map, self.cfg.offline_dns,
-                                         limit=max(8, self.cfg.concurrency_per_host * 8))
+                                      limit=max(8, self.cfg.concurrency_per_host * 8))
         headers = {"User-Agent": self.cfg.user_agent}
-        out: dict[str, tuple[Probe, Probe | None]] = {}
         async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers) as session:
-            firsts = list(await asyncio.gather(*(self.probe(session, u, u in want_body) for u in urls if u not in already_failed)))
-            firsts += list(already_failed.values())
-            failed = [p.url for p in firsts if p.failed and not p.unknown]
-            for p in firsts:
-                out[p.url] = (p, None)
-            if failed:
-                await asyncio.sleep(recheck_interval)
-                seconds = await asyncio.gather(*(self.probe(session, u, u in want_body) for u in failed))
-                for p in seconds:
-                    out[p.url] = (out[p.url][0], p)
-        return out
+            net = _Network(self, session, references)
+
+            def no_route(url: str) -> Probe:
+                return Probe(url=url, error=f"offline: {NO_ROUTE}", checked_at=_now(), started=time.time())
+
+            async def one(url: str, first: Probe | None) -> tuple[str, Probe, Probe | None]:
+                external = first is None
+                if first is None:
+                    first = await self.probe(session, url, url in want_body)
+                if not first.failed or first.unknown:
+                    return url, first, None
+                if external and not await net.up(0):
+                    return url, first, no_route(url)
+                wait = _first_seen(first) + recheck_interval - time.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                second = await self.probe(session, url, url in want_body)
+                if external and second.failed and not second.unknown and not await net.up(1):
+                    second = no_route(url)
+                return url, first, second
+
+            done = await asyncio.gather(*(one(u, None) for u in urls if u not in already_failed),
+                                        *(one(p.url, p) for p in already_failed.values()))
+            self.offline = net.down
+        return {url: (first, second) for url, first, second in done}
