@@ -136,7 +136,8 @@ def test_seed_002_websites_and_new_media(bulletin_rules):
         f = Finding.objects.create(round=third, rule="reply.late", url=f"reply:{i}.docx", detail="超期")
         RecheckResult.objects.create(round=recheck, finding=f, state="fixed")
     overview = [_plain(p) for p in compose(round_data(_seed_002_round()))["overview"]]
-    assert overview[0] == "政府网站。对全市48个政府网站进行全覆盖检查,合格网站47个,不合格网站1个,检查合格率为97.92%。"
+    assert overview[0] == ("政府网站。对全市48个政府网站进行全覆盖检查,合格网站47个,不合格网站1个,检查合格率为97.92%。"
+                           "不合格网站为:网站2(单项否决:栏目不更新)。")  # the seed's sentence, then the failing site named
     assert overview[-1] == "复查整改情况。2024年第三次全市政务公开、政府网站及政务新媒体抽查中发现的问题均已整改。"
     assert overview[-2] == ("政务新媒体。抽查全市180个政务新媒体运行情况,发现不合格政务新媒体2个,抽查合格率98.89%。"
                             "发现未在“全国政务新媒体信息报送系统”“湖北省政务新媒体管理平台”登记备案的政务新媒体1个。")

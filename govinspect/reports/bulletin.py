@@ -8,19 +8,25 @@ two-character indent and fixed 28.95 pt lines, 一、 headings in 黑体, （一
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import html
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from ..rules import RulesError, load_rules
+from ..safetext import xml_text as xml_safe
+from .data import ILLEGAL_RULES, LINK_RULES, cn_date, cn_text, problem_lines
 from .tables import attachment_tables, merged_runs, rule_names
 
 CN_NUM = "一二三四五六七八九十"
@@ -30,10 +36,6 @@ def cn_number(n: int) -> str:
         return CN_NUM[n - 1]
     tens, ones = divmod(n, 10)
     return (CN_NUM[tens - 1] if tens > 1 else "") + "十" + (CN_NUM[ones - 1] if ones else "")
-
-
-def cn_date(d: dt.date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def _anchor(f: dict) -> str:
@@ -55,35 +57,77 @@ def _fill(template: str, fields: dict) -> str:
         raise RulesError(f"bulletin.toml 中的模板“{template[:30]}…”用了不存在的字段 {e}（可用：{'、'.join(sorted(fields))}）") from None
 
 
-def ranking(checked: list[dict], cfg: dict, fields: dict) -> str:
+def ranking_config(cfg: dict | None) -> dict:
+    """bulletin.toml [ranking], checked: wrong types, praise for 0 articles and unknown rule ids are refused."""
+    cfg = cfg or {}
+
+    def whole(key: str, least: int, why: str = "") -> int:
+        v = cfg.get(key)
+        if not isinstance(v, int) or isinstance(v, bool) or v < least:
+            raise RulesError(f"bulletin.toml [ranking] {key} 应为不小于{least}的整数{why}，现为 {v!r}")
+        return v
+
+    out = {**cfg, "top": whole("top", 1), "praise_min": whole("praise_min", 1, "（不表扬发布0条信息的单位）"),
+           "low_below": whole("low_below", 0)}
+    for key in ("paragraph", "towns", "departments", "praise", "criticise"):
+        if not isinstance(cfg.get(key), str) or not cfg[key]:
+            raise RulesError(f"bulletin.toml [ranking] 缺少文字 {key}")
+    rules = cfg.get("praise_exclude_rules", [])
+    known = load_rules("catalog")["rules"]
+    if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
+        raise RulesError("bulletin.toml [ranking] praise_exclude_rules 应为规则编号列表，如 [\"link.illegal\"]")
+    bad = [r for r in rules if r not in known]
+    if bad:
+        raise RulesError(f"bulletin.toml [ranking] praise_exclude_rules 中的规则 {'、'.join(bad)} 不存在（规则编号见 docs/rules.md）")
+    out["praise_exclude_rules"] = set(rules)
+    return out
+
+
+def ranking(sites: list[dict], cfg: dict, fields: dict) -> str:
     """Seed 003's praise and criticism by publication volume: units summed over their websites, ranked within towns
-    and within departments (ties keep registry order). Portals publish for everyone and are not ranked."""
-    per_unit: dict[str, list] = {}
-    for x in checked:
+    and within departments (ties keep registry order). Portals publish for everyone and are not ranked. Only units
+    whose every website was checked and counted take part (an unknown count is not a small one). Among the first
+    `top` of a kind (named only when there are more units of that kind), a unit is praised only for at least
+    praise_min articles and when none of its websites failed or has a single-veto or praise_exclude_rules finding."""
+    cfg = ranking_config(cfg)
+    catalog = load_rules("catalog")["rules"]
+    per_unit: dict[str, dict] = {}
+    for x in sites:
         if x["is_portal"]:
             continue
         o = x["org"]
-        entry = per_unit.setdefault(o["unit"], [o["short"], o["kind"], o["unit_order"], 0])
-        entry[3] += x.get("publication_count") or 0
-    units = sorted(per_unit.values(), key=lambda e: (-e[3], e[2]))
+        e = per_unit.setdefault(o["unit"], {"short": o["short"], "kind": o["kind"], "order": o["unit_order"], "count": 0,
+                                            "counted": True, "sites": 0, "blemish": False})
+        if x["status"] != "checked" or x.get("publication_count") is None:
+            e["counted"] = False
+            continue
+        e["count"] += x["publication_count"]
+        e["sites"] += 1
+        if x.get("verdict") == "fail" or any(catalog.get(f["rule"], {}).get("veto") or f["rule"] in cfg["praise_exclude_rules"]
+                                             for f in x["findings"]):
+            e["blemish"] = True
+    units = sorted((e for e in per_unit.values() if e["counted"]), key=lambda e: (-e["count"], e["order"]))
     n = cfg["top"]
-    tops, who = [], []
+    tops, who, praised = [], [], set()
     for kind, key, label in (("乡镇", "towns", "镇"), ("部门", "departments", "部门")):
-        best = [e for e in units if e[1] == kind][:n]
-        if len(best) == n:
-            tops.append(_fill(cfg[key], {"names": "、".join(e[0] for e in best), "n": cn_number(n)}))
+        of_kind = [e for e in units if e["kind"] == kind]
+        if len(of_kind) <= n:  # "first three" of three says nothing
+            continue
+        best = [e for e in of_kind[:n] if e["count"] >= cfg["praise_min"] and not e["blemish"]]
+        if best:
+            tops.append(_fill(cfg[key], {"names": "、".join(e["short"] for e in best), "n": cn_number(n)}))
             who.append(label)
-    praised = {e[0] for e in units if any(e[0] in t for t in tops)}
-    low = sorted((e for e in units if e[3] < cfg["low_below"] and e[1] in ("乡镇", "部门") and e[0] not in praised),
-                 key=lambda e: (e[3], e[2]))
+            praised.update(e["short"] for e in best)
+    low = sorted((e for e in units if e["count"] < cfg["low_below"] and e["kind"] in ("乡镇", "部门") and e["short"] not in praised),
+                 key=lambda e: (e["count"], e["order"]))
     if not tops and not low:
         return ""
-    text = _fill(cfg["paragraph"], {**fields, "sites_counted": sum(not x["is_portal"] for x in checked),
-                                    "published": sum(e[3] for e in units)})
+    text = _fill(cfg["paragraph"], {**fields, "sites_counted": sum(e["sites"] for e in units),
+                                    "published": sum(e["count"] for e in units)})
     if tops:
         text += _fill(cfg["praise"], {"tops": "，".join(tops), "who": "和".join(who)})
     if low:
-        text += _fill(cfg["criticise"], {"names": "、".join(e[0] for e in low)})
+        text += _fill(cfg["criticise"], {"names": "、".join(e["short"] for e in low)})
     return text
 
 
@@ -140,6 +184,28 @@ def _quoted(site: str, detail: str):
     return site, frozenset(re.findall(r"“([^”]+)”", detail)) or detail
 
 
+def _inline(reason: str) -> str:
+    """A reason cited inside parentheses: its own closing （…） becomes ，… (首页无法访问（HTTP 503） -> 首页无法访问，HTTP 503)."""
+    return re.sub(r"（([^（）]*)）$", r"，\1", reason or "")
+
+
+def _cite(text: str, note: str) -> str:
+    """text（note）, or text，note after a closing parenthesis (no “）（”)."""
+    return f"{text}，{note}" if text.endswith("）") else f"{text}（{note}）"
+
+
+def _on_page(site: dict, line: dict) -> str:
+    page = line.get("page") or ""
+    return "首页" if page and page.rstrip("/") == (site.get("url") or "").rstrip("/") else "网站页面"
+
+
+def _evidence_ref(line: dict, cfg: dict) -> str:
+    """Where the evidence of an illegal or hidden link is: our archived copy of the page, never the illegal site."""
+    if line.get("evidence_file"):
+        return cfg.get("evidence", "页面存档：{file}").format(file=line["evidence_file"])
+    return cfg.get("evidence_missing", "页面存档未找到")
+
+
 def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt.date, tpl: dict) -> list[tuple[str, str]]:
     """二、存在的主要问题: (section title, paragraph) in the order of bulletin.toml [problems].sections. Each kind of
     problem is one sentence with its count and its worst examples (oldest stale column, illegal link first …)."""
@@ -177,15 +243,21 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
         worst = sorted(by_site.items(), key=lambda kv: -len(kv[1]))[:k]
         ex = "；".join(f"{name}{''.join(f'“{c}”' for c in cols[:3])}{'等' if len(cols) > 3 else ''}栏目无任何信息" for name, cols in worst)
         add("empty", f"{len(by_site)}个网站存在空白栏目，共{len(empty)}个，如{ex}")
-    illegal = [(x, f) for x in checked for f in x["findings"] if f["rule"] in ("link.illegal", "link.hidden")]
-    if illegal:
-        shown = _pick([(x, f) for x, f in illegal if f["rule"] == "link.illegal"], k, lambda p: (p[0]["name"], _anchor(p[1])))
-        ex = "；".join(f"{x['name']}链接“{_anchor(f)}”（{f['url']}）指向{f['evidence']['label']}网站" for x, f in shown)
-        add("links", f"{len({x['name'] for x, _ in illegal})}个网站存在指向赌博等违法违规网站的链接或隐藏链接（暗链）"
-            + (f"，如{ex}" if ex else "") + "。此类问题属于严重安全问题，相关单位须立即删除并排查原因")
-    dead = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "link.dead"]
+    links = [(x, line) for x in checked for line in problem_lines(x["findings"]) if line["rule"] in LINK_RULES]
+    bad = [(x, line) for x, line in links if set(line["rules"]) & set(ILLEGAL_RULES)]  # one link, one entry
+    if bad:
+        bad.sort(key=lambda p: p[1]["rule"] != "link.illegal")  # illegal links first
+        lcfg = tpl.get("links", {})
+        shown = _pick(bad, k, lambda p: (p[0]["name"], p[1]["shown_url"]))
+        ex = "；".join(_cite(f"{x['name']}{_on_page(x, line)}{line['link']}{'，'.join(line['reasons'])}", _evidence_ref(line, lcfg))
+                      for x, line in shown)
+        labels = list(dict.fromkeys(line["label"] for _, line in bad if line.get("label")))
+        kinds = "、".join(labels) + "等" if labels else ""
+        add("links", f"{len({x['name'] for x, _ in bad})}个网站存在指向{kinds}违法违规网站的链接或隐藏链接（暗链），共{len(bad)}个，"
+            f"如{ex}。此类问题属于严重安全问题，相关单位须立即删除并排查原因")
+    dead = [(x, line) for x, line in links if line["rules"] == ["link.dead"]]  # a dead illegal link is reported above
     if dead:
-        ex = "；".join(f"{x['name']}{f['detail'].split('，共')[0]}" for x, f in dead[:k])  # "…无法访问（原因）"
+        ex = "；".join(f"{x['name']}{line['detail'].split('，共')[0]}" for x, line in dead[:k])  # "…无法访问（原因）"
         add("links", f"{len({x['name'] for x, _ in dead})}个网站共有{len(dead)}个链接经两次检测均无法访问，如{ex}")
     names = rule_names()
     catalog = load_rules("catalog")["rules"]
@@ -210,8 +282,10 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
             ex = "；".join(f["detail"] for f in _pick(fs, k, lambda f: _quoted("", f["detail"])))
             add(catalog.get(rule, {}).get("group", "newmedia"), f"{names[rule]}{len(fs)}{unit}，如{ex}")
     if unknown:
-        ex = "；".join(f"{x['name']}（{x['reason']}）" for x in unknown[:5])
-        add("availability", f"{len(unknown)}个网站在检查期间无法访问，本轮未能完成检查，将在复查中重新检查：{ex}")
+        ex = "；".join(f"{x['name']}（{_inline(x['reason']) or '原因不明'}）" for x in unknown[:5])
+        more = f"等{len(unknown)}个网站" if len(unknown) > 5 else ""
+        lead = "在检查期间无法访问，本轮未能完成检查" if all(x.get("site_fault", True) for x in unknown) else "本轮未能完成检查"
+        add("availability", f"{len(unknown)}个网站{lead}，将在复查中重新检查：{ex}{more}")
     order_titles = list(dict.fromkeys(sec["title"] for sec in cfg["sections"]))
     groups = [(t, "。".join(sentences.pop(t)) + "。") for t in order_titles if t in sentences]
     groups += [(t, "。".join(v) + "。") for t, v in sentences.items()]  # 其他问题
@@ -244,21 +318,38 @@ def compose(data: dict) -> dict:
               "filing_systems": tpl.get("attachments", {}).get("filing_systems", "“全国政务新媒体信息报送系统”")}
     paras: list[str] = []
     if sites:
-        text = _fill(ov["website"], fields) if checked else f"政府网站。对{region}{len(sites)}个政府网站进行检查，本轮没有完成检查的网站。"
-        paras.append(text + (_fill(ov["website_unknown"], fields) if unknown and checked else ""))
+        if checked:
+            text = _fill(ov["website"], fields)
+            failed = [x for x in checked if x["verdict"] == "fail"]
+            if failed and ov.get("website_failed"):  # the failing websites by name, with why
+                text += _fill(ov["website_failed"], {**fields, "failed": "；".join(
+                    x["name"] + (f"（{'，'.join(x.get('fail_reasons') or [])}）" if x.get("fail_reasons") else "") for x in failed)})
+            if unknown:
+                text += _fill(ov["website_unknown"], fields) if all(x.get("site_fault", True) for x in unknown) else \
+                    f"另有{len(unknown)}个网站本轮未能完成检查（{_why_unchecked(unknown)}），不计入合格率。"
+        else:  # nothing checked: say so, and why, in Chinese; no rate
+            text = _fill(ov.get("website_none", "政府网站。本轮未能完成对任何网站的检查（共{sites_total}个网站），原因：{reasons}。"),
+                         {**fields, "reasons": _why_unchecked(unknown)})
+        paras.append(text)
         if s["columns_checked"]:
             paras.append(_fill(ov["columns"], fields) + (_fill(ov["columns_unknown"], fields) if s["columns_unknown"] else ""))
     if s.get("accounts_total"):
-        paras.append(_fill(ov["newmedia"], fields) + (_fill(ov["newmedia_unknown"], fields) if fields["accounts_unknown"] else "")
-                     + (_fill(ov["newmedia_unfiled"], fields) if fields["accounts_unfiled"] else ""))
-    rank = ranking(checked, tpl["ranking"], fields) if r.get("period_start") else ""  # no period, no volumes
+        if s.get("accounts_checked"):
+            text = _fill(ov["newmedia"], fields) + (_fill(ov["newmedia_unknown"], fields) if fields["accounts_unknown"] else "")
+        else:  # no account could be judged: no rate
+            text = _fill(ov.get("newmedia_none", "政务新媒体。本轮未能完成对{region}{accounts_total}个政务新媒体的检查。"), fields)
+        paras.append(text + (_fill(ov["newmedia_unfiled"], fields) if fields["accounts_unfiled"] else ""))
+    rank = ranking(sites, tpl["ranking"], fields) if r.get("period_start") and checked else ""  # no period, no volumes
     if rank:
         paras.append(rank)
     rc = data.get("recheck") or {}
     if rc.get("total"):
         rcf = {**fields, **{k: v for k, v in rc.items() if k != "items"}}
-        text = _fill(tpl["recheck"]["all_fixed" if rc["fixed"] == rc["total"] else "partly"], rcf)
-        paras.append(text + (_fill(tpl["recheck"]["unknown"], rcf) if rc["unknown"] else ""))
+        if rc["fixed"] + rc["present"] == 0:  # nothing could be re-checked: no rate
+            paras.append(_fill(tpl["recheck"].get("none_checked", "复查整改情况。对{previous}中发现的{total}个问题均未能复查。"), rcf))
+        else:
+            text = _fill(tpl["recheck"]["all_fixed" if rc["fixed"] == rc["total"] else "partly"], rcf)
+            paras.append(text + (_fill(tpl["recheck"]["unknown"], rcf) if rc["unknown"] else ""))
     overview = [f"（{cn_number(i + 1)}）{p}" for i, p in enumerate(paras)]
     reg = data.get("registers") or {}
     for key, head in (("documents", "公文公开"), ("proposals", "建议提案办理"), ("replies", "依申请公开答复")):
@@ -279,8 +370,11 @@ def compose(data: dict) -> dict:
         rcf = {"previous": rc["previous"], "office": office, "date": cn_date(as_of)}
         title, intro = _fill(tpl["recheck"]["title"], rcf), _fill(tpl["recheck"]["intro"], rcf)
         attachments = [recheck_table(rc, _fill(tpl["recheck"]["table_title"], rcf))] if rc["total"] else []
-    return {
+    recipients = re.sub(r"[：:\s]+$", "", r.get("recipients") or "")
+    return clean({
         "title": title,
+        "doc_number": (r.get("doc_number") or "").strip(),
+        "recipients": recipients + "：" if recipients else "",
         "intro": intro,
         "overview": overview,
         "groups": [(f"（{cn_number(i + 1)}）{name}。", text) for i, (name, text) in enumerate(groups)],
@@ -290,7 +384,31 @@ def compose(data: dict) -> dict:
         "date": cn_date(as_of),
         "deadline": deadline,
         "attachments": attachments,
-    }
+    })
+
+
+def clean(value):
+    """Every string of the composed bulletin through one filter (data.cn_text): no character XML cannot hold,
+    one date format, no doubled words. Applied once, to what compose returns."""
+    if isinstance(value, str):
+        return cn_text(value)
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(clean(v) for v in value)
+    return value
+
+
+def _why_unchecked(sites: list[dict]) -> str:
+    """Websites not checked, grouped by reason: 网站地址属于内网或本机地址，检查设置未放行（甲、乙等9个网站）；首页无法访问，访问超时（丙）."""
+    by_reason: dict[str, list[str]] = {}
+    for x in sites:
+        by_reason.setdefault(x.get("reason") or "原因不明", []).append(x["name"])
+    parts = []
+    for reason, names in by_reason.items():
+        who = names[0] if len(names) == 1 else f"{'、'.join(names[:3])}{'等' if len(names) > 3 else ''}{len(names)}个网站"
+        parts.append(f"{_inline(reason)}（{who}）")
+    return "；".join(parts)
 
 
 # ------------------------------------------------------------------------------------------ docx
@@ -349,13 +467,20 @@ def _page_setup(doc, fonts) -> None:
 def default_template(path: str | Path | None = None):
     """The bulletin template (docxtpl: Jinja tags in a .docx). Operators save it with `govinspect report-template`,
     edit wording, fonts and layout in Word or WPS, and point GOVINSPECT_BULLETIN_TEMPLATE (or --template) at it.
-    Tags: title intro overview[] groups[].head/.text requirements[] attachment_list[] office date charts[].image/.caption;
+    Tags: title doc_number (文号, may be empty) recipients (主送 line with its colon, may be empty) intro overview[]
+    groups[].head/.text requirements[] attachment_list[] office date charts[].image/.caption;
     the 附件 tables are appended after the template's last paragraph."""
     fonts = load_rules("bulletin")["fonts"]
     doc = Document()
     _page_setup(doc, fonts)
     _para(doc, "{{ title }}", fonts["title"], 22, WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    _para(doc, "{%p if doc_number %}", fonts["body"], indent=False)
+    _para(doc, "{{ doc_number }}", fonts["body"], 16, WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    _para(doc, "{%p endif %}", fonts["body"], indent=False)
     _para(doc, "", fonts["body"], 16, indent=False)
+    _para(doc, "{%p if recipients %}", fonts["body"], indent=False)
+    _para(doc, "{{ recipients }}", fonts["body"], indent=False)
+    _para(doc, "{%p endif %}", fonts["body"], indent=False)
     _para(doc, "{{ intro }}", fonts["body"])
     _para(doc, "一、总体情况", fonts["heading1"])
     _para(doc, "{%p for t in overview %}", fonts["body"])
@@ -432,8 +557,125 @@ def write_bulletin(data: dict, path: str | Path, template: str | Path | None = N
         _append_attachment(doc, att, fonts)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    written = write_evidence(data, path.parent)
+    _link_evidence(doc, set(written))
     doc.save(path)
     return path
+
+
+_EVIDENCE_REF = re.compile(r"证据/[^\s，。；、：（）()“”]+?\.html")
+
+
+def _link_evidence(doc, files: set[str]) -> None:
+    """Each 证据/….html named in the text becomes a hyperlink to that file beside the bulletin (a relative link:
+    the report folder moves as a whole). Only our own archived copies: nothing else is ever linked."""
+    paragraphs = list(doc.paragraphs) + [p for t in doc.tables for row in t.rows for cell in row.cells for p in cell.paragraphs]
+    for p in paragraphs:
+        for run in list(p.runs):
+            text = run.text
+            if not any(m[0] in files for m in _EVIDENCE_REF.finditer(text)):
+                continue
+            r = run._r
+            parent, at = r.getparent(), r.getparent().index(r)
+            pieces, last = [], 0
+            for m in _EVIDENCE_REF.finditer(text):
+                if m[0] not in files:
+                    continue
+                pieces += [(text[last:m.start()], None), (m[0], m[0])]
+                last = m.end()
+            pieces.append((text[last:], None))
+            parent.remove(r)
+            for piece, target in pieces:
+                if not piece:
+                    continue
+                new = copy.deepcopy(r)
+                for child in list(new):
+                    if child.tag != qn("w:rPr"):
+                        new.remove(child)
+                el = OxmlElement("w:t")
+                el.set(qn("xml:space"), "preserve")
+                el.text = piece
+                new.append(el)
+                if target:
+                    rpr = new.get_or_add_rPr()
+                    u = OxmlElement("w:u")
+                    u.set(qn("w:val"), "single")
+                    rpr.append(u)
+                    link = OxmlElement("w:hyperlink")
+                    link.set(qn("r:id"), p.part.relate_to(quote(target), RT.HYPERLINK, is_external=True))
+                    link.append(new)
+                    new = link
+                parent.insert(at, new)
+                at += 1
+
+
+_EVIDENCE_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>页面存档（证据）</title>
+<style>body{{font-family:sans-serif;margin:2em}}th{{text-align:left;padding-right:1em}}
+pre{{white-space:pre-wrap;word-break:break-all;border:1px solid #999;padding:1em;background:#fafafa}}mark{{background:#ffd24d}}</style>
+</head><body>
+<h1>页面存档（证据）</h1>
+<table>
+<tr><th>网站</th><td>{site}</td></tr>
+<tr><th>页面地址</th><td>{page}</td></tr>
+<tr><th>抓取时间</th><td>{when}</td></tr>
+<tr><th>存档</th><td>{warc}（第 {offset} 字节处的记录，WARC 格式，可用任何 WARC 工具核对）</td></tr>
+<tr><th>违法违规或隐藏链接的域名</th><td>{hosts}</td></tr>
+</table>
+<p>以下是检查时抓取的该页面源代码，只以文字显示：不执行脚本、不加载任何外部资源，其中的地址不可点击。含上述域名的行以底色标出。</p>
+<pre>{source}</pre>
+</body></html>
+"""
+
+
+def _cn_time(stamp: str) -> str:
+    """A WARC-Date (UTC) in the reports' date format: 2026年11月28日 17:05:04（世界协调时）."""
+    try:
+        t = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    return f"{cn_date(t.date())} {t:%H:%M:%S}（世界协调时）"
+
+
+def write_evidence(data: dict, out_dir: str | Path) -> list[str]:
+    """证据/*.html: for each illegal or hidden link, our archived copy of the page that carries it, read from the
+    site's WARC file and shown as escaped text (it can never run the page's scripts or reach the illegal site).
+    Returns the files written, relative to out_dir."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from ..engine.extract.decode import decode_html
+    from .data import defang
+
+    folder = Path(out_dir) / "证据"
+    if folder.is_dir():
+        for old in folder.glob("网站*.html"):  # a regenerated report keeps no evidence of problems that are gone
+            old.unlink()
+    written = []
+    for cap in data.get("captures") or []:
+        try:
+            with open(cap["warc"], "rb") as fh:
+                fh.seek(cap["offset"])
+                rec = next(iter(ArchiveIterator(fh)))
+                body = rec.content_stream().read()
+                when = _cn_time(rec.rec_headers.get_header("WARC-Date") or "")
+                ctype = rec.http_headers.get_header("Content-Type") if rec.http_headers else None
+        except (OSError, StopIteration, ValueError):
+            continue
+        text = decode_html(body, ctype)[0]
+        hosts = [h.lower() for h in cap.get("hosts", [])]
+        lines = []
+        for line in text.splitlines():
+            esc = html.escape(xml_safe(line))
+            lines.append(f"<mark>{esc}</mark>" if any(h in line.lower() for h in hosts) else esc)
+        folder.mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / cap["file"]).write_text(_EVIDENCE_PAGE.format(
+            site=html.escape(cap.get("site") or ""), page=html.escape(cap["page"]), when=html.escape(when),
+            warc=html.escape(Path(cap["warc"]).name), offset=int(cap["offset"]),
+            hosts=html.escape("、".join(defang(h) for h in hosts)), source="\n".join(lines)), encoding="utf-8")
+        written.append(cap["file"])
+    return written
 
 
 def _append_attachment(doc, att: dict, fonts: dict) -> None:

@@ -7,9 +7,291 @@ regenerates the documents from stored results without crawling again.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
+import sqlite3
 from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from ..rounds.models import Round
+from ..rules import RulesError, load_rules
+from ..safetext import xml_text
+
+# ------------------------------------------------------------------------------------------ wording
+# One place for how every report writes dates, reasons, metadata names and illegal addresses.
+
+
+def cn_date(d: dt.date | str) -> str:
+    """The one date format of the reports, as the real bulletins print it: 2026年2月23日 (no zero padding)."""
+    d = dt.date.fromisoformat(d[:10]) if isinstance(d, str) else d
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+_PADDED_DATE = re.compile(r"(\d{4})年0*(\d{1,2})月(?:0*(\d{1,2})日)?")
+_ISO_DATE = re.compile(r"(?<![\w/.:=%-])(\d{4})-(\d{2})-(\d{2})(?![\w/:%-])")
+_DOUBLED = re.compile(r"(网站|栏目)\1+")
+
+
+def cn_text(s):
+    """Text bound for a report: characters XML cannot hold removed, dates in the one format (2026年02月03日 and
+    2026-02-03 become 2026年2月3日), doubled words collapsed (门户网站 + 网站《…》 is not 门户网站网站). Non-strings pass."""
+    if not isinstance(s, str):
+        return s
+    s = xml_text(s)
+    s = _PADDED_DATE.sub(lambda m: f"{m[1]}年{int(m[2])}月" + (f"{int(m[3])}日" if m[3] else ""), s)
+    s = _ISO_DATE.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", s)
+    return _DOUBLED.sub(r"\1", s)
+
+
+def defang(url: str) -> str:
+    """An illegal link as reports show it: its domain only, never a live address (www[.]xxx[.]top)."""
+    host = urlsplit(url if "//" in url else "//" + url).hostname or url
+    return host.replace(".", "[.]")
+
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s，。；、“”（）()]+")
+_TECHNICAL = re.compile(r"(?<![A-Za-z])(?!HTTP\b)[A-Za-z][A-Za-z_-]{2,}")
+
+
+def _reason_rules() -> tuple[list[dict], str]:
+    cfg = load_rules("bulletin").get("reasons") or {}
+    rules = cfg.get("map") or []
+    for i, r in enumerate(rules, start=1):
+        if not isinstance(r, dict) or not isinstance(r.get("match"), str) or not isinstance(r.get("text"), str) or not r["text"]:
+            raise RulesError(f"bulletin.toml 第{i}个 [[reasons.map]] 需要 match（正则表达式）和 text（中文原因）")
+        try:
+            re.compile(r["match"])
+        except re.error as e:
+            raise RulesError(f"bulletin.toml 第{i}个 [[reasons.map]] 的 match “{r['match']}” 不是有效的正则表达式：{e}") from None
+    return rules, cfg.get("fallback") or "访问出错"
+
+
+def explain(reason: str | None) -> tuple[str, bool]:
+    """(the reason in Chinese, whether the cause is on the website's side). An engine reason such as
+    "首页无法访问（blocked: 拒绝访问内网…），本轮未能检查" becomes "首页无法访问（网站地址属于内网或本机地址，检查设置未放行）";
+    Chinese reasons pass unchanged; the closing "，本轮未能检查" is left to the sentence that cites the reason."""
+    text = (reason or "").strip()
+    text = re.sub(r"[，,]?\s*本轮未能(完成)?检查[。]?$", "", text)
+    masked = _URL.sub(lambda u: "#" * len(u[0]), text)  # an address cited in a reason is not technical text
+    m = _TECHNICAL.search(masked)
+    if not m:
+        return text, True
+    rules, fallback = _reason_rules()
+    hit = next((r for r in rules if re.search(r["match"], text, re.I)), None)
+    cause = hit["text"] if hit else fallback
+    prefix = re.sub(r"[（(：:\s]+$", "", text[:m.start()])
+    if not prefix or (hit and hit.get("ours")):  # not allowed to look: not "首页无法访问"
+        out = cause
+    else:
+        out = prefix if cause in prefix else f"{prefix}（{cause}）"
+    return out, not (hit and hit.get("ours"))
+
+
+def cn_reason(reason: str | None) -> str:
+    return explain(reason)[0]
+
+
+def _terms() -> dict[str, dict[str, str]]:
+    """Rule id -> {technical name: Chinese name} (catalog.toml `terms`, e.g. the meta tags of site.meta_missing)."""
+    return {k: v["terms"] for k, v in load_rules("catalog")["rules"].items() if v.get("terms")}
+
+
+def _with_terms(text: str, terms: dict[str, str]) -> str:
+    for k in sorted(terms, key=len, reverse=True):
+        text = re.sub(rf"(?<![A-Za-z]){re.escape(k)}(?![A-Za-z])", terms[k], text)
+    text = re.sub(r"(?<=[\u4e00-\u9fff])\s*,\s*(?=[\u4e00-\u9fff])", "、", text)
+    return re.sub(r"(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])", "", text)
+
+
+ILLEGAL_RULES = ("link.illegal", "link.hidden")
+LINK_RULES = ("link.illegal", "link.hidden", "link.dead")  # most serious first: one link, one entry
+
+
+def display_detail(f: dict, terms: dict | None = None) -> str:
+    """A finding's sentence as reports print it: Chinese names for technical terms, an illegal or hidden link's
+    address and domain defanged, the one date format."""
+    text = f.get("detail") or ""
+    terms = _terms() if terms is None else terms
+    if f["rule"] in terms:
+        text = _with_terms(text, terms[f["rule"]])
+    if f["rule"] in ILLEGAL_RULES and f.get("url"):
+        host = urlsplit(f["url"]).hostname or ""
+        text = text.replace(f["url"], defang(f["url"]))
+        if host:
+            text = re.sub(rf"(?<![\w\[]){re.escape(host)}", defang(host), text)
+    if f["rule"] == "link.dead":  # "…无法访问（访问出错：ServerDisconnectedError …），共3处引用…"
+        text = re.sub(r"（([^（）]*[A-Za-z]{3,}[^（）]*)）", lambda m: f"（{cn_reason(m[1])}）" if _TECHNICAL.search(m[1]) else m[0], text)
+    return cn_text(text)
+
+
+# ------------------------------------------------------------------------------------------ evidence
+# An illegal or hidden link is evidenced by our archived copy of the page that carries it (the site's WARC file),
+# written beside the bulletin as 证据/<file>.html — the page source shown as text, never a live page.
+
+def _capture(warc: str, page: str) -> tuple[str, int] | None:
+    """(WARC file, offset) of the response record of `page`: from the crawl's own index (crawl-state.sqlite beside
+    the WARC, which also points into an earlier crawl's file for a page that was not modified), else by reading
+    the WARC file."""
+    wp = Path(warc)
+    state = wp.parent / "crawl-state.sqlite"
+    if state.is_file():
+        try:
+            db = sqlite3.connect(f"file:{state}?mode=ro", uri=True)
+            try:
+                row = db.execute("SELECT warc_file, warc_offset FROM fetched WHERE (url=? OR final_url=?) AND warc_file IS NOT NULL "
+                                 "AND warc_offset IS NOT NULL AND status BETWEEN 200 AND 299 ORDER BY url=? DESC LIMIT 1",
+                                 (page, page, page)).fetchone()
+            finally:
+                db.close()
+            if row and Path(row[0]).is_file():
+                return row[0], int(row[1])
+        except sqlite3.Error:
+            pass
+    if not wp.is_file():
+        return None
+    from warcio.archiveiterator import ArchiveIterator
+
+    found = None
+    try:
+        with open(wp, "rb") as fh:
+            it = ArchiveIterator(fh)
+            for rec in it:
+                if rec.rec_type == "response" and rec.rec_headers.get_header("WARC-Target-URI") == page:
+                    found = (str(wp), it.get_record_offset())
+    except Exception:  # a damaged archive: no capture rather than no report
+        return found
+    return found
+
+
+def evidence_name(site_id: int, page: str) -> str:
+    return f"证据/网站{site_id}-{hashlib.sha1(page.encode('utf-8')).hexdigest()[:10]}.html"
+
+
+def _captures(findings: list[dict], site_id: int, warc: str) -> dict[str, dict]:
+    """For each illegal or hidden link finding: the archived page carrying it (f["evidence_file"], None when the
+    archive does not hold it). Returns {evidence file: capture} for the writer."""
+    out: dict[str, dict] = {}
+    cache: dict[str, tuple | None] = {}
+    for f in findings:
+        if f["rule"] not in ILLEGAL_RULES:
+            continue
+        ev = f["evidence"] or {}
+        pages = [r["page"] for r in ev.get("referrers") or [] if r.get("page")] or ([ev["page"]] if ev.get("page") else [])
+        f["evidence_file"] = None
+        for page in pages:
+            if page not in cache:
+                cache[page] = _capture(ev.get("warc") or warc, page) if (ev.get("warc") or warc) else None
+            if cache[page]:
+                name = evidence_name(site_id, page)
+                cap = out.setdefault(name, {"file": name, "page": page, "warc": cache[page][0], "offset": cache[page][1],
+                                            "site": f["site"], "hosts": []})
+                host = urlsplit(f["url"]).hostname or ""
+                if host and host not in cap["hosts"]:
+                    cap["hosts"].append(host)
+                f["evidence_file"] = name
+                break
+    return out
+
+
+def _display(findings: list[dict], terms: dict) -> None:
+    """Each finding's sentence as printed (display_detail); the stored sentence stays in detail_raw when they differ.
+    An illegal or hidden link's address is shown defanged (shown_url); url keeps the address itself (machine data)."""
+    for f in findings:
+        shown = display_detail(f, terms)
+        if shown != f["detail"]:
+            f["detail_raw"] = f["detail"]
+            f["detail"] = shown
+        f["shown_url"] = defang(f["url"]) if f["rule"] in ILLEGAL_RULES else f["url"]
+
+
+def fail_reasons(verdict: str, score, findings: list[dict], scheme, names: dict) -> list[str]:
+    """Why a checked website failed, in Chinese: its single-veto problems, else its score under the pass line."""
+    if verdict != "fail":
+        return []
+    part = scheme.data["website"]
+    vetoes = list(dict.fromkeys(f["rule"] for f in findings if f["rule"] in set(part.get("veto", []))))
+    out = ["单项否决：" + "、".join(names.get(r, r).replace("（单项否决）", "") for r in vetoes)] if vetoes else []
+    if score is not None and score < part["pass_score"]:
+        out.append(f"得分{score}分，低于合格分数{part['pass_score']}分")
+    return out
+
+
+def problem_lines(findings: list[dict]) -> list[dict]:
+    """One problem, one line: the findings of one link (illegal, hidden and dead are three findings) become one
+    line with every reason; every other finding is its own line. Each line: the first finding's fields (rule: the
+    most serious), rules, finding_ids, detail (all the link's problems in one sentence) and evidence_link (the
+    archived page for an illegal or hidden link, never the illegal address; else the finding's address). For the
+    rectification lists and the attachment tables."""
+    cfg = load_rules("bulletin").get("links", {})
+    lines: list[dict] = []
+    by_link: dict[tuple, dict] = {}
+    for f in findings:
+        if f["rule"] in LINK_RULES:
+            key = (f.get("site"), f.get("responsible_unit"), f["url"])
+            line = by_link.get(key)
+            if line is None:
+                line = by_link[key] = {**f, "rules": [], "finding_ids": [], "parts": {}}
+                lines.append(line)
+            line["rules"].append(f["rule"])
+            line["finding_ids"].append(f["id"])
+            line["parts"][f["rule"]] = f
+            continue
+        lines.append({**f, "rules": [f["rule"]], "finding_ids": [f["id"]],
+                      "evidence_link": f.get("evidence_file") or f["url"]})
+    for line in by_link.values():
+        parts = line.pop("parts")
+        main = next(parts[r] for r in LINK_RULES if r in parts)
+        line.update({k: main[k] for k in ("id", "rule", "detail", "evidence") if k in main})
+        line["rules"] = [r for r in LINK_RULES if r in parts]
+        illegal = any(r in parts for r in ILLEGAL_RULES)
+        line["shown_url"] = defang(line["url"]) if illegal else line["url"]
+        files = [parts[r].get("evidence_file") for r in ILLEGAL_RULES if r in parts]
+        line["evidence_file"] = next((x for x in files if x), None)
+        line["evidence_link"] = line["evidence_file"] or ("" if illegal else line["url"])
+        line.update(_link_facts(parts, cfg))
+        if illegal:  # the dead link's own sentence names the address: an illegal link's is rewritten
+            where = f"；所在页面：{line['page']}" if line["page"] else ""
+            line["detail"] = cn_text(f"{line['link']}{'，'.join(line['reasons'])}{where}")
+    return lines
+
+
+def _link_facts(parts: dict, cfg: dict) -> dict:
+    """One link's facts: link (链接“文字”（www[.]x[.]top）), reasons in the words of bulletin.toml [links], most
+    serious first (指向赌博网站, 为隐藏链接（暗链）, 无法访问（域名无法解析）), the page carrying it and its label."""
+    main = next(parts[r] for r in LINK_RULES if r in parts)
+    illegal = any(r in parts for r in ILLEGAL_RULES)
+    refs = [r for p in parts.values() for r in (p["evidence"].get("referrers") or [])]
+    anchor = cn_text(next((r["text"] for r in refs if r.get("text")), "")).strip()
+    shown = defang(main["url"]) if illegal else main["url"]
+    if illegal and anchor:
+        anchor = anchor.replace(main["url"], shown).replace(urlsplit(main["url"]).hostname or shown, shown)
+    ev = {r: parts[r]["evidence"] for r in parts}
+    label = (ev.get("link.illegal", {}).get("label") or (ev.get("link.hidden", {}).get("illegal") or {}).get("label") or "违法违规")
+    reasons = []
+    for r in LINK_RULES:
+        if r in parts:
+            text = cfg.get(r.split(".")[1], r).format(label=label)
+            if r == "link.dead":
+                why = _probe_reason(ev[r].get("second_probe") or {})
+                text += f"（{why}）" if why else ""
+            reasons.append(text)
+    return {"link": f"链接“{anchor}”（{shown}）" if anchor and anchor != shown else f"链接{shown}", "anchor": anchor,
+            "reasons": reasons, "label": label if illegal and label != "违法违规" else "",
+            "page": next((r["page"] for r in refs if r.get("page")), "")}
+
+
+def _probe_reason(probe: dict) -> str:
+    """A failed probe (engine.fetch.linkcheck LinkProbe.to_dict) in the words of a bulletin."""
+    if not probe:
+        return ""
+    if probe.get("error"):
+        return cn_reason(probe["error"])
+    status = probe.get("status")
+    if status in (404, 410):
+        return f"页面不存在，HTTP {status}"
+    if status and status >= 500:
+        return f"服务器错误，HTTP {status}"
+    return f"HTTP {status}" if status else ""
 
 
 def quarter_label(d: dt.date) -> str:
@@ -30,12 +312,14 @@ def org(unit, direct: str, fallback: str = "", office: str = "") -> dict:
 
 def round_data(rnd: Round) -> dict:
     from ..engine.scheme import load_scheme
-    from ..rules import load_rules
 
     scheme = load_scheme(rnd.scheme)
     direct = load_rules("bulletin").get("attachments", {}).get("direct_units", "")
+    terms = _terms()
+    names = {k: v["name"] for k, v in load_rules("catalog")["rules"].items()}
     sites = []
     all_findings = []
+    captures: dict[str, dict] = {}
     for rs in rnd.sites.select_related("website", "website__owner").order_by("-website__is_portal", "website__id"):
         w = rs.website
         findings = [{
@@ -43,12 +327,16 @@ def round_data(rnd: Round) -> dict:
             "responsible_unit": f.responsible_unit.name if f.responsible_unit else w.owner.name,
             "site": w.name, "unit": w.owner.name,
         } for f in rs.findings.filter(ignored_by__isnull=True).select_related("responsible_unit").order_by("id")]
+        _display(findings, terms)
+        captures.update(_captures(findings, w.pk, rs.warc_path))
         all_findings += findings
         ignored = rs.findings.filter(ignored_by__isnull=False).count()
+        reason, site_fault = explain(rs.reason)
         sites.append({
             "id": w.pk, "name": w.name, "unit": w.owner.name, "unit_kind": w.owner.kind, "url": w.home_url,
-            "org": org(w.owner, direct, office=rnd.office), "site_code": w.site_code, "is_portal": w.is_portal, "status": rs.status, "reason": rs.reason,
-            "verdict": rs.verdict, "score": rs.score, "deductions": rs.deductions, "pages_fetched": rs.pages_fetched,
+            "org": org(w.owner, direct, office=rnd.office), "site_code": w.site_code, "is_portal": w.is_portal, "status": rs.status, "reason": reason,
+            "reason_raw": rs.reason, "site_fault": site_fault, "verdict": rs.verdict,
+            "fail_reasons": fail_reasons(rs.verdict, rs.score, findings, scheme, names) if rs.status == "checked" else [], "score": rs.score, "deductions": rs.deductions, "pages_fetched": rs.pages_fetched,
             "findings_ignored": ignored,
             "home_newest": rs.home_newest.isoformat() if rs.home_newest else None, "home_status": rs.home_status,
             "publication_count": rs.publication_count, "columns_discovered": rs.columns_discovered, "veto": rs.veto,
@@ -56,7 +344,7 @@ def round_data(rnd: Round) -> dict:
             "columns": [{
                 "name": c.name, "url": c.url, "category": c.category, "window": c.window, "level": c.level,
                 "status": c.status, "newest_date": c.newest_date.isoformat() if c.newest_date else None,
-                "newest_title": c.newest_title, "item_count": c.item_count, "reason": c.reason,
+                "newest_title": c.newest_title, "item_count": c.item_count, "reason": cn_reason(c.reason),
                 "stale": None if c.status == "unknown" else c.status == "stale",
                 "empty": None if c.status == "unknown" else c.status == "empty",
             } for c in rs.columns.order_by("id")],
@@ -68,15 +356,17 @@ def round_data(rnd: Round) -> dict:
         fs = [{"id": f.pk, "rule": f.rule, "url": f.url, "detail": f.detail, "evidence": f.evidence, "unit": a.owner.name,
                "responsible_unit": a.owner.name, "site": a.name}
               for f in ra.findings.order_by("id")]
+        _display(fs, terms)
         all_findings += fs
         accounts.append({"id": a.pk, "org": org(a.owner, direct, office=rnd.office), "platform": a.platform, "name": a.name, "unit": a.owner.name, "status": ra.status, "verdict": ra.verdict,
-                         "reason": ra.reason, "last_post": ra.last_post.isoformat() if ra.last_post else None,
+                         "reason": cn_reason(ra.reason), "last_post": ra.last_post.isoformat() if ra.last_post else None,
                          "posts_in_window": ra.posts_in_window, "original_share": ra.original_share, "score": ra.score,
                          "findings": fs})
     office_findings = [{"id": f.pk, "rule": f.rule, "url": f.url, "detail": f.detail, "evidence": f.evidence,
                         "responsible_unit": f.responsible_unit.name if f.responsible_unit else rnd.office, "unit": rnd.office,
                         "site": "", "org": org(f.responsible_unit, direct, rnd.office, rnd.office)}
                        for f in rnd.findings.filter(round_site__isnull=True, round_account__isnull=True).select_related("responsible_unit").order_by("id")]
+    _display(office_findings, terms)
     all_findings += office_findings
     checked = [s for s in sites if s["status"] == "checked"]
     passed = [s for s in checked if s["verdict"] == "pass"]
@@ -93,11 +383,13 @@ def round_data(rnd: Round) -> dict:
     }
     return {
         "round": {"id": rnd.pk, "name": rnd.name, "recheck_of": rnd.recheck_of_id, "region": rnd.region, "office": rnd.office, "as_of": rnd.as_of.isoformat(),
+                  "recipients": (getattr(rnd, "recipients", "") or "").strip(), "doc_number": (getattr(rnd, "doc_number", "") or "").strip(),
                   "period_start": rnd.period_start.isoformat() if rnd.period_start else None, "status": rnd.status,
                   "quarter": quarter_label(rnd.as_of), "quarter_short": f"{'一二三四'[(rnd.as_of.month - 1) // 3]}季度", "scheme": {"key": scheme.key, "name": scheme.name, "version": scheme.version},
                   "started_at": rnd.started_at.isoformat() if rnd.started_at else None,
                   "finished_at": rnd.finished_at.isoformat() if rnd.finished_at else None},
-        "summary": summary, "sites": sites, "findings": all_findings, "letters": letters_data(rnd),
+        "summary": summary, "sites": sites, "findings": all_findings, "problems": problem_lines(all_findings),
+        "captures": sorted(captures.values(), key=lambda c: c["file"]), "letters": letters_data(rnd),
         "accounts": accounts, "registers": rnd.registers or {}, "office_findings": office_findings,
         "recheck": recheck_data(rnd, scheme, direct), "history": history(rnd, scheme),
     }
@@ -105,6 +397,8 @@ def round_data(rnd: Round) -> dict:
 
 def history(rnd: Round, scheme, last: int = 6) -> list[dict]:
     """Website pass rates of this region's regular rounds up to this one (the bulletin's trend chart)."""
+    from ..rounds.models import Round
+
     rounds = list(Round.objects.filter(region=rnd.region, recheck_of__isnull=True, as_of__lte=rnd.as_of)
                   .exclude(status__in=("failed", "pending")).order_by("-as_of", "-id")[:last])[::-1]
     out = []
@@ -120,6 +414,8 @@ def history(rnd: Round, scheme, last: int = 6) -> list[dict]:
 def recheck_data(rnd: Round, scheme, direct: str) -> dict:
     """The re-check this round reports: its own (a re-check round), else the latest re-check done since the
     round it re-checked (a regular round's bulletin reports it like seed 002 一(四))."""
+    from ..rounds.models import Round
+
     rc = rnd if rnd.recheck_of_id else (
         Round.objects.filter(recheck_of__isnull=False, status="done", as_of__lte=rnd.as_of, recheck_of__as_of__lt=rnd.as_of)
         .exclude(recheck_of=rnd).order_by("-as_of", "-id").first())
@@ -132,8 +428,8 @@ def recheck_data(rnd: Round, scheme, direct: str) -> dict:
         unit = (f.round_site.website.owner if f.round_site_id else f.round_account.account.owner if f.round_account_id
                 else f.responsible_unit)
         where = f.round_site.website.name if f.round_site_id else f.round_account.account.name if f.round_account_id else ""
-        items.append({"finding": f.pk, "rule": f.rule, "url": f.url, "detail": f.detail, "where": where, "state": r.state,
-                      "reason": r.reason, "org": org(unit, direct, rc.office, rc.office)})
+        items.append({"finding": f.pk, "rule": f.rule, "url": f.url, "where": where, "state": r.state,
+                      "detail": display_detail({"rule": f.rule, "url": f.url, "detail": f.detail}), "reason": cn_reason(r.reason), "org": org(unit, direct, rc.office, rc.office)})
     n = Counter(i["state"] for i in items)
     return {"round": rc.pk, "previous": rc.recheck_of.name, "previous_id": rc.recheck_of_id, "as_of": rc.as_of.isoformat(),
             "total": len(items), "fixed": n["fixed"], "present": n["present"], "unknown": n["unknown"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..rules import RulesError, load_rules
+from .data import LINK_RULES, problem_lines
 
 TABLES = ("disclosure", "website", "newmedia")
 _GROUP_TABLE = {"newmedia": "newmedia", "disclosure": "disclosure", "documents": "disclosure", "replies": "disclosure"}
@@ -40,15 +41,33 @@ def _phrase_for(rule: str, column: str | None, phrases: list[dict]) -> tuple[int
     return None
 
 
-def _fields(findings: list[dict], examples: int, filing: str) -> dict:
+def _fields(findings: list[dict], examples: int, filing: str, links: dict) -> dict:
     cols = [f["column"] for f in findings if f.get("column")]
     shown = cols[:examples]
     missing = []
     for f in findings:
         missing += [m for m in f["evidence"].get("missing", []) if m not in missing]
+    domains = list(dict.fromkeys(f.get("shown_url", "") for f in findings if f["rule"] in LINK_RULES))
     return {"n": len(findings), "columns": "、".join(shown), "columns_quoted": "".join(f"“{c}”" for c in shown),
             "more": "等" if len(cols) > examples else "", "missing": "、".join(missing), "detail": findings[0]["detail"],
-            "filing_systems": filing}
+            "filing_systems": filing, "domains": "、".join(domains[:examples]) + ("等" if len(domains) > examples else ""),
+            "also": _also(findings, links)}
+
+
+def _also(lines: list[dict], links: dict) -> str:
+    """The other problems of links reported under their most serious one: “，为隐藏链接（暗链）且无法访问” for one link,
+    “，均为隐藏链接（暗链），其中1个无法访问” for several."""
+    lines = [x for x in lines if x["rule"] in LINK_RULES]
+    if not lines:
+        return ""
+    n, first = len(lines), LINK_RULES.index(lines[0]["rule"])
+    parts = []
+    for r in LINK_RULES[first + 1:]:
+        k = sum(r in x.get("rules", [x["rule"]]) for x in lines)
+        label = links.get(r.split(".")[1], r).format(label="违法违规")
+        if k:
+            parts.append(label if n == 1 else "均" + label if k == n else f"其中{k}个{label}")
+    return ("，" + ("且" if n == 1 else "，").join(parts)) if parts else ""
 
 
 def problems_by_table(findings: list[dict], catalog: dict, cfg: dict, veto: dict | None = None) -> dict[str, str]:
@@ -56,7 +75,7 @@ def problems_by_table(findings: list[dict], catalog: dict, cfg: dict, veto: dict
     (指南未标注年度版本且缺少政务新媒体二维码); identical phrases (several reply rules) once."""
     att, phrases = cfg["attachments"], cfg.get("phrases", [])
     groups: dict[tuple, list] = {}
-    for f in findings:
+    for f in problem_lines(findings):  # one bad link is one entry, under its most serious problem
         if f["rule"] == "site.veto_columns":
             continue
         hit = _phrase_for(f["rule"], f.get("column"), phrases)
@@ -77,7 +96,7 @@ def problems_by_table(findings: list[dict], catalog: dict, cfg: dict, veto: dict
             if veto and table == "website" and p["rule"] in ("column.stale", "column.empty"):
                 continue
             try:
-                text = p["text"].format_map(_fields(fs, att["examples"], att["filing_systems"]))
+                text = p["text"].format_map(_fields(fs, att["examples"], att["filing_systems"], cfg.get("links", {})))
             except KeyError as e:
                 raise RulesError(f"bulletin.toml [[phrases]] {p['rule']} 的文字用了不存在的字段 {e}") from None
             subject = p.get("subject", "")
@@ -121,9 +140,10 @@ def attachment_tables(data: dict, title_fields: dict) -> list[dict]:
 
     for s in data["sites"]:
         info = s["org"]
-        if s["status"] != "checked":
-            rows["website"].append(((info["region_order"], info["unit_order"], s["id"]),
-                                    [info["region"], att["unreachable"], info["supervisor"]]))
+        if s["status"] != "checked":  # the website's own failure, or a reason of ours (not "无法访问")
+            why = att["unreachable"] if s.get("site_fault", True) else \
+                att.get("unchecked", "本轮未能完成检查（{reason}）").format(reason=s.get("reason") or "原因不明")
+            rows["website"].append(((info["region_order"], info["unit_order"], s["id"]), [info["region"], why, info["supervisor"]]))
             continue
         texts = problems_by_table(s["findings"], catalog, cfg, s.get("veto") if any(f["rule"] == "site.veto_columns" for f in s["findings"]) else None)
         if texts.get("website") or texts.get("newmedia"):  # a phrase table "newmedia" for a website rule: its own site row
