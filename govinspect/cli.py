@@ -410,48 +410,75 @@ def cmd_registry(a) -> int:
     return 0
 
 
+def _sigterm_as_interrupt(signum, frame):
+    raise KeyboardInterrupt  # a round stopped by `kill` is recorded as interrupted, like Ctrl+C
+
+
 def cmd_round(a) -> int:
     _setup_django()
+    import signal
+
     from .reports import write_reports
     from .rounds.models import Round
-    from .rounds.services import run_round
+    from .rounds.services import crawl_options, mark_interrupted, owner_alive, resume_round, run_recheck, run_round
 
     from .engine.scheme import SchemeError, load_scheme
 
-    try:
-        load_scheme(a.scheme)
-    except SchemeError as e:
-        raise CliError(str(e)) from None
-    if a.resume is None and (not a.name or a.as_of is None):
-        raise CliError("新的检查轮次需要 --name 和 --as-of（继续被中断的轮次用 --resume 轮次编号）")
-    earlier = None
-    if a.recheck is not None:
-        earlier = Round.objects.filter(pk=a.recheck, status="done", recheck_of__isnull=True).first()
-        if earlier is None:
-            raise CliError(f"没有编号为 {a.recheck} 的已完成检查轮次可供复查（复查轮次本身不能再复查）")
-        if a.as_of < earlier.as_of:
-            raise CliError(f"复查时点 {a.as_of} 早于被复查轮次的检查时点 {earlier.as_of}")
-    rnd = Round.objects.create(name=a.name, region=a.region, office=a.office, as_of=a.as_of, scheme=a.scheme, recheck_of=earlier,
-                               recipients=a.recipients, doc_number=a.doc_number,
-                               period_start=a.as_of - dt.timedelta(days=91), allow_networks=",".join(a.allow_network or []))
-    if earlier is not None:
-        from .rounds.services import run_recheck
-
-        counts = run_recheck(rnd, crawl={"delay": a.delay}, progress=not a.quiet)
-        paths = write_reports(rnd, a.out or Path("out") / f"round-{rnd.pk}")
-        print(f"第{rnd.pk}轮复查完成：已整改{counts['fixed']}个，仍存在{counts['present']}个，未能复查{counts['unknown']}个。"
-              "报告：" + "，".join(str(p) for p in paths.values()))
-        return 0
-    run_round(rnd, progress=not a.quiet, site_concurrency=a.site_concurrency, processes=a.processes, crawl={"delay": a.delay})
-    if a.documents or a.proposals or a.replies:
-        from .engine.letters import LettersError
-        from .rounds.services import attach_registers
-
+    mark_interrupted()  # rounds whose process is gone are "interrupted", never "running" for ever
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    if a.resume is not None:
+        rnd = Round.objects.filter(pk=a.resume).first()
+        if rnd is None:
+            raise CliError(f"没有编号为 {a.resume} 的检查轮次")
+        if rnd.status == "done":
+            raise CliError(f"第{rnd.pk}轮已完成，无需继续（重新生成报告用 govinspect report {rnd.pk} --out 目录）")
+        if rnd.status == "running" and owner_alive(rnd.owner) is not False and rnd.owner:
+            o = rnd.owner
+            raise CliError(f"第{rnd.pk}轮正由进程 {o.get('pid')}（主机 {o.get('host')}）运行，不能同时继续；"
+                           "该进程结束或被中断后再用 --resume 继续")
+        if rnd.recheck_of_id:
+            counts = run_recheck(rnd, crawl=crawl_options(rnd) or {"delay": a.delay}, progress=not a.quiet)  # answers afresh
+        else:
+            resume_round(rnd, progress=not a.quiet)
+    else:
         try:
-            attach_registers(rnd, a.documents, a.proposals, [Path(p) for p in a.replies or []])
-        except LettersError as e:
+            load_scheme(a.scheme)
+        except SchemeError as e:
             raise CliError(str(e)) from None
+        if not a.name or a.as_of is None:
+            raise CliError("新的检查轮次需要 --name 和 --as-of（继续被中断的轮次用 --resume 轮次编号）")
+        earlier = None
+        if a.recheck is not None:
+            earlier = Round.objects.filter(pk=a.recheck, status="done", recheck_of__isnull=True).first()
+            if earlier is None:
+                raise CliError(f"没有编号为 {a.recheck} 的已完成检查轮次可供复查（复查轮次本身不能再复查）")
+            if a.as_of < earlier.as_of:
+                raise CliError(f"复查时点 {a.as_of} 早于被复查轮次的检查时点 {earlier.as_of}")
+        rnd = Round.objects.create(name=a.name, region=a.region, office=a.office, as_of=a.as_of, scheme=a.scheme, recheck_of=earlier,
+                                   recipients=a.recipients, doc_number=a.doc_number,
+                                   period_start=a.as_of - dt.timedelta(days=91), allow_networks=",".join(a.allow_network or []))
+        if earlier is not None:
+            counts = run_recheck(rnd, crawl={"delay": a.delay}, progress=not a.quiet)
+        else:
+            run_round(rnd, progress=not a.quiet, site_concurrency=a.site_concurrency, processes=a.processes, crawl={"delay": a.delay})
+            if a.documents or a.proposals or a.replies:
+                from .engine.letters import LettersError
+                from .rounds.services import attach_registers
+
+                try:
+                    attach_registers(rnd, a.documents, a.proposals, [Path(p) for p in a.replies or []])
+                except LettersError as e:
+                    raise CliError(str(e)) from None
     paths = write_reports(rnd, a.out or Path("out") / f"round-{rnd.pk}")
+    where = "报告：" + "，".join(str(p) for p in paths.values())
+    if rnd.recheck_of_id:
+        print(f"第{rnd.pk}轮复查完成：已整改{counts['fixed']}个，仍存在{counts['present']}个，未能复查{counts['unknown']}个。" + where)
+        return 0
+    sites = list(rnd.sites.select_related("website"))
+    if sites and not any(s.status == "checked" for s in sites):
+        why = next((s.reason for s in sites if s.reason), "")
+        raise CliError(f"第{rnd.pk}轮没有检查到任何网站：{len(sites)}个网站均未能检查" + (f"（如{sites[0].website.name}：{why}）" if why else "")
+                       + "。请确认检查机能访问这些网站；检查内网网站时用 --allow-network 网段 放行。" + where)
     print(f"第{rnd.pk}轮检查完成，报告：" + "，".join(str(p) for p in paths.values()))
     return 0
 
@@ -503,7 +530,9 @@ def cmd_report(a) -> int:
     _setup_django()
     from .reports import DRAFT_MARK, ReportError, write_reports
     from .rounds.models import Round
+    from .rounds.services import mark_interrupted
 
+    mark_interrupted()  # a round whose process is gone is reported as interrupted, not as running
     rnd = Round.objects.filter(pk=a.round).first()
     if rnd is None:
         raise CliError(f"没有编号为 {a.round} 的检查轮次（可用 govinspect manage shell 查看）")

@@ -53,6 +53,8 @@ class SiteReport:
     score: int | None = None  # the scheme's 100-point score (None when the site could not be checked)
     deductions: list = field(default_factory=list)
     fetched_ok: frozenset = frozenset()  # home page and seeds fetched with a usable answer (re-checks; not in the JSON)
+    page_links: dict = field(default_factory=dict)  # those pages -> the links they carry, normalised (re-checks of links)
+    undecided: dict = field(default_factory=dict)  # rule -> why this run could not decide it (a re-check says 未能复查)
 
     def to_dict(self) -> dict:
         """The check-site JSON contract (README)."""
@@ -125,6 +127,8 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
                         crawl_stats=crawl.stats, warc_path=crawl.warc_path, log_path=crawl.log_path,
                         started_at=crawl.started_at, finished_at=crawl.finished_at,
                         fetched_ok=frozenset(normalise_url(u) for u in [site_url, crawl.site_url, *seeds] if (r := crawl.get(u)) and r.ok))
+    report.page_links = {u: frozenset(normalise_url(l.url) for l in r.page.links)
+                         for u in report.fetched_ok if (r := crawl.get(u)) is not None and r.page is not None}
     home = crawl.get(home_url)
     if home is None or not home.ok or home.page is None:
         why = (home.error if home and home.error else f"HTTP {home.status}" if home else "未抓取")
@@ -160,6 +164,8 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
     if plan is not None and plan[1] and crawl.in_scope(plan[0]["action"]):
         probe = await LinkChecker(cfg).get_page(search_url(plan[0], plan[1], crawl.get(home_url).encoding))
     report.findings += search_findings(home_url, plan, probe)
+    if plan is not None and (not plan[1] or probe is None or probe.unknown):
+        report.undecided["site.search"] = "站内搜索未能检查（首页没有可搜索的标题，或不允许访问搜索结果页）"
     if cfg.check_links:
         link_f, stats = await _check_links(crawl, cfg)
         report.check_stats.update(stats)

@@ -31,6 +31,10 @@ class Round(models.Model):
     recipients = models.CharField("主送", max_length=300, blank=True,
                                   help_text="通报的主送单位，如“各乡镇人民政府，县政府各部门”")
     doc_number = models.CharField("文号", max_length=100, blank=True, help_text="通报文号，如“清政办〔2026〕12号”")
+    owner = models.JSONField("运行进程", default=dict, blank=True, editable=False,
+                             help_text="正在运行本轮的进程（主机、进程号、启动时刻）：进程已不存在的“检查中”轮次记为已中断")
+    run_options = models.JSONField("运行参数", default=dict, blank=True, editable=False,
+                                   help_text="抓取参数和并发设置，继续被中断的轮次时沿用")
     recheck_of = models.ForeignKey("self", verbose_name="复查的轮次", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="rechecks", help_text="复查轮次只重新抓取上一轮问题所在页面，逐条判断是否已整改")
 

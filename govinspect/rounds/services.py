@@ -5,6 +5,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import json
+import os
+import queue
+import socket
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -19,8 +24,9 @@ from ..engine.inspect import SiteReport, inspect_site, inspect_site_async
 from ..engine.pool import default_processes, site_pool
 from ..monitor.services import availability_findings, site_availability
 from ..registry.models import Website
+from ..rules import load_rules
 from .ignores import apply_ignores
-from .models import ColumnCheck, Finding, RecheckResult, Round, RoundAccount, RoundSite
+from .models import ColumnCheck, Finding, RecheckResult, Round, RoundAccount, RoundEvent, RoundSite
 
 
 def round_dir(rnd: Round) -> Path:
@@ -53,13 +59,106 @@ def content_checker(as_of):
     return ContentChecker(roster=Roster(terms, as_of) if terms else None)
 
 
-def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | None = None, progress: bool = False,
-              site_concurrency: int = 4, processes: int | None = None) -> Round:
-    """Inspect the round's websites concurrently (site_concurrency at a time) and store everything. processes: worker
-    processes the sites are spread over (default: one per CPU core, at most site_concurrency; 1: all in this one)."""
-    sites = list(websites if websites is not None else Website.objects.select_related("owner").all())
-    rnd.status, rnd.started_at, rnd.error = "running", timezone.now(), ""
+# ------------------------------------------------------------------------------------------- lifecycle
+def _proc_start(pid: int) -> str:
+    """When the process started (clock ticks since boot, Linux /proc): tells a live owner from a reused pid."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def owner_alive(owner: dict) -> bool | None:
+    """True/False when the process that runs a round is / is not alive on this machine; None when we cannot tell."""
+    if not owner or owner.get("host") != socket.gethostname() or not owner.get("pid"):
+        return None
+    pid = int(owner["pid"])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    started = _proc_start(pid)
+    return not (owner.get("started") and started and started != owner["started"])  # the pid now belongs to another process
+
+
+def event(rnd: Round, kind: str, detail: str = "") -> RoundEvent:
+    return RoundEvent.objects.create(round=rnd, kind=kind, detail=detail[:2000])
+
+
+def _begin(rnd: Round, kind: str, detail: str = "") -> None:
+    """The round is running in this process from now on: recorded on the round and as a start/resume event."""
+    pid = os.getpid()
+    rnd.owner = {"host": socket.gethostname(), "pid": pid, "started": _proc_start(pid)}
+    rnd.status, rnd.error, rnd.finished_at = "running", "", None
+    if kind == "start" or rnd.started_at is None:
+        rnd.started_at = timezone.now()
     rnd.save()
+    event(rnd, kind, f"进程 {pid}（主机 {rnd.owner['host']}）" + (f"：{detail}" if detail else ""))
+
+
+def _end(rnd: Round, status: str, detail: str = "") -> None:
+    rnd.status, rnd.owner, rnd.finished_at = status, {}, timezone.now()
+    if status == "failed":
+        rnd.error = detail
+    rnd.save()
+    event(rnd, {"done": "finish", "failed": "fail", "interrupted": "interrupt"}[status], detail)
+
+
+def mark_interrupted() -> list[Round]:
+    """Rounds still "running" whose process on this machine is gone (killed, machine restarted) become "interrupted"
+    (can be continued with round --resume). Called by every command that reads or runs rounds."""
+    out = []
+    for rnd in Round.objects.filter(status="running"):
+        if owner_alive(rnd.owner) is False:
+            o = rnd.owner
+            _end(rnd, "interrupted", f"运行本轮的进程 {o.get('pid')}（主机 {o.get('host')}）已不存在（被强制结束或机器重启），"
+                                     f"已检查的网站结果保留，可用 govinspect round --resume {rnd.pk} 继续")
+            out.append(rnd)
+    return out
+
+
+def _jsonable(crawl: dict | None) -> dict:
+    return json.loads(json.dumps(crawl or {}, default=list))
+
+
+def _from_json(crawl: dict) -> dict:
+    """CrawlConfig fields as stored in JSON, with their tuples back (lists in JSON; resolve_map: host -> (ip, port))."""
+    return {k: tuple(v) if isinstance(v, list) else {h: tuple(x) if isinstance(x, list) else x for h, x in v.items()}
+            if isinstance(v, dict) else v for k, v in crawl.items()}
+
+
+def crawl_options(rnd: Round) -> dict:
+    """The crawl settings the round was started with (resume uses the same)."""
+    return _from_json((rnd.run_options or {}).get("crawl") or {})
+
+
+def resume_round(rnd: Round, progress: bool = False) -> Round:
+    """Continue an interrupted or failed round with the settings it was started with: the sites already stored are
+    kept, the others are checked (a site's crawl resumes from its crawl-state.sqlite), then the new-media accounts."""
+    opts = rnd.run_options or {}
+    crawl = crawl_options(rnd)
+    ids = opts.get("websites")
+    sites = None if ids is None else list(Website.objects.filter(pk__in=ids).select_related("owner"))
+    return run_round(rnd, sites, crawl, progress, opts.get("site_concurrency", 4), opts.get("processes"), resume=True)
+
+
+def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | None = None, progress: bool = False,
+              site_concurrency: int = 4, processes: int | None = None, resume: bool = False) -> Round:
+    """Inspect the round's websites concurrently (site_concurrency at a time), storing each site's results as soon as
+    that site is done (a killed round loses at most the sites in flight), then check the new-media accounts.
+    processes: worker processes the sites are spread over (default: one per CPU core, at most site_concurrency;
+    1: all in this one). resume: keep the sites stored already and check the others (resume_round)."""
+    full = websites is None
+    all_sites = list(websites if websites is not None else Website.objects.select_related("owner").all())
+    if not resume:
+        rnd.run_options = {"crawl": _jsonable(crawl), "site_concurrency": site_concurrency, "processes": processes,
+                           "websites": None if full else [s.pk for s in all_sites]}
+    stored = set(RoundSite.objects.filter(round=rnd).values_list("website_id", flat=True)) if resume else set()
+    sites = [s for s in all_sites if s.pk not in stored]
+    _begin(rnd, "resume" if resume else "start",
+           f"已保存{len(stored)}个网站的结果，继续检查其余{len(sites)}个网站" if resume else f"检查{len(sites)}个网站")
     allow = tuple(n.strip() for n in rnd.allow_networks.split(",") if n.strip())
     base = round_dir(rnd)
     specs = {s.pk: _specs(s) for s in sites}
@@ -70,12 +169,13 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
 
     workdays.load()  # the admin's calendar is read here: the checks below run in async code
 
-    procs = min(processes or default_processes(), max(1, site_concurrency), len(sites))
+    procs = min(processes or default_processes(), max(1, site_concurrency), max(1, len(sites)))
     pool = site_pool(procs) if procs > 1 else None  # forked before the event loop starts
-    bar = tqdm(total=len(sites), desc="检查网站", unit="站", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=len(all_sites), initial=len(stored), desc="检查网站", unit="站", disable=not progress, dynamic_ncols=True)
     pages = 0
+    done: queue.Queue = queue.Queue()  # (site, report) as each site ends; stored by this thread (Django's connection)
 
-    async def one(sem: asyncio.Semaphore, site: Website) -> SiteReport:
+    async def one(sem: asyncio.Semaphore, site: Website) -> None:
         nonlocal pages
         cfg = CrawlConfig(allow_networks=allow, extra_hosts=tuple(site.extra_host_list))
         cfg = dataclasses.replace(cfg, **(crawl or {}))
@@ -91,33 +191,52 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
                 else:
                     rep = await asyncio.get_running_loop().run_in_executor(pool, functools.partial(inspect_site, *job, **kw))
                 pages += rep.pages_fetched
-                return rep
-            finally:
-                bar.update(1)
-                bar.set_postfix_str(f"已抓取 {pages} 页")
+            except Exception as e:  # a bug must not stop the other sites: this one is recorded as could not check
+                rep = e
+            done.put((site, rep))
+            bar.update(1)
+            bar.set_postfix_str(f"已抓取 {pages} 页")
 
     async def main():
         sem = asyncio.Semaphore(max(1, site_concurrency))
-        try:
-            return await asyncio.gather(*(one(sem, s) for s in sites), return_exceptions=True)
-        finally:
-            bar.close()
+        await asyncio.gather(*(one(sem, s) for s in sites))
 
+    def loop():
+        try:
+            asyncio.run(main())
+        except BaseException as e:  # noqa: BLE001 - handed to the storing thread
+            done.put((None, e))
+        finally:
+            done.put(None)
+
+    ok = False
     try:
-        results = asyncio.run(main())
-        for site, rep in zip(sites, results):
+        worker = threading.Thread(target=loop, name=f"round-{rnd.pk}", daemon=True)
+        worker.start()
+        while (item := done.get()) is not None:
+            site, rep = item
+            if site is None:
+                raise rep
             store_report(rnd, site, rep)
-        if websites is None:  # a full round also checks every registered new-media account
+        worker.join()
+        bar.close()
+        if full:  # a full round also checks every registered new-media account
             check_newmedia(rnd, dataclasses.replace(CrawlConfig(allow_networks=allow), **(crawl or {})), checker)
-        rnd.status = "done"
+        ok = True
+    except KeyboardInterrupt:
+        _end(rnd, "interrupted", "检查被操作员中断（Ctrl+C 或终止信号），已检查的网站结果保留，"
+                                 f"可用 govinspect round --resume {rnd.pk} 继续")
+        raise
     except Exception as e:
-        rnd.status, rnd.error = "failed", f"{type(e).__name__}: {e}"
+        _end(rnd, "failed", f"{type(e).__name__}: {e}")
         raise
     finally:
+        bar.close()
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
-        rnd.finished_at = timezone.now()
-        rnd.save()
+            pool.shutdown(wait=ok, cancel_futures=True)
+    n = RoundSite.objects.filter(round=rnd).count()
+    checked = RoundSite.objects.filter(round=rnd, status="checked").count()
+    _end(rnd, "done", f"共{n}个网站，检查{checked}个，未能检查{n - checked}个")
     return rnd
 
 
@@ -250,28 +369,64 @@ def finding_key(rule: str, url: str, column: str, evidence: dict) -> tuple:
     return rule, normalise_url(url) if url.startswith("http") else url, column or "", (evidence or {}).get("text", "")
 
 
+def recheck_kind(rule: str) -> str:
+    """What a re-check of the rule needs (rules/catalog.toml `recheck`): page | site | links | account | register |
+    none. A rule the catalogue does not declare cannot be re-checked."""
+    return load_rules("catalog")["rules"].get(rule, {}).get("recheck", "none")
+
+
+# rules judged on something a single re-check cannot see again (recheck = "none")
+_CANNOT = {
+    "site.unreachable": "网站可用性按监测期内多次访问的记录判断，一次复查不能证明已整改",
+    "content.backdated": "伪造发稿日期须与上一轮抓取对比判断，复查不能自动判定已整改",
+    "site.defaced": "首页篡改须与上一轮抓取对比判断，复查不能自动判定已整改",
+}
+_FEED_RULES_SEE_REGISTRY = {"newmedia.not_filed", "newmedia.no_interaction", "newmedia.duplicate_account"}
+
+
+def _is_page(u) -> bool:
+    return isinstance(u, str) and u.startswith(("http://", "https://"))
+
+
+def _referrer_pages(f: Finding) -> list[str]:
+    """The pages a link finding was seen on."""
+    ev = f.evidence or {}
+    pages = [r.get("page") or r.get("url") for r in ev.get("referrers") or [] if isinstance(r, dict)]
+    pages.append(ev.get("page"))
+    return sorted({normalise_url(p) for p in pages if _is_page(p)})
+
+
 def _pages_of(f: Finding) -> set[str]:
-    """The pages whose fresh copy decides a finding: where it was seen (links: the pages that link to it)."""
-    refs = {r["url"] for r in (f.evidence or {}).get("referrers") or [] if r.get("url")}
-    if f.rule.startswith("link."):
-        return refs or {f.url}
-    return {f.url} | refs
+    """The pages a re-check must fetch successfully before it may call the finding fixed: where it was seen (links:
+    the pages that link to it), and for site rules the other pages the rule read (sampled inner pages, a document's
+    解读 ...)."""
+    kind = recheck_kind(f.rule)
+    if kind == "links":
+        return set(_referrer_pages(f))
+    pages = {f.url} if _is_page(f.url) else set()
+    if kind == "site":
+        ev = f.evidence or {}
+        for key in ("inner_sampled", "articles_sampled", "linked", "listed"):
+            pages.update(u for u in ev.get(key) or [] if _is_page(u))
+    return {normalise_url(u) for u in pages}
 
 
 def _seeds_of(f: Finding) -> set[str]:
-    """What a re-check fetches for a finding: its pages, and a dead internal link's target itself."""
-    return _pages_of(f) | ({f.url} if f.rule == "link.dead" else set())
+    """What a re-check fetches for a finding: the pages it needs, and a link's target (fetched when on the site)."""
+    return _pages_of(f) | ({normalise_url(f.url)} if recheck_kind(f.rule) == "links" and _is_page(f.url) else set())
 
 
 def run_recheck(rnd: Round, crawl: dict | None = None, progress: bool = False) -> dict:
-    """Re-check the findings of rnd.recheck_of: fetch again only the home pages and the pages those findings are on
-    (no link following), run the same checks on them, and record each finding as fixed, still present or could not
-    check. New problems seen on the way are not recorded: a re-check answers for the earlier findings only."""
+    """Re-check the findings of rnd.recheck_of, each as its rule declares (recheck_kind): fetch again the pages the
+    findings are on, and for site rules every column list of the site (no general crawl); run the same checks on them;
+    record each finding as fixed only on positive evidence (the pages it needs fetched, the rule no longer holding),
+    still present, or could not check with the reason. New problems seen on the way are not recorded: a re-check
+    answers for the earlier findings only."""
     prev = rnd.recheck_of
     if prev is None:
         raise ValueError("not a re-check round")
-    rnd.status, rnd.started_at, rnd.error = "running", timezone.now(), ""
-    rnd.save()
+    rnd.run_options = {"crawl": _jsonable(crawl), "recheck": True}
+    _begin(rnd, "start", f"复查第{prev.pk}轮发现的问题")
     allow = tuple(n.strip() for n in rnd.allow_networks.split(",") if n.strip())
     base = round_dir(rnd)
     old = list(prev.findings.filter(ignored_by__isnull=True).select_related("round_site__website__owner", "round_account__account__owner"))
@@ -289,25 +444,34 @@ def run_recheck(rnd: Round, crawl: dict | None = None, progress: bool = False) -
     results: list[RecheckResult] = []
     bar = tqdm(total=len(by_site) + bool(by_account), desc="复查", unit="站", disable=not progress, dynamic_ncols=True)
 
-    async def one(site: Website, fs: list[Finding], specs: list[ColumnSpec]):
-        pages = set().union(*(_seeds_of(f) for f in fs))
+    async def one(site: Website, specs: list[ColumnSpec], seeds: set[str]):
         cfg = dataclasses.replace(CrawlConfig(allow_networks=allow, extra_hosts=tuple(site.extra_host_list), follow_links=False),
                                   **(crawl or {}))
         try:
             return await inspect_site_async(site.home_url, rnd.as_of, cfg, specs or None, base / f"site-{site.pk}", rnd.period_start,
                                             government=site.owner.kind in ("区县", "乡镇"), site_code=site.site_code or None,
-                                            is_portal=site.is_portal, content=checker, scheme=rnd.scheme, seeds=sorted(pages))
+                                            is_portal=site.is_portal, content=checker, scheme=rnd.scheme, seeds=sorted(seeds))
         finally:
             bar.update(1)
 
-    async def main(sites):
-        return await asyncio.gather(*(one(s, by_site[s.pk], specs[s.pk]) for s in sites), return_exceptions=True)
+    async def main(sites, plan):
+        return await asyncio.gather(*(one(s, *plan[s.pk][:2]) for s in sites), return_exceptions=True)
 
     try:
         sites = list(Website.objects.filter(pk__in=by_site).select_related("owner"))
-        specs = {s.pk: _specs(s) for s in sites}  # the database is read here, not in the async checks
-        for site, rep in zip(sites, asyncio.run(main(sites))):
-            results += _judge(rnd, by_site[site.pk], rep)
+        plan = {}
+        for s in sites:  # the database is read here, not in the async checks
+            rs = prev.sites.filter(website=s).first()
+            before = list(rs.columns.all()) if rs else []
+            # the round's columns: registered, else those the round found (a re-check judges the same columns)
+            specs = _specs(s) or [ColumnSpec(name=c.name, url=c.url, category=c.category or None, level=c.level) for c in before]
+            fs = by_site[s.pk]
+            seeds = set().union(*(_seeds_of(f) for f in fs))
+            if any(recheck_kind(f.rule) == "site" for f in fs):  # the site's lists, as the rule read them
+                seeds |= {normalise_url(c.url) for c in specs}
+            plan[s.pk] = (specs, seeds, before)
+        for site, rep in zip(sites, asyncio.run(main(sites, plan))):
+            results += _judge(rnd, by_site[site.pk], rep, plan[site.pk][2])
         if by_account:
             results += _recheck_accounts(rnd, by_account, dataclasses.replace(CrawlConfig(allow_networks=allow), **(crawl or {})),
                                          checker)
@@ -318,58 +482,111 @@ def run_recheck(rnd: Round, crawl: dict | None = None, progress: bool = False) -
         with transaction.atomic():
             RecheckResult.objects.filter(round=rnd).delete()
             RecheckResult.objects.bulk_create(results)
-        rnd.status = "done"
+    except KeyboardInterrupt:
+        _end(rnd, "interrupted", "复查被操作员中断（Ctrl+C 或终止信号）")
+        raise
     except Exception as e:
-        rnd.status, rnd.error = "failed", f"{type(e).__name__}: {e}"
+        _end(rnd, "failed", f"{type(e).__name__}: {e}")
         raise
     finally:
         bar.close()
-        rnd.finished_at = timezone.now()
-        rnd.save()
-    return {s: sum(r.state == s for r in results) for s in ("fixed", "present", "unknown")}
+    counts = {s: sum(r.state == s for r in results) for s in ("fixed", "present", "unknown")}
+    _end(rnd, "done", f"已整改{counts['fixed']}个，仍存在{counts['present']}个，未能复查{counts['unknown']}个")
+    return counts
 
 
-def _judge(rnd: Round, old: list[Finding], rep) -> list[RecheckResult]:
+def _judge(rnd: Round, old: list[Finding], rep, before: list[ColumnCheck] = ()) -> list[RecheckResult]:
+    """Each finding of one site against its re-check (rep): present when found again; fixed only when everything the
+    rule needs was fetched and the rule no longer holds; otherwise could not check, with the reason."""
+    def result(f, state, reason):
+        return RecheckResult(round=rnd, finding=f, state=state, reason=reason[:1000])
+
     if isinstance(rep, BaseException):
-        return [RecheckResult(round=rnd, finding=f, state="unknown", reason=f"复查程序出错：{type(rep).__name__}: {rep}"[:500])
-                for f in old]
+        return [result(f, "unknown", f"复查程序出错：{type(rep).__name__}: {rep}") for f in old]
     if rep.status != "checked":
-        return [RecheckResult(round=rnd, finding=f, state="unknown", reason=rep.reason) for f in old]
+        return [result(f, "unknown", rep.reason or "网站未能复查") for f in old]
     now = {finding_key(f.rule, f.url, f.column or "", f.evidence) for f in rep.findings}
     fetched = rep.fetched_ok
-    columns = {c.url: c for c in rep.columns}
+    columns = {normalise_url(c.url): c for c in rep.columns}
+    # site rules read the site's lists: every column the round could read must have been read again
+    lost = [c.name for c in before if c.status != "unknown"
+            and (columns.get(normalise_url(c.url)) is None or columns[normalise_url(c.url)].status == "unknown")]
     out = []
     for f in old:
-        key = finding_key(f.rule, f.url, f.column_name, f.evidence)
-        if key in now:
-            out.append(RecheckResult(round=rnd, finding=f, state="present", reason="复查时问题仍然存在"))
+        kind = recheck_kind(f.rule)
+        if finding_key(f.rule, f.url, f.column_name, f.evidence) in now:
+            out.append(result(f, "present", "复查时问题仍然存在"))
             continue
-        col = columns.get(f.url)
-        if f.rule.startswith("column.") and (col is None or col.status == "unknown"):
-            out.append(RecheckResult(round=rnd, finding=f, state="unknown", reason=col.reason if col else "栏目未能复查"))
+        if kind == "none":
+            out.append(result(f, "unknown", _CANNOT.get(f.rule, "该类问题不能自动复查，请人工核实")))
             continue
-        missing = [u for u in _pages_of(f) if u.startswith("http") and normalise_url(u) not in fetched]
+        if f.rule in rep.undecided:
+            out.append(result(f, "unknown", rep.undecided[f.rule]))
+            continue
+        missing = sorted(u for u in _pages_of(f) if u not in fetched)
         if missing:
-            out.append(RecheckResult(round=rnd, finding=f, state="unknown", reason=f"复查时页面无法访问：{missing[0]}"))
+            out.append(result(f, "unknown", f"复查时未能取得判断所需的页面：{missing[0]}" + (f" 等{len(missing)}个" if len(missing) > 1 else "")))
             continue
-        out.append(RecheckResult(round=rnd, finding=f, state="fixed", reason="复查时未再发现"))
+        if kind == "page":
+            col = columns.get(normalise_url(f.url))
+            if f.rule.startswith("column.") and (col is None or col.status == "unknown"):
+                out.append(result(f, "unknown", (col.reason if col else "") or "栏目未能复查"))
+            else:
+                out.append(result(f, "fixed", "复查时重新取得该页面，问题已不存在"))
+        elif kind == "site":
+            if lost:
+                out.append(result(f, "unknown", f"该问题要结合全站栏目判断，复查时未能重新读取“{lost[0]}”" + (f"等{len(lost)}个栏目" if len(lost) > 1 else "栏目")))
+            else:
+                out.append(result(f, "fixed", "复查时重新读取了全部栏目和相关页面，问题已不存在"))
+        elif kind == "links":
+            out.append(_judge_link(f, rep, result))
+        else:
+            out.append(result(f, "unknown", "该类问题不能在网站上复查"))
     return out
 
 
+def _judge_link(f: Finding, rep, result) -> RecheckResult:
+    """A link finding not seen again is fixed when the link is gone from every page it was on, or (a dead link on the
+    site itself) its target now opens; a link still there that the probes did not confirm is could not check."""
+    target = normalise_url(f.url)
+    refs = _referrer_pages(f)
+    if not refs:
+        return result(f, "unknown", "原问题未记录引用该链接的页面，无法复查")
+    count = (f.evidence or {}).get("referrer_count") or len(refs)
+    still = [r for r in refs if target in rep.page_links.get(r, ())]
+    if not still and count <= len(refs):
+        return result(f, "fixed", "复查时原引用页面均已删除该链接")
+    if f.rule == "link.dead" and target in rep.fetched_ok:
+        return result(f, "fixed", "复查时链接目标已可正常访问")
+    if not still:
+        return result(f, "unknown", f"复查的{len(refs)}个页面已删除该链接，但原有{count}处引用，其余页面未复查")
+    return result(f, "unknown", "链接仍在页面上，复查未能确认问题已消除")
+
+
 def _recheck_accounts(rnd: Round, by_account: dict[int, list[Finding]], cfg: CrawlConfig, checker) -> list[RecheckResult]:
+    """New-media findings: every registered account is checked again (duplicates are judged over all accounts)."""
     from ..engine.newmedia import AccountSpec, check_accounts
     from ..registry.models import Account
 
-    accounts = list(Account.objects.filter(pk__in=by_account).select_related("owner"))
+    accounts = list(Account.objects.select_related("owner"))
     specs = [AccountSpec(a.platform, a.name, a.owner.name, a.filed, a.interaction, a.source) for a in accounts]
+    results = dict(zip((a.pk for a in accounts), asyncio.run(check_accounts(specs, rnd.as_of, cfg, checker))))
     out = []
-    for acc, res in zip(accounts, asyncio.run(check_accounts(specs, rnd.as_of, cfg, checker))):
-        now = {finding_key(f.rule, f.url, "", f.evidence) for f in res.findings}
-        for f in by_account[acc.pk]:
-            if finding_key(f.rule, f.url, "", f.evidence) in now:
-                out.append(RecheckResult(round=rnd, finding=f, state="present", reason="复查时问题仍然存在"))
-            elif res.status != "checked" and f.rule not in ("newmedia.not_filed", "newmedia.no_interaction", "newmedia.duplicate_account"):
-                out.append(RecheckResult(round=rnd, finding=f, state="unknown", reason=res.reason or "未能取得发布内容"))
+    for pk, fs in by_account.items():
+        res = results.get(pk)
+        now = {finding_key(f.rule, f.url, "", f.evidence) for f in res.findings} if res else set()
+        for f in fs:
+            if res is None:
+                state, why = "unknown", "账号已不在名录中，未能复查"
+            elif finding_key(f.rule, f.url, "", f.evidence) in now:
+                state, why = "present", "复查时问题仍然存在"
+            elif f.rule in _FEED_RULES_SEE_REGISTRY:
+                state, why = "fixed", "复查时名录中该账号的登记情况已不再有该问题"
+            elif res.status != "checked":
+                state, why = "unknown", res.reason or "未能取得发布内容"
+            elif not f.rule.startswith("newmedia."):
+                state, why = "unknown", "发布内容中的问题须在原文中核实，订阅源中未再出现不能证明已删除"
             else:
-                out.append(RecheckResult(round=rnd, finding=f, state="fixed", reason="复查时未再发现"))
+                state, why = "fixed", "复查时重新读取了账号发布内容，问题已不存在"
+            out.append(RecheckResult(round=rnd, finding=f, state=state, reason=why))
     return out
