@@ -23,7 +23,7 @@ from _sandbox import BIN, ServedCounty  # noqa: E402
 
 
 def crawl(url: str, out: Path, warc: bool) -> tuple[float, int, float]:
-    args = [str(BIN), "check-site", url, "--as-of", "2026-11-23", "--allow-private", "--delay", "0", "--concurrency", "8",
+    args = [str(BIN), "check-site", url, "--as-of", "2026-11-23", "--allow-network", "127.0.0.0/8", "--delay", "0", "--concurrency", "8",
             "--no-links", "--max-pages", "1000000", "--quiet", "--out", str(out / "out.json")]
     if warc:
         args += ["--warc-dir", str(out / "warc")]

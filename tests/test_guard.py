@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import http.server
 import ipaddress
+import json
 import socket
 import threading
 
@@ -298,3 +299,40 @@ def test_control_allowed_networks_are_reached(net):
     assert {addr for addr, _ in net.hits} == victims
     feed = asyncio.run(load_source(AccountSpec("微信", "号", "单位", source=net.redirects("feed.xml")[0]), net.cfg(allow=allow)))
     assert feed.ok and feed.posts[0].title == "VICTIM"
+
+
+# ------------------------------------------------------------------------------- the command line
+def _cli(*args):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    return subprocess.run([str(Path(sys.executable).parent / "govinspect"), *args], capture_output=True, text=True, timeout=300)
+
+
+def test_check_site_allows_exactly_the_networks_named(net):
+    base = ["check-site", net.home, "--as-of", "2026-11-23", "--offline-dns", "--no-content", "--quiet", "--delay", "0",
+            "--link-recheck", "0.1", "--resolve", f"ext.test=127.0.0.1:{net.port}"]
+    r = _cli(*base, "--allow-network", "127.0.0.1/32")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["status"] == "checked" and not [f for f in d["findings"] if f["rule"].startswith("link.")]
+    assert d["crawl"]["blocked_private"] >= len(net.targets) - 1  # victim.test: a name, out of scope, never looked up
+    assert net.hits == []
+    # a network that is not the site's: the site itself is refused
+    r = _cli(*base, "--allow-network", "127.0.0.2/32")
+    assert r.returncode == 0 and json.loads(r.stdout)["status"] == "could_not_check"
+    bad = _cli(*base, "--allow-network", "10.0.0.0/33")
+    assert bad.returncode == 2 and "网段格式应为 CIDR" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_deprecated_allow_private_warns_and_never_opens_link_local(net):
+    r = _cli("check-site", net.home, "--as-of", "2026-11-23", "--offline-dns", "--no-content", "--no-links", "--quiet",
+             "--max-pages", "1", "--allow-private")
+    assert r.returncode == 0 and json.loads(r.stdout)["status"] == "checked"
+    assert "--allow-private 已停用" in r.stderr and "169.254.0.0/16" in r.stderr
+    from govinspect.cli import _LEGACY_PRIVATE
+    from govinspect.engine.fetch.guard import AddressGuard
+
+    with pytest.raises(BlockedAddress):
+        AddressGuard(_LEGACY_PRIVATE).check_host("169.254.169.254")

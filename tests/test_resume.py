@@ -70,7 +70,7 @@ def test_sigkill_mid_crawl_then_resume(tmp_path):
     with SandboxServer(county) as srv:
         url = srv.urls["wjw"]
         resolve = [a for h, (ip, port) in srv.resolve_map.items() for a in ("--resolve", f"{h}={ip}:{port}")]
-        args = [str(BIN), "check-site", url, "--as-of", county.as_of.isoformat(), "--allow-private", "--offline-dns",
+        args = [str(BIN), "check-site", url, "--as-of", county.as_of.isoformat(), "--allow-network", "127.0.0.0/8", "--offline-dns",
                 "--link-recheck", "0.2", "--concurrency", "2", *resolve, "--quiet"]
         # an uninterrupted reference crawl
         ref = subprocess.run(args + ["--delay", "0", "--warc-dir", str(tmp_path / "ref"), "--out", str(tmp_path / "ref.json")],
