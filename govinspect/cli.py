@@ -476,9 +476,10 @@ def cmd_round(a) -> int:
         return 0
     sites = list(rnd.sites.select_related("website"))
     if sites and not any(s.status == "checked" for s in sites):
-        why = next((s.reason for s in sites if s.reason), "")
-        raise CliError(f"第{rnd.pk}轮没有检查到任何网站：{len(sites)}个网站均未能检查" + (f"（如{sites[0].website.name}：{why}）" if why else "")
-                       + "。请确认检查机能访问这些网站；检查内网网站时用 --allow-network 网段 放行。" + where)
+        eg = next((s for s in sites if s.reason), None)
+        hint = "" if eg and "--allow-network" in eg.reason else "；检查内网网站时用 --allow-network 网段 放行"
+        raise CliError(f"第{rnd.pk}轮没有检查到任何网站：{len(sites)}个网站均未能检查" + (f"（如{eg.website.name}：{eg.reason}）" if eg else "")
+                       + f"。请确认检查机能访问这些网站{hint}。" + where)
     print(f"第{rnd.pk}轮检查完成，报告：" + "，".join(str(p) for p in paths.values()))
     return 0
 

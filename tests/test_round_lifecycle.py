@@ -1,0 +1,145 @@
+"""Round lifecycle (issue 14, item 3): a round killed with SIGKILL is marked interrupted at the next command, and
+`round --resume` finishes it — the sites stored before the kill kept, the site in flight resumed from its stored
+crawl — with the same result as a round that was never killed. A round that checked nothing exits non-zero."""
+
+import collections
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from govinspect.sandbox import generate_county
+from govinspect.sandbox.registry import write_registry
+from govinspect.sandbox.serve import SandboxServer
+
+BIN = Path(sys.executable).parent / "govinspect"
+
+# a round started the way `govinspect round` starts one, with the sandbox's crawl settings (its DNS, loopback allowed)
+DRIVER = """
+import json, sys
+from govinspect.cli import _setup_django
+_setup_django()
+from govinspect.registry.xlsx import import_registry
+from govinspect.rounds.models import Round
+from govinspect.rounds.services import _from_json, run_round
+a = json.loads(sys.argv[1])
+import_registry(a["registry"])
+import datetime as dt
+as_of = dt.date.fromisoformat(a["as_of"])
+rnd = Round.objects.create(name="第四季度检查", as_of=as_of, period_start=as_of - dt.timedelta(days=91), allow_networks="127.0.0.0/8")
+run_round(rnd, crawl=_from_json(a["crawl"]), site_concurrency=1, processes=1)
+"""
+
+
+def _env(data: Path) -> dict:
+    return {**os.environ, "GOVINSPECT_DATA_DIR": str(data), "DJANGO_SETTINGS_MODULE": "govinspect.settings"}
+
+
+def _db(data: Path) -> sqlite3.Connection:
+    return sqlite3.connect(str(data / "govinspect.sqlite3"), timeout=30)
+
+
+def _query(data: Path, sql: str, *args) -> list:
+    try:
+        con = _db(data)
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:  # not created or migrated yet
+        return []
+
+
+def _result(data: Path) -> dict:
+    """The round as an office sees it: each site's status and verdict, and its findings per rule."""
+    con = _db(data)
+    sites = {url: (status, verdict) for url, status, verdict in con.execute(
+        "SELECT w.home_url, s.status, s.verdict FROM rounds_roundsite s JOIN registry_website w ON w.id = s.website_id")}
+    findings = collections.Counter()
+    for url, rule, furl, ev in con.execute(
+            "SELECT coalesce(w.home_url, ''), f.rule, f.url, f.evidence FROM rounds_finding f "
+            "LEFT JOIN rounds_roundsite s ON s.id = f.round_site_id LEFT JOIN registry_website w ON w.id = s.website_id"):
+        findings[(url, rule, furl, json.loads(ev or "{}").get("text", ""))] += 1
+    con.close()
+    return {"sites": sites, "findings": findings}
+
+
+def test_sigkill_marks_interrupted_and_resume_finishes_the_same_round(tmp_path):
+    county = generate_county(seed=11, n_sites=4, pages_per_site=50, no_default_faults=True)
+    with SandboxServer(county) as srv:
+        registry = write_registry(county, srv.urls, tmp_path / "名录.xlsx")
+        crawl = srv.crawl_settings(delay=0.02, concurrency_per_host=2, link_recheck_interval=0.05)
+        arg = json.dumps({"registry": str(registry), "as_of": county.as_of.isoformat(), "crawl": crawl})
+        # the reference: the same round, never killed
+        ref = tmp_path / "ref"
+        done = subprocess.run([sys.executable, "-c", DRIVER, arg], env=_env(ref), capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+
+        # the round killed with SIGKILL once one site is stored and the next one is half crawled
+        data = tmp_path / "killed"
+        proc = subprocess.Popen([sys.executable, "-c", DRIVER, arg], env=_env(data), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline, in_flight = time.time() + 120, None
+        while time.time() < deadline and in_flight is None and proc.poll() is None:
+            stored = {r[0] for r in _query(data, "SELECT website_id FROM rounds_roundsite")}
+            if stored:
+                for state in (data / "rounds" / "1").glob("site-*/crawl-state.sqlite"):
+                    site = int(state.parent.name.split("-")[1])
+                    try:
+                        n = sqlite3.connect(str(state)).execute("SELECT count(*) FROM fetched").fetchone()[0]
+                    except sqlite3.Error:
+                        n = 0
+                    if site not in stored and n >= 5:
+                        in_flight = site
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        assert in_flight is not None, "the round must be killed between two sites"
+        stored = {r[0] for r in _query(data, "SELECT website_id FROM rounds_roundsite")}
+        assert 1 <= len(stored) < 4 and in_flight not in stored
+        assert _query(data, "SELECT status FROM rounds_round") == [("running",)]  # nobody has looked yet
+
+        # the next command finds the owner gone: interrupted, not 检查中 for ever
+        subprocess.run([str(BIN), "report", "1", "--out", str(tmp_path / "report")], env=_env(data), capture_output=True,
+                       text=True, timeout=300)
+        assert _query(data, "SELECT status FROM rounds_round") == [("interrupted",)]
+        home = {key: srv.apps[key].counts["/"] + srv.apps[key].counts["/index.html"] for key in srv.apps}
+
+        resumed = subprocess.run([str(BIN), "round", "--resume", "1", "--quiet", "--out", str(tmp_path / "out")],
+                                 env=_env(data), capture_output=True, text=True, timeout=300)
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
+        assert "第1轮检查完成" in resumed.stdout
+        again = {key: srv.apps[key].counts["/"] + srv.apps[key].counts["/index.html"] - home[key] for key in srv.apps}
+
+    assert _query(data, "SELECT status FROM rounds_round") == [("done",)]
+    kinds = [k for (k,) in _query(data, "SELECT kind FROM rounds_roundevent ORDER BY id")]
+    assert kinds[:4] == ["start", "interrupt", "resume", "finish"], kinds
+    # the sites stored before the kill were not checked again; the one in flight resumed its crawl
+    urls = dict(_query(data, "SELECT id, home_url FROM registry_website"))
+    for key, url in srv.urls.items():
+        site = next(i for i, u in urls.items() if u.rstrip("/") == url.rstrip("/"))
+        if site in stored:
+            assert again[key] == 0, (key, again)
+    (stats,) = _query(data, "SELECT crawl_stats FROM rounds_roundsite WHERE website_id = ?", in_flight)[0]
+    assert json.loads(stats)["resumed"] >= 5
+    # and the round equals the one never killed: same sites, same verdicts, same findings per rule
+    got, want = _result(data), _result(ref)
+    assert got["sites"] == want["sites"] and len(got["sites"]) == 4
+    assert got["findings"] == want["findings"], (got["findings"] - want["findings"], want["findings"] - got["findings"])
+
+
+def test_a_round_that_checked_nothing_exits_non_zero(tmp_path):
+    county = generate_county(seed=12, n_sites=2, pages_per_site=20, no_default_faults=True)
+    with SandboxServer(county) as srv:
+        registry = write_registry(county, srv.urls, tmp_path / "名录.xlsx")
+        env = _env(tmp_path / "data")
+        assert subprocess.run([str(BIN), "registry", "import", str(registry)], env=env, capture_output=True, timeout=120).returncode == 0
+        # loopback not allowed: every site is refused by the network guard, nothing is checked
+        r = subprocess.run([str(BIN), "round", "--name", "第四季度检查", "--as-of", county.as_of.isoformat(), "--quiet",
+                            "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0
+    assert "没有检查到任何网站" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert "--allow-network" in r.stderr  # what to do about it
