@@ -86,7 +86,8 @@ def ranking_config(cfg: dict | None) -> dict:
 def ranking(sites: list[dict], cfg: dict, fields: dict) -> str:
     """Seed 003's praise and criticism by publication volume: units summed over their websites, ranked within towns
     and within departments (ties keep registry order). Portals publish for everyone and are not ranked. Only units
-    whose every website was checked and counted take part (an unknown count is not a small one). Among the first
+    whose every website was checked take part, and a unit with a column that could not be read is not criticised
+    (a count that may be short is not a small one). Among the first
     `top` of a kind (named only when there are more units of that kind), a unit is praised only for at least
     praise_min articles and when none of its websites failed or has a single-veto or praise_exclude_rules finding."""
     cfg = ranking_config(cfg)
@@ -97,12 +98,13 @@ def ranking(sites: list[dict], cfg: dict, fields: dict) -> str:
             continue
         o = x["org"]
         e = per_unit.setdefault(o["unit"], {"short": o["short"], "kind": o["kind"], "order": o["unit_order"], "count": 0,
-                                            "counted": True, "sites": 0, "blemish": False})
+                                            "counted": True, "complete": True, "sites": 0, "blemish": False})
         if x["status"] != "checked" or x.get("publication_count") is None:
             e["counted"] = False
             continue
         e["count"] += x["publication_count"]
         e["sites"] += 1
+        e["complete"] &= not any(c.get("status") == "unknown" for c in x.get("columns", []))
         if x.get("verdict") == "fail" or any(catalog.get(f["rule"], {}).get("veto") or f["rule"] in cfg["praise_exclude_rules"]
                                              for f in x["findings"]):
             e["blemish"] = True
@@ -118,7 +120,8 @@ def ranking(sites: list[dict], cfg: dict, fields: dict) -> str:
             tops.append(_fill(cfg[key], {"names": "、".join(e["short"] for e in best), "n": cn_number(n)}))
             who.append(label)
             praised.update(e["short"] for e in best)
-    low = sorted((e for e in units if e["count"] < cfg["low_below"] and e["kind"] in ("乡镇", "部门") and e["short"] not in praised),
+    low = sorted((e for e in units if e["count"] < cfg["low_below"] and e["kind"] in ("乡镇", "部门") and e["complete"]
+                  and e["short"] not in praised),
                  key=lambda e: (e["count"], e["order"]))
     if not tops and not low:
         return ""
