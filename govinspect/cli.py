@@ -573,7 +573,7 @@ def cmd_ignore(a) -> int:
         ig = Ignore.objects.filter(pk=a.revoke).first()
         if ig is None:
             raise CliError(f"没有编号为 {a.revoke} 的忽略记录")
-        revoke_ignore(ig, a.by or os.environ.get("USER", ""))
+        revoke_ignore(ig, a.by or _operator())
         print(f"已撤销忽略 {ig.pk}")
         return 0
     if a.finding is None:
@@ -581,7 +581,7 @@ def cmd_ignore(a) -> int:
     f = Finding.objects.select_related("round", "round_site__website").filter(pk=a.finding).first()
     if f is None:
         raise CliError(f"没有编号为 {a.finding} 的问题")
-    by = a.by or os.environ.get("USER", "")
+    by = a.by or _operator()
     try:
         pv = preview(new_ignore(f, a.scope, a.reason or "", by), f)
     except IgnoreError as e:
@@ -608,6 +608,17 @@ def cmd_ignore(a) -> int:
     return 0
 
 
+def _operator() -> str:
+    """Who runs the command, for audit records: the login name (LOGNAME, USER ...), else the uid's account name
+    (root in a container without $USER), else "root"."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError, ImportError):  # no variable and no passwd entry for the uid
+        return "root"
+
+
 def cmd_letters(a) -> int:
     _setup_django()
     from .engine import letters as L
@@ -632,11 +643,11 @@ def cmd_letters(a) -> int:
             bar.refresh()
 
         try:
-            batch = services.import_letters(Path(a.file), a.channel, mapping, a.as_of, progress if bar else None)
+            batch = services.import_letters(Path(a.file), a.channel, mapping, a.as_of, progress if bar is not None else None)
         except L.LettersError as e:
             raise CliError(str(e)) from None
         finally:
-            if bar:
+            if bar is not None:  # a tqdm without a total has no truth value
                 bar.close()
         print(f"已导入 {batch.rows_ok} 行；有错误未导入 {batch.rows_bad} 行（批次编号 {batch.pk}）")
         print("列对应：" + "，".join(f"{f}←“{h}”" for f, h in batch.mapping.items()))

@@ -134,3 +134,57 @@ def test_cli_import_writes_every_error_and_stats_prose(tmp_path, capsys):
     for t in truth["letters"].values():
         topics[t["topic"]] = topics.get(t["topic"], 0) + 1
     assert data["topics"] == dict(sorted(topics.items(), key=lambda kv: -kv[1])) or data["topics"] == topics
+
+
+# ------------------------------------------------------------------------------------ input robustness (issue 14)
+def _long_refs_file(tmp_path, name="长编号.csv"):
+    stem = "ZX" + "0" * 110  # two references that differ only after their 100th character
+    rows = [["编号", "受理时间", "办结时间", "承办单位"],
+            [stem + "1", "2025/10/09 09:00", "2025/10/10 10:00", "住建局"],
+            [stem + "2", "2025/10/09 10:00", "2025/10/10 11:00", "住建局"],
+            ["GD-001", "2025/10/09 11:00", "", "水利局"],
+            ["GD-002", "2025/10/09 12:00", "2025/10/09 15:00", "民政局"],
+            ["GD-001", "2025/10/09 13:00", "", "水利局"]]
+    f = tmp_path / name
+    f.write_bytes(export_csv_gbk(rows))
+    return f
+
+
+def test_long_and_duplicate_references_are_row_errors_and_the_rest_imported(tmp_path):
+    f = _long_refs_file(tmp_path)
+    batch = import_letters(f, "hotline", as_of=AS_OF)
+    assert batch.rows_ok == 2 and set(Letter.objects.values_list("ref", flat=True)) == {"GD-001", "GD-002"}
+    errors = {e["row"]: e for e in batch.errors}
+    assert set(errors) == {2, 3, 6}
+    assert all(errors[r]["column"] == "编号" and "编号过长" in errors[r]["reason"] for r in (2, 3))
+    assert "与第4行重复" in errors[6]["reason"]
+    # importing it again: every row is an error with its line number, no traceback, nothing doubled
+    again = import_letters(f, "hotline", as_of=AS_OF)
+    assert again.rows_ok == 0 and Letter.objects.count() == 2
+    assert {e["row"] for e in again.errors} == {2, 3, 4, 5, 6}
+    assert sum("已导入过" in e["reason"] for e in again.errors) == 3
+
+
+def test_cli_import_with_progress_bar(tmp_path, capsys):
+    from govinspect.cli import main
+
+    rows, _ = generate_letters(n=40, seed=3)
+    f = tmp_path / "工单.csv"
+    f.write_bytes(export_csv_gbk(rows))
+    assert main(["letters", "import", str(f), "--channel", "hotline"]) == 0  # without --quiet: the progress bar
+    out = capsys.readouterr()
+    assert "已导入 40 行" in out.out and "Traceback" not in out.err
+    assert Letter.objects.count() == 40
+    assert main(["letters", "import", str(_long_refs_file(tmp_path)), "--channel", "hotline"]) == 0
+    out = capsys.readouterr().out
+    assert "已导入 2 行；有错误未导入 3 行" in out and "第2行“编号”列：编号过长" in out
+
+
+def test_amplified_xlsx_is_refused_with_a_reason(tmp_path):
+    from tests.test_hostile import amplified_xlsx
+
+    f = tmp_path / "工单.xlsx"
+    f.write_bytes(amplified_xlsx())
+    with pytest.raises(L.LettersError, match="超过上限"):
+        import_letters(f, "hotline", as_of=AS_OF)
+    assert ImportBatch.objects.count() == 0

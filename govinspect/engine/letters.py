@@ -76,20 +76,15 @@ def read_table(path: Path) -> tuple[list[str], list[list], int]:
         raise LettersError(f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")
     body = path.read_bytes()
     if body.startswith(b"PK\x03\x04"):
-        from .content.documents import DocumentError, zip_guard
+        from ..office import Limits, OfficeFileError, load_workbook
 
-        try:
-            zip_guard(body)
-        except DocumentError as e:
-            raise LettersError(str(e)) from e
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-        except Exception as e:
-            raise LettersError(f"不是有效的 .xlsx 文件（{e}）") from e
-        rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-        wb.close()
+        try:  # bounded before and while reading: zip and XML bombs, shared strings, rows, cells, characters
+            with load_workbook(body, Limits(file_bytes=MAX_FILE_BYTES, rows=MAX_ROWS + 20)) as wb:
+                if not wb.worksheets:
+                    raise LettersError("文件中没有工作表")
+                rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+        except OfficeFileError as e:
+            raise LettersError(str(e)) from None
     elif body.startswith(b"\xd0\xcf\x11\xe0"):
         import xlrd
 

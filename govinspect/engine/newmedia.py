@@ -81,6 +81,10 @@ class AccountResult:
 def parse_feed(body: bytes) -> Source:
     import feedparser
 
+    from ..office import declares_entities
+
+    if declares_entities(body):  # billion laughs, external entities: never handed to a parser
+        return Source(False, reason="订阅源含有实体声明（疑似 XML 炸弹或外部实体攻击），未检查", kind="feed")
     d = feedparser.parse(body)
     if d.bozo and not d.entries:
         return Source(False, reason=f"订阅源无法解析（{type(d.bozo_exception).__name__}）", kind="feed")

@@ -32,8 +32,11 @@ def import_letters(path: Path, channel: str, mapping: dict[str, str] | None = No
     for i in range(0, len(refs), 900):
         existing |= set(Letter.objects.filter(channel=channel, ref__in=refs[i:i + 900]).values_list("ref", flat=True))
     keep = []
+    limit = Letter._meta.get_field("ref").max_length
     for g in good:
-        if g.ref and g.ref in existing:
+        if len(g.ref) > limit:  # never cut: two long references sharing their start would become one
+            bad.append(L.RowError(g.row, "编号", f"编号过长（{len(g.ref)}个字符，上限{limit}个）：{g.ref[:30]}……"))
+        elif g.ref and g.ref in existing:
             bad.append(L.RowError(g.row, "编号", f"编号 {g.ref} 已导入过（不重复导入）"))
         elif g.ref and g.ref in seen:
             bad.append(L.RowError(g.row, "编号", f"编号 {g.ref} 与第{seen[g.ref]}行重复"))
@@ -49,7 +52,7 @@ def import_letters(path: Path, channel: str, mapping: dict[str, str] | None = No
         mapping={f: headers[i] for f, i in colmap.items()})
     for i in range(0, len(keep), BATCH):
         Letter.objects.bulk_create([
-            Letter(batch=batch, channel=channel, ref=g.ref[:100], unit=g.unit[:100], type=g.type, title=g.title[:500],
+            Letter(batch=batch, channel=channel, ref=g.ref, unit=g.unit[:100], type=g.type, title=g.title[:500],
                    content=g.content, received=_aware(g.received), replied=_aware(g.replied) if g.replied else None,
                    status=g.status[:50], source_row=g.row)
             for g in keep[i:i + BATCH]])

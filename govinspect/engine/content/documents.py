@@ -4,14 +4,16 @@ Formats: .xlsx (openpyxl, read-only), .xls (xlrd), .docx (python-docx), .doc (an
 .csv/.txt (charset detection), images and scanned PDF pages through RapidOCR when it is installed.
 The format is taken from the bytes (magic numbers), not from the name.
 
-Hostile files are normal: a size limit, a zip-bomb guard (total uncompressed size and ratio), cell,
-page and time limits. A file that cannot be read gives DocumentText.error (a clear Chinese reason):
+Hostile files are normal: a size limit; .xlsx/.docx are opened through govinspect.office (zip bombs, XML
+bombs, shared strings, rows, cells and characters bounded before and while reading); cell, page and time
+limits. A file that cannot be read gives DocumentText.error (a clear Chinese reason):
 the content check then reports the attachment as "could not check", never as clean.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import glob
 import io
 import os
@@ -22,6 +24,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ... import office
+from ...office import OfficeFileError
+
 MAX_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED = 300 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, per member
@@ -30,6 +35,7 @@ MAX_PAGES = 1000
 TOOL_TIMEOUT = 60
 CELL_SEP = "\x1f"  # between cells and rows: kept by the matcher, so no word spans two cells
 PAGE_SEP = "\x0c"
+OFFICE_LIMITS = office.Limits(file_bytes=MAX_BYTES, total_uncompressed=MAX_UNCOMPRESSED, ratio=MAX_RATIO)
 DOC_EXT = (".xlsx", ".xlsm", ".xls", ".docx", ".doc", ".pdf", ".csv", ".txt", ".wps", ".et", ".png", ".jpg", ".jpeg")
 
 
@@ -102,8 +108,6 @@ def extract_document(body: bytes, name: str = "", ocr: bool = True) -> DocumentT
     try:
         if len(body) > MAX_BYTES:
             raise DocumentError(f"文件过大（{len(body)} 字节，上限 {MAX_BYTES}）")
-        if kind in ("xlsx", "docx"):
-            zip_guard(body)
         if kind == "xlsx":
             _xlsx(body, doc)
         elif kind == "docx":
@@ -130,7 +134,7 @@ def extract_document(body: bytes, name: str = "", ocr: bool = True) -> DocumentT
             _text(body, doc, kind)
         else:
             raise DocumentError("无法识别的文件格式（压缩包等），未检查")
-    except DocumentError as e:
+    except (DocumentError, OfficeFileError) as e:
         doc.error = str(e)
     except Exception as e:  # a broken file must not stop the round: name it and go on
         doc.error = f"文件无法解析（{type(e).__name__}: {str(e)[:200]}）"
@@ -138,18 +142,13 @@ def extract_document(body: bytes, name: str = "", ocr: bool = True) -> DocumentT
 
 
 def zip_guard(src: bytes | Path, max_total: int = MAX_UNCOMPRESSED) -> None:
-    """Refuse a zip container (xlsx, docx) that would inflate beyond max_total or by an absurd ratio."""
+    """Refuse an .xlsx/.docx before it is parsed: govinspect.office.check (zip and XML bombs, shared strings,
+    document size) with max_total as the uncompressed bound. Raises DocumentError."""
     try:
-        with zipfile.ZipFile(io.BytesIO(src) if isinstance(src, bytes) else src) as z:
-            total = 0
-            for info in z.infolist():
-                total += info.file_size
-                if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 10 * 1024 * 1024:
-                    raise DocumentError(f"疑似压缩炸弹（{info.filename} 压缩比超过 {MAX_RATIO}），未检查")
-            if total > max_total:
-                raise DocumentError(f"解压后过大（{total} 字节，上限 {max_total}，疑似压缩炸弹），未检查")
-    except zipfile.BadZipFile as e:
-        raise DocumentError(f"文件已损坏（{e}）") from e
+        office.check(src, dataclasses.replace(OFFICE_LIMITS, file_bytes=max(max_total, OFFICE_LIMITS.file_bytes),
+                                              total_uncompressed=max_total))
+    except OfficeFileError as e:
+        raise DocumentError(str(e).replace("已拒绝", "未检查")) from None
 
 
 def _col(n: int) -> str:
@@ -187,14 +186,9 @@ def _table(doc: DocumentText, sheet: str, rows) -> None:
 
 
 def _xlsx(body: bytes, doc: DocumentText) -> None:
-    from openpyxl import load_workbook
-
-    wb = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-    try:
+    with office.load_workbook(body, OFFICE_LIMITS) as wb:
         for ws in wb.worksheets:
             _table(doc, ws.title, ws.iter_rows(values_only=True))
-    finally:
-        wb.close()
 
 
 def _xls(body: bytes, doc: DocumentText) -> None:
@@ -209,17 +203,14 @@ def _xls(body: bytes, doc: DocumentText) -> None:
 
 
 def _docx(body: bytes, doc: DocumentText) -> None:
-    from docx import Document
-
-    d = Document(io.BytesIO(body))
+    d = office.load_docx(body, OFFICE_LIMITS)
     n = 0
     for p in d.paragraphs:
         n += 1
         if p.text.strip():
             doc.segments.append(Segment(p.text, {"paragraph": n}))
     for t_i, table in enumerate(d.tables, start=1):
-        rows = [[c.text for c in row.cells] for row in table.rows]
-        _table(doc, f"表{t_i}", rows)
+        _table(doc, f"表{t_i}", ([c.text for c in row.cells] for row in table.rows))
 
 
 def _doc(body: bytes, doc: DocumentText) -> None:
