@@ -76,8 +76,8 @@ def _matches(f, gone: dict, srv, county) -> bool:
 
 
 def test_recheck_invents_no_fixes_and_finds_real_ones(tmp_path):
-    # portal, 教育局, 卫健委, 自然资源局, 人社局: every rule family is planted; no infinite calendar, no 11 MB page
-    county = generate_county(seed=2026, n_sites=5, pages_per_site=40,
+    # portal, 教育局, 卫健委, 自然资源局, 人社局, 城关镇: every rule family is planted; no infinite calendar, no 11 MB page
+    county = generate_county(seed=2026, n_sites=6, pages_per_site=40,
                              faults={"wjw": {"traps": False}, "zrzyj": {"oversize": False}})
     with SandboxServer(county) as srv:
         import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
@@ -117,3 +117,25 @@ def test_recheck_invents_no_fixes_and_finds_real_ones(tmp_path):
     assert not got - expected, [(by_pk[pk].rule, by_pk[pk].url, by_pk[pk].evidence.get("text"), res[pk].reason) for pk in got - expected]
     assert not expected - got, [(by_pk[pk].rule, by_pk[pk].url, res[pk].state, res[pk].reason) for pk in expected - got]
     assert {family(by_pk[pk]) for pk in got} == set(FAMILIES)  # at least one real fix seen in every family
+
+
+def test_recheck_with_discovered_columns_invents_no_fixes(tmp_path):
+    # no columns in the registry: the round finds them in the navigation, and the re-check reads the same ones again
+    from govinspect.registry.models import Column
+
+    county = generate_county(seed=2027, n_sites=3, pages_per_site=30, faults={"wjw": {"traps": False}})
+    with SandboxServer(county) as srv:
+        import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
+        Column.objects.all().delete()
+        crawl = srv.crawl_settings(link_recheck_interval=0.05)
+        r1 = Round.objects.create(name="第一轮", as_of=county.as_of, allow_networks="127.0.0.0/8")
+        run_round(r1, crawl=crawl, processes=1)
+        assert r1.sites.filter(columns_discovered=True).count() == 3
+        findings = list(r1.findings.filter(ignored_by__isnull=True, round_site__isnull=False))
+        rc = Round.objects.create(name="复查", as_of=county.as_of, recheck_of=r1, allow_networks="127.0.0.0/8")
+        counts = run_recheck(rc, crawl=crawl)
+    res = {r.finding_id: r for r in RecheckResult.objects.filter(round=rc)}
+    assert counts["fixed"] == 0, [(f.rule, f.url, res[f.pk].reason) for f in findings if res[f.pk].state == "fixed"]
+    site_rules = [f for f in findings if recheck_kind(f.rule) == "site"]
+    assert site_rules and all(res[f.pk].state == "present" for f in site_rules), \
+        [(f.rule, res[f.pk].state, res[f.pk].reason) for f in site_rules if res[f.pk].state != "present"]

@@ -17,7 +17,7 @@ from .content import ContentChecker
 from .checks.freshness import (ColumnResult, ColumnSpec, HomeResult, check_column, check_home, classify,
                                freshness_findings, veto_counts)
 from .checks.disclosure import disclosure_findings
-from .checks.furniture import footer_findings
+from .checks.furniture import footer_findings, sample_inner_pages
 from .checks.history import PreviousCrawl, backdated_findings, defacement_findings
 from .checks.search import search_findings, search_query, search_url
 from .checks.structure import domain_findings, meta_findings, required_column_findings
@@ -55,6 +55,7 @@ class SiteReport:
     fetched_ok: frozenset = frozenset()  # home page and seeds fetched with a usable answer (re-checks; not in the JSON)
     page_links: dict = field(default_factory=dict)  # those pages -> the links they carry, normalised (re-checks of links)
     undecided: dict = field(default_factory=dict)  # rule -> why this run could not decide it (a re-check says 未能复查)
+    sampled: dict = field(default_factory=dict)  # rule -> the pages it sampled this run (a re-check needs the same ones)
 
     def to_dict(self) -> dict:
         """The check-site JSON contract (README)."""
@@ -145,6 +146,7 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
     report.home = check_home(crawl, home_url, report.columns, as_of, rules)
     report.findings = freshness_findings(report.home, report.columns, as_of, rules)
     report.findings += footer_findings(crawl, home_url, site_code)
+    report.sampled["site.footer_missing"] = sample_inner_pages(crawl, home_url, load_rules("furniture").get("inner_sample", 5))
     report.findings += required_column_findings(home_url, report.columns)
     report.findings += meta_findings(crawl, home_url)
     report.findings += domain_findings(home_url, is_portal, portal_url)

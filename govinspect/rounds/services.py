@@ -534,7 +534,10 @@ def _judge(rnd: Round, old: list[Finding], rep, before: list[ColumnCheck] = ()) 
             else:
                 out.append(result(f, "fixed", "复查时重新取得该页面，问题已不存在"))
         elif kind == "site":
-            if lost:
+            unseen = _unsampled(f, rep)
+            if unseen:
+                out.append(result(f, "unknown", f"复查抽查的内页未包括原来缺少标识的页面（如{unseen[0]}），无法判断"))
+            elif lost:
                 out.append(result(f, "unknown", f"该问题要结合全站栏目判断，复查时未能重新读取“{lost[0]}”" + (f"等{len(lost)}个栏目" if len(lost) > 1 else "栏目")))
             else:
                 out.append(result(f, "fixed", "复查时重新读取了全部栏目和相关页面，问题已不存在"))
@@ -543,6 +546,13 @@ def _judge(rnd: Round, old: list[Finding], rep, before: list[ColumnCheck] = ()) 
         else:
             out.append(result(f, "unknown", "该类问题不能在网站上复查"))
     return out
+
+
+def _unsampled(f: Finding, rep) -> list[str]:
+    """Pages that lacked something when the finding was made but were not among the pages the rule sampled this time
+    (a sample of other pages that are fine says nothing about them)."""
+    lacked = {normalise_url(u) for us in ((f.evidence or {}).get("inner_missing") or {}).values() for u in us if _is_page(u)}
+    return sorted(lacked - {normalise_url(u) for u in rep.sampled.get(f.rule, [])})
 
 
 def _judge_link(f: Finding, rep, result) -> RecheckResult:
