@@ -64,7 +64,8 @@ def _county_round(tmp_path, **round_fields) -> Round:
     rnd = Round.objects.create(name="2026年第四季度检查", region="清河县", office="清河县人民政府办公室", as_of=dt.date(2026, 11, 23),
                                period_start=dt.date(2026, 8, 24), status="done", **round_fields)
     portal = _site(rnd, "清河县人民政府门户网站", county, "http://www.qinghe.gov.cn/", 300, portal=True)
-    _finding(portal, "privacy.mobile", "网站《关于春耕生产的通知》公开了完整手机号码（138****0079）", url="http://www.qinghe.gov.cn/a.html")
+    _finding(portal, "privacy.mobile", "网站《关于春耕生产的通知\x1b》公开了完整手机号码（138****0079）",  # ESC from a crawled page
+             url="http://www.qinghe.gov.cn/a.html")
     # towns: one published 5 articles, three published none — the first three are not three praiseworthy towns
     for i, (town, n) in enumerate((("白马镇", 5), ("城关镇", 0), ("河西镇", 0), ("东关镇", 0))):
         unit = Unit.objects.create(name=f"清河县{town}人民政府", short_name=town, kind="乡镇", parent=county)
@@ -90,6 +91,8 @@ def _county_round(tmp_path, **round_fields) -> Round:
              referrer_count=1, probe=probe, page_title="")
     _finding(rsj, "link.hidden", f"页面 {HOME} 含隐藏链接（暗链）“澳门新葡京娱乐场”，隐藏方式：position:absolute;left:-3000px", url=BAD,
              css="position:absolute;left:-3000px", page=HOME, referrers=refs, illegal={"category": "gambling", "label": "赌博"})
+    _finding(rsj, "site.defaced", f"首页疑似被篡改：首页新增“澳门新葡京娱乐场”（{BAD}）、“真人视讯”（http://www.xpj-casino888.top/vip.html）"
+             "等隐藏或违法链接，请立即核查", new_links=[BAD, "http://www.xpj-casino888.top/vip.html"], previous_title="", title="")
     _finding(rsj, "site.meta_missing", "网页元数据标签不全：首页缺少 SiteName, SiteDomain, SiteIDCode；文章页缺少 ArticleTitle, ContentSource, PubDate",
              home_missing=["SiteName", "SiteDomain", "SiteIDCode"], article_missing=["ArticleTitle", "ContentSource", "PubDate"])
     _finding(sites["教育局"], "policy.interpretation_late", "政策文件《关于印发方案的通知》2026年02月23日发布，解读2026年03月25日才发布，"
@@ -161,7 +164,8 @@ def test_failing_sites_named_and_praise_only_where_earned(issued):
 def test_one_bad_link_one_entry_defanged_with_archived_evidence(issued):
     out, path, paragraphs, tables = issued
     text = "\n".join(paragraphs + [row for t in tables for row in t])
-    assert BAD not in text and "xpj-casino888.top" not in text  # never the address itself
+    assert "xpj-casino888.top" not in text and "vip.html" not in text  # never the address itself
+    assert "首页新增“澳门新葡京娱乐场”（www[.]xpj-casino888[.]top）" in text  # nor in other findings that cite it
     links = next(p for p in paragraphs if "网站链接存在问题" in p)
     assert links.count(BAD_SHOWN) == 1
     assert ("清河县人社局网站首页链接“澳门新葡京娱乐场”（www[.]xpj-casino888[.]top）指向赌博网站，为隐藏链接（暗链），"

@@ -107,6 +107,16 @@ ILLEGAL_RULES = ("link.illegal", "link.hidden")
 LINK_RULES = ("link.illegal", "link.hidden", "link.dead")  # most serious first: one link, one entry
 
 
+def illegal_addresses(f: dict) -> list[str]:
+    """The illegal or hidden link addresses a finding's sentence may name: its own address for link.illegal and
+    link.hidden, the links a defaced home page gained for site.defaced."""
+    if f["rule"] in ILLEGAL_RULES:
+        return [f["url"]] if f.get("url") else []
+    if f["rule"] == "site.defaced":
+        return [u for u in (f.get("evidence") or {}).get("new_links") or [] if isinstance(u, str)]
+    return []
+
+
 def display_detail(f: dict, terms: dict | None = None) -> str:
     """A finding's sentence as reports print it: Chinese names for technical terms, an illegal or hidden link's
     address and domain defanged, the one date format."""
@@ -114,11 +124,13 @@ def display_detail(f: dict, terms: dict | None = None) -> str:
     terms = _terms() if terms is None else terms
     if f["rule"] in terms:
         text = _with_terms(text, terms[f["rule"]])
-    if f["rule"] in ILLEGAL_RULES and f.get("url"):
-        host = urlsplit(f["url"]).hostname or ""
-        text = text.replace(f["url"], defang(f["url"]))
-        if host:
-            text = re.sub(rf"(?<![\w\[]){re.escape(host)}", defang(host), text)
+    urls = sorted(illegal_addresses(f), key=len, reverse=True)
+    for url in urls:  # whole addresses first, then any other mention of their hosts
+        text = text.replace(url, defang(url))
+    for host in {urlsplit(u).hostname for u in urls} - {None}:
+        text = re.sub(rf"(?<![\w\[]){re.escape(host)}", defang(host), text)
+    if urls:  # what is left of an address around a defanged host (scheme, path) goes too
+        text = re.sub(r"(?:https?://)?([\w-]+(?:\[\.\][\w-]+)+)[^\s，。；、“”（）()]*", r"\1", text)
     if f["rule"] == "link.dead":  # "…无法访问（访问出错：ServerDisconnectedError …），共3处引用…"
         text = re.sub(r"（([^（）]*[A-Za-z]{3,}[^（）]*)）", lambda m: f"（{cn_reason(m[1])}）" if _TECHNICAL.search(m[1]) else m[0], text)
     return cn_text(text)
@@ -429,7 +441,8 @@ def recheck_data(rnd: Round, scheme, direct: str) -> dict:
                 else f.responsible_unit)
         where = f.round_site.website.name if f.round_site_id else f.round_account.account.name if f.round_account_id else ""
         items.append({"finding": f.pk, "rule": f.rule, "url": f.url, "where": where, "state": r.state,
-                      "detail": display_detail({"rule": f.rule, "url": f.url, "detail": f.detail}), "reason": cn_reason(r.reason), "org": org(unit, direct, rc.office, rc.office)})
+                      "detail": display_detail({"rule": f.rule, "url": f.url, "detail": f.detail, "evidence": f.evidence}),
+                      "reason": cn_reason(r.reason), "org": org(unit, direct, rc.office, rc.office)})
     n = Counter(i["state"] for i in items)
     return {"round": rc.pk, "previous": rc.recheck_of.name, "previous_id": rc.recheck_of_id, "as_of": rc.as_of.isoformat(),
             "total": len(items), "fixed": n["fixed"], "present": n["present"], "unknown": n["unknown"],
