@@ -16,17 +16,18 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from ..safetext import append_row
 
-from ..engine.content.documents import DocumentError, zip_guard
+from .. import office
 from .models import COLUMN_CATEGORIES, PLATFORMS, UNIT_KINDS, Account, Column, Leader, Unit, Website
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_UNCOMPRESSED = 500 * 1024 * 1024  # zip-bomb guard for the .xlsx container
+OFFICE_LIMITS = office.Limits(file_bytes=MAX_FILE_BYTES, total_uncompressed=MAX_UNCOMPRESSED)
 
 # sheet -> [(header, key, required)]
 TEMPLATE = {
@@ -81,18 +82,18 @@ def _check_container(path: Path) -> None:
         raise RegistryImportError([CellError("-", 0, "-", f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")])
     if not zipfile.is_zipfile(path):
         raise RegistryImportError([CellError("-", 0, "-", "不是有效的 .xlsx 文件（请用本系统导出的模板填写）")])
-    try:
-        zip_guard(path, MAX_UNCOMPRESSED)
-    except DocumentError as e:
-        raise RegistryImportError([CellError("-", 0, "-", str(e).replace("未检查", "已拒绝"))]) from None
 
 
 def read_rows(path: Path) -> tuple[dict[str, list[tuple[int, dict]]], list[CellError]]:
     _check_container(path)
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many kinds on broken files
+    try:  # bounded reading (zip and XML bombs, shared strings, rows, cells): govinspect.office
+        with office.load_workbook(path, OFFICE_LIMITS) as wb:
+            return _sheet_rows(wb)
+    except office.OfficeFileError as e:
         raise RegistryImportError([CellError("-", 0, "-", f"无法读取 .xlsx 文件：{e}")]) from None
+
+
+def _sheet_rows(wb) -> tuple[dict[str, list[tuple[int, dict]]], list[CellError]]:
     errors: list[CellError] = []
     data: dict[str, list[tuple[int, dict]]] = {}
     known = [s for s in wb.sheetnames if s in TEMPLATE]
@@ -119,7 +120,6 @@ def read_rows(path: Path) -> tuple[dict[str, list[tuple[int, dict]]], list[CellE
             rec = {key: (row[i] if i < len(row) else None) for key, i in index.items()}
             out.append((n, rec))
         data[sheet] = out
-    wb.close()
     return data, errors
 
 
