@@ -1,4 +1,7 @@
+"""The registry in the admin (editable; every change is in the admin log), and the admin log itself (read-only)."""
+
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 
 from .models import Account, Column, Leader, Unit, Website, WorkdayOverride
 
@@ -8,6 +11,17 @@ class UnitAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "parent")
     list_filter = ("kind",)
     search_fields = ("name",)
+
+    def get_deleted_objects(self, objs, request):
+        """A unit that findings name as responsible is kept: deleting it would rewrite those findings."""
+        from ..rounds.models import Finding
+
+        deleted, counts, perms, protected = super().get_deleted_objects(objs, request)
+        for unit in objs:
+            n = Finding.objects.filter(responsible_unit=unit).count()
+            if n:
+                protected.append(f"{unit}：{n} 条检查发现的问题以其为责任单位")
+        return deleted, counts, perms, protected
 
 
 class ColumnInline(admin.TabularInline):
@@ -54,3 +68,22 @@ class WorkdayOverrideAdmin(admin.ModelAdmin):
     list_display = ("date", "is_workday", "note")
     list_filter = ("is_workday",)
     date_hierarchy = "date"
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(admin.ModelAdmin):
+    """Who changed what in the admin, when: an audit trail, never edited or deleted."""
+
+    list_display = ("action_time", "user", "content_type", "object_repr", "action_flag", "change_message")
+    list_filter = ("action_flag", "content_type")
+    search_fields = ("object_repr", "change_message", "user__username")
+    date_hierarchy = "action_time"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,74 +1,133 @@
+"""Round results in the admin: read-only records.
+
+What a round found (sites, columns, accounts, findings with their evidence, re-check results, the round's own
+lifecycle) is evidence: it is shown, never added, changed or deleted here, and a round cannot be deleted (that
+would delete its findings). What the admin does allow is audited in Django's admin log (LogEntry): the
+bulletin fields of a round (name, region, office, 主送, 文号) and revoking an ignore. The log itself is
+read-only too (registry/admin.py).
+"""
+
 from django.contrib import admin
 
-from .models import ColumnCheck, Finding, Ignore, Round, RoundSite
+from .models import ColumnCheck, Finding, Ignore, RecheckResult, Round, RoundAccount, RoundEvent, RoundSite
 
 
-class RoundSiteInline(admin.TabularInline):
-    model = RoundSite
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed or deleted (the change page is a read-only view; POSTs are refused)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RoundSiteInline(ReadOnlyInline):
+    model = RoundSite
     fields = ("website", "status", "verdict", "pages_fetched", "home_newest", "reason")
     readonly_fields = fields
-    can_delete = False
+
+
+class RoundEventInline(ReadOnlyInline):
+    model = RoundEvent
+    fields = ("at", "kind", "detail")
+    readonly_fields = fields
+    show_change_link = False
 
 
 @admin.register(Round)
 class RoundAdmin(admin.ModelAdmin):
+    """Only the bulletin's header fields can be edited (audited); the run itself is a record."""
+
     list_display = ("name", "as_of", "status", "created_at", "finished_at")
     list_filter = ("status",)
-    inlines = [RoundSiteInline]
+    inlines = [RoundEventInline, RoundSiteInline]
+    editable = ("name", "region", "office", "recipients", "doc_number")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Round._meta.concrete_fields if f.name not in self.editable and f.name != "id"]
+
+    def has_add_permission(self, request):
+        return False  # rounds are run by `govinspect round`
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting a round would delete its findings and evidence
+
+
+@admin.register(RoundEvent)
+class RoundEventAdmin(ReadOnlyAdmin):
+    list_display = ("round", "at", "kind", "detail")
+    list_filter = ("kind",)
 
 
 @admin.register(RoundSite)
-class RoundSiteAdmin(admin.ModelAdmin):
+class RoundSiteAdmin(ReadOnlyAdmin):
     list_display = ("website", "round", "status", "verdict", "pages_fetched", "home_newest")
     list_filter = ("round", "status", "verdict")
 
 
 @admin.register(ColumnCheck)
-class ColumnCheckAdmin(admin.ModelAdmin):
+class ColumnCheckAdmin(ReadOnlyAdmin):
     list_display = ("name", "round_site", "category", "status", "newest_date", "item_count")
     list_filter = ("status", "category", "round_site__round")
 
 
+@admin.register(RoundAccount)
+class RoundAccountAdmin(ReadOnlyAdmin):
+    list_display = ("account", "round", "status", "verdict", "last_post", "posts_in_window", "score")
+    list_filter = ("round", "status", "verdict")
+
+
 @admin.register(Finding)
-class FindingAdmin(admin.ModelAdmin):
+class FindingAdmin(ReadOnlyAdmin):
     list_display = ("rule", "round_site", "column_name", "detail", "responsible_unit", "ignored_by")
     list_filter = ("rule", "round", ("ignored_by", admin.EmptyFieldListFilter))
     search_fields = ("detail", "url")
 
 
+@admin.register(RecheckResult)
+class RecheckResultAdmin(ReadOnlyAdmin):
+    list_display = ("finding", "round", "state", "reason")
+    list_filter = ("round", "state")
+
+
 @admin.register(Ignore)
-class IgnoreAdmin(admin.ModelAdmin):
-    """Audited: the operator is the logged-in user, nothing is deleted, revoking is recorded."""
+class IgnoreAdmin(ReadOnlyAdmin):
+    """A recorded decision: made with `govinspect ignore` (which shows what it hides first), never edited or
+    deleted; revoking records who and when, and is written to the admin log."""
 
     list_display = ("rule", "scope", "website", "text", "url", "reason", "created_by", "created_at", "revoked_at")
     list_filter = ("rule", "scope", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("text", "url", "reason")
     fields = ("rule", "scope", "website", "url", "text", "reason", "source_finding", "created_by", "created_at",
               "revoked_by", "revoked_at")
-    readonly_fields = ("created_by", "created_at", "revoked_by", "revoked_at")
     actions = ["revoke"]
 
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None:  # a recorded decision is not edited; it is revoked and made anew
-            return [f for f in self.fields]
-        return self.readonly_fields
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        from .ignores import apply_ignores
-
-        if not change:
-            obj.created_by = request.user.get_username()
-        super().save_model(request, obj, form, change)
-        for rs in RoundSite.objects.filter(website=obj.website):
-            apply_ignores(rs)
-
-    @admin.action(description="撤销所选忽略（记录撤销人和时间）")
+    @admin.action(description="撤销所选忽略（记录撤销人和时间）", permissions=["view"])
     def revoke(self, request, queryset):
         from .ignores import revoke_ignore
 
-        for ig in queryset:
+        n = 0
+        for ig in queryset.filter(revoked_at__isnull=True):
             revoke_ignore(ig, request.user.get_username())
+            self.log_change(request, ig, [{"changed": {"fields": ["撤销人", "撤销时间"]}}])
+            n += 1
+        self.message_user(request, f"已撤销 {n} 条忽略")
