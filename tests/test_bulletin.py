@@ -278,3 +278,20 @@ def test_every_meta_tag_checked_has_a_chinese_name():
     meta = load_rules("structure")["meta"]
     assert set(meta["home"]) | set(meta["article"]) <= set(terms)
     assert all(re.fullmatch(r"[\u4e00-\u9fff]+", v) for v in terms.values())
+
+
+def test_letters_none_closed_print_no_rate(tmp_path):
+    """Letters received in the period but none closed yet: there is no on-time rate to print (never “None%”)."""
+    from govinspect.letters.services import import_letters
+    from govinspect.sandbox.letters import export_csv_gbk
+
+    rows = [["编号", "来信时间", "类型", "承办单位", "标题", "回复时间"]]
+    rows += [[f"N{i}", f"2026-11-{10 + i} 09:00", "咨询", "县教育局", "来信", ""] for i in range(3)]
+    f = tmp_path / "信箱.csv"
+    f.write_bytes(export_csv_gbk(rows))
+    assert import_letters(f, "mailbox").rows_ok == 3
+    rnd = Round.objects.create(name="四季度", region="清河县", office="清河县人民政府办公室", as_of=dt.date(2026, 11, 23),
+                               status="done", period_start=dt.date(2026, 10, 1))
+    paragraphs, _ = docx_text(write_bulletin(round_data(rnd), tmp_path / "通报.docx"))
+    letters = next(p for p in paragraphs if "网民留言办理情况" in p)
+    assert "共收到网民留言3件，办结0件，办结率0%。" in letters and "None" not in letters

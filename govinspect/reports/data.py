@@ -464,6 +464,8 @@ def letters_data(rnd: Round) -> dict:
         if rows:
             st = L.statistics(rows, rnd.as_of, rules)
             text = L.prose(st, label)
+            # a rate over nothing (no letter closed yet) is not printed: never "按时办结率None%" or "—%"
+            text = re.sub(r"，(?:按时)?办结率(?:None|—|-|)%", "", text)
             if channel == "hotline" and st["topics"]:
                 text += "诉求热点：" + "；".join(f"{t}{n}件，占比{st['topic_share'][t]}%" for t, n in st["topics"].items()) + "。"
             out[channel] = {"period_start": start.isoformat(), "text": text, **st}
