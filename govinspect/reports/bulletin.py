@@ -485,7 +485,7 @@ def default_template(path: str | Path | None = None):
     _para(doc, "{{ recipients }}", fonts["body"], indent=False)
     _para(doc, "{%p endif %}", fonts["body"], indent=False)
     _para(doc, "{{ intro }}", fonts["body"])
-    _para(doc, "一、总体情况", fonts["heading1"])
+    _para(doc, "一、总体情况", fonts["heading1"]).paragraph_format.keep_with_next = True  # no heading alone at a page foot
     _para(doc, "{%p for t in overview %}", fonts["body"])
     _para(doc, "{{ t }}", fonts["body"])
     _para(doc, "{%p endfor %}", fonts["body"])
@@ -493,22 +493,23 @@ def default_template(path: str | Path | None = None):
     _para(doc, "{{ c.image }}", fonts["body"], align=WD_ALIGN_PARAGRAPH.CENTER, indent=False).paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
     _para(doc, "{{ c.caption }}", fonts["heading2"], 14, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     _para(doc, "{%p endfor %}", fonts["body"])
-    _para(doc, "二、存在的主要问题", fonts["heading1"])
+    _para(doc, "二、存在的主要问题", fonts["heading1"]).paragraph_format.keep_with_next = True  # no heading alone at a page foot
     _para(doc, "{%p for g in groups %}", fonts["body"])
     p = _para(doc, "", fonts["body"])
     _font(p.add_run("{{ g.head }}"), fonts["heading2"], 16)
     _font(p.add_run("{{ g.text }}"), fonts["body"], 16)
     _para(doc, "{%p endfor %}", fonts["body"])
-    _para(doc, "三、下一步工作要求", fonts["heading1"])
+    _para(doc, "三、下一步工作要求", fonts["heading1"]).paragraph_format.keep_with_next = True  # no heading alone at a page foot
     _para(doc, "{%p for t in requirements %}", fonts["body"])
     _para(doc, "{{ t }}", fonts["body"])
     _para(doc, "{%p endfor %}", fonts["body"])
-    _para(doc, "", fonts["body"])
+    # the 附件 list, 落款 and date kept together: the signature page never stands without text (GB/T 9704 7.3.5)
+    _para(doc, "", fonts["body"]).paragraph_format.keep_with_next = True
     _para(doc, "{%p for a in attachment_list %}", fonts["body"])
-    _para(doc, "{{ a }}", fonts["body"])
+    _para(doc, "{{ a }}", fonts["body"]).paragraph_format.keep_with_next = True
     _para(doc, "{%p endfor %}", fonts["body"])
-    _para(doc, "", fonts["body"])
-    _para(doc, "{{ office }}", fonts["body"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    _para(doc, "", fonts["body"]).paragraph_format.keep_with_next = True
+    _para(doc, "{{ office }}", fonts["body"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False).paragraph_format.keep_with_next = True
     _para(doc, "{{ date }}", fonts["body"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
