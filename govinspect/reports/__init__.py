@@ -79,6 +79,8 @@ def _tmp_prefix(out: Path) -> str:
 
 def _remove_stale(out: Path) -> None:
     """Temporary directories of earlier runs for the same output whose process is gone (killed half-way)."""
+    if os.name != "posix":  # os.kill(pid, 0) only asks on POSIX (on Windows it terminates the process)
+        return
     for d in out.parent.glob(f"{_tmp_prefix(out)}*"):
         try:
             os.kill(int(d.name.removeprefix(_tmp_prefix(out)).split("-")[0]), 0)
