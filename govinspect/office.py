@@ -87,7 +87,8 @@ def _no_dtd(el, name: str) -> None:
         raise OfficeFileError(f"文件中的 {name} 含有文档类型定义（DTD/实体，疑似 XML 炸弹或外部实体攻击），已拒绝")
 
 
-def _open_zip(src, limits: Limits) -> zipfile.ZipFile:
+def open_zip(src, limits: Limits = LIMITS) -> zipfile.ZipFile:
+    """The zip container (path or bytes), refused when too large or with too many entries. OfficeFileError."""
     if isinstance(src, (bytes, bytearray)):
         size, fp = len(src), io.BytesIO(src)
     else:
@@ -135,7 +136,7 @@ def check(src, limits: Limits = LIMITS) -> dict:
     """Check an .xlsx or .docx (path or bytes) against limits before any reader parses it.
 
     Returns what was counted ({"shared_strings": n, ...}); raises OfficeFileError."""
-    with _open_zip(src, limits) as z:
+    with open_zip(src, limits) as z:
         infos = z.infolist()
         total = 0
         for info in infos:

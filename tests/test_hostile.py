@@ -180,6 +180,7 @@ def test_too_many_zip_members_refused_before_the_directory_is_read():
             z.writestr(f"x/{i}", b"")
     with pytest.raises(office.OfficeFileError, match="压缩包内文件过多（10001 个"):
         office.check(buf.getvalue())
+    assert extract_document(buf.getvalue(), "附件.xlsx").error.startswith("压缩包内文件过多（10001 个")
 
 
 # ------------------------------------------------------------------------------------------ .docx

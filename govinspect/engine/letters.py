@@ -34,6 +34,7 @@ HEADERS = {  # canonical field -> headers seen in mailbox and 12345 exports
 }
 MAX_ROWS = 1_000_000
 MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_TEXT_CHARS = 100_000_000  # characters of an .xlsx export (100,000 tickets of 1,000 characters)
 
 
 class LettersError(ValueError):
@@ -79,7 +80,7 @@ def read_table(path: Path) -> tuple[list[str], list[list], int]:
         from ..office import Limits, OfficeFileError, load_workbook
 
         try:  # bounded before and while reading: zip and XML bombs, shared strings, rows, cells, characters
-            with load_workbook(body, Limits(file_bytes=MAX_FILE_BYTES, rows=MAX_ROWS + 20)) as wb:
+            with load_workbook(body, Limits(file_bytes=MAX_FILE_BYTES, rows=MAX_ROWS + 20, text_chars=MAX_TEXT_CHARS)) as wb:
                 if not wb.worksheets:
                     raise LettersError("文件中没有工作表")
                 rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
