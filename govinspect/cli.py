@@ -460,15 +460,16 @@ def cmd_round(a) -> int:
         if earlier is not None:
             counts = run_recheck(rnd, crawl={"delay": a.delay}, progress=not a.quiet)
         else:
-            run_round(rnd, progress=not a.quiet, site_concurrency=a.site_concurrency, processes=a.processes, crawl={"delay": a.delay})
-            if a.documents or a.proposals or a.replies:
+            if a.documents or a.proposals or a.replies:  # first: a bad file stops before any crawling; a resume keeps them
                 from .engine.letters import LettersError
                 from .rounds.services import attach_registers
 
                 try:
                     attach_registers(rnd, a.documents, a.proposals, [Path(p) for p in a.replies or []])
                 except LettersError as e:
+                    rnd.delete()
                     raise CliError(str(e)) from None
+            run_round(rnd, progress=not a.quiet, site_concurrency=a.site_concurrency, processes=a.processes, crawl={"delay": a.delay})
     paths = write_reports(rnd, a.out or Path("out") / f"round-{rnd.pk}")
     where = "报告：" + "，".join(str(p) for p in paths.values())
     if rnd.recheck_of_id:
