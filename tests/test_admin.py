@@ -102,6 +102,10 @@ def test_ignores_revoked_not_edited_and_the_log_is_read_only(client, data):
     assert client.post(_url(log, "change"), {"change_message": "[]"}).status_code == 403
     assert client.post(_url(log, "delete"), {"post": "yes"}).status_code == 403
     assert LogEntry.objects.get(pk=log.pk).change_message == log.change_message
+    # nor deleted with its user (the log's user key cascades): the user is kept, to be deactivated
+    r = client.post(_url(log.user, "delete"), {"post": "yes"})
+    assert r.status_code == 403  # the cascade would reach the log, which cannot be deleted here
+    assert LogEntry.objects.filter(pk=log.pk).exists()
 
 
 def test_a_unit_named_by_findings_is_not_deleted(client, data):

@@ -72,7 +72,8 @@ class WorkdayOverrideAdmin(admin.ModelAdmin):
 
 @admin.register(LogEntry)
 class LogEntryAdmin(admin.ModelAdmin):
-    """Who changed what in the admin, when: an audit trail, never edited or deleted."""
+    """Who changed what in the admin, when: an audit trail, never edited or deleted (and, as it cannot be deleted
+    here, the admin refuses to delete a user whose entries would go with it)."""
 
     list_display = ("action_time", "user", "content_type", "object_repr", "action_flag", "change_message")
     list_filter = ("action_flag", "content_type")
@@ -87,3 +88,4 @@ class LogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
