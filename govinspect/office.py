@@ -19,6 +19,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,7 +109,10 @@ def open_zip(src, limits: Limits = LIMITS) -> zipfile.ZipFile:
         if entries > limits.members:  # 0xFFFF: a zip64 directory, never needed by an Office file
             raise OfficeFileError(f"压缩包内文件过多（{entries} 个，上限 {limits.members}），已拒绝")
         fp.seek(0)
-        return zipfile.ZipFile(fp)
+        if isinstance(src, (bytes, bytearray)):
+            return zipfile.ZipFile(fp)
+        fp.close()
+        return zipfile.ZipFile(path)  # closed with the ZipFile (a file object passed in would stay open)
     except zipfile.BadZipFile as e:
         fp.close()
         raise OfficeFileError(f"文件已损坏（{e}）") from None
@@ -136,6 +140,13 @@ def check(src, limits: Limits = LIMITS) -> dict:
     """Check an .xlsx or .docx (path or bytes) against limits before any reader parses it.
 
     Returns what was counted ({"shared_strings": n, ...}); raises OfficeFileError."""
+    try:
+        return _check(src, limits)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as e:  # a member unreadable
+        raise OfficeFileError(f"文件已损坏（{type(e).__name__}: {str(e)[:120]}）") from None
+
+
+def _check(src, limits: Limits) -> dict:
     with open_zip(src, limits) as z:
         infos = z.infolist()
         total = 0

@@ -232,3 +232,17 @@ def test_feed_with_entity_declarations_is_not_parsed():
     # a post quoting "<!ENTITY" in its text is a normal feed
     ok = parse_feed(f'<?xml version="1.0"?><rss version="2.0"><channel>{item.format("如何写 &lt;!ENTITY&gt; 声明")}</channel></rss>'.encode())
     assert ok.ok and len(ok.posts) == 1
+
+
+def test_a_corrupt_member_is_a_reason_not_a_traceback(tmp_path):
+    from govinspect.engine.letters import LettersError, read_table
+
+    body = bytearray(xlsx(["受理时间", "编号"], 20, 2, header=[0, 1]))
+    i = body.index(b"xl/worksheets/sheet1.xml") + len("xl/worksheets/sheet1.xml") + 5  # into the deflated data
+    body[i:i + 40] = b"\x00" * 40
+    f = tmp_path / "工单.xlsx"
+    f.write_bytes(bytes(body))
+    with pytest.raises(LettersError) as e:
+        read_table(f)
+    assert "已损坏" in str(e.value) or "无法读取" in str(e.value) or "不是有效" in str(e.value)
+    assert extract_document(bytes(body), "a.xlsx").error
