@@ -143,7 +143,7 @@ def check(src, limits: Limits = LIMITS) -> dict:
     try:
         return _check(src, limits)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as e:  # a member unreadable
-        raise OfficeFileError(f"文件已损坏（{type(e).__name__}: {str(e)[:120]}）") from None
+        raise OfficeFileError("文件已损坏（压缩包中的数据无法读取），已拒绝") from None
 
 
 def _check(src, limits: Limits) -> dict:
