@@ -244,3 +244,9 @@ def test_deep_nesting_within_libxml2s_reach_is_parsed_as_before():
     html = "<html><body>" + "<div>" * 300 + '<table><tr><td><a href="/a.html">某某通知公告</a></td><td>2026-11-02</td></tr></table>' + "</div>" * 300 + "</body></html>"
     page = extract_page(html, "http://x.gov.cn/")
     assert [(i.url, i.date) for i in page.items] == [("http://x.gov.cn/a.html", D(2026, 11, 2))]
+
+
+def test_a_deep_page_with_an_unclosed_head_keeps_its_title_out_of_the_text():
+    html = '<html><head><title>县政府</title><meta name="ArticleTitle" content="关于某事的通知"><body>' + "<div>" * 3000 + "<p>正文内容</p>"
+    page = extract_page(html, "http://x.gov.cn/a.html")
+    assert page.title == "关于某事的通知" and page.text == "正文内容"

@@ -194,6 +194,8 @@ class _FlatTree(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag == "html" or not _XML_NAME.match(tag):
             return
+        if tag == "body" and self.open.get("head"):  # an unclosed <head> ends where the body starts
+            self.handle_endtag("head")
         if tag in self._SELF_CLOSING and self.stack and self.stack[-1] == tag:
             self._pop()
         if len(self.stack) >= self._MAX_DEPTH:
