@@ -323,13 +323,13 @@ def compose(data: dict) -> dict:
     if sites:
         if checked:
             text = _fill(ov["website"], fields)
+            if unknown:
+                text += _fill(ov["website_unknown"], fields) if all(x.get("site_fault", True) for x in unknown) else \
+                    f"另有{len(unknown)}个网站本轮未能完成检查（{_why_unchecked(unknown)}），不计入合格率。"
             failed = [x for x in checked if x["verdict"] == "fail"]
             if failed and ov.get("website_failed"):  # the failing websites by name, with why
                 text += _fill(ov["website_failed"], {**fields, "failed": "；".join(
                     x["name"] + (f"（{'，'.join(x.get('fail_reasons') or [])}）" if x.get("fail_reasons") else "") for x in failed)})
-            if unknown:
-                text += _fill(ov["website_unknown"], fields) if all(x.get("site_fault", True) for x in unknown) else \
-                    f"另有{len(unknown)}个网站本轮未能完成检查（{_why_unchecked(unknown)}），不计入合格率。"
         else:  # nothing checked: say so, and why, in Chinese; no rate
             text = _fill(ov.get("website_none", "政府网站。本轮未能完成对任何网站的检查（共{sites_total}个网站），原因：{reasons}。"),
                          {**fields, "reasons": _why_unchecked(unknown)})
@@ -477,10 +477,12 @@ def default_template(path: str | Path | None = None):
     doc = Document()
     _page_setup(doc, fonts)
     _para(doc, "{{ title }}", fonts["title"], 22, WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    _para(doc, "{%p if doc_number %}", fonts["body"], indent=False)
+    # 文号 under the title; without one this line is the blank line under the title (and a tag broken in Word,
+    # such as "{{ title ", runs into it and is reported instead of swallowing the title)
     _para(doc, "{{ doc_number }}", fonts["body"], 16, WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    _para(doc, "{%p endif %}", fonts["body"], indent=False)
+    _para(doc, "{%p if doc_number %}", fonts["body"], indent=False)
     _para(doc, "", fonts["body"], 16, indent=False)
+    _para(doc, "{%p endif %}", fonts["body"], indent=False)
     _para(doc, "{%p if recipients %}", fonts["body"], indent=False)
     _para(doc, "{{ recipients }}", fonts["body"], indent=False)
     _para(doc, "{%p endif %}", fonts["body"], indent=False)
