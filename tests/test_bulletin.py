@@ -188,6 +188,19 @@ def test_one_bad_link_one_entry_defanged_with_archived_evidence(issued):
     assert "<mark>" in page and BAD_SHOWN in page
 
 
+def test_rectification_data_one_line_per_problem(tmp_path):
+    """round.json's problems (what the rectification lists are built from): the link is one line with its three
+    problems, shown by its defanged domain, its evidence our archived page."""
+    data = round_data(_county_round(tmp_path))
+    lines = [x for x in data["problems"] if x["site"] == "清河县人社局网站" and x["rule"].startswith("link.")]
+    assert len(lines) == 1 and len(data["problems"]) == len(data["findings"]) - 2
+    line = lines[0]
+    assert line["rules"] == ["link.illegal", "link.hidden", "link.dead"] and len(line["finding_ids"]) == 3
+    assert line["url"] == line["shown_url"] == BAD_SHOWN and line["evidence_link"].startswith("证据/")
+    assert "xpj-casino888.top" not in str({k: v for k, v in line.items() if k != "evidence"})
+    assert line["detail"].startswith("链接“澳门新葡京娱乐场”（www[.]xpj-casino888[.]top）指向赌博网站，为隐藏链接（暗链），无法访问")
+
+
 def test_evidence_found_through_the_crawl_index(tmp_path):
     """A page not modified since the last crawl is stored in the earlier crawl's WARC file: the crawl's own index
     (crawl-state.sqlite) says where, and that copy is the evidence."""

@@ -232,8 +232,8 @@ def problem_lines(findings: list[dict]) -> list[dict]:
     """One problem, one line: the findings of one link (illegal, hidden and dead are three findings) become one
     line with every reason; every other finding is its own line. Each line: the first finding's fields (rule: the
     most serious), rules, finding_ids, detail (all the link's problems in one sentence) and evidence_link (the
-    archived page for an illegal or hidden link, never the illegal address; else the finding's address). For the
-    rectification lists and the attachment tables."""
+    archived page for an illegal or hidden link, never the illegal address; else the finding's address); an illegal
+    or hidden link's url is its defanged domain. For the rectification lists and the attachment tables."""
     cfg = load_rules("bulletin").get("links", {})
     lines: list[dict] = []
     by_link: dict[tuple, dict] = {}
@@ -264,6 +264,7 @@ def problem_lines(findings: list[dict]) -> list[dict]:
         if illegal:  # the dead link's own sentence names the address: an illegal link's is rewritten
             where = f"；所在页面：{line['page']}" if line["page"] else ""
             line["detail"] = cn_text(f"{line['link']}{'，'.join(line['reasons'])}{where}")
+            line["url"] = line["shown_url"]  # the address itself stays in round.json's findings (finding_ids), not here
     return lines
 
 
