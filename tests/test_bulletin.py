@@ -308,3 +308,15 @@ def test_letters_none_closed_print_no_rate(tmp_path):
     paragraphs, _ = docx_text(write_bulletin(round_data(rnd), tmp_path / "通报.docx"))
     letters = next(p for p in paragraphs if "网民留言办理情况" in p)
     assert "共收到网民留言3件，办结0件，办结率0%。" in letters and "None" not in letters
+
+
+def test_office_copy_without_new_sections_still_writes_chinese(own_rules, tmp_path):
+    """An office's own bulletin.toml made before [links] and [reasons] existed: the shipped words are used."""
+    rnd = _county_round(tmp_path)
+    own_rules(r"^# One bad link, one entry(?:.|\n)*", "")
+    assert "reasons" not in load_rules("bulletin") and "links" not in load_rules("bulletin")
+    paragraphs, tables = docx_text(write_bulletin(round_data(rnd), tmp_path / "通报.docx"))
+    text = "\n".join(paragraphs + [row for t in tables for row in t])
+    assert not ENGLISH_WORDS.search(text), ENGLISH_WORDS.search(text)[0]
+    assert "link.hidden" not in text and "为隐藏链接（暗链）且无法访问" in text
+    assert "清河县发展和改革局网站（首页无法访问，访问超时）" in text

@@ -26,7 +26,7 @@ from docx.shared import Mm, Pt
 
 from ..rules import RulesError, load_rules
 from ..safetext import xml_text as xml_safe
-from .data import ILLEGAL_RULES, LINK_RULES, cn_date, cn_text, problem_lines
+from .data import ILLEGAL_RULES, LINK_RULES, cn_date, cn_text, link_words, problem_lines
 from .tables import attachment_tables, merged_runs, rule_names
 
 CN_NUM = "一二三四五六七八九十"
@@ -250,7 +250,7 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
     bad = [(x, line) for x, line in links if set(line["rules"]) & set(ILLEGAL_RULES)]  # one link, one entry
     if bad:
         bad.sort(key=lambda p: p[1]["rule"] != "link.illegal")  # illegal links first
-        lcfg = tpl.get("links", {})
+        lcfg = link_words(tpl)
         shown = _pick(bad, k, lambda p: (p[0]["name"], p[1]["shown_url"]))
         ex = "；".join(_cite(f"{x['name']}{_on_page(x, line)}{line['link']}{'，'.join(line['reasons'])}", _evidence_ref(line, lcfg))
                       for x, line in shown)

@@ -54,7 +54,13 @@ _TECHNICAL = re.compile(r"(?<![A-Za-z])(?!HTTP\b)[A-Za-z][A-Za-z_-]{2,}")
 
 
 def _reason_rules() -> tuple[list[dict], str]:
-    cfg = load_rules("bulletin").get("reasons") or {}
+    cfg = load_rules("bulletin").get("reasons")
+    if cfg is None:  # an office's own bulletin.toml from before [reasons]: the shipped translations
+        import tomllib
+
+        from ..rules import RULES_DIR
+
+        cfg = tomllib.loads((RULES_DIR / "bulletin.toml").read_text(encoding="utf-8")).get("reasons") or {}
     rules = cfg.get("map") or []
     for i, r in enumerate(rules, start=1):
         if not isinstance(r, dict) or not isinstance(r.get("match"), str) or not isinstance(r.get("text"), str) or not r["text"]:
@@ -101,6 +107,16 @@ def _with_terms(text: str, terms: dict[str, str]) -> str:
         text = re.sub(rf"(?<![A-Za-z]){re.escape(k)}(?![A-Za-z])", terms[k], text)
     text = re.sub(r"(?<=[\u4e00-\u9fff])\s*,\s*(?=[\u4e00-\u9fff])", "、", text)
     return re.sub(r"(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])", "", text)
+
+
+# bulletin.toml [links] as shipped: an office's own copy of the file without the section still reads in Chinese
+_LINK_WORDS = {"illegal": "指向{label}网站", "hidden": "为隐藏链接（暗链）", "dead": "无法访问", "evidence": "页面存档：{file}",
+               "evidence_missing": "页面存档未找到"}
+
+
+def link_words(cfg: dict | None = None) -> dict:
+    """The words for a link's problems (bulletin.toml [links]), the shipped ones where a key is missing."""
+    return {**_LINK_WORDS, **((cfg if cfg is not None else load_rules("bulletin")).get("links") or {})}
 
 
 ILLEGAL_RULES = ("link.illegal", "link.hidden")
@@ -234,7 +250,7 @@ def problem_lines(findings: list[dict]) -> list[dict]:
     most serious), rules, finding_ids, detail (all the link's problems in one sentence) and evidence_link (the
     archived page for an illegal or hidden link, never the illegal address; else the finding's address); an illegal
     or hidden link's url is its defanged domain. For the rectification lists and the attachment tables."""
-    cfg = load_rules("bulletin").get("links", {})
+    cfg = link_words()
     lines: list[dict] = []
     by_link: dict[tuple, dict] = {}
     for f in findings:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..rules import RulesError, load_rules
-from .data import LINK_RULES, problem_lines
+from .data import LINK_RULES, link_words, problem_lines
 
 TABLES = ("disclosure", "website", "newmedia")
 _GROUP_TABLE = {"newmedia": "newmedia", "disclosure": "disclosure", "documents": "disclosure", "replies": "disclosure"}
@@ -96,7 +96,7 @@ def problems_by_table(findings: list[dict], catalog: dict, cfg: dict, veto: dict
             if veto and table == "website" and p["rule"] in ("column.stale", "column.empty"):
                 continue
             try:
-                text = p["text"].format_map(_fields(fs, att["examples"], att["filing_systems"], cfg.get("links", {})))
+                text = p["text"].format_map(_fields(fs, att["examples"], att["filing_systems"], link_words(cfg)))
             except KeyError as e:
                 raise RulesError(f"bulletin.toml [[phrases]] {p['rule']} 的文字用了不存在的字段 {e}") from None
             subject = p.get("subject", "")
