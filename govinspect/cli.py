@@ -723,7 +723,8 @@ def cmd_demo(a) -> int:
             print(f"    导入{name}：{b.rows_ok}行，错误行{b.rows_bad}行（逐行说明见管理后台“导入批次”）")
         rnd = Round.objects.create(name=f"{county.as_of.year}年第{(county.as_of.month - 1) // 3 + 1}季度政府网站检查（演示）",
                                    region=COUNTY, office=f"{COUNTY}人民政府办公室", as_of=county.as_of,
-                                   period_start=county.as_of - dt.timedelta(days=91), allow_networks="127.0.0.0/8")
+                                   period_start=county.as_of - dt.timedelta(days=91), allow_networks="127.0.0.0/8",
+                                   recipients="各乡镇人民政府，县政府各部门", doc_number=f"清政办〔{county.as_of.year}〕12号")
         print("3/4 抓取并检查各网站和政务新媒体账号：")
         run_round(rnd, progress=not a.quiet, crawl=srv.crawl_settings())
         from .rounds.services import attach_registers
