@@ -93,7 +93,7 @@ def test_recheck_fixed_present_and_requests(tmp_path):
     assert any(p.endswith(f"已整改{counts['fixed']}个，仍存在{counts['present']}个，"
                           f"整改率为{round(100 * counts['fixed'] / (counts['fixed'] + counts['present']), 2)}%。"
                           + (f"另有{counts['unknown']}个问题因相关页面无法访问或材料未重新提交，未能复查。" if counts["unknown"] else ""))
-               for p in paragraphs), paragraphs
+               for p in paragraphs), (paragraphs, counts)
 
 
 def test_recheck_of_unreachable_site_is_could_not_check(tmp_path):

@@ -33,6 +33,14 @@ def round_dir(rnd: Round) -> Path:
     return Path(settings.DATA_DIR) / "rounds" / str(rnd.pk)
 
 
+def _fresh_dir(rnd: Round) -> None:
+    """A round that starts afresh must not resume crawls left under its number by a deleted round (the database may
+    give a deleted round's number again): such a directory is set aside, not reused."""
+    d = round_dir(rnd)
+    if d.exists():
+        d.rename(d.with_name(f"{d.name}.orphan-{timezone.now():%Y%m%d%H%M%S%f}"))
+
+
 def _specs(site: Website) -> list[ColumnSpec]:
     return [ColumnSpec(name=c.name, url=c.url, category=c.category or None, window=c.window_override or None,
                        level=c.level, unit=c.responsible_unit.name if c.responsible_unit else None)
@@ -155,24 +163,16 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
     if not resume:
         rnd.run_options = {"crawl": _jsonable(crawl), "site_concurrency": site_concurrency, "processes": processes,
                            "websites": None if full else [s.pk for s in all_sites]}
+    if not resume:
+        _fresh_dir(rnd)
     stored = set(RoundSite.objects.filter(round=rnd).values_list("website_id", flat=True)) if resume else set()
     sites = [s for s in all_sites if s.pk not in stored]
     _begin(rnd, "resume" if resume else "start",
            f"已保存{len(stored)}个网站的结果，继续检查其余{len(sites)}个网站" if resume else f"检查{len(sites)}个网站")
     allow = tuple(n.strip() for n in rnd.allow_networks.split(",") if n.strip())
     base = round_dir(rnd)
-    specs = {s.pk: _specs(s) for s in sites}
-    previous = {s.pk: previous_crawl(rnd, s) for s in sites}
-    portal = next((s.home_url for s in Website.objects.filter(is_portal=True)[:1]), None)
-    checker = content_checker(rnd.as_of)
-    from ..engine import workdays
-
-    workdays.load()  # the admin's calendar is read here: the checks below run in async code
-
-    procs = min(processes or default_processes(), max(1, site_concurrency), max(1, len(sites)))
-    pool = site_pool(procs) if procs > 1 else None  # forked before the event loop starts
+    pool, pages = None, 0
     bar = tqdm(total=len(all_sites), initial=len(stored), desc="检查网站", unit="站", disable=not progress, dynamic_ncols=True)
-    pages = 0
     done: queue.Queue = queue.Queue()  # (site, report) as each site ends; stored by this thread (Django's connection)
 
     async def one(sem: asyncio.Semaphore, site: Website) -> None:
@@ -211,6 +211,15 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
 
     ok = False
     try:
+        specs = {s.pk: _specs(s) for s in sites}
+        previous = {s.pk: previous_crawl(rnd, s) for s in sites}
+        portal = next((s.home_url for s in Website.objects.filter(is_portal=True)[:1]), None)
+        checker = content_checker(rnd.as_of)
+        from ..engine import workdays
+
+        workdays.load()  # the admin's calendar is read here: the checks below run in async code
+        procs = min(processes or default_processes(), max(1, site_concurrency), max(1, len(sites)))
+        pool = site_pool(procs) if procs > 1 else None  # forked before the event loop starts
         worker = threading.Thread(target=loop, name=f"round-{rnd.pk}", daemon=True)
         worker.start()
         while (item := done.get()) is not None:
@@ -426,6 +435,7 @@ def run_recheck(rnd: Round, crawl: dict | None = None, progress: bool = False) -
     if prev is None:
         raise ValueError("not a re-check round")
     rnd.run_options = {"crawl": _jsonable(crawl), "recheck": True}
+    _fresh_dir(rnd)  # a re-check answers afresh every time it runs
     _begin(rnd, "start", f"复查第{prev.pk}轮发现的问题")
     allow = tuple(n.strip() for n in rnd.allow_networks.split(",") if n.strip())
     base = round_dir(rnd)
