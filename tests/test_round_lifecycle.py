@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from govinspect.sandbox import generate_county
 from govinspect.sandbox.registry import write_registry
 from govinspect.sandbox.serve import SandboxServer
@@ -143,3 +145,36 @@ def test_a_round_that_checked_nothing_exits_non_zero(tmp_path):
     assert r.returncode != 0
     assert "没有检查到任何网站" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert "--allow-network" in r.stderr  # what to do about it
+
+
+@pytest.mark.django_db
+def test_a_new_round_never_resumes_crawls_left_under_its_number(tmp_path):
+    """The database can give a deleted round's number again (a restored or recreated database): what is left in that
+    round's directory is set aside, the new round crawls afresh."""
+    import shutil
+
+    from govinspect.registry.xlsx import import_registry
+    from govinspect.rounds.models import Round
+    from govinspect.rounds.services import round_dir, run_round
+
+    county = generate_county(seed=13, n_sites=1, pages_per_site=20, no_default_faults=True)
+    with SandboxServer(county) as srv:
+        import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
+        first = Round.objects.create(name="一", as_of=county.as_of, allow_networks="127.0.0.0/8")
+        run_round(first, crawl=srv.crawl_settings(check_links=False), processes=1)
+        second = Round.objects.create(name="二", as_of=county.as_of, allow_networks="127.0.0.0/8")
+        shutil.copytree(round_dir(first), round_dir(second))  # what a deleted round numbered like this one left
+        before = srv.apps["portal"].requests
+        run_round(second, crawl=srv.crawl_settings(check_links=False), processes=1)
+        fetched = srv.apps["portal"].requests - before
+    (rs,) = second.sites.all()
+    assert rs.crawl_stats["resumed"] == 0 and fetched >= first.sites.get().pages_fetched
+    assert list(round_dir(second).parent.glob(f"{second.pk}.orphan-*"))  # set aside, not deleted
+
+
+def test_resume_refuses_what_it_cannot_continue(tmp_path):
+    env = _env(tmp_path / "data")
+    r = subprocess.run([str(BIN), "round", "--resume", "7", "--quiet"], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "没有编号为 7 的检查轮次" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([str(BIN), "round", "--quiet"], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--name 和 --as-of" in r.stderr
