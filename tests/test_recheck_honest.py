@@ -139,3 +139,36 @@ def test_recheck_with_discovered_columns_invents_no_fixes(tmp_path):
     site_rules = [f for f in findings if recheck_kind(f.rule) == "site"]
     assert site_rules and all(res[f.pk].state == "present" for f in site_rules), \
         [(f.rule, res[f.pk].state, res[f.pk].reason) for f in site_rules if res[f.pk].state != "present"]
+
+
+def test_text_found_on_several_pages_is_not_fixed_because_another_page_was_met_first(tmp_path):
+    # the same misspelt sentence on two articles: one finding on the page a crawl meets first, the other page in its
+    # evidence. The re-check meets the pages in another order: that must not turn the first page's finding into 已整改.
+    from govinspect.sandbox import ids
+
+    county = generate_county(seed=31, n_sites=1, pages_per_site=100, no_default_faults=True)
+    col = county.sites[0].column("zwyw")
+    assert len(col.articles) > 5
+    newer, older = col.articles[0], col.articles[-1]  # on the home page; only in the column's list
+    body = ["为进一步做好全县安全生产工作，切实保障人民群众生命财产安全，现就有关事项通知如下。",
+            "请各单位认真按装调试设备，确保正常运行。",
+            "各乡镇、各有关部门要加强协调配合，形成工作合力，及时报送工作进展情况和存在的问题。"]
+    newer.paragraphs = list(body)
+    older.paragraphs = body + ["本通知未尽事宜请咨询联系人。", f"联系人：张伟，联系电话：{ids.make_mobile(__import__('random').Random(1))}。"]
+    with SandboxServer(county) as srv:
+        import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
+        # one request at a time: the round meets the newer article first (linked from the home page), the re-check the
+        # older one (the pages it fetches go in URL order)
+        crawl = srv.crawl_settings(link_recheck_interval=0.05, concurrency_per_host=1)
+        r1 = Round.objects.create(name="第一轮", as_of=county.as_of, allow_networks="127.0.0.0/8")
+        run_round(r1, crawl=crawl, processes=1)
+        typo = r1.findings.get(rule="content.misspelling", evidence__text="按装")
+        pages = {normalise_url(srv.url("portal", a.path)) for a in (newer, older)}
+        assert {normalise_url(typo.url), *map(normalise_url, typo.evidence.get("others", []))} == pages
+        assert normalise_url(typo.url) == normalise_url(srv.url("portal", newer.path))
+        assert r1.findings.filter(rule="privacy.mobile", url=srv.url("portal", older.path)).exists()  # the re-check fetches it
+        rc = Round.objects.create(name="复查", as_of=county.as_of, recheck_of=r1, allow_networks="127.0.0.0/8")
+        run_recheck(rc, crawl=crawl)
+    r = RecheckResult.objects.get(round=rc, finding=typo)
+    assert r.state == "present", r.reason
+    assert rc.findings.count() == 0  # (a re-check records no findings of its own: the order is the crawler's)

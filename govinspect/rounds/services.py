@@ -539,8 +539,11 @@ def _judge(rnd: Round, old: list[Finding], rep, before: list[ColumnCheck] = ()) 
             continue
         if kind == "page":
             col = columns.get(normalise_url(f.url))
+            elsewhere = _seen_elsewhere(f, rep)
             if f.rule.startswith("column.") and (col is None or col.status == "unknown"):
                 out.append(result(f, "unknown", (col.reason if col else "") or "栏目未能复查"))
+            elif elsewhere:
+                out.append(result(f, *elsewhere))
             else:
                 out.append(result(f, "fixed", "复查时重新取得该页面，问题已不存在"))
         elif kind == "site":
@@ -556,6 +559,23 @@ def _judge(rnd: Round, old: list[Finding], rep, before: list[ColumnCheck] = ()) 
         else:
             out.append(result(f, "unknown", "该类问题不能在网站上复查"))
     return out
+
+
+def _seen_elsewhere(f: Finding, rep) -> tuple[str, str] | None:
+    """Content found on many pages is one finding on the first page a crawl met (the others a sample): when the re-check
+    met the same text first on another page, this page may still carry it. (state, reason), or None when it was not
+    seen again anywhere."""
+    text = (f.evidence or {}).get("text")
+    if not text:
+        return None
+    url, unsure = normalise_url(f.url), False
+    for g in rep.findings:
+        if g.rule == f.rule and (g.evidence or {}).get("text") == text:
+            others = [normalise_url(u) for u in g.evidence.get("others") or []]
+            if url in others:
+                return "present", "复查时问题仍然存在"
+            unsure |= (g.evidence.get("also_on") or 0) > len(others)
+    return ("unknown", "复查时同一内容仍出现在本站其他页面，未能确认该页面已改正") if unsure else None
 
 
 def _unsampled(f: Finding, rep) -> list[str]:
