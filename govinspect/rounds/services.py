@@ -128,7 +128,8 @@ def mark_interrupted() -> list[Round]:
 
 
 def _jsonable(crawl: dict | None) -> dict:
-    return json.loads(json.dumps(crawl or {}, default=list))
+    """Crawl settings as JSON (kept on the round for a resume): tuples and sets as lists, anything else as text."""
+    return json.loads(json.dumps(crawl or {}, default=lambda o: sorted(o) if isinstance(o, (set, frozenset)) else str(o)))
 
 
 def _from_json(crawl: dict) -> dict:
