@@ -29,6 +29,9 @@ from govinspect.registry.xlsx import import_registry
 from govinspect.rounds.models import Round
 from govinspect.rounds.services import _from_json, run_round
 a = json.loads(sys.argv[1])
+import signal
+from govinspect.cli import _sigterm_as_interrupt
+signal.signal(signal.SIGTERM, _sigterm_as_interrupt)  # as `govinspect round` does
 import_registry(a["registry"])
 import datetime as dt
 as_of = dt.date.fromisoformat(a["as_of"])
@@ -178,3 +181,24 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path):
     assert r.returncode == 2 and "没有编号为 7 的检查轮次" in r.stderr and "Traceback" not in r.stderr
     r = subprocess.run([str(BIN), "round", "--quiet"], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--name 和 --as-of" in r.stderr
+
+
+def test_sigterm_is_recorded_as_an_interruption_by_the_round_itself(tmp_path):
+    county = generate_county(seed=14, n_sites=3, pages_per_site=40, no_default_faults=True)
+    with SandboxServer(county) as srv:
+        registry = write_registry(county, srv.urls, tmp_path / "名录.xlsx")
+        crawl = srv.crawl_settings(delay=0.02, concurrency_per_host=2, check_links=False)
+        arg = json.dumps({"registry": str(registry), "as_of": county.as_of.isoformat(), "crawl": crawl})
+        data = tmp_path / "data"
+        proc = subprocess.Popen([sys.executable, "-c", DRIVER, arg], env=_env(data), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None and not _query(data, "SELECT id FROM rounds_roundsite"):
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+        err = proc.communicate(timeout=60)[1]
+    stored = len(_query(data, "SELECT id FROM rounds_roundsite"))
+    assert 1 <= stored < 3, err[-2000:]
+    assert _query(data, "SELECT status FROM rounds_round") == [("interrupted",)]  # no later command needed
+    events = _query(data, "SELECT kind, detail FROM rounds_roundevent ORDER BY id")
+    assert [k for k, _ in events] == ["start", "interrupt"] and "--resume 1" in events[1][1]
