@@ -84,8 +84,8 @@ class _Net:
                     if net.robots_target is None:
                         return self._send(404, b"no robots")
                     return self._redirect(net.robots_target + "robots.txt")
-                links = "".join(f'<a href="/r/{i}/page{i}.html">内部{i}</a><a href="http://ext.test:{net.port}/r/{i}/x.html">外部{i}</a>'
-                                for i in range(len(net.targets)))
+                links = "".join(f'<a href="/r/{i}/page{i}.html">内部{i}</a><a href="/r/{i}/doc{i}.pdf">附件{i}</a>'
+                                f'<a href="http://ext.test:{net.port}/r/{i}/x.html">外部{i}</a>' for i in range(len(net.targets)))
                 self._send(200, f"<html><head><title>首页</title></head><body>{links}</body></html>".encode(), body)
 
             def _redirect(self, location: str):
@@ -228,9 +228,10 @@ def test_crawler_pages_never_reach_the_victims(net):
     scope = tuple({t.split("/")[2].lower() for t in net.targets})  # in scope: only the guard can stop them
     crawl = crawl_site(net.home, net.cfg(extra_hosts=scope))
     assert crawl.get(net.home).ok
-    pages = [crawl.get(f"{net.home}r/{i}/page{i}.html") for i in range(len(net.targets))]
-    assert all(p is not None and p.error.startswith("blocked") and p.page is None for p in pages), [p.error for p in pages]
-    assert crawl.stats["blocked_private"] >= len(net.targets)
+    pages = [crawl.get(f"{net.home}r/{i}/{name}{i}.{ext}") for i in range(len(net.targets)) for name, ext in (("page", "html"), ("doc", "pdf"))]
+    assert all(p is not None and p.error.startswith("blocked") and p.page is None and p.body is None for p in pages), \
+        [p.error for p in pages]  # pages and attachments alike
+    assert crawl.stats["blocked_private"] >= 2 * len(net.targets)
     assert net.hits == []
 
 
