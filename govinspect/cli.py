@@ -456,7 +456,7 @@ def cmd_round(a) -> int:
                 raise CliError(f"复查时点 {a.as_of} 早于被复查轮次的检查时点 {earlier.as_of}")
         rnd = Round.objects.create(name=a.name, region=a.region, office=a.office, as_of=a.as_of, scheme=a.scheme, recheck_of=earlier,
                                    recipients=a.recipients, doc_number=a.doc_number,
-                                   period_start=a.as_of - dt.timedelta(days=91), allow_networks=",".join(a.allow_network or []))
+                                   period_start=a.as_of - dt.timedelta(days=91), allow_networks=",".join(_allow_networks(a)))
         if earlier is not None:
             counts = run_recheck(rnd, crawl={"delay": a.delay}, progress=not a.quiet)
         else:
