@@ -562,7 +562,7 @@ def cmd_report_template(a) -> int:
 def cmd_ignore(a) -> int:
     _setup_django()
     from .rounds.models import Finding, Ignore
-    from .rounds.ignores import IgnoreError, ignore_finding, new_ignore, preview, revoke_ignore
+    from .rounds.ignores import IgnoreError, describe_scope, ignore_finding, new_ignore, preview, revoke_ignore
 
     if a.list:
         for ig in Ignore.objects.select_related("website"):
@@ -584,11 +584,12 @@ def cmd_ignore(a) -> int:
         raise CliError(f"没有编号为 {a.finding} 的问题")
     by = a.by or _operator()
     try:
-        pv = preview(new_ignore(f, a.scope, a.reason or "", by), f)
+        planned = new_ignore(f, a.scope, a.reason or "", by)
     except IgnoreError as e:
         raise CliError(str(e)) from None
+    pv = preview(planned, f)
     # what the ignore would hide, before anything changes
-    print(f"将忽略问题 {f.pk}（{f.rule}，范围：{dict(Ignore._meta.get_field('scope').choices)[a.scope]}），涉及 {pv.count} 条问题："
+    print(f"将忽略问题 {f.pk}（{f.rule}，范围：{describe_scope(planned)}），涉及 {pv.count} 条问题："
           f"本轮隐藏 {len(pv.this_round)} 条；以往各轮同样的、尚未整改的问题 {len(pv.earlier)} 条（已生成的报告不变）；"
           "以后各轮同样的问题不再报告。" + ("例如：" if pv.count else ""))
     for x in pv.examples(5):
@@ -605,7 +606,7 @@ def cmd_ignore(a) -> int:
     except IgnoreError as e:
         raise CliError(str(e)) from None
     n = ig.findings.count()
-    print(f"已忽略（编号 {ig.pk}，范围：{ig.get_scope_display()}），本轮 {n} 条问题标记为忽略；以后各轮继续有效")
+    print(f"已忽略（编号 {ig.pk}，范围：{describe_scope(ig)}），本轮 {n} 条问题标记为忽略；以后各轮继续有效")
     return 0
 
 

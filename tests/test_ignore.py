@@ -219,3 +219,17 @@ def test_cli_preview_caps_examples_at_five(capsys):
     out = capsys.readouterr().out
     assert "涉及 8 条问题：本轮隐藏 2 条；以往各轮同样的、尚未整改的问题 6 条" in out
     assert len([l for l in out.splitlines() if l.startswith("  问题 ")]) == 5
+
+
+def test_cli_dead_link_ignore_names_the_link(capsys):
+    from govinspect.cli import main
+
+    site = _site()
+    rnd, _ = _dead_links_round(site)
+    gov = Finding.objects.get(round=rnd, url="http://www.gov.cn/")
+    assert main(["ignore", str(gov.pk), "--scope", "site", "--reason", "省里统一维护", "--by", "张三", "--yes"]) == 2
+    assert "不能按整个网站忽略" in capsys.readouterr().err and not Ignore.objects.exists()
+    assert main(["ignore", str(gov.pk), "--scope", "page", "--reason", "省里统一维护", "--by", "张三", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "范围：仅此链接（http://www.gov.cn/）），涉及 1 条问题：本轮隐藏 1 条" in out
+    assert "本轮 1 条问题标记为忽略" in out

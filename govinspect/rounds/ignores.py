@@ -29,13 +29,32 @@ def _identity(rule: str) -> str:
     return "这一个页面"
 
 
+def describe_scope(ig: Ignore) -> str:
+    """What an ignore covers, in the operator's words (the scope labels fit rules with matched text only)."""
+    if ig.text and ig.scope == "site":
+        return f"整个网站的「{ig.text}」"
+    if ig.text and ig.scope == "hit":
+        return f"仅此处（此页面的「{ig.text}」）"
+    if ig.rule.startswith("link."):
+        return f"仅此链接（{ig.url}）"
+    if ig.rule.startswith("column."):
+        return f"仅此栏目（{ig.url}）"
+    if ig.source_finding_id and _text(ig.source_finding):  # page scope of a rule with matched text
+        return f"此页面该规则的全部问题（{ig.url}）"
+    return f"仅此页面的这一问题（{ig.url}）"
+
+
+def _text(f: Finding) -> str:
+    return f.evidence.get("text", "") if isinstance(f.evidence, dict) else ""
+
+
 def new_ignore(finding: Finding, scope: str, reason: str, by: str) -> Ignore:
     """The (unsaved) ignore an operator asks for, checked: scope, reason, operator."""
     if finding.round_site_id is None:
         raise IgnoreError("新媒体账号的问题暂不支持忽略（请在名录中更正账号信息）")
     if scope not in dict(Ignore._meta.get_field("scope").choices):
         raise IgnoreError(f"范围应为 hit、page 或 site：{scope!r}")
-    text = finding.evidence.get("text", "") if isinstance(finding.evidence, dict) else ""
+    text = _text(finding)
     if scope == "site" and not text:
         raise IgnoreError(f"问题 {finding.pk}（{finding.rule}）没有命中内容，不能按整个网站忽略（那会隐藏该网站这一规则的全部问题）；"
                           f"请用 --scope hit，只忽略{_identity(finding.rule)}：{finding.url}")
@@ -72,7 +91,7 @@ def preview(ig: Ignore, finding: Finding) -> Preview:
                   .exclude(rechecks__state="fixed").select_related("round").order_by("-round__as_of", "-round_id", "id"))
     out = Preview()
     for f in candidates:
-        if ig.matches(f.rule, f.url, f.evidence.get("text", "") if isinstance(f.evidence, dict) else ""):
+        if ig.matches(f.rule, f.url, _text(f)):
             (out.this_round if f.round_id == rnd.pk else out.earlier).append(f)
     return out
 
@@ -83,7 +102,7 @@ def apply_ignores(rs: RoundSite) -> int:
     active = list(Ignore.objects.filter(website=rs.website, revoked_at__isnull=True).select_related("source_finding"))
     n = 0
     for f in rs.findings.all():
-        match = next((i for i in active if i.matches(f.rule, f.url, f.evidence.get("text", ""))), None)
+        match = next((i for i in active if i.matches(f.rule, f.url, _text(f))), None)
         if (f.ignored_by_id or None) != (match.pk if match else None):
             f.ignored_by = match
             f.save(update_fields=["ignored_by"])
