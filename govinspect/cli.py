@@ -447,6 +447,10 @@ def cmd_round(a) -> int:
             raise CliError(str(e)) from None
         if not a.name or a.as_of is None:
             raise CliError("新的检查轮次需要 --name 和 --as-of（继续被中断的轮次用 --resume 轮次编号）")
+        from .registry.models import Website
+
+        if a.recheck is None and not Website.objects.exists():
+            raise CliError("名录中没有网站，请先用 govinspect registry import 导入检查对象名录")
         earlier = None
         if a.recheck is not None:
             earlier = Round.objects.filter(pk=a.recheck, status="done", recheck_of__isnull=True).first()

@@ -181,6 +181,9 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path):
     assert r.returncode == 2 and "没有编号为 7 的检查轮次" in r.stderr and "Traceback" not in r.stderr
     r = subprocess.run([str(BIN), "round", "--quiet"], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--name 和 --as-of" in r.stderr
+    r = subprocess.run([str(BIN), "round", "--name", "一", "--as-of", "2026-11-23", "--quiet"], env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 2 and "名录中没有网站" in r.stderr
 
 
 def test_sigterm_is_recorded_as_an_interruption_by_the_round_itself(tmp_path):
