@@ -164,7 +164,7 @@ async def load_source(spec: AccountSpec, cfg=None) -> Source:
             return Source(False, reason=f"订阅源地址被禁止访问（{e}）", kind="feed")
         except RedirectRefused:
             return Source(False, reason="订阅源无法访问（重定向次数过多或循环重定向）", kind="feed")
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as e:
             return Source(False, reason=f"订阅源无法访问（{type(e).__name__}）", kind="feed")
         return parse_feed(body)
     path = Path(src)

@@ -321,7 +321,7 @@ class _Crawler:
             except BlockedAddress:  # robots.txt (or a hop of its redirects) on a refused address: never fetched
                 self.stats["blocked_private"] += 1
                 return None
-            except RedirectRefused:
+            except (RedirectRefused, ValueError):  # a loop, or a redirect to a malformed address: no robots.txt
                 return None
             except (aiohttp.ClientError, asyncio.TimeoutError, UnicodeError):
                 await asyncio.sleep(self.cfg.retry_backoff * (attempt + 1))
