@@ -12,7 +12,6 @@ import asyncio
 import datetime as dt
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import aiohttp
 
