@@ -149,6 +149,9 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
     report.sampled["site.footer_missing"] = sample_inner_pages(crawl, home_url, load_rules("furniture").get("inner_sample", 5))
     report.findings += required_column_findings(home_url, report.columns)
     report.findings += meta_findings(crawl, home_url)
+    report.sampled["site.meta_missing"] = sorted(  # the article pages meta_findings samples
+        r.url for r in crawl.records.values() if r.ok and r.page is not None and r.page.kind == "article"
+    )[: load_rules("structure")["meta"]["article_sample"]]
     report.findings += domain_findings(home_url, is_portal, portal_url)
     if previous is not None and (previous / "crawl-state.sqlite").exists():
         prev = PreviousCrawl(previous)

@@ -550,7 +550,7 @@ def _judge(rnd: Round, old: list[Finding], rep, before: list[ColumnCheck] = ()) 
         elif kind == "site":
             unseen = _unsampled(f, rep)
             if unseen:
-                out.append(result(f, "unknown", f"复查抽查的内页未包括原来缺少标识的页面（如{unseen[0]}），无法判断"))
+                out.append(result(f, "unknown", f"复查抽查的页面未包括原来有问题的页面（如{unseen[0]}），无法判断"))
             elif lost:
                 out.append(result(f, "unknown", f"该问题要结合全站栏目判断，复查时未能重新读取“{lost[0]}”" + (f"等{len(lost)}个栏目" if len(lost) > 1 else "栏目")))
             else:
@@ -582,7 +582,10 @@ def _seen_elsewhere(f: Finding, rep) -> tuple[str, str] | None:
 def _unsampled(f: Finding, rep) -> list[str]:
     """Pages that lacked something when the finding was made but were not among the pages the rule sampled this time
     (a sample of other pages that are fine says nothing about them)."""
-    lacked = {normalise_url(u) for us in ((f.evidence or {}).get("inner_missing") or {}).values() for u in us if _is_page(u)}
+    ev = f.evidence or {}
+    lacked = {normalise_url(u) for us in (ev.get("inner_missing") or {}).values() for u in us if _is_page(u)}
+    if ev.get("article_missing"):  # site.meta_missing: which sampled article lacked a tag is not kept, so all of them
+        lacked |= {normalise_url(u) for u in ev.get("articles_sampled") or [] if _is_page(u)}
     return sorted(lacked - {normalise_url(u) for u in rep.sampled.get(f.rule, [])})
 
 
