@@ -195,3 +195,84 @@ def test_report_draft_is_marked_on_every_page_and_sheet(tmp_path, capsys):
     doc = Document(tmp_path / "final" / "通报.docx")
     assert not any(DRAFT_MARK in p.text for s in doc.sections for p in s.header.paragraphs)
     assert load_workbook(tmp_path / "final" / "附件.xlsx").worksheets[0].cell(1, 1).value == "序号"
+
+
+# --------------------------------------------------------------------------------- links into the report folder
+# A round with a link that is at once dead, illegal and hidden, its referring page archived in a real WARC file
+# (tests/test_bulletin.py builds it as the engine stores one).
+
+def _relative_links(out):
+    """(file, target) of every relative hyperlink in 通报.docx (the document part's external relationships that
+    are not web addresses) and in every .xlsx of the report."""
+    from urllib.parse import unquote
+
+    links = [(out / "通报.docx", unquote(r.target_ref)) for r in Document(out / "通报.docx").part.rels.values()
+             if r.is_external and "://" not in r.target_ref]
+    for path in _xlsx_files(out):
+        links += [(path, unquote(c.hyperlink.target)) for c in _cells(path)
+                  if c.hyperlink is not None and c.hyperlink.target and "://" not in c.hyperlink.target]
+    return links
+
+
+def test_evidence_links_resolve_after_writing_twice_into_the_same_folder(tmp_path):
+    """The archived pages (证据/) move into an existing output folder with the bulletin that links to them."""
+    from test_bulletin import _county_round
+
+    rnd = _county_round(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()  # the folder exists before the first report, as out/demo holds the demo's registry and database
+    (out / "名录.xlsx").write_bytes(b"operator's own file")
+    for run in (1, 2):
+        write_reports(rnd, out)
+        links = _relative_links(out)
+        in_docx = [t for p, t in links if p.name == "通报.docx"]
+        assert in_docx and all(t.startswith("证据/") for t in in_docx), (run, links)
+        assert any(p.parent.name == "整改清单" for p, _ in links), run  # the list of the unit with the gambling link
+        for p, t in links:
+            assert (p.parent / t).resolve().is_file(), (run, p.name, t)
+            assert (p.parent / t).resolve().is_relative_to(out / "证据"), (run, p.name, t)
+    assert (out / "名录.xlsx").read_bytes() == b"operator's own file"
+    assert sorted(x.name for x in tmp_path.iterdir() if x.name.startswith(".")) == []  # no temporary folder left
+
+
+def test_rectification_lists_one_row_per_problem_and_no_live_illegal_link(tmp_path):
+    """整改清单 and 附件.xlsx read back: the dead, illegal and hidden link is one row whose evidence is our archived
+    page; no cell or hyperlink holds an illegal address (not even another site's dead link to it); an ordinary
+    dead link stays clickable."""
+    from test_bulletin import BAD, _county_round, _finding
+
+    rnd = _county_round(tmp_path)
+    jyj = rnd.sites.get(website__name="清河县教育局网站")
+    old = "http://d3.qinghe.gov.cn/old/notice.html"
+    _finding(jyj, "link.dead", f"站内链接“旧通知”无法访问（页面不存在，HTTP 404），共1处引用，如{jyj.website.home_url}", url=old,
+             referrers=[{"page": jyj.website.home_url, "text": "旧通知", "hidden": False}], referrer_count=1, external=False)
+    wjw = rnd.sites.get(website__name="清河县卫健委网站")  # the same gambling address, only found dead on another site
+    _finding(wjw, "link.dead", f"外部链接“娱乐”无法访问（域名无法解析），共1处引用，如{wjw.website.home_url}", url=BAD,
+             referrers=[{"page": wjw.website.home_url, "text": "娱乐", "hidden": False}], referrer_count=1, external=True)
+    out = tmp_path / "out"
+    write_reports(rnd, out)
+    host = "xpj-casino888.top"
+    for path in _xlsx_files(out):
+        for c in _cells(path):
+            assert host not in str(c.value), (path.name, c.coordinate, c.value)
+            assert c.hyperlink is None or host not in (c.hyperlink.target or ""), (path.name, c.coordinate)
+
+    def rows(unit):
+        ws = load_workbook(out / "整改清单" / f"{unit}.xlsx")["整改清单"]
+        assert [c.value for c in ws[1]][:6] == ["序号", "网站/账号", "问题类型", "问题", "证据链接", "整改期限"]
+        return [list(r) for r in ws.iter_rows(min_row=2)]
+
+    rsj = rows("清河县人社局")
+    links = [r for r in rsj if "链接" in r[2].value]
+    assert len(links) == 1  # three findings, one problem
+    kind, detail, evidence = links[0][2], links[0][3], links[0][4]
+    assert kind.value == "链接指向违法违规网站、隐藏链接（暗链）、链接无法访问"
+    assert detail.value.startswith("链接“澳门新葡京娱乐场”（www[.]xpj-casino888[.]top）指向赌博网站，为隐藏链接（暗链），无法访问")
+    assert re.fullmatch(r"页面存档：证据/网站\d+-[0-9a-f]{10}\.html", evidence.value)
+    assert evidence.hyperlink.target == "../" + evidence.value.removeprefix("页面存档：")
+    assert (out / "整改清单" / evidence.hyperlink.target).resolve().is_file()
+    assert len(rsj) == Finding.objects.filter(round=rnd, round_site__website__name="清河县人社局网站").count() - 2
+    ordinary = next(r for r in rows("清河县教育局") if r[4].value == old)
+    assert ordinary[4].hyperlink.target == old  # a dead link on the unit's own site stays clickable
+    other = next(r for r in rows("清河县卫健委") if "链接" in r[2].value)
+    assert other[4].value == "www[.]xpj-casino888[.]top" and other[4].hyperlink is None

@@ -14,8 +14,9 @@ import uuid
 from pathlib import Path
 
 DRAFT_MARK = "未完成，仅供内部参考"
-# what write_reports puts into an output directory (anything else there, e.g. the demo's database, is left alone)
-OUTPUTS = ("round.json", "附件.xlsx", "整改清单", "图表", "通报.docx")
+# what write_reports puts into an output directory (anything else there, e.g. the demo's database, is left alone);
+# 证据 holds the archived pages the bulletin and the lists link to, so it is moved in before them
+OUTPUTS = ("round.json", "证据", "附件.xlsx", "整改清单", "图表", "通报.docx")
 
 
 class ReportError(Exception):
