@@ -172,3 +172,20 @@ def test_text_found_on_several_pages_is_not_fixed_because_another_page_was_met_f
     r = RecheckResult.objects.get(round=rc, finding=typo)
     assert r.state == "present", r.reason
     assert rc.findings.count() == 0  # (a re-check records no findings of its own: the order is the crawler's)
+
+
+def test_an_attachment_that_cannot_be_read_is_not_a_clean_one(tmp_path):
+    county = generate_county(seed=2026, n_sites=1, pages_per_site=40, no_default_faults=True)
+    with SandboxServer(county) as srv:
+        import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
+        crawl = srv.crawl_settings(link_recheck_interval=0.05)
+        r1 = Round.objects.create(name="第一轮", as_of=county.as_of, allow_networks="127.0.0.0/8")
+        run_round(r1, crawl=crawl, processes=1)
+        leak = r1.findings.get(rule="privacy.id_number", url__endswith=".pdf")
+        # the unit replaces the PDF by a damaged file: nothing can be read from it, which proves nothing
+        county.sites[0].extra_routes[urlsplit(leak.url).path] = ("raw", (b"%PDF-1.4\n%damaged", "application/pdf"))
+        srv.refresh()
+        rc = Round.objects.create(name="复查", as_of=county.as_of, recheck_of=r1, allow_networks="127.0.0.0/8")
+        run_recheck(rc, crawl=crawl)
+    r = RecheckResult.objects.get(round=rc, finding=leak)
+    assert r.state == "unknown" and "未能读取" in r.reason, (r.state, r.reason)

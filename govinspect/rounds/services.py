@@ -522,6 +522,9 @@ def _judge(rnd: Round, old: list[Finding], rep, before: list[ColumnCheck] = ()) 
     # site rules read the site's lists: every column the round could read must have been read again
     lost = [c.name for c in before if c.status != "unknown"
             and (columns.get(normalise_url(c.url)) is None or columns[normalise_url(c.url)].status == "unknown")]
+    # pages and attachments the content checks could not read this time (an unreadable file is not a clean one)
+    unreadable = {normalise_url(u["url"]): u.get("reason", "") for u in rep.check_stats.get("content_unreadable") or []
+                  if _is_page(u.get("url"))}
     out = []
     for f in old:
         kind = recheck_kind(f.rule)
@@ -545,6 +548,8 @@ def _judge(rnd: Round, old: list[Finding], rep, before: list[ColumnCheck] = ()) 
                 out.append(result(f, "unknown", (col.reason if col else "") or "栏目未能复查"))
             elif elsewhere:
                 out.append(result(f, *elsewhere))
+            elif normalise_url(f.url) in unreadable:
+                out.append(result(f, "unknown", f"复查时未能读取该页面或附件的内容（{unreadable[normalise_url(f.url)]}）"))
             else:
                 out.append(result(f, "fixed", "复查时重新取得该页面，问题已不存在"))
         elif kind == "site":
