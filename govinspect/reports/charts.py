@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+# a verdict over problems already counted (栏目不更新单项否决 sums up the stale columns): not a problem of its own,
+# as in the bulletin's text
+SUMMARY_RULES = ("site.veto_columns",)
 CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
 
 
@@ -49,8 +52,18 @@ def _bar(plt, labels, values, title, ylabel, path: Path, percent=False) -> Path:
     return _save(plt, fig, ax, title, path)
 
 
+def problem_counts(data: dict, group_titles: dict, catalog: dict) -> Counter:
+    """Problems by the bulletin section they are written under, counted as the bulletin's text counts them: one
+    problem, one line (data["problems"]: a link that is dead, illegal and hidden is one), websites' problems only
+    where the website was checked, verdicts over other problems (SUMMARY_RULES) left out."""
+    unchecked = {f["id"] for s in data["sites"] if s["status"] != "checked" for f in s["findings"]}
+    return Counter(group_titles.get(catalog.get(x["rule"], {}).get("group"), "其他") for x in data["problems"]
+                   if x["rule"] not in SUMMARY_RULES and not set(x["finding_ids"]) & unchecked)
+
+
 def make_charts(data: dict, out_dir: Path, group_titles: dict, catalog: dict) -> list[dict]:
-    """PNG files and captions; charts without data are left out."""
+    """PNG files and captions; charts without data are left out. Each chart also carries the numbers it plots
+    (values: [(label, number), …])."""
     plt = _pyplot()
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = []
@@ -64,8 +77,9 @@ def make_charts(data: dict, out_dir: Path, group_titles: dict, catalog: dict) ->
         labels = sorted(kinds)
         rates = [round(100 * kinds[k][0] / kinds[k][1], 1) for k in labels]
         charts.append({"path": _bar(plt, [f"{k}网站" for k in labels], rates, "各类单位网站检查合格率", "合格率（%）",
-                                    out_dir / "图1-合格率.png", percent=True), "caption": "各类单位网站检查合格率"})
-    by_group = Counter(group_titles.get(catalog.get(f["rule"], {}).get("group"), "其他") for f in data["findings"])
+                                    out_dir / "图1-合格率.png", percent=True), "caption": "各类单位网站检查合格率",
+                       "values": [(f"{k}网站", r) for k, r in zip(labels, rates)]})
+    by_group = problem_counts(data, group_titles, catalog)
     if by_group:
         top = by_group.most_common(10)[::-1]
         fig, ax = plt.subplots(figsize=(6.4, 0.9 + 0.32 * len(top)), dpi=150)
@@ -75,13 +89,14 @@ def make_charts(data: dict, out_dir: Path, group_titles: dict, catalog: dict) ->
                         va="center", fontsize=9)
         ax.set_xlabel("问题数")
         path = _save(plt, fig, ax, "发现问题数量（按类型）", out_dir / f"图{len(charts) + 1}-问题类型.png")
-        charts.append({"path": path, "caption": "发现问题数量（按类型）"})
+        charts.append({"path": path, "caption": "发现问题数量（按类型）", "values": top[::-1]})
     history = data.get("history") or []
     if len(history) >= 2:
         fig, ax = plt.subplots(figsize=(6.4, 3.0), dpi=150)
-        ax.plot([h["name"][:10] for h in history], [float(h["pass_rate"]) for h in history], marker="o", color="#2c6fbb")
+        points = [(h["name"][:10], float(h["pass_rate"])) for h in history]
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", color="#2c6fbb")
         ax.set_ylim(0, 105)
         ax.set_ylabel("合格率（%）")
         path = _save(plt, fig, ax, "政府网站检查合格率变化", out_dir / f"图{len(charts) + 1}-合格率变化.png")
-        charts.append({"path": path, "caption": "政府网站检查合格率变化"})
+        charts.append({"path": path, "caption": "政府网站检查合格率变化", "values": points})
     return charts
