@@ -513,7 +513,7 @@ def _judge(rnd: Round, old: list[Finding], rep, before: list[ColumnCheck] = ()) 
         return RecheckResult(round=rnd, finding=f, state=state, reason=reason[:1000])
 
     if isinstance(rep, BaseException):
-        return [result(f, "unknown", f"复查程序出错：{type(rep).__name__}: {rep}") for f in old]
+        return [result(f, "unknown", f"复查程序内部错误，该网站未能复查（{type(rep).__name__}）") for f in old]
     if rep.status != "checked":
         return [result(f, "unknown", rep.reason or "网站未能复查") for f in old]
     now = {finding_key(f.rule, f.url, f.column or "", f.evidence) for f in rep.findings}
