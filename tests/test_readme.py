@@ -150,7 +150,7 @@ class Session:
         self.site_urls: list[str] = []
         self.county = None
         self.dirs = 0
-        self.interrupted: int | None = None
+        self.interrupted: dict[str, int] = {}
 
     # --------------------------------------------------------------------- the database of the commands
     def query(self, sql: str, *params):
@@ -212,9 +212,10 @@ class Session:
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
 
-    def interrupted_round(self) -> int:
-        """A round killed half-way (as by a power cut) for `round --resume`: started, killed with its workers."""
-        if self.interrupted is None:
+    def interrupted_round(self, purpose: str) -> int:
+        """A round killed half-way (as by a power cut), one per purpose (`round --resume`, `report --draft`):
+        started, killed with its workers."""
+        if purpose not in self.interrupted:
             before = self.last_round()
             p = Background([str(BIN), "round", "--name", "被中断的轮次", "--as-of", "2026-11-23", "--allow-network", NETWORK,
                             "--delay", "0", "--quiet"], self.work, self.env)
@@ -223,9 +224,10 @@ class Session:
                 time.sleep(0.2)
             time.sleep(2)  # crawling (a whole round of the small sandbox takes ~15 s)
             p.stop(signal.SIGKILL)
-            (self.interrupted, status), = self.query("SELECT id, status FROM rounds_round WHERE id>? ORDER BY id DESC LIMIT 1", before)
+            (self.interrupted[purpose], status), = self.query(
+                "SELECT id, status FROM rounds_round WHERE id>? ORDER BY id DESC LIMIT 1", before)
             assert status != "done", "要中断的轮次在被强制结束之前已经完成"
-        return self.interrupted
+        return self.interrupted[purpose]
 
     # --------------------------------------------------------------------- placeholders
     def value(self, word: str, args: list[str], flag: str = "") -> str:
@@ -236,7 +238,11 @@ class Session:
         if word == "网段":
             return NETWORK
         if word == "轮次编号":
-            return str(self.interrupted_round() if args[:1] == ["round"] and "--resume" in args else self.done_round())
+            if args[:1] == ["round"] and "--resume" in args:
+                return str(self.interrupted_round("resume"))
+            if args[:1] == ["report"] and "--draft" in args:  # what --draft is for: a round that did not finish
+                return str(self.interrupted_round("draft"))
+            return str(self.done_round())
         if word == "问题编号":
             rows = self.query("SELECT id FROM rounds_finding WHERE round_id=? AND round_site_id IS NOT NULL AND "
                               "ignored_by_id IS NULL AND coalesce(json_extract(evidence, '$.text'), '') <> '' ORDER BY id",
