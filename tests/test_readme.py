@@ -359,3 +359,21 @@ def test_every_readme_command_runs_as_printed(tmp_path):
     assert any(c.startswith("govinspect round ") for c in ran), "README 中没有一条能检查沙盒网站的 round 命令"
     failed = [f"{cmd}\n    {detail}" for state, cmd, detail, _ in results if state == "failed"]
     assert not failed, "README 中以下命令不能照原样运行：\n" + "\n".join(failed)
+
+
+def test_commands_are_read_as_printed():
+    """How README text becomes command lines: code block lines and inline spans of the user part only, optional
+    parts kept, the first of a|b|c, … dropped, environment assignments apart; mentions of files are not commands."""
+    text = ("1. 运行 `govinspect round --name \"第一轮\" [--allow-network 网段]`，模板在 `govinspect/rules/bulletin.toml`。\n"
+            "```\ngovinspect sandbox serve --sites 3  # 一直运行\nmake demo\n```\n"
+            "`DJANGO_SUPERUSER_PASSWORD=密码 govinspect manage createsuperuser --noinput` 和 "
+            "`govinspect ignore 问题编号 --scope hit|page|site …`\n"
+            "\n# Developer guide\n\n`govinspect demo --out DIR`\n")
+    commands = readme_commands(text)
+    assert [split_command(c) for c in commands] == [
+        ({}, ["round", "--name", "第一轮", "--allow-network", "网段"]),
+        ({}, ["sandbox", "serve", "--sites", "3"]),
+        ({"DJANGO_SUPERUSER_PASSWORD": "密码"}, ["manage", "createsuperuser", "--noinput"]),
+        ({}, ["ignore", "问题编号", "--scope", "hit"]),
+    ]
+    assert skip_reason(["monitor"]) and not skip_reason(["monitor", "--cycles", "1"])
