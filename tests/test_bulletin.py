@@ -320,3 +320,31 @@ def test_office_copy_without_new_sections_still_writes_chinese(own_rules, tmp_pa
     assert not ENGLISH_WORDS.search(text), ENGLISH_WORDS.search(text)[0]
     assert "link.hidden" not in text and "为隐藏链接（暗链）且无法访问" in text
     assert "清河县发展和改革局网站（首页无法访问，访问超时）" in text
+
+
+def test_external_links_without_a_route_are_one_note_not_dead_links(tmp_path):
+    """A real round whose reference targets cannot be reached (no route to the internet from the checking machine):
+    the sites' external links are neither findings nor dead links; the round keeps one note per site and the
+    bulletin says once that they could not be checked."""
+    from govinspect.registry.xlsx import import_registry
+    from govinspect.rounds.services import run_round
+    from govinspect.sandbox import generate_county
+    from govinspect.sandbox.registry import write_registry
+    from govinspect.sandbox.serve import SandboxServer
+
+    county = generate_county(seed=2026, n_sites=4, pages_per_site=30)  # default faults: dead external links
+    with SandboxServer(county) as srv:
+        import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
+        rnd = Round.objects.create(name="离线的一轮", region="清河县", office="清河县人民政府办公室", as_of=county.as_of,
+                                   period_start=county.as_of - dt.timedelta(days=91))
+        crawl = {**srv.crawl_settings(), "reference_urls": ("http://no-route.invalid/",)}  # unresolvable, like a closed network
+        run_round(rnd, crawl=crawl, processes=1)
+    stored = [rs.check_stats.get("links_external", {}) for rs in rnd.sites.all()]
+    offline = [s for s in stored if s.get("state") == "unknown"]  # sites with an external link that failed
+    assert offline and all("无法访问互联网" in s["reason"] and s["unjudged"] >= 1 for s in offline)
+    external = [f for f in Finding.objects.filter(round=rnd, rule="link.dead")
+                if not any(f.url.startswith(u) for u in srv.urls.values())]
+    assert external == []  # no external link is accused of being dead
+    paragraphs, tables = docx_text(write_bulletin(round_data(rnd), tmp_path / "通报.docx"))
+    text = "\n".join(paragraphs)
+    assert text.count("外部链接未能检查（检查机无法访问互联网）") == 1

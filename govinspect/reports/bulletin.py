@@ -262,6 +262,10 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
     if dead:
         ex = "；".join(f"{x['name']}{line['detail'].split('，共')[0]}" for x, line in dead[:k])  # "…无法访问（原因）"
         add("links", f"{len({x['name'] for x, _ in dead})}个网站共有{len(dead)}个链接经两次检测均无法访问，如{ex}")
+    offline = [x for x in checked if (x.get("links_external") or {}).get("state") == "unknown"]
+    if offline:  # no route to the internet from the checking machine: not the sites' fault, not dead links
+        ex = "、".join(x["name"] for x in offline[:k]) + ("等" if len(offline) > k else "")
+        add("links", f"{len(offline)}个网站的外部链接未能检查（检查机无法访问互联网），如{ex}，将在复查中重新检查")
     names = rule_names()
     catalog = load_rules("catalog")["rules"]
     for rule, meta in catalog.items():

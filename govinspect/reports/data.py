@@ -370,6 +370,7 @@ def round_data(rnd: Round) -> dict:
             "home_newest": rs.home_newest.isoformat() if rs.home_newest else None, "home_status": rs.home_status,
             "publication_count": rs.publication_count, "columns_discovered": rs.columns_discovered, "veto": rs.veto,
             "warc": rs.warc_path, "crawl_log": rs.log_path, "crawl": rs.crawl_stats,
+            "links_external": (rs.check_stats or {}).get("links_external") or {},
             "columns": [{
                 "name": c.name, "url": c.url, "category": c.category, "window": c.window, "level": c.level,
                 "status": c.status, "newest_date": c.newest_date.isoformat() if c.newest_date else None,

@@ -82,6 +82,8 @@ class RoundSite(models.Model):
     veto = models.JSONField("否决项统计", default=dict, blank=True)
     availability = models.JSONField("可用性监测", default=dict, blank=True)
     crawl_stats = models.JSONField("抓取统计", default=dict, blank=True)
+    check_stats = models.JSONField("检查统计", default=dict, blank=True,
+                                   help_text="各项检查的统计和说明，如外部链接未能检查的原因")
     warc_path = models.CharField("WARC 快照", max_length=500, blank=True)
     log_path = models.CharField("抓取日志", max_length=500, blank=True)
     started_at = models.CharField("抓取开始", max_length=40, blank=True)

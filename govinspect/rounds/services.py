@@ -261,7 +261,7 @@ def store_report(rnd: Round, site: Website, rep: SiteReport | BaseException) -> 
         score=rep.score if rep.status == "checked" else None, deductions=rep.deductions,
         home_newest=rep.home.newest_date if rep.home else None, home_status=rep.home.status if rep.home else "",
         publication_count=rep.publication_count, columns_discovered=rep.columns_discovered, veto=rep.veto,
-        crawl_stats=rep.crawl_stats, warc_path=rep.warc_path or "", log_path=rep.log_path or "",
+        crawl_stats=rep.crawl_stats, check_stats=rep.check_stats, warc_path=rep.warc_path or "", log_path=rep.log_path or "",
         started_at=rep.started_at, finished_at=rep.finished_at)
     # WV-2 from the stored availability probes of the round's window (monitoring data, not the crawl)
     avail = site_availability(site, rnd.as_of)
