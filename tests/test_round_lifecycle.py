@@ -166,7 +166,7 @@ def test_a_new_round_never_resumes_crawls_left_under_its_number(tmp_path):
         first = Round.objects.create(name="一", as_of=county.as_of, allow_networks="127.0.0.0/8")
         run_round(first, crawl=srv.crawl_settings(check_links=False), processes=1)
         second = Round.objects.create(name="二", as_of=county.as_of, allow_networks="127.0.0.0/8")
-        shutil.copytree(round_dir(first), round_dir(second))  # what a deleted round numbered like this one left
+        shutil.copytree(round_dir(first), round_dir(second), dirs_exist_ok=True)  # what a deleted round numbered like this one left
         before = srv.apps["portal"].requests
         run_round(second, crawl=srv.crawl_settings(check_links=False), processes=1)
         fetched = srv.apps["portal"].requests - before
