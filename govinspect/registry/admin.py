@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 
+from ..readonly import ReadOnly
 from .models import Account, Column, Leader, Unit, Website, WorkdayOverride
 
 
@@ -71,7 +72,7 @@ class WorkdayOverrideAdmin(admin.ModelAdmin):
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(admin.ModelAdmin):
+class LogEntryAdmin(ReadOnly, admin.ModelAdmin):
     """Who changed what in the admin, when: an audit trail, never edited or deleted (and, as it cannot be deleted
     here, the admin refuses to delete a user whose entries would go with it)."""
 
@@ -79,13 +80,4 @@ class LogEntryAdmin(admin.ModelAdmin):
     list_filter = ("action_flag", "content_type")
     search_fields = ("object_repr", "change_message", "user__username")
     date_hierarchy = "action_time"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 

@@ -9,35 +9,19 @@ read-only too (registry/admin.py).
 
 from django.contrib import admin
 
+from ..readonly import ReadOnly
+
 from .models import ColumnCheck, Finding, Ignore, RecheckResult, Round, RoundAccount, RoundEvent, RoundSite
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
     """Shown, never added, changed or deleted (the change page is a read-only view; POSTs are refused)."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnly, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RoundSiteInline(ReadOnlyInline):
