@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
+from dataclasses import dataclass
 
 from ...rules import load_rules
 from . import freshness
+from ..fetch.crawler import normalise_url
 from ..workdays import UnknownYear, workdays_between
 from .model import Finding, iso
 
@@ -97,18 +100,133 @@ def _quoted(title: str) -> str:
     return "《" + title.replace("《", "〈").replace("》", "〉") + "》"
 
 
+# ---------------------------------------------------------------- 政策解读 pairing
+# Titles are compared after normalisation: full/half width (NFKC), 〈〉「」『』<> as 《》, no quotes or spaces,
+# leading tags such as （转载） or 【图解】 removed. A document's key is the name it wraps:
+# 关于印发《X》的通知 -> X, 关于加强X的意见 -> 加强X. An interpretation's subject is the same key taken
+# from its title once the interpretation words (一图读懂, 图解, 答记者问 …) are removed.
+_BRACKETS = str.maketrans({"〈": "《", "〉": "》", "<": "《", ">": "》", "「": "《", "」": "》", "『": "《", "』": "》",
+                           "\u3008": "《", "\u3009": "》"})
+_NOISE = re.compile(r"[“”\"'‘’`\s]")
+_TAGS = re.compile(r"^(?:[(\[【][^)\]】]{1,10}[)\]】])+")
+_WRAPPED = re.compile(r"关于(?:印发|转发|公布|发布|颁布|下发|印发修订后的|修订)(.+?)的(?:通知|通告|决定|公告|函|批复)$")
+_ABOUT = re.compile(r"关于(.+?)(?:的(?:通知|通告|决定|公告|实施意见|指导意见|意见|函|批复|报告|请示))?$")
+_TRIAL = re.compile(r"\((?:试行|暂行)\)$")
+# what may stand before a name without changing what it names: a place or a government (清河县, 清河县人民政府办公室)
+_PLACE_PREFIX = re.compile(r"[\u4e00-\u9fff]{1,12}?(?:省|自治区|市|县|区|州|旗|盟|镇|乡|街道)(?:人民政府)?(?:办公室|办公厅)?")
+_ASKED = re.compile(r"^.*?(?:负责人|有关负责同志|司长|局长|主任)就")
+
+
+def _norm(title: str) -> str:
+    t = _NOISE.sub("", unicodedata.normalize("NFKC", title or "").translate(_BRACKETS))
+    return _TAGS.sub("", t)
+
+
 def _doc_key(title: str) -> str:
-    """The name a 解读 repeats: the 《…》 part of the title, else the title without 关于印发/的通知."""
-    m = re.search(r"《([^》]{4,})》", title)
+    """The name a 解读 repeats: 关于印发《X》的通知 -> X, 《X》 -> X, 关于加强X的意见 -> 加强X."""
+    t = _norm(title)
+    m = _WRAPPED.search(t)
     if m:
-        return m.group(1)
-    return re.sub(r"^.*?关于(?:印发)?|的(?:通知|意见|决定|公告)$", "", title)[:20]
+        t = m.group(1)
+    names = re.findall(r"《([^《》]{4,})》", t)
+    if names:
+        t = max(names, key=len)
+    elif not m and (m := _ABOUT.search(t)):
+        t = m.group(1)
+    return _TRIAL.sub("", t.replace("《", "").replace("》", ""))
+
+
+def _subject(title: str, markers) -> str:
+    """The document an interpretation's title names (its key), "" when the title names none."""
+    t = _norm(title)
+    names = re.findall(r"《([^《》]{4,})》", t)
+    if names:
+        return _doc_key(max(names, key=len))
+    t = _ASKED.sub("", t)
+    for w in sorted(markers, key=len, reverse=True):
+        t = t.replace(w, "")
+    t = re.sub(r"^[:|\-—_·、,]+|[:|\-—_·、,]+$", "", t)
+    t = re.sub(r"^关于(.+?)的?$", r"\1", t) if t.startswith("关于") else t
+    t = re.sub(r"的$", "", t)
+    return _doc_key(t) if len(t) >= 4 else ""
+
+
+def _same_document(key: str, subject: str) -> bool:
+    """key and subject name the same document: equal, or equal after a place/government prefix on one side
+    (清河县耕地保护实施方案 / 耕地保护实施方案). 实施细则 of an 办法, another year or another place do not match."""
+    if len(key) < 4 or len(subject) < 4:
+        return False
+    if key == subject:
+        return True
+    short, long_ = sorted((key, subject), key=len)
+    return len(short) >= 6 and long_.endswith(short) and bool(_PLACE_PREFIX.fullmatch(long_[: -len(short)]))
+
+
+def _is_interpretation(title: str, markers) -> bool:
+    t = _norm(title)
+    return any(m in t for m in markers)
+
+
+def _names_document(text: str, key: str, markers, original_words) -> bool:
+    """A link text that points at the document: its name, or a word like 原文件."""
+    t = _norm(text)
+    return t in original_words or _same_document(key, _doc_key(t)) or _same_document(key, _subject(t, markers)) or (
+        len(key) >= 6 and key in t)
+
+
+def _interpretation_pages(crawl, markers) -> list:
+    """Every fetched article page on the site whose title says it is an interpretation: 解读 columns anywhere."""
+    out = []
+    for rec in crawl.records.values():
+        p = rec.page
+        if rec.ok and p is not None and p.kind == "article" and _is_interpretation(p.title, markers):
+            out.append((rec.final_url or rec.url, p))
+    return out
+
+
+def _pairs(crawl, doc_url: str, page, key: str, interp_items, interp_pages, r) -> tuple[list, list]:
+    """(linked, listed): interpretation URLs the document page links to, and interpretations found elsewhere
+    (a 解读 column's list, any interpretation page naming it or linking to it as its original)."""
+    markers, originals = r["link_keywords"], set(r["original_link_words"])
+    me = normalise_url(doc_url)
+    linked: list[str] = []
+    for l in page.links:
+        if normalise_url(l.url) == me:
+            continue
+        target = _summary(crawl, l.url)
+        if target is not None and target.kind == "article" and _is_interpretation(target.title, markers):
+            subj = _subject(target.title, markers)
+            back = any(normalise_url(b.url) == me and _names_document(b.text or "", key, markers, originals) for b in target.links)
+            if _same_document(key, subj) or back or (not subj and _is_interpretation(l.text or "", markers)):
+                linked.append(l.url)
+        elif target is None and _is_interpretation(l.text or "", markers) and _same_document(key, _subject(l.text, markers)):
+            linked.append(l.url)  # not fetched, but its text names this document's 解读
+    listed = [i for i in interp_items if _same_document(key, _subject(i.title, markers))]
+    have = {normalise_url(u) for u in linked} | {normalise_url(i.url) for i in listed}
+    for url, p in interp_pages:
+        if normalise_url(url) in have:
+            continue
+        subj = _subject(p.title, markers)
+        if _same_document(key, subj) or any(
+                normalise_url(b.url) == me and (_norm(b.text or "") in originals or (not subj and _names_document(b.text or "", key, markers, originals)))
+                for b in p.links):
+            listed.append(_Found(url, p.title, p.publish_date))
+    return linked, listed
+
+
+@dataclass
+class _Found:
+    url: str
+    title: str
+    date: dt.date | None
 
 
 def interpretation_findings(crawl, columns, rules) -> list[Finding]:
-    kws = rules["interpretation"]["link_keywords"]
+    r = rules["interpretation"]
+    kws = r["link_keywords"]
     interp_items = [i for c in columns if c.category == "interpretation" and c.status != "unknown"
                     for i in (_items(crawl, c) or [])]
+    interp_pages = None
     out = []
     for col in columns:
         if col.category != "policy" or col.status == "unknown":
@@ -120,19 +238,18 @@ def interpretation_findings(crawl, columns, rules) -> list[Finding]:
             key = _doc_key(page.title or it.title)
             if len(key) < 4:
                 continue
-            # a 解读 names the document it explains: linked from the document, or listed in a 解读 column
-            linked = [l.url for l in page.links if l.url != it.url and any(k in (l.text or "") for k in kws) and key in l.text]
-            for l in page.links:
-                target = _summary(crawl, l.url) if l.url != it.url else None
-                if target is not None and target.kind == "article" and any(k in target.title for k in kws) and key in target.title:
-                    linked.append(l.url)
-            listed = [i for i in interp_items if key in i.title and any(k in i.title for k in kws)]
+            if _is_interpretation(page.title or it.title, kws):
+                continue  # a 解读 listed among the documents is not a document lacking one
+            if interp_pages is None:
+                interp_pages = _interpretation_pages(crawl, kws)
+            linked, listed = _pairs(crawl, it.url, page, key, interp_items, interp_pages, r)
             if not linked and not listed:
                 out.append(Finding("policy.interpretation_missing", it.url, f"政策文件{_quoted(it.title)}未发布政策解读", col.name,
                                    {"title": it.title, "key": key, "publish_date": iso(page.publish_date)}))
                 continue
             # both ways: the document links its 解读, and the 解读 links back to the document
-            back = [u for u in linked if (tp := _summary(crawl, u)) is not None and any(l.url == it.url for l in tp.links)]
+            me = normalise_url(it.url)
+            back = [u for u in linked if (tp := _summary(crawl, u)) is not None and any(normalise_url(l.url) == me for l in tp.links)]
             if not linked or not back:
                 why = "政策文件页面未链接其解读" if not linked else "解读页面未链接回政策文件"
                 out.append(Finding("policy.interpretation_unlinked", it.url, f"政策文件{_quoted(it.title)}与其解读未相互关联（{why}）",
@@ -149,10 +266,10 @@ def interpretation_findings(crawl, columns, rules) -> list[Finding]:
                 late = workdays_between(doc_date, first)
             except UnknownYear:
                 continue  # no calendar for that year: could not check
-            if late > rules["interpretation"]["late_workdays"]:
+            if late > r["late_workdays"]:
                 out.append(Finding("policy.interpretation_late", it.url,
                                    f"政策文件{_quoted(it.title)}{doc_date:%Y年%m月%d日}发布，解读{first:%Y年%m月%d日}才发布，"
-                                   f"晚了{late}个工作日（要求{rules['interpretation']['late_workdays']}个工作日内）", col.name,
+                                   f"晚了{late}个工作日（要求{r['late_workdays']}个工作日内）", col.name,
                                    {"document_date": doc_date.isoformat(), "interpretation_date": first.isoformat(), "workdays": late}))
     return out
 
