@@ -24,6 +24,14 @@ def _date(s: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{s!r}") from None
 
 
+def _max_pages(s: str) -> int:
+    """--max-pages: the safety limit of one site's crawl, a positive whole number of pages."""
+    n = s.strip().replace(",", "")
+    if not n.isdigit() or int(n) < 1:
+        raise argparse.ArgumentTypeError(f"页面上限应为正整数，如 50000：{s!r}")
+    return int(n)
+
+
 def _network(s: str) -> str:
     """--allow-network: one network in CIDR notation (a single address is a /32 or /128)."""
     import ipaddress
@@ -144,7 +152,8 @@ def cmd_check_site(a) -> int:
         if not host or not ip or (port and not port.isdigit()):
             raise CliError(f"--resolve 的格式应为 主机名=IP[:端口]：{item!r}")
         resolve[host.strip().lower()] = (ip.strip(), int(port) if port else 0)
-    cfg = CrawlConfig(allow_networks=_allow_networks(a), max_pages=a.max_pages, delay=a.delay, progress=not a.quiet,
+    limit = {"max_pages": a.max_pages} if a.max_pages else {}  # else the crawler's safety default
+    cfg = CrawlConfig(allow_networks=_allow_networks(a), **limit, delay=a.delay, progress=not a.quiet,
                       timeout=a.timeout, concurrency_per_host=a.concurrency, resolve_map=resolve,
                       offline_dns=a.offline_dns, check_links=not a.no_links, link_recheck_interval=a.link_recheck,
                       reference_urls=tuple(a.reference) if a.reference else None)
@@ -473,7 +482,9 @@ def cmd_round(a) -> int:
                 except LettersError as e:
                     rnd.delete()
                     raise CliError(str(e)) from None
-            run_round(rnd, progress=not a.quiet, site_concurrency=a.site_concurrency, processes=a.processes, crawl={"delay": a.delay})
+            limit = {"max_pages": a.max_pages} if a.max_pages else {}  # else the crawler's safety default
+            run_round(rnd, progress=not a.quiet, site_concurrency=a.site_concurrency, processes=a.processes,
+                      crawl={"delay": a.delay, **limit})
     paths = write_reports(rnd, a.out or Path("out") / f"round-{rnd.pk}")
     where = "报告：" + "，".join(str(p) for p in paths.values())
     if rnd.recheck_of_id:
@@ -782,7 +793,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--as-of", type=_date, required=True, help="检查时点 YYYY-MM-DD")
     _add_network_args(c, "抓取")
     c.add_argument("--out", help="写入 JSON 文件（默认输出到屏幕）")
-    c.add_argument("--max-pages", type=int, default=3000)
+    c.add_argument("--max-pages", type=_max_pages, metavar="页数",
+                   help="安全上限：最多抓取的页面数（默认50000，约占200 MB内存；不用 --warc-dir 时页面全部留在内存，"
+                        "每千页约35 MB）。默认抓取全站；超出上限时不抓取其余页面，输出的 coverage 写明未检查的页面数"),
     c.add_argument("--delay", type=float, default=0.5, help="同一主机两次请求的间隔秒数（默认0.5）")
     c.add_argument("--concurrency", type=int, default=2, help="同一主机同时进行的请求数（默认2）")
     c.add_argument("--resolve", action="append", help="自行解析主机名：主机名=IP[:端口]，可多次使用（内网无DNS时）")
@@ -847,6 +860,9 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--office", default="县人民政府办公室")
     _add_network_args(rd, "抓取")
     rd.add_argument("--delay", type=float, default=0.5, help="同一主机两次请求的间隔秒数（默认0.5）")
+    rd.add_argument("--max-pages", type=_max_pages, metavar="页数",
+                    help="每个网站最多抓取的页面数（安全上限，默认50000）；名录中填写了“抓取页面上限”的网站以名录为准。"
+                         "超出上限的网站在 round.json 的 coverage 和通报中写明未检查的页面数")
     rd.add_argument("--site-concurrency", type=int, default=4, help="同时检查的网站数（默认4）")
     rd.add_argument("--processes", type=int, help="分担检查工作的进程数（默认每个CPU核一个，1 表示只用本进程）")
     rd.add_argument("--out")

@@ -6,6 +6,7 @@ inspect_site(...) -> SiteReport, used by `govinspect check-site`, by rounds and 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ from .checks.search import search_findings, search_query, search_url
 from .checks.structure import domain_findings, meta_findings, required_column_findings
 from .checks.links import internal_failures, link_findings, referrers
 from .checks.model import Finding, iso
-from .extract.page import PAGER_TEXT
+from .extract.page import PAGER_TEXT, is_more_text
 from .fetch import CrawlConfig, CrawlResult
 from .fetch.crawler import crawl_site_async, normalise_url
 from .fetch.linkcheck import LinkChecker, Probe
@@ -67,40 +68,112 @@ class SiteReport:
             "columns_discovered": self.columns_discovered,
             "columns": [c.to_dict() for c in self.columns],
             "findings": [f.to_dict() for f in self.findings],
-            "veto": self.veto, "crawl": self.crawl_stats, "checks": self.check_stats, "warc": self.warc_path, "crawl_log": self.log_path,
+            "veto": self.veto, "crawl": self.crawl_stats, "coverage": coverage(self.crawl_stats),
+            "checks": self.check_stats, "warc": self.warc_path, "crawl_log": self.log_path,
             "started_at": self.started_at, "finished_at": self.finished_at,
         }
+
+
+# rules that look at every page (links on all pages, personal data in old pages): on a capped crawl they say so
+WHOLE_SITE_RULES = ("link.dead", "link.illegal", "link.hidden", "privacy.id_number", "privacy.mobile", "privacy.bank_card")
+
+
+def coverage(crawl_stats: dict) -> dict:
+    """How much of the site the crawl covered (check-site JSON, round.json, the bulletin): `complete` false when the
+    safety limit `max_pages` stopped it with `not_fetched` in-scope URLs found and not fetched; `note` says so in Chinese
+    and `rules` names the checks that only saw the fetched pages."""
+    limit, left = crawl_stats.get("max_pages"), crawl_stats.get("not_fetched") or 0
+    out = {"complete": not left, "max_pages": limit, "urls_fetched": crawl_stats.get("urls", 0), "not_fetched": left}
+    if left:
+        out["note"] = (f"网站页面超过检查上限{limit}页，另有{left}个页面未检查；死链、违法链接、暗链和个人信息泄露"
+                       f"只检查了已抓取的{out['urls_fetched']}个页面")
+        out["rules"] = list(WHOLE_SITE_RULES)
+    return out
+
+
+# a page that is the home page under another name (index.html, default.aspx ... at the site root)
+_HOME_FILE = re.compile(r"/(?:index|default|main|home)\.(?:s?html?|php|aspx?|jsp)$", re.I)
+# landing pages followed one click further: 信息公开 / 政务公开 and their 目录 trees
+_DIRECTORY = re.compile(r"公开|目录")
+_TITLE_CUT = re.compile(r"\s*[-_|—–]+\s*")
+
+
+def _page_key(url: str) -> str:
+    """One page whatever its query (tab variants index.html?link=zwgk) and fragment (#tab2): host and path."""
+    p = urlsplit(url)
+    path = p.path or "/"
+    if _HOME_FILE.search(path) and path.count("/") == 1:
+        path = "/"
+    return p.netloc.lower() + path
+
+
+def _column_name(link_text: str, block: str | None, page) -> str:
+    """A column's name: the list page's ColumnName, else the link's text, else (for "更多>>" and icon links) the
+    heading or tab of the block holding the link, else the first part of the list page's title."""
+    if page.meta.get("ColumnName"):
+        return page.meta["ColumnName"]
+    if link_text and not is_more_text(link_text) and link_text not in PAGER_TEXT:
+        return link_text
+    if block:
+        return block
+    return _TITLE_CUT.split(page.title.strip(), 1)[0] if page.title else ""
 
 
 def discover_columns(crawl: CrawlResult, home_url: str, rules: dict | None = None) -> list[ColumnSpec]:
     """Columns from the site's navigation, when none are registered.
 
     A link on the home page is a column when its target was fetched and is a list page (items,
-    datastore, createPageHTML, an explicit 暂无信息), or a single-page column whose anchor text names
-    a known category (概况, 职能 ...). Pager links and dated articles are never columns.
+    datastore, createPageHTML, an explicit 暂无信息), a redirect stub (its target decides), or a single-page
+    column whose name is a known category (概况, 职能 ...). Pager links, dated articles and the home page under
+    tab variants (index.html?link=…, #tab) are never columns. A link reading "更多>>", "MORE" or an icon takes its
+    name from the block's heading or tab. 信息公开 / 目录 pages (and landing pages that are no column) linked
+    from the home page are followed one click further: their list pages are columns too.
     """
     rules = rules or load_rules("freshness")
     home = crawl.get(home_url)
     if home is None or not home.ok or home.page is None:
         return []
-    out, seen = [], {normalise_url(home_url)}
-    for link in home.page.links:
-        u = normalise_url(link.url)
-        name = link.text.strip()
-        if u in seen or not (2 <= len(name) <= 16) or name in PAGER_TEXT or name.isdigit():
-            continue
-        rec = crawl.get(u)
-        if rec is None or not rec.ok or rec.page is None:
-            continue
-        p = rec.page
-        is_list = p.kind == "list" or p.empty_marker or p.datastore or (p.list_markers and p.kind != "article")
-        is_single = p.kind != "article" and classify(name, rules)["id"] != "other" and p.paragraph_chars >= 50
-        if p.kind == "article" and p.publish_date:
-            continue
-        if is_list or is_single:
-            seen.add(u)
-            out.append(ColumnSpec(name=p.meta.get("ColumnName") or name, url=u))
-    return out
+    home_items = {i.url for i in home.page.items}
+    seen = {_page_key(home_url), _page_key(home.final_url or home_url)}
+    pagers: set[str] = set()
+    out: list[ColumnSpec] = []
+    landing: list = []
+
+    def visit(page, second: bool) -> None:
+        for link in page.links:
+            u = normalise_url(link.url)
+            key = _page_key(u)
+            if key in seen or u in pagers or not crawl.in_scope(u):
+                continue
+            rec = crawl.get(u)
+            if rec is None or not rec.ok or rec.page is None:
+                continue
+            p = rec.page
+            if p.items and {i.url for i in p.items} == home_items:
+                seen.add(key)  # the home page under another address
+                continue
+            name = _column_name(link.text.strip(), page.block_names.get(link.url), p)
+            if not (2 <= len(name) <= 16) or name in PAGER_TEXT or name.isdigit() or is_more_text(name):
+                continue
+            if p.kind == "article" and p.publish_date:
+                continue
+            is_list = p.kind == "list" or p.empty_marker or p.datastore or (p.list_markers and p.kind != "article")
+            is_single = (not second and p.kind != "article" and classify(name, rules)["id"] != "unknown"
+                         and p.paragraph_chars >= 50)
+            if is_list or is_single or p.redirect_to:
+                seen.add(key)
+                pagers.update(normalise_url(n) for n in p.next_pages)
+                out.append(ColumnSpec(name=name, url=u))
+                if not second and _DIRECTORY.search(name):
+                    landing.append(p)
+            elif not second and p.kind != "article":
+                seen.add(key)
+                landing.append(p)
+
+    visit(home.page, False)
+    for p in landing[:30]:  # two clicks deep: the 信息公开 目录 and landing pages of the navigation
+        visit(p, True)
+    return [c for c in out if c.url not in pagers]
 
 
 async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | None = None,
@@ -178,11 +251,14 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
     report.veto = veto_counts(report.columns, rules)
     scored = load_scheme(scheme).score([f.rule for f in report.findings], "website")
     report.verdict, report.score, report.deductions = scored.verdict, scored.score, scored.deductions
+    partial = coverage(crawl.stats).get("note")
     for f in report.findings:  # evidence: when the page was captured, and where the capture is kept
         rec = crawl.get(f.url)
         f.evidence.setdefault("captured_at", rec.fetched_at if rec else None)
         f.evidence.setdefault("http_status", rec.status if rec else None)
         f.evidence.setdefault("warc", crawl.warc_path)
+        if partial and f.rule.startswith(WHOLE_SITE_RULES):  # found on the part fetched; more may lie beyond
+            f.evidence["coverage"] = partial
     if period_start:
         report.publication_count = _count_publications(crawl, home_url, period_start, as_of)
     return report

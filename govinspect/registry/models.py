@@ -1,13 +1,13 @@
 """The registry: who is inspected (units, websites, columns, new-media accounts, leaders)."""
 
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
 UNIT_KINDS = [("区县", "区县"), ("部门", "部门"), ("乡镇", "乡镇")]
 PLATFORMS = [(p, p) for p in ("微信公众号", "微博", "抖音", "今日头条", "快手", "视频号", "客户端", "小程序", "其他")]
 COLUMN_CATEGORIES = [
     ("dynamic", "动态要闻类"), ("notice", "通知公告类"), ("policy", "政策文件类"), ("personnel", "人事信息类"),
-    ("plan", "规划计划类"), ("interpretation", "政策解读类"), ("interaction", "互动交流类"), ("disclosure", "信息公开类"),
+    ("plan", "规划计划类"), ("fiscal", "财政信息类"), ("interpretation", "政策解读类"), ("interaction", "互动交流类"), ("disclosure", "信息公开类"),
     ("info", "基本信息类"), ("other", "其他栏目"),
 ]
 site_code_validator = RegexValidator(r"^(\d{10}|bm\d{8})$", "网站标识码应为10位数字，或 bm 加8位数字")
@@ -61,6 +61,9 @@ class Website(models.Model):
     owner = models.ForeignKey(Unit, verbose_name="主办单位", on_delete=models.PROTECT, related_name="websites")
     is_portal = models.BooleanField("门户网站", default=False)
     extra_hosts = models.CharField("附加域名", max_length=500, blank=True, help_text="同属本网站的其他主机名，逗号分隔")
+    max_pages = models.PositiveIntegerField(
+        "抓取页面上限", null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="本网站一轮最多抓取的页面数（安全上限）；留空用 round --max-pages（默认50000）。超出的页面不抓取，报告写明未检查的页面数")
 
     class Meta:
         verbose_name = verbose_name_plural = "政府网站"

@@ -34,7 +34,8 @@ TEMPLATE = {
     "单位": [("单位名称", "name", True), ("单位类型", "kind", True), ("上级单位", "parent", False), ("所属区域", "region", False),
            ("主管单位", "supervisor", False), ("简称", "short_name", False)],
     "网站": [("网站名称", "name", True), ("首页地址", "home_url", True), ("网站标识码", "site_code", False),
-            ("主办单位", "owner", True), ("门户网站", "is_portal", False), ("附加域名", "extra_hosts", False)],
+            ("主办单位", "owner", True), ("门户网站", "is_portal", False), ("附加域名", "extra_hosts", False),
+            ("抓取页面上限", "max_pages", False)],
     "栏目": [("网站首页地址", "site", True), ("栏目名称", "name", True), ("栏目地址", "url", True), ("栏目类别", "category", False),
             ("责任单位", "responsible_unit", False), ("更新周期", "window_override", False), ("栏目层级", "level", False)],
     "新媒体账号": [("平台", "platform", True), ("账号名称", "name", True), ("开办单位", "owner", True), ("已备案", "filed", False),
@@ -223,10 +224,15 @@ def import_registry(path: str | Path) -> dict[str, int]:
             errors.append(CellError("网站", n, "首页地址", f"与第{sites[url]['row']}行重复"))
         owner = unit_ref(rec.get("owner"), "网站", n, "主办单位")
         portal = _bool(rec.get("is_portal"), "网站", n, "门户网站", errors)
+        limit = _str(rec.get("max_pages")).replace(",", "").replace("，", "")  # 50,000 as typed
+        max_pages = int(limit) if limit.isdigit() and int(limit) >= 1 else None
+        if limit and max_pages is None:
+            errors.append(CellError("网站", n, "抓取页面上限", f"应为正整数（页数，如 50000）或留空，实际为“{_str(rec.get('max_pages'))}”"))
         obj = Website(name=_str(rec.get("name")), home_url=url, site_code=_str(rec.get("site_code")), is_portal=portal,
-                      extra_hosts=_str(rec.get("extra_hosts")))
+                      extra_hosts=_str(rec.get("extra_hosts")), max_pages=max_pages)
         _model_errors(obj, "网站", n, errors, exclude=("owner",))
-        sites[url] = {"row": n, "obj": obj, "owner": owner}
+        # a file without the column (a template from before it) keeps the limit already registered
+        sites[url] = {"row": n, "obj": obj, "owner": owner, "has_limit": "max_pages" in rec}
     site_urls = set(Website.objects.values_list("home_url", flat=True)) | set(sites)
 
     seen: dict[tuple, int] = {}
@@ -302,7 +308,7 @@ def import_registry(path: str | Path) -> dict[str, int]:
             o = s["obj"]
             obj, _ = Website.objects.update_or_create(home_url=url, defaults={
                 "name": o.name, "site_code": o.site_code, "is_portal": o.is_portal, "extra_hosts": o.extra_hosts,
-                "owner": unit_objs[s["owner"]]})
+                "owner": unit_objs[s["owner"]], **({"max_pages": o.max_pages} if s["has_limit"] else {})})
             site_objs[url] = obj
         for c in columns:
             o = c["obj"]
@@ -346,7 +352,7 @@ def export_registry(path: str | Path) -> Path:
     cat_label = dict(COLUMN_CATEGORIES)
     rows = {
         "单位": [[u.name, u.kind, u.parent.name if u.parent else "", u.region, u.supervisor, u.short_name] for u in Unit.objects.select_related("parent")],
-        "网站": [[s.name, s.home_url, s.site_code, s.owner.name, "是" if s.is_portal else "否", s.extra_hosts]
+        "网站": [[s.name, s.home_url, s.site_code, s.owner.name, "是" if s.is_portal else "否", s.extra_hosts, s.max_pages or ""]
                for s in Website.objects.select_related("owner")],
         "栏目": [[c.site.home_url, c.name, c.url, cat_label.get(c.category, ""), c.responsible_unit.name if c.responsible_unit else "",
                 c.window_override, c.level] for c in Column.objects.select_related("site", "responsible_unit")],

@@ -293,6 +293,10 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
         more = f"等{len(unknown)}个网站" if len(unknown) > 5 else ""
         lead = "在检查期间无法访问，本轮未能完成检查" if all(x.get("site_fault", True) for x in unknown) else "本轮未能完成检查"
         add("availability", f"{len(unknown)}个网站{lead}，将在复查中重新检查：{ex}{more}")
+    capped = [x for x in checked if not (x.get("coverage") or {}).get("complete", True)]
+    if capped:  # a crawl stopped by the safety limit: what was not checked is said, never left out silently
+        add("availability", "；".join(f"{x['name']}页面超过检查上限{x['coverage']['max_pages']}页，"
+                                      f"另有{x['coverage']['not_fetched']}个页面未检查" for x in capped))
     order_titles = list(dict.fromkeys(sec["title"] for sec in cfg["sections"]))
     groups = [(t, "。".join(sentences.pop(t)) + "。") for t in order_titles if t in sentences]
     groups += [(t, "。".join(v) + "。") for t, v in sentences.items()]  # 其他问题

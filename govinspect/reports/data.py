@@ -340,6 +340,7 @@ def org(unit, direct: str, fallback: str = "", office: str = "") -> dict:
 
 
 def round_data(rnd: Round) -> dict:
+    from ..engine.inspect import coverage
     from ..engine.scheme import load_scheme
 
     scheme = load_scheme(rnd.scheme)
@@ -369,7 +370,7 @@ def round_data(rnd: Round) -> dict:
             "findings_ignored": ignored,
             "home_newest": rs.home_newest.isoformat() if rs.home_newest else None, "home_status": rs.home_status,
             "publication_count": rs.publication_count, "columns_discovered": rs.columns_discovered, "veto": rs.veto,
-            "warc": rs.warc_path, "crawl_log": rs.log_path, "crawl": rs.crawl_stats,
+            "warc": rs.warc_path, "crawl_log": rs.log_path, "crawl": rs.crawl_stats, "coverage": coverage(rs.crawl_stats or {}),
             "links_external": (rs.check_stats or {}).get("links_external") or {},
             "columns": [{
                 "name": c.name, "url": c.url, "category": c.category, "window": c.window, "level": c.level,

@@ -180,6 +180,8 @@ def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | N
         nonlocal pages
         cfg = CrawlConfig(allow_networks=allow, extra_hosts=tuple(site.extra_host_list))
         cfg = dataclasses.replace(cfg, **(crawl or {}))
+        if site.max_pages:  # the registry's limit for this site wins over the round's default (round --max-pages)
+            cfg = dataclasses.replace(cfg, max_pages=site.max_pages)
         async with sem:
             bar.set_postfix_str(f"正在抓取 {site.name}")
             job = (site.home_url, rnd.as_of, cfg, specs[site.pk] or None, base / f"site-{site.pk}")

@@ -41,11 +41,17 @@ SKIP_EXT = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".svg", ".webp", ".ico", ".
 # meta tags the checks read from any page (the home page keeps all of its own)
 _NO_REDIRECTS: list = []  # shared, never appended to
 _KEEP_META = {"ArticleTitle", "PubDate", "ContentSource", "ColumnName", "SiteName", "SiteDomain", "SiteIDCode", "__img_alts__"}
+# The safety limit of one site's crawl (URLs fetched) when neither the registry nor the command line sets one. A crawl
+# kept on disk (rounds, check-site --warc-dir) takes ~4 MB per 1,000 pages (benchmarks/crawl_memory.py: 414 MB at
+# 104,321 pages), so 50,000 pages stay near 200 MB per site in flight (four sites at once: under 1 GB) and cover the
+# county and department sites met so far (the largest seen: 5,041 pages) ten times over. A site larger than the limit
+# is not cut silently: the crawl counts the URLs it found but did not fetch (stats["not_fetched"]).
+DEFAULT_MAX_PAGES = 50_000
 
 
 @dataclass
 class CrawlConfig:
-    max_pages: int = 3000
+    max_pages: int = DEFAULT_MAX_PAGES  # URLs fetched per site; the in-scope URLs found beyond it are counted, not fetched
     max_depth: int = 8
     concurrency_per_host: int = 2
     delay: float = 0.5  # seconds between two requests to one host
@@ -216,6 +222,7 @@ class _Crawler:
         self.seen: set[str] = set()
         self.seen_raw: set[str] = set()  # links as written whose normal form is in seen: skipped at no cost
         self.query_variants: dict[str, int] = {}
+        self.not_fetched: set[int] = set()  # in-scope URLs found once max_pages URLs were queued (hashes)
         self.gates: dict[str, _HostGate] = {}
         self.robots: dict[str, Protego | None] = {}
         self.robots_locks: dict[str, asyncio.Lock] = {}
@@ -263,7 +270,7 @@ class _Crawler:
         path = p.path.lower()
         if path.endswith(SKIP_EXT) or (path.endswith(ATTACHMENT_EXT) and not self.cfg.fetch_attachments):
             return
-        if depth > self.cfg.max_depth or len(self.seen) >= self.cfg.max_pages:
+        if depth > self.cfg.max_depth:
             return
         if p.query and parent:
             # a trap grows by itself: calendar.html?d=… links to calendar.html?d=… . Articles such as
@@ -276,6 +283,10 @@ class _Crawler:
                     self.stats["trap_pruned"] += 1
                     return
                 self.query_variants[key] = n + 1
+        if len(self.seen) >= self.cfg.max_pages:  # the safety limit: counted once per URL, never fetched
+            self.not_fetched.add(hash(url))  # a count: 64-bit hashes, not the strings (a huge site finds many)
+            self.seen_raw.add(raw)
+            return
         self.seen.add(url)
         self.seen_raw.add(raw)
         self.seq += 1
@@ -447,7 +458,7 @@ class _Crawler:
         items = []
         for it in page.items:  # a "related articles" box repeats the same items on every article
             url, title = sys.intern(it.url), sys.intern(it.title)
-            key = ("item", url, title, it.date)
+            key = ("item", url, title, it.date, it.box)  # the same item in a side bar elsewhere is another item
             obj = intern.get(key)
             if obj is None:
                 it.url, it.title = url, title
@@ -511,6 +522,13 @@ class _Crawler:
         for url, depth, parent, seq in self.state.queued():
             self.seq = max(self.seq, seq)
             self.queue.put_nowait((depth, seq, url, parent))
+        if len(self.seen) >= self.cfg.max_pages:  # the interrupted crawl had reached its limit: count again what
+            for rec in list(self.result.records.values()):  # its pages link to beyond it (nothing is queued)
+                if rec.ok and rec.page is not None and rec.final_url and self.in_scope(rec.final_url):
+                    for link in rec.page.links:
+                        self.enqueue(link.url, rec.depth + 1, rec.url, [])
+                    for nxt in rec.page.next_pages:
+                        self.enqueue(nxt, rec.depth, rec.url, [])
 
     # ---------------------------------------------------------------- loop
     async def worker(self, session: aiohttp.ClientSession) -> None:
@@ -526,6 +544,8 @@ class _Crawler:
                             self.enqueue(link.url, depth + 1, url, found)
                     for nxt in rec.page.next_pages:
                         self.enqueue(nxt, depth, url, found)  # pagination belongs to the list's own depth
+                    if rec.page.redirect_to:  # a stub (meta refresh, location.href=): its target stands in for it
+                        self.enqueue(rec.page.redirect_to, depth, url, found)
                 if self.state:  # committed after its WARC record was flushed, with the links it queued:
                     self.state.store(rec.state_row(), found)  # a resumed crawl skips it and still has its links
                 self._intern_record(rec)
@@ -568,7 +588,8 @@ class _Crawler:
         finally:
             self.close()
         self.result.finished_at = _now()
-        self.result.stats = dict(self.stats, pages_ok=self.result.pages_fetched, urls=len(self.result.records))
+        self.result.stats = dict(self.stats, pages_ok=self.result.pages_fetched, urls=len(self.result.records),
+                                 max_pages=self.cfg.max_pages, not_fetched=len(self.not_fetched))
         return self.result
 
     def close(self) -> None:
