@@ -132,3 +132,45 @@ def test_export_writes_formula_looking_names_as_text(tmp_path):
     # and the export imports again as the same names (text, not formulas)
     assert import_registry(out)["单位"] == len(evil)
     assert set(Unit.objects.values_list("name", flat=True)) == set(evil)
+
+
+def _sites(limits: list, header: bool = True) -> dict:
+    """Rows of the 网站 sheet, one per limit (the last column, 抓取页面上限)."""
+    return {"单位": [["清河县人民政府", "区县", ""]],
+            "网站": [[f"网站{i}", f"http://s{i}.qinghe.gov.cn/", "", "清河县人民政府", "否", "", v] for i, v in enumerate(limits)]}
+
+
+def test_a_sites_crawl_limit_is_imported_exported_and_kept(tmp_path):
+    """抓取页面上限 (issue 15 item 10): a whole number per site, blank for the round's default."""
+    import_registry(write_template(tmp_path / "a.xlsx", _sites([50000, "1,000", "", 7.0])))
+    limits = dict(Website.objects.values_list("name", "max_pages"))
+    assert limits == {"网站0": 50000, "网站1": 1000, "网站2": None, "网站3": 7}
+    out = export_registry(tmp_path / "export.xlsx")
+    ws = load_workbook(out)["网站"]
+    col = [c.value for c in ws[1]].index("抓取页面上限")
+    assert {r[0].value: r[col].value for r in ws.iter_rows(min_row=2)} == {"网站0": 50000, "网站1": 1000, "网站2": None, "网站3": 7}
+    Website.objects.update(max_pages=123)
+    import_registry(out)  # the export imports back as it was
+    assert dict(Website.objects.values_list("name", "max_pages")) == limits
+    # a file from the template before the column existed leaves the registered limits alone
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "网站"
+    ws.append([t for t, key, _ in TEMPLATE["网站"] if key != "max_pages"])
+    ws.append(["网站0改名", "http://s0.qinghe.gov.cn/", "", "清河县人民政府", "否", ""])
+    wb.save(tmp_path / "old.xlsx")
+    import_registry(tmp_path / "old.xlsx")
+    assert Website.objects.get(home_url="http://s0.qinghe.gov.cn/").name == "网站0改名"
+    assert Website.objects.get(home_url="http://s0.qinghe.gov.cn/").max_pages == 50000
+
+
+def test_a_bad_crawl_limit_is_a_row_error(tmp_path):
+    with pytest.raises(RegistryImportError) as e:
+        import_registry(write_template(tmp_path / "bad.xlsx", _sites(["0", "很多", -5, 3.5, 200])))
+    msg = str(e.value)
+    for row, shown in ((2, "0"), (3, "很多"), (4, "-5"), (5, "3.5")):
+        assert f"工作表「网站」第{row}行「抓取页面上限」：应为正整数（页数，如 50000）或留空，实际为“{shown}”" in msg
+    assert len(e.value.errors) == 4  # 200 is fine
+    assert Website.objects.count() == 0
