@@ -2,8 +2,9 @@
 text, see crawl_site_async(on_page=...)) and every attachment (read back from the WARC).
 
 The same hit in the same surroundings on many pages (a footer, a navigation box) is one finding on
-the first page, with the number and a sample of the other pages. Institution names are not judged on
-pages published before the entry's `since` date. Attachments that cannot be read are counted as
+the first page, with the number and a sample of the other pages. A word found several times on one page
+is one finding (with `occurrences`), never one per occurrence. Institution names are not judged on
+pages published before the reform reached the unit's level (Hit.since). Attachments that cannot be read are counted as
 "could not check" in the statistics (with the reason), never as clean.
 """
 
@@ -40,11 +41,23 @@ class SiteContent:
         self.stats["pages_scanned"] += 1
         self.stats["chars_scanned"] += len(page.text)
         self.stats["personal_data_masked"] += len(masked)
+        seen: dict[tuple, dict] = {}  # one finding per page and term: (rule, text) -> where, with the count
         for h in hits:
             if h.since and page.publish_date and page.publish_date < h.since:
                 self.stats["history_skipped"] += 1
                 continue
-            self._add(rec.url, h, page.text, {"page_title": "首页" if rec.depth == 0 else page.title})
+            term = (h.rule, h.text) if h.rule.startswith("content.") else None
+            if term is not None and term in seen:
+                seen[term]["occurrences"] += 1
+                continue
+            where = {"page_title": "首页" if rec.depth == 0 else page.title}
+            if term is not None:
+                seen[term] = where
+                where["occurrences"] = 1
+            self._add(rec.url, h, page.text, where)
+        for where in seen.values():
+            if where["occurrences"] == 1:
+                del where["occurrences"]
 
     def _add(self, url: str, h, text: str, where: dict) -> None:
         ctx = context(text, h.start, h.end, h.text)

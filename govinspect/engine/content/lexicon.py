@@ -49,6 +49,7 @@ class Entry:
     not_before: re.Pattern | None = None  # ... and the text before it does not end with this
     sentence_unless: re.Pattern | None = None  # ... and its sentence does not match this
     since: dt.date | None = None  # the wrong form became wrong on this date (older pages are history)
+    level: str | None = None  # national | province | local: the date comes from the reform of the unit's level
 
 
 @dataclass(slots=True)
@@ -77,7 +78,7 @@ def _regex(value, where: str) -> re.Pattern | None:
         raise RulesError(f"{where}：正则表达式“{value}”无效：{e}") from e
 
 
-def _entries(name: str) -> tuple[list[Entry], list[str], str]:
+def _entries(name: str) -> tuple[list[Entry], list[str], str, "Reform | None"]:
     data = load_rules(name)
     where = f"规则文件 {name}.toml"
     rule = data.get("rule")
@@ -88,12 +89,13 @@ def _entries(name: str) -> tuple[list[Entry], list[str], str]:
         raise RulesError(f"{where}：缺少 version（版本号）")
     defaults = data.get("defaults", {})
     unless = _regex(data.get("sentence_unless"), where)
+    reform = _reform(data.get("reform"), where)
     out = []
     for i, raw in enumerate(data.get("entry", []), start=1):
         e = {**defaults, **raw}
         w = f"{where} 第{i}条（{e.get('wrong', '?')}）"
         unknown = set(e) - {"wrong", "right", "category", "severity", "source", "note", "after", "not_before", "since",
-                            "check_sentence"}
+                            "check_sentence", "level"}
         if unknown:
             raise RulesError(f"{w}：未知字段 {', '.join(sorted(unknown))}")
         wrong = str(e.get("wrong", "")).strip()
@@ -112,15 +114,71 @@ def _entries(name: str) -> tuple[list[Entry], list[str], str]:
                 since = dt.date.fromisoformat(since)
             except ValueError as ex:
                 raise RulesError(f"{w}：since 应为日期 YYYY-MM-DD") from ex
+        level = e.get("level")
+        if level is not None and (level not in LEVELS or not reform):
+            raise RulesError(f"{w}：level 应为 {'/'.join(LEVELS)}，且规则文件须有 [reform] 日期表")
         out.append(Entry(rule=rule, wrong=wrong, right=str(e.get("right", "")), category=e["category"], severity=sev,
                          source=e["source"], note=str(e.get("note", "")), after=_regex(e.get("after"), w),
                          not_before=_regex(e.get("not_before") and f"(?:{e['not_before']})$", w),
-                         sentence_unless=unless if e.get("check_sentence", unless is not None) else None, since=since))
+                         sentence_unless=unless if e.get("check_sentence", unless is not None) else None, since=since,
+                         level=level))
     allows = [str(a).strip() for a in data.get("allow", [])]
     for a in allows:
         if len(a) < 2 or SEPARATORS.search(a):
             raise RulesError(f"{where}：allow 条目“{a}”无效")
-    return out, allows, f"{name.split('/')[-1]}@{version}"
+    return out, allows, f"{name.split('/')[-1]}@{version}", reform
+
+
+# ------------------------------------------------------------------ reform dates by level
+# An institution name became outdated when the reform reached the unit's level: the State Council's
+# ministries in March 2018, provinces late 2018, cities and counties early 2019. The dates are data
+# ([reform] in rules/content/institutions.toml), overridable per jurisdiction ([[reform.place]]).
+LEVELS = ("national", "province", "local")
+_LEVEL_BEFORE = (("national", re.compile(r"(?:国家|国务院)$")), ("province", re.compile(r"(?:省|自治区)(?:人民政府)?$")),
+                 ("city", re.compile(r"(?:市|自治州|州|盟|地区)(?:人民政府)?$")),
+                 ("county", re.compile(r"(?:县|区|旗|镇|乡)(?:人民政府)?$")))
+_OTHER_UNIT = re.compile(r"[省市县区旗镇乡州盟和与及、，,。；;局委厅办]")  # between a place and the name: another unit
+_PLACE_REACH = 12  # characters before the name searched for a jurisdiction (清河县人民政府办公室 …)
+
+
+@dataclass(frozen=True, slots=True)
+class Reform:
+    dates: dict  # national / province / city / county -> date
+    places: tuple  # (place name, date): a jurisdiction whose reform came on another date
+
+
+def _reform(raw, where: str) -> Reform | None:
+    if not raw:
+        return None
+    def date(v, what):
+        try:
+            return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
+        except ValueError as ex:
+            raise RulesError(f"{where}：[reform] {what} 应为日期 YYYY-MM-DD") from ex
+    dates = {k: date(raw.get(k), k) for k in ("national", "province", "city", "county")}
+    places = tuple((str(p["name"]), date(p.get("date"), p.get("name", "?"))) for p in raw.get("place", []))
+    if any(not n for n, _ in places):
+        raise RulesError(f"{where}：[[reform.place]] 缺少 name（地名）")
+    return Reform(dates, places)
+
+
+def reform_since(e: Entry, reform: Reform | None, text: str, start: int) -> dt.date | None:
+    """The date from which e.wrong is outdated where it stands in text: by the level its prefix names
+    (国家…, …省…, …市…, …县…); a local name with no level before it gets the latest local date (a
+    county that reformed last is never accused too early). A jurisdiction named before it overrides."""
+    if e.level is None or reform is None:
+        return e.since
+    before = SEPARATORS.sub("", text[max(0, start - _PLACE_REACH - 8):start])[-_PLACE_REACH:]
+    for name, d in reform.places:
+        k = before.rfind(name)
+        if k >= 0 and not _OTHER_UNIT.search(before, k + len(name)):  # 深圳市环保局, not 深圳市…和清河县国土局
+            return d
+    if e.level != "local":
+        return reform.dates[e.level]
+    for level, rx in _LEVEL_BEFORE:
+        if rx.search(before):
+            return reform.dates[level]
+    return max(reform.dates["city"], reform.dates["county"])
 
 
 def _variants(word: str) -> set[str]:
@@ -149,11 +207,13 @@ class Lexicon:
         self.entries: list[Entry] = []
         allows: set[str] = set()
         self.versions: list[str] = []
+        self.reform: Reform | None = None
         for f in files:
-            entries, allow, version = _entries(f)
+            entries, allow, version, reform = _entries(f)
             if rules is not None and not any(entries and entries[0].rule.startswith(p) for p in rules):
                 continue
             self.entries += entries
+            self.reform = self.reform or reform
             allows |= set(allow)
             self.versions.append(version)
         patterns: list[str] = []
@@ -206,7 +266,8 @@ class Lexicon:
                 continue
             taken.append((s, e))
             hits.append(Hit(rule=entry.rule, start=os_, end=oe, text=text[os_:oe], suggestion=entry.right,
-                            category=entry.category, severity=entry.severity, note=entry.note, since=entry.since))
+                            category=entry.category, severity=entry.severity, note=entry.note,
+                            since=reform_since(entry, self.reform, text, os_)))
         hits.sort(key=lambda h: h.start)
         return hits
 

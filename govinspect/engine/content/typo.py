@@ -56,6 +56,19 @@ RARE = 30  # a written word rarer than this (jieba frequency) may hide a typo
 CONTEXT = 6  # characters on each side scored with the word model
 MIN_GAIN_2 = 8.0  # two-character windows are more often a name or a new word: ask for more
 MIN_GAIN = 7.0  # log-probability gain a correction must bring (tuned on ecspell-odw.train: 6 → P 0.92, 7 → 0.95, 8 → 0.97)
+# a window that begins with the last character of an institution's short name (卫生健康委于, 县政府办在) is
+# an abbreviation followed by the next word, not a misspelt word
+ORG_END = set("委办局厅院所站部处科队署")
+# words around a person's name: a title before it (主任计承法), or what follows a name (计承法受到, 王建到)
+_TITLE_BEFORE = re.compile(r"(?:主任|书记|局长|县长|区长|市长|省长|镇长|乡长|村长|主席|同志|委员|处长|科长|所长|站长|院长|厂长|经理|"
+                           r"部长|厅长|队长|组长|社长|会长|校长|老师|医生|教授|记者|代表|村民|群众|师傅|先生|女士|副|和|、)$")
+_NAME_AFTER = re.compile(r"(?:同志|受到|主任|书记|局长|县长|镇长|乡长|等人|等同志|一行|表示|指出|强调|介绍|说|到)")
+# a two-character window "corrected" into one of these function words is almost always a content word
+# followed by a particle on clean text (首诊的 -> 真的, 可依职责 -> 可以, 及肌张力 -> 及其)
+FUNCTION_WORDS = {"可以", "因为", "及其", "没有", "真的", "以及", "所以", "但是", "已经", "还是", "就是", "只是", "其中", "对于",
+                  "关于", "由于", "而且", "并且", "或者", "如果", "虽然", "因此", "为了", "不是", "的是", "自己", "我们", "他们",
+                  "这个", "那个", "什么", "一个", "可能", "应该", "能够", "之间", "之后", "之前", "以上", "以下", "其他", "这些"}
+COMPOUND_FREQ = 50  # a dictionary word this common that holds the suspect character and reaches outside the window
 FUNCTION_CHARS = set("的地得和在是了有与及等其向之以为对将把被从由于上中下不也就都而并或又这那个我你他她它各每该此")
 PROPER_TAGS = {"nr", "nrt", "nrfg", "ns", "nt", "nz"}
 
@@ -84,6 +97,7 @@ class TypoDetector:
             w = line.strip()
             if w and not w.startswith("#"):
                 self.keep.add(w)
+        self.surnames: set[str] = set((DATA / "surnames.txt").read_text(encoding="utf-8").split()) - {"#"}
         self._cache: dict[str, list[Hit]] = {}
         self.confusion: dict[str, str] = {}
         for name in ("same_pinyin.txt", "same_stroke.txt"):
@@ -132,9 +146,36 @@ class TypoDetector:
                     cache.clear()
                 cache[sent] = found
             base = m.start()
+            # a term the page uses more than once (水坪洼地 … 水坪5组, 可研报告 ×3) is its word, not a slip
+            found = [h for h in found if text.count(h.text) < 2]
             hits += [Hit(rule=h.rule, start=h.start + base, end=h.end + base, text=h.text, suggestion=h.suggestion,
                          category=h.category, severity=h.severity, note=h.note) for h in found]
         return hits
+
+    def _in_name(self, s: str, a: int, n: int) -> bool:
+        """The window touches a person's name: a surname with one or two given-name characters, after a
+        title (主任计承法) or before what follows names (计承法受到, 王建到, 张三同志)."""
+        for k in range(max(0, a - 2), a + n):
+            if s[k] not in self.surnames:
+                continue
+            titled = bool(_TITLE_BEFORE.search(s, 0, k))
+            for length in (2, 3):
+                end = k + length
+                if end > len(s) or not (end > a and k < a + n) or not _CJK_RUN.fullmatch(s[k:end]):
+                    continue
+                if titled or _NAME_AFTER.match(s, end):
+                    return True
+        return False
+
+    def _in_compound(self, s: str, i: int, a: int, n: int) -> bool:
+        """The suspect character belongs to a common dictionary word that reaches outside the window:
+        the window cuts a compound (村村通客车, 首诊的, 电煤有条件), it is not a misspelt word."""
+        freq = self.freq
+        for b in range(max(0, i - 3), i + 1):
+            for e in range(i + 1, min(len(s), b + 5) + 1):
+                if e - b >= 2 and (b < a or e > a + n) and freq.get(s[b:e], 0) >= COMPOUND_FREQ and s[b:e] not in self.proper:
+                    return True
+        return False
 
     def _logp(self, s: str) -> float:
         """Log-probability of the best segmentation of s under jieba's unigram word model."""
@@ -175,6 +216,8 @@ class TypoDetector:
                     if not fixes:  # no look-alike makes a common word here (most windows): nothing to weigh
                         continue
                     if (not _CJK_RUN.fullmatch(win) or self._known(win) >= RARE or win in self.proper
+                            or (a > 0 and win[0] in ORG_END and _CJK.match(s[a - 1]))
+                            or self._in_name(s, a, n) or self._in_compound(s, i, a, n)
                             or any(c in _NUMERAL for c in s[max(0, a - 1):a + n])
                             or _ORG_SUFFIX.match(s, a + n) or _quoted(s, a)
                             or (keep and any(k in s[max(0, a - 2):a + n + 2] for k in keep)) or _DOC_NO.match(s, a + n)):
@@ -183,6 +226,8 @@ class TypoDetector:
                         if alt not in fixes:  # the corrected window is not a common word (or is a name)
                             continue
                         cand = win[: i - a] + alt + win[i - a + 1:]
+                        if n == 2 and cand in FUNCTION_WORDS:
+                            continue
                         if base_lp is None:
                             base_lp = self._logp(local)
                         fixed = local[: i - lo] + alt + local[i - lo + 1:]
