@@ -173,9 +173,12 @@ def cmd_check_site(a) -> int:
         raise CliError(str(e)) from None
     rep = inspect_site(a.url, a.as_of, cfg, None, out_dir, previous=Path(a.previous) if a.previous else None, content=content,
                        scheme=a.scheme)
-    _print_json(rep.to_dict(), a.out)
+    out = rep.to_dict()
+    _print_json(out, a.out)
     if rep.status != "checked":
         print(f"未能检查：{rep.reason}", file=sys.stderr)
+    elif not out["coverage"]["complete"]:
+        print(f"注意：{out['coverage']['note']}（可用 --max-pages 调高上限）", file=sys.stderr)
     return 0
 
 

@@ -119,7 +119,7 @@ def _cfg(**kw) -> CrawlConfig:
                           "link_recheck_interval": 0.0, **kw})
 
 
-def test_check_site_says_exactly_how_many_urls_a_capped_crawl_did_not_fetch(tmp_path):
+def test_check_site_says_exactly_how_many_urls_a_capped_crawl_did_not_fetch(tmp_path, capsys):
     site = Site(lists=5, per_list=20)
     total = len(site.all_pages())  # 1 + 5 + 1 (missing) + 100 articles + 100 attachment pages
     with serve(site) as srv:
@@ -134,6 +134,7 @@ def test_check_site_says_exactly_how_many_urls_a_capped_crawl_did_not_fetch(tmp_
     assert 0 < cov["not_fetched"] < total - 40  # pages behind unfetched pages are not known, so not counted
     assert f"超过检查上限40页，另有{cov['not_fetched']}个页面未检查" in cov["note"]
     assert "link.dead" in cov["rules"] and "privacy.mobile" in cov["rules"]
+    assert f"另有{cov['not_fetched']}个页面未检查" in capsys.readouterr().err  # said on the terminal too
 
 
 def test_whole_site_rules_state_their_coverage_only_when_the_crawl_was_capped():

@@ -24,10 +24,25 @@ ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".csv", ".txt", ".wp
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 _PUBDATE_META = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "dc.date", "publish_date")
 PAGER_TEXT = {"下一页", "下页", "尾页", "末页", "最后一页", "下一頁", "后页"}
+# links that name no column: a block's "more" link (the block's heading or tab names the column)
+_MORE = re.compile(r"^(?:查看)?(?:更多|more|MORE|More)\s*(?:[>》+＋›»]+|\.{2,}|…+)?(?:信息|内容|新闻)?$|^[>》+＋›»]+$")
 _CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^)]*)\)")
+# the other TRS pager: "var countPage = 12//共多少页" and "var currentPage = 0", links written by script
+_COUNT_PAGE = re.compile(r"\bcountPage\s*=\s*(\d+)")
+_CURRENT_PAGE = re.compile(r"\bcurrentPage\s*=\s*(\d+)")
+# a page that only sends the reader elsewhere: <meta http-equiv="refresh" content="0;url=...">, location.href=...
+_REFRESH_URL = re.compile(r"^\s*\d*\s*[;,]?\s*(?:url\s*=\s*)?['\"]?([^'\"\s]+)", re.I)
+_JS_REDIRECT = re.compile(r"(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*['\"]([^'\"]+)['\"]"
+                          r"|location\.(?:replace|assign)\s*\(\s*['\"]([^'\"]+)['\"]\s*\)")
+_STUB_TEXT = 200  # a redirect stub says at most "页面跳转中……" and a link
+# blocks that are not the column's own list: side bars, related and popular items (class/id tokens, heading words)
+_SIDE_TOKEN = re.compile(r"side|relat|xgxx|xglj|xgwz|hot|rdxx|rdtj|rank|tuijian|recommend|aside", re.I)
+_SIDE_HEAD = re.compile(r"相关|热点|热门|推荐|排行|点击|热文|阅读排行")
+_DATE_ONLY = re.compile(r"^[\[【(（]?\s*(?:(?:19|20)\d{2}\s*(?:[-/.]|年)\s*)?\d{1,2}\s*(?:[-/.]|月)\s*\d{1,2}\s*日?\s*[\]】)）]?$")
 _DATASTORE = re.compile(r"<datastore>(.*?)</datastore>", re.S | re.I)
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
 _ITEM_CONTAINERS = {"li", "tr", "dd", "dt", "p", "div", "span", "td", "h4", "h3"}
+_BOX_SKIP = {"tbody", "thead"}
 _EMPTY_MARKERS = ("暂无信息", "暂无数据", "暂无内容", "暂无相关信息", "没有信息")
 _MIN_TITLE = 4
 # page furniture that is never a list item, whatever date sits next to it
@@ -39,6 +54,9 @@ class Item:
     title: str
     url: str
     date: dt.date | None
+    # the list block it sits in ("/html/body/div[3]/ul.list"); "side:" first when the block is a side bar,
+    # a related / popular box (not a column's own list); "" when not known
+    box: str = ""
 
 
 @dataclass(slots=True, frozen=True)
@@ -66,6 +84,9 @@ class PageModel:
     list_markers: bool = False  # built as a list page (datastore, createPageHTML, ColumnName meta ...)
     empty_marker: bool = False  # says it has nothing: 暂无信息, an empty datastore ...
     paragraph_chars: int = 0  # characters inside <p> elements: the page's own prose
+    redirect_to: str | None = None  # a stub page that only redirects (meta refresh, location.href=): its target
+    # link URL -> the heading or tab of the block holding its link, for links that name nothing ("更多>>", an icon)
+    block_names: dict[str, str] = field(default_factory=dict)
     compacted: bool = False  # text dropped to save memory: re-read it from the WARC (CrawlResult.full_page)
 
     @property
@@ -79,7 +100,8 @@ class PageModel:
             d.pop("text")
         d["publish_date"] = self.publish_date.isoformat() if self.publish_date else None
         d["newest_date"] = self.newest_date.isoformat() if self.newest_date else None
-        d["items"] = [{"title": i.title, "url": i.url, "date": i.date.isoformat() if i.date else None} for i in self.items]
+        d["items"] = [{"title": i.title, "url": i.url, "date": i.date.isoformat() if i.date else None, "box": i.box}
+                      for i in self.items]
         return d
 
 
@@ -349,12 +371,30 @@ class _Containers:
     <ul> and one header <div>), so each container is looked at once per page, not once per anchor.
     """
 
-    __slots__ = ("targets", "texts", "substantive")
+    __slots__ = ("targets", "texts", "substantive", "boxes")
 
     def __init__(self):
         self.targets: dict = {}  # element -> up to two distinct substantive hrefs (as written)
         self.texts: dict = {}  # element -> its text, whitespace collapsed
         self.substantive: dict = {}  # anchor -> its text is at least two characters (icon links are not)
+        self.boxes: dict = {}  # list block element -> its key (Item.box)
+
+    def box(self, row) -> str:
+        """Item.box of an item whose row (the element holding its anchor and date) is `row`: the block holding
+        the rows, named by its parent's place in the page and its own tag and class, so that two halves of one
+        list (two <ul class="list"> side by side) are one block; "side:" first for side bars and related boxes."""
+        box = row.getparent()
+        while box is not None and box.tag in _BOX_SKIP:
+            box = box.getparent()
+        if box is None or not isinstance(box.tag, str):
+            return ""
+        key = self.boxes.get(box)
+        if key is None:
+            parent = box.getparent()
+            where = box.getroottree().getpath(parent) if parent is not None else ""
+            key = f"{where}/{box.tag}.{_clean(box.get('class'))}"
+            key = self.boxes[box] = ("side:" + key) if _is_side(box) else key
+        return key
 
     def distinct_targets(self, el) -> tuple[str, ...]:
         """Up to two distinct substantive link targets inside el (hrefs as written, icon links left out).
@@ -373,6 +413,100 @@ class _Containers:
                 if len(found) == 2:
                     break
         return tuple(found)
+
+
+_SIDE_NAME = re.compile(r"(?:^|[\s_-])(?:(?:left|right)?side\w*|aside|relat\w*|xgxx|xglj|xgwz|xgwj|hot\w*|rdxx|rdtj|rank\w*"
+                        r"|tuijian|recommend\w*)(?:$|[\s_-])", re.I)
+
+
+def _is_side(box) -> bool:
+    """The block, or a block around it, is a side bar or a related / popular box: by tag, class or id, or by a
+    short heading just before it (相关信息, 热点新闻, 推荐阅读, 排行 ...)."""
+    el, depth = box, 0
+    while el is not None and isinstance(el.tag, str) and el.tag not in ("body", "html"):
+        if el.tag == "aside" or _SIDE_NAME.search(" " + (el.get("class") or "") + " " + (el.get("id") or "") + " "):
+            return True
+        if depth < 3:
+            prev = el.getprevious()
+            while prev is not None and not isinstance(prev.tag, str):  # comments
+                prev = prev.getprevious()
+            if prev is not None and prev.tag not in ("script", "style"):
+                head = _text_of(prev)
+                if len(head) <= 16 and _SIDE_HEAD.search(head):
+                    return True
+        el, depth = el.getparent(), depth + 1
+    return False
+
+
+def is_more_text(text: str) -> bool:
+    """A link text that names nothing: 更多, 更多>>, MORE, more+, >> (an icon link has no text at all)."""
+    return not text or bool(_MORE.match(text))
+
+
+def _labels(el) -> list[str]:
+    """Short texts of a tab head: its children's texts (a <ul> of tabs: its items')."""
+    kids = [c for c in el if isinstance(c.tag, str) and c.tag not in ("script", "style")]
+    if len(kids) == 1 and len(kids[0]):
+        kids = [c for c in kids[0] if isinstance(c.tag, str)]
+    return [t for t in (_clean(_tc(c)) for c in kids) if t]
+
+
+def _heading(text: str) -> bool:
+    return 2 <= len(text) <= 12 and not is_more_text(text) and not _DIGIT.search(text)
+
+
+def block_name(a) -> str | None:
+    """The heading or tab that names the block around a link that names nothing ("更多>>", an icon).
+
+    Climbs at most four levels; at each, the nearest earlier sibling with text is looked at: a tab head (several
+    short labels) names the pane the link is in by the pane's position; a short text is the block's heading
+    (<h3>工作动态</h3><ul>…</ul><a>更多>></a>); at most three earlier siblings a level. None when nothing like a
+    heading is found."""
+    el, below = a, None
+    for _ in range(4):
+        parent = el.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            return None
+        looked = 0
+        for sib in el.itersiblings(preceding=True):
+            if not isinstance(sib.tag, str) or sib.tag in ("script", "style"):
+                continue
+            text = _clean(_tc(sib))
+            if not text:
+                continue
+            labels = _labels(sib)
+            if len(labels) >= 2 and all(_heading(t) for t in labels):
+                # panes side by side after the head, or a body of panes below it
+                after = [c for c in sib.itersiblings() if isinstance(c.tag, str) and c.tag not in ("script", "style")]
+                if len(after) == len(labels) and el in after:
+                    return labels[after.index(el)]
+                kids = [c for c in el if isinstance(c.tag, str) and c.tag not in ("script", "style")]
+                if below is not None and len(kids) == len(labels) and below in kids:
+                    return labels[kids.index(below)]
+            if _heading(text):
+                return text
+            if labels and _heading(labels[0]) and len(text) <= 40:  # 工作动态 WORK NEWS
+                return labels[0]
+            looked += 1
+            if looked == 3:  # the heading sits just before the list it names, or higher up
+                break
+        el, below = parent, el
+    return None
+
+
+def _sibling_date(a, url: str):
+    """(date, row) from the element right after the anchor's cell when that element is nothing but a date, with
+    no child elements: <dl><dd><a>…</a></dd><dd>2026-03-10</dd></dl> (政府信息公开平台 lists)."""
+    cell = a.getparent()
+    if cell is None or cell.tag not in _ITEM_CONTAINERS:
+        return None, None
+    nxt = cell.getnext()
+    if nxt is None or len(nxt) or not nxt.text or nxt.tag not in _ITEM_CONTAINERS:  # len: C-fast, most fail here
+        return None, None
+    txt = nxt.text.strip()
+    if len(txt) > 24 or not _DATE_ONLY.match(txt):
+        return None, None
+    return dates.parse_date(txt) or dates.month_day_with_url_year(txt, url), cell
 
 
 @functools.lru_cache(maxsize=1 << 13)  # the same "2026-11-22" beside items on page after page
@@ -427,8 +561,11 @@ def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, o
                 d, rest = _text_date(rest)
                 d = d or dates.month_day_with_url_year(rest, url)
                 if d:
-                    return Item(title=title, url=url, date=d)
+                    return Item(title=title, url=url, date=d, box=memo.box(el))
         el, depth = el.getparent(), depth + 1
+    d, row = _sibling_date(a, url)
+    if d:
+        return Item(title=title, url=url, date=d, box=memo.box(row))
     return None if dated else Item(title=title, url=url, date=None)
 
 
@@ -474,6 +611,39 @@ def _create_page_targets(html: str, base: str) -> tuple[bool, list[str]]:
         if i != current:
             out.append(urljoin(base, f"{prefix}.{ext}" if i == 0 else f"{prefix}_{i}.{ext}"))
     return True, out
+
+
+def _count_page_targets(html: str, base: str) -> tuple[bool, list[str]]:
+    """The TRS pager written by script from "var countPage = N" and "var currentPage = i": index_1.html ... of
+    the list's own file name (index.html, index.shtml ...)."""
+    m = _COUNT_PAGE.search(html)
+    if not m:
+        return False, []
+    count = min(int(m.group(1)), 1000)
+    cur = _CURRENT_PAGE.search(html)
+    current = int(cur.group(1)) if cur else 0
+    name = _url_path(base).rsplit("/", 1)[-1]
+    f = re.fullmatch(r"([\w-]+?)(?:_\d+)?\.(\w+)", name)
+    prefix, ext = (f.group(1), f.group(2)) if f else ("index", "html")
+    return True, [urljoin(base, f"{prefix}.{ext}" if i == 0 else f"{prefix}_{i}.{ext}") for i in range(count) if i != current]
+
+
+def _redirect_target(root, html: str, low: bytes, base: str, url: str) -> str | None:
+    """Where a page sends the reader by <meta http-equiv="refresh"> or a script setting location (the caller
+    decides whether the page is only that)."""
+    target = None
+    for m in root.iter("meta"):
+        if (m.get("http-equiv") or "").strip().lower() == "refresh":
+            r = _REFRESH_URL.match(m.get("content") or "")
+            if r and not r.group(1).isdigit():  # "5" alone reloads the page itself
+                target = r.group(1)
+                break
+    if target is None and b"location" in low:
+        j = _JS_REDIRECT.search(html)
+        if j:
+            target = j.group(1) or j.group(2)
+    u = _abs(base, target) if target else None
+    return u if u and u != url else None
 
 
 def _publish_date(page: PageModel, html: str, text: str, url: str):
@@ -568,11 +738,17 @@ def extract_page(html: str, url: str, shared: dict | None = None) -> PageModel:
         if u not in seen:
             seen.add(u)
             page.links.append(link(u, text, hidden.get(h) if hidden else None))
+        if not own and (not text or next(a.iter("img"), None) is not None) or own and _MORE.match(own):
+            name = block_name(a)  # a "更多>>" or icon link: the block's heading or tab names its target
+            if name:
+                page.block_names.setdefault(u, name)
         if ("?" in u or u.lower().endswith(ATTACHMENT_EXT)) and _url_path(u).lower().endswith(ATTACHMENT_EXT):
             page.attachments.append(link(u, text, None))
         if (text in PAGER_TEXT or (text.isdigit() and "page" in _parent_class(a))) and u != url and u not in page.next_pages:
             page.next_pages.append(u)
     has_cp, targets = _create_page_targets(html, base)
+    if not has_cp and b"countpage" in low:
+        has_cp, targets = _count_page_targets(html, base)
     page.next_pages += [t for t in targets if t != url and t not in page.next_pages]
 
     # items: Hanweb datastore records first, then dated anchors in the markup
@@ -600,8 +776,10 @@ def extract_page(html: str, url: str, shared: dict | None = None) -> PageModel:
 
     para_text = sum(len(_text_of(p)) for p in root.iter("p"))
     page.paragraph_chars = para_text
-    text = _visible_text(root)  # last use of the tree: it drops scripts and styles from it
+    text = _visible_text(root)  # last use of the tree: it drops scripts and styles (not <meta>) from it
     page.text = text
+    if not page.items and len(text) <= _STUB_TEXT and len(page.links) <= 3 and (b"refresh" in low or b"location" in low):
+        page.redirect_to = _redirect_target(root, html, low, base, url)  # a stub: nothing here but where it sends readers
     pub, source = _publish_date(page, html, text, url)
 
     # kind
