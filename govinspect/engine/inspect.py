@@ -99,12 +99,13 @@ _TITLE_CUT = re.compile(r"\s*[-_|—–]+\s*")
 
 
 def _page_key(url: str) -> str:
-    """One page whatever its query (tab variants index.html?link=zwgk) and fragment (#tab2): host and path."""
+    """The home page whatever its file name and query (tab variants index.html?link=zwgk; the fragment #tab2 is
+    gone already): the site root; any other page: host, path and query (list.asp?id=3 and ?id=4 are two columns)."""
     p = urlsplit(url)
     path = p.path or "/"
-    if _HOME_FILE.search(path) and path.count("/") == 1:
-        path = "/"
-    return p.netloc.lower() + path
+    if path == "/" or (_HOME_FILE.search(path) and path.count("/") == 1):
+        return p.netloc.lower() + "/"
+    return p.netloc.lower() + path + ("?" + p.query if p.query else "")
 
 
 def _column_name(link_text: str, block: str | None, page) -> str:
@@ -133,7 +134,8 @@ def discover_columns(crawl: CrawlResult, home_url: str, rules: dict | None = Non
     home = crawl.get(home_url)
     if home is None or not home.ok or home.page is None:
         return []
-    home_items = {i.url for i in home.page.items}
+    home_items = frozenset(i.url for i in home.page.items)
+    variants: dict[str, set] = {}  # host and path -> the item sets of the pages found there
     seen = {_page_key(home_url), _page_key(home.final_url or home_url)}
     pagers: set[str] = set()
     out: list[ColumnSpec] = []
@@ -149,9 +151,12 @@ def discover_columns(crawl: CrawlResult, home_url: str, rules: dict | None = Non
             if rec is None or not rec.ok or rec.page is None:
                 continue
             p = rec.page
-            if p.items and {i.url for i in p.items} == home_items:
-                seen.add(key)  # the home page under another address
+            shown = frozenset(i.url for i in p.items)
+            same_path = variants.setdefault(urlsplit(u).netloc + urlsplit(u).path, set())
+            if shown and (shown == home_items or shown in same_path):
+                seen.add(key)  # the home page, or a page already found, under a tab variant of its address
                 continue
+            same_path.add(shown)
             name = _column_name(link.text.strip(), page.block_names.get(link.url), p)
             if not (2 <= len(name) <= 16) or name in PAGER_TEXT or name.isdigit() or is_more_text(name):
                 continue

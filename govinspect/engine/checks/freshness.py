@@ -12,6 +12,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from ...rules import RulesError, load_rules
 from .model import Finding, iso
@@ -119,11 +120,86 @@ def classify(name: str, rules: dict | None = None) -> dict:
     return category_by_id("other", rules)
 
 
-def _column_items(crawl, url: str, max_pages: int = 200):
-    """Items of a column: its first page and its pagination, as crawled. (items, pages, first record)"""
+@dataclass
+class ColumnList:
+    """What a column's pages say: its own items, the pages read, the first page's record, and why the own list
+    could not be read (a stub to an external platform, side bars only, several lists that cannot be told apart)."""
+    items: list | None
+    pages: list[str]
+    first: object
+    reason: str = ""
+
+
+_REPEATED_DIRS = 3  # a block showing the same items on pages in this many directories is repeated across columns
+
+
+def _dir(url: str) -> str:
+    path = urlsplit(url).path or "/"
+    return path[: path.rfind("/") + 1]
+
+
+def _item_dirs(crawl) -> dict:
+    """(block, item URL) -> directories of the (non-home) pages that show the item in that block (the same place
+    of the template); worked out once a crawl."""
+    idx = getattr(crawl, "_govinspect_item_dirs", None)
+    if idx is None:
+        idx = {}
+        for rec in crawl.records.values():
+            if rec.page is None or not rec.page.items or rec.url == getattr(crawl, "site_url", None):
+                continue
+            d = _dir(rec.url)
+            for it in rec.page.items:
+                idx.setdefault((it.box, it.url), set()).add(d)
+        crawl._govinspect_item_dirs = idx
+    return idx
+
+
+def _own_items(crawl, col_url: str, items: list) -> tuple[list, str]:
+    """The column's own list among the items of its pages: (items, why they cannot be told apart or "").
+
+    Items are grouped by the block they sit in (Item.box). A block whose items mostly lie under the column's
+    path is the column's own; otherwise side bars, related / popular boxes and boxes repeated on the pages of
+    several other directories are left out and the largest remaining block is the list, unless another block
+    nearly as large would give a different newest date (then the column cannot be checked: never a guess)."""
+    boxes: dict[str, list] = {}
+    for it in items:
+        boxes.setdefault(it.box, []).append(it)
+    if len(boxes) == 1 and not next(iter(boxes)).startswith("side:"):
+        return items, ""
+    col_dir = _dir(col_url)
+    if col_dir != "/":
+        own = [b for b, its in boxes.items() if 2 * sum(_dir(i.url).startswith(col_dir) for i in its) > len(its)]
+        if own:
+            return [i for b in own for i in boxes[b]], ""
+    dirs = _item_dirs(crawl)
+
+    def repeated(its) -> bool:
+        return 2 * sum(len(dirs.get((i.box, i.url), ())) >= _REPEATED_DIRS for i in its) > len(its)
+
+    cands = sorted(((b, its) for b, its in boxes.items() if not b.startswith("side:") and not repeated(its)),
+                   key=lambda x: -len(x[1]))
+    if not cands:
+        return [], "栏目页面只有侧栏、相关信息或各栏目共有的信息框，未找到本栏目自身的信息列表"
+    best = cands[0][1]
+    newest = max((i.date for i in best if i.date), default=None)
+    for _, its in cands[1:]:
+        if 2 * len(its) >= len(best) and max((i.date for i in its if i.date), default=None) != newest:
+            return [], "栏目页面有多个信息列表，无法确定哪一个是本栏目自身的列表"
+    return best, ""
+
+
+def column_list(crawl, url: str, max_pages: int = 200) -> ColumnList:
+    """A column's own items: its first page (after a redirect stub within the site) and its pagination, as crawled."""
     first = crawl.get(url)
+    for _hop in range(3):  # a stub page (meta refresh, location.href=) stands for the page it sends readers to
+        if first is None or not first.ok or first.page is None or not first.page.redirect_to:
+            break
+        target = first.page.redirect_to
+        if not crawl.in_scope(target):
+            return ColumnList(None, [url], first, f"跳转至外部平台 {urlsplit(target).hostname or target}")
+        url, first = target, crawl.get(target)
     if first is None or not first.ok or first.page is None:
-        return None, [], first
+        return ColumnList(None, [], first)
     items, pages, todo, seen = [], [], [url], set()
     while todo and len(pages) < max_pages:
         u = todo.pop(0)
@@ -137,8 +213,19 @@ def _column_items(crawl, url: str, max_pages: int = 200):
         todo.extend(n for n in rec.page.next_pages if n not in seen)
     uniq = {}
     for it in items:
-        uniq.setdefault(it.url, it)
-    return list(uniq.values()), pages, first
+        uniq.setdefault((it.url, it.box), it)
+    own, reason = _own_items(crawl, url, list(uniq.values())) if uniq else ([], "")
+    once = {}
+    for it in own:
+        if it.url not in once or (it.date and (once[it.url].date is None or it.date > once[it.url].date)):
+            once[it.url] = it
+    return ColumnList(list(once.values()), pages, first, reason)
+
+
+def _column_items(crawl, url: str, max_pages: int = 200):
+    """(own items, pages, first record) of a column: see column_list."""
+    cl = column_list(crawl, url, max_pages)
+    return cl.items, cl.pages, cl.first
 
 
 def _unknown_reason(rec) -> str:
@@ -155,10 +242,14 @@ def check_column(crawl, spec: ColumnSpec, as_of: dt.date, rules: dict | None = N
     window = spec.window if spec.window else cat.get("window", "")
     res = ColumnResult(name=spec.name, url=spec.url, category=cat["id"], category_label=cat["label"], window=window,
                        level=spec.level, status="unknown", unit=spec.unit)
-    items, pages, first = _column_items(crawl, spec.url)
+    cl = column_list(crawl, spec.url)
+    items, pages, first = cl.items, cl.pages, cl.first
     res.pages = pages
     if items is None:
-        res.reason = _unknown_reason(first)
+        res.reason = cl.reason or _unknown_reason(first)
+        return res
+    if cl.reason:  # items there, but not the column's own list for sure: could not check, never fresh
+        res.reason = cl.reason
         return res
     page = first.page
     res.item_count = len(items)

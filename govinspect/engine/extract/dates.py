@@ -113,7 +113,9 @@ def cms_comment_date(html: str) -> dt.date | None:
     return make_date(*m.groups()) if m else None
 
 _MONTH_DAY = re.compile(r"(?<![\d.\-/])(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})(?![\d.\-/])\s*日?")
-_URL_YEAR_MONTH = re.compile(r"/((?:19|20)\d{2})-?(\d{2})(?:/|\d{2}/|_)")
+# /202310/, /20231011/, /2023-10/, EmpireCMS folders /2023-10-11/ (the upload day: only its year is used, and only
+# when its month agrees with the list's)
+_URL_YEAR_MONTH = re.compile(r"/((?:19|20)\d{2})-?(\d{2})(?:/|-?\d{2}/|_)")
 
 
 def month_day_with_url_year(text: str, url: str) -> dt.date | None:
