@@ -50,6 +50,7 @@ class Entry:
     sentence_unless: re.Pattern | None = None  # ... and its sentence does not match this
     since: dt.date | None = None  # the wrong form became wrong on this date (older pages are history)
     level: str | None = None  # national | province | local: the date comes from the reform of the unit's level
+    not_in_title: bool = False  # void inside 《…》: a cited document's title keeps the name it was issued under
 
 
 @dataclass(slots=True)
@@ -95,7 +96,7 @@ def _entries(name: str) -> tuple[list[Entry], list[str], str, "Reform | None"]:
         e = {**defaults, **raw}
         w = f"{where} 第{i}条（{e.get('wrong', '?')}）"
         unknown = set(e) - {"wrong", "right", "category", "severity", "source", "note", "after", "not_before", "since",
-                            "check_sentence", "level"}
+                            "check_sentence", "level", "not_in_title"}
         if unknown:
             raise RulesError(f"{w}：未知字段 {', '.join(sorted(unknown))}")
         wrong = str(e.get("wrong", "")).strip()
@@ -121,7 +122,7 @@ def _entries(name: str) -> tuple[list[Entry], list[str], str, "Reform | None"]:
                          source=e["source"], note=str(e.get("note", "")), after=_regex(e.get("after"), w),
                          not_before=_regex(e.get("not_before") and f"(?:{e['not_before']})$", w),
                          sentence_unless=unless if e.get("check_sentence", unless is not None) else None, since=since,
-                         level=level))
+                         level=level, not_in_title=bool(e.get("not_in_title", False))))
     allows = [str(a).strip() for a in data.get("allow", [])]
     for a in allows:
         if len(a) < 2 or SEPARATORS.search(a):
@@ -272,7 +273,20 @@ class Lexicon:
         return hits
 
 
+TITLE_REACH = 120  # characters each way searched for the 《 》 around a hit
+
+
+def _in_title(text: str, start: int, end: int) -> bool:
+    """Inside 《…》 (a cited document or book title)."""
+    a = text.rfind("《", max(0, start - TITLE_REACH), start)
+    if a < 0 or text.find("》", a, start) >= 0:
+        return False
+    return text.find("》", end, end + TITLE_REACH) >= 0
+
+
 def _context_ok(e: Entry, text: str, start: int, end: int) -> bool:
+    if e.not_in_title and _in_title(text, start, end):
+        return False
     if e.after is not None and not e.after.match(text, end):
         return False
     if e.not_before is not None and e.not_before.search(text[max(0, start - 8):start]):
