@@ -239,7 +239,9 @@ def cmd_sandbox_serve(a) -> int:
     return 0
 
 
-def _inspect_county(county, srv) -> list:
+def _inspect_county(county, srv, discovered: bool = False, content: bool = True) -> list:
+    """Inspect every sandbox site. discovered: hand no columns (names, URLs or categories): each site's columns
+    are found in its navigation and classified by name, as on a site nobody registered."""
     import asyncio
 
     from .engine.checks.freshness import ColumnSpec
@@ -250,13 +252,13 @@ def _inspect_county(county, srv) -> list:
 
     cfg = srv.crawl_config()
     roster = Roster.from_rows([l for s in county.sites for l in s.leaders], county.as_of)
-    checker = ContentChecker(roster=roster)
+    checker = ContentChecker(roster=roster) if content else False
 
     async def main():
         sem = asyncio.Semaphore(4)
 
         async def one(s):
-            specs = [ColumnSpec(c.name, srv.url(s.key, c.path), c.category) for c in s.columns]
+            specs = None if discovered else [ColumnSpec(c.name, srv.url(s.key, c.path), c.category) for c in s.columns]
             async with sem:
                 return await inspect_site_async(srv.urls[s.key], county.as_of, cfg, specs,
                                                 government=s.unit_kind in ("区县", "乡镇"), site_code=s.site_code,
@@ -360,7 +362,7 @@ def cmd_documents(a) -> int:
 
 def cmd_sandbox_eval(a) -> int:
     from .rules import load_rules
-    from .sandbox.evaluate import evaluate, format_table
+    from .sandbox.evaluate import TARGET, evaluate, format_columns, format_table
 
     implemented = sorted(load_rules("catalog")["rules"])
     if a.round_json:
@@ -377,16 +379,39 @@ def cmd_sandbox_eval(a) -> int:
             truth = ground_truth(county, srv.urls)
             reports = _inspect_county(county, srv)
             accounts = _check_county_accounts(county, srv)
+            found = _inspect_county(county, srv, discovered=True, content=False)  # no registry: columns from navigation
         findings = [f.to_dict() for r in reports for f in r.findings] + [f.to_dict() for r in accounts for f in r.findings]
     res = evaluate(findings, truth, implemented)
-    print(format_table(res))
+    print("按名录（提供栏目及类别）检查：\n" + format_table(res))
     pending = sorted({p["rule"] for p in truth["problems"]} - set(implemented))
     if pending:
         print(f"\n沙盒中还植入了以下尚未实现检查的问题类型（后续版本）：{', '.join(pending)}")
     if a.out:
         _print_json(res, a.out)
     bad = [r for r, v in res.items() if (v["precision"] is not None and v["precision"] < 1) or (v["recall"] is not None and v["recall"] < 1)]
+    if not a.round_json:
+        disc = _discovered_eval(county, found, truth)
+        print("\n" + format_columns(disc["columns"], disc["rules"]))
+        if disc["below_target"]:
+            print("低于目标值（" + "，".join(f"{k} {v:.3f} < {TARGET}" for k, v in disc["below_target"].items()) + "）")
+        bad += list(disc["below_target"])
+        if a.out_discovered:
+            _print_json(disc, a.out_discovered)
     return 1 if a.strict and bad else 0
+
+
+def _discovered_eval(county, reports, truth) -> dict:
+    """Figures of a run with no registry (columns discovered and classified by name) against the sandbox truth:
+    discovery, classification, the column rules; below_target: each figure under the issue's target."""
+    from .sandbox.evaluate import COLUMN_RULES, TARGET, evaluate, evaluate_columns
+
+    by_site = {s.key: [c.to_dict() for c in r.columns] for s, r in zip(county.sites, reports)}
+    cols = evaluate_columns(by_site, truth)
+    rules = evaluate([f.to_dict() for r in reports for f in r.findings], truth, COLUMN_RULES)
+    figures = {"discovery_recall": cols["discovery_recall"], "classification_accuracy": cols["classification_accuracy"]}
+    for r in ("column.stale", "column.empty"):
+        figures[f"{r} precision"], figures[f"{r} recall"] = rules[r]["precision"], rules[r]["recall"]
+    return {"columns": cols, "rules": rules, "below_target": {k: v for k, v in figures.items() if v is not None and v < TARGET}}
 
 
 def cmd_registry(a) -> int:
@@ -716,7 +741,7 @@ def cmd_demo(a) -> int:
     from .rounds.services import run_round
     from .sandbox import generate_county
     from .sandbox.county import COUNTY
-    from .sandbox.evaluate import evaluate, format_table
+    from .sandbox.evaluate import evaluate, format_columns, format_table
     from .sandbox.registry import write_registry
     from .sandbox.serve import SandboxServer
     from .sandbox.truth import ground_truth
@@ -760,6 +785,8 @@ def cmd_demo(a) -> int:
         truth["problems"] += register_truth("公文公开属性台账.xlsx", "建议提案办理台账.xlsx", LETTERS)
         (out / "ground-truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
         print("    公文台账、建议提案台账、依申请公开答复书：已检查")
+        # the same county with no registry: columns found in the navigation and classified by name
+        found = _inspect_county(county, srv, discovered=True, content=False)
     paths = write_reports(rnd, out)
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     res = evaluate(data["findings"], truth, sorted(load_rules("catalog")["rules"]))
@@ -769,6 +796,9 @@ def cmd_demo(a) -> int:
     print(f"\n检查网站{s['sites_total']}个，完成检查{s['sites_checked']}个，合格{s['pass']}个，不合格{s['fail']}个，"
           f"合格率{s['pass_rate']}%；未能检查{s['sites_unknown']}个。发现问题{s['findings']}个。")
     print("\n与沙盒标准答案对比（精确率/召回率）：\n" + format_table(res))
+    disc = _discovered_eval(county, found, truth)
+    (out / "eval-discovered.json").write_text(json.dumps(disc, ensure_ascii=False, indent=1), encoding="utf-8")
+    print("\n" + format_columns(disc["columns"], disc["rules"]))
     return 0
 
 
@@ -844,8 +874,9 @@ def build_parser() -> argparse.ArgumentParser:
     _county_args(ev)
     ev.add_argument("--round-json", help="已有轮次的 round.json（与 --truth 同用）")
     ev.add_argument("--truth", help="标准答案 JSON")
-    ev.add_argument("--out")
-    ev.add_argument("--strict", action="store_true", help="任一规则低于 1.0 时返回非零")
+    ev.add_argument("--out", help="各规则精确率和召回率写入该 JSON 文件（按名录检查）")
+    ev.add_argument("--out-discovered", help="不提供名录、从导航发现栏目时的栏目发现率、分类准确率和栏目规则写入该 JSON 文件")
+    ev.add_argument("--strict", action="store_true", help="任一规则低于 1.0、或发现栏目时的指标低于 0.95 时返回非零")
     ev.set_defaults(func=cmd_sandbox_eval)
 
     r = sub.add_parser("registry", help="检查对象名录导入导出")

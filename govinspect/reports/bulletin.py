@@ -104,7 +104,8 @@ def ranking(sites: list[dict], cfg: dict, fields: dict) -> str:
             continue
         e["count"] += x["publication_count"]
         e["sites"] += 1
-        e["complete"] &= not any(c.get("status") == "unknown" for c in x.get("columns", []))
+        # a column left unjudged only for its unrecognised name was read: its articles were counted
+        e["complete"] &= not any(c.get("status") == "unknown" and not c.get("unclassified") for c in x.get("columns", []))
         if x.get("verdict") == "fail" or any(catalog.get(f["rule"], {}).get("veto") or f["rule"] in cfg["praise_exclude_rules"]
                                              for f in x["findings"]):
             e["blemish"] = True
@@ -343,7 +344,11 @@ def compose(data: dict) -> dict:
                          {**fields, "reasons": _why_unchecked(unknown)})
         paras.append(text)
         if s["columns_checked"]:
-            paras.append(_fill(ov["columns"], fields) + (_fill(ov["columns_unknown"], fields) if s["columns_unknown"] else ""))
+            unknown_text = ""
+            if s["columns_unknown"]:  # columns whose category is not recognised are could-not-check too, and said so
+                unknown_text = (_fill(ov["columns_unknown_any"], fields) + _fill(ov["columns_unclassified"], fields)
+                                if s.get("columns_unclassified") else _fill(ov["columns_unknown"], fields))
+            paras.append(_fill(ov["columns"], fields) + unknown_text)
     if s.get("accounts_total"):
         if s.get("accounts_checked"):
             text = _fill(ov["newmedia"], fields) + (_fill(ov["newmedia_unknown"], fields) if fields["accounts_unknown"] else "")

@@ -340,8 +340,11 @@ def org(unit, direct: str, fallback: str = "", office: str = "") -> dict:
 
 
 def round_data(rnd: Round) -> dict:
+    from ..engine.checks.freshness import UNKNOWN, category_by_id
     from ..engine.inspect import coverage
     from ..engine.scheme import load_scheme
+
+    UNCLASSIFIED = category_by_id(UNKNOWN)
 
     scheme = load_scheme(rnd.scheme)
     direct = load_rules("bulletin").get("attachments", {}).get("direct_units", "")
@@ -378,6 +381,7 @@ def round_data(rnd: Round) -> dict:
                 "newest_title": c.newest_title, "item_count": c.item_count, "reason": cn_reason(c.reason),
                 "stale": None if c.status == "unknown" else c.status == "stale",
                 "empty": None if c.status == "unknown" else c.status == "empty",
+                "unclassified": c.status == "unknown" and c.category == UNCLASSIFIED["id"] and c.reason == UNCLASSIFIED["reason"],
             } for c in rs.columns.order_by("id")],
             "findings": findings,
         })
@@ -408,6 +412,8 @@ def round_data(rnd: Round) -> dict:
         "findings": len(all_findings), "findings_by_rule": dict(Counter(f["rule"] for f in all_findings)),
         "columns_checked": len(cols), "columns_stale": sum(c["status"] == "stale" for c in cols),
         "columns_empty": sum(c["status"] == "empty" for c in cols), "columns_unknown": sum(c["status"] == "unknown" for c in cols),
+        # of those, columns read but whose name says no category (类别未识别，未判断更新情况)
+        "columns_unclassified": sum(c["status"] == "unknown" and c["unclassified"] for c in cols),
         "accounts_total": len(accounts), "accounts_checked": sum(a["verdict"] != "unknown" for a in accounts),
         "accounts_pass": sum(a["verdict"] == "pass" for a in accounts), "accounts_fail": sum(a["verdict"] == "fail" for a in accounts),
         "accounts_pass_rate": scheme.rate(sum(a["verdict"] == "pass" for a in accounts), sum(a["verdict"] != "unknown" for a in accounts)),

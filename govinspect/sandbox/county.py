@@ -30,10 +30,10 @@ PORTAL_COLUMNS = [
     ("工作总结", "plan", "gzzj", "list"), ("县情概况", "info", "xqgk", "static"), ("机构职能", "info", "jgzn", "static"),
     ("领导信息", "info", "ldxx", "static"), ("政府信息公开指南", "disclosure", "gkzn", "list"),
     ("政府信息公开年报", "disclosure", "gknb", "list"), ("政府信息公开制度", "disclosure", "gkzd", "list"),
-    ("政务咨询", "interaction", "zwzx", "list"), ("征集调查", "interaction", "zjdc", "list"), ("财政预决算", "other", "czyjs", "list"),
+    ("政务咨询", "interaction", "zwzx", "list"), ("征集调查", "interaction", "zjdc", "list"), ("财政预决算", "fiscal", "czyjs", "list"),
     ("政府采购", "other", "zfcg", "list"), ("行政许可", "other", "xzxk", "list"), ("行政处罚", "other", "xzcf", "list"),
     ("统计信息", "other", "tjxx", "list"), ("应急管理", "other", "yjgl", "list"), ("建议提案办理", "other", "jyta", "list"),
-    ("重大项目", "other", "zdxm", "list"), ("双随机一公开", "other", "ssj", "list"),
+    ("重大项目", "other", "zdxm", "list"), ("双随机一公开", "other", "ssj", "list"), ("魅力清河", "unknown", "mlqh", "list"),
 ]
 DEPT_COLUMNS = [
     ("工作动态", "dynamic", "gzdt", "list"), ("图片新闻", "dynamic", "tpxw", "list"), ("通知公告", "notice", "tzgg", "list"),
@@ -41,9 +41,9 @@ DEPT_COLUMNS = [
     ("政策解读", "interpretation", "zcjd", "list"), ("人事信息", "personnel", "rsxx", "list"), ("招考录用", "personnel", "zkly", "list"),
     ("规划计划", "plan", "ghjh", "list"), ("工作总结", "plan", "gzzj", "list"), ("机构概况", "info", "jggk", "static"),
     ("机构职能", "info", "jgzn", "static"), ("领导信息", "info", "ldxx", "static"), ("政府信息公开指南", "disclosure", "gkzn", "list"),
-    ("政府信息公开年报", "disclosure", "gknb", "list"), ("政务咨询", "interaction", "zwzx", "list"), ("财政预决算", "other", "czyjs", "list"),
+    ("政府信息公开年报", "disclosure", "gknb", "list"), ("政务咨询", "interaction", "zwzx", "list"), ("财政预决算", "fiscal", "czyjs", "list"),
     ("行政许可", "other", "xzxk", "list"), ("行政处罚", "other", "xzcf", "list"), ("统计信息", "other", "tjxx", "list"),
-    ("双随机一公开", "other", "ssj", "list"), ("建议提案办理", "other", "jyta", "list"),
+    ("双随机一公开", "other", "ssj", "list"), ("建议提案办理", "other", "jyta", "list"), ("业务专题", "unknown", "ywzt", "list"),
 ]
 TOWN_COLUMNS = [
     ("乡镇动态", "dynamic", "xzdt", "list"), ("图片新闻", "dynamic", "tpxw", "list"), ("通知公告", "notice", "tzgg", "list"),
@@ -51,12 +51,33 @@ TOWN_COLUMNS = [
     ("规划计划", "plan", "ghjh", "list"), ("乡镇概况", "info", "xzgk", "static"), ("机构职能", "info", "jgzn", "static"),
     ("领导信息", "info", "ldxx", "static"), ("政府信息公开指南", "disclosure", "gkzn", "list"),
     ("政府信息公开年报", "disclosure", "gknb", "list"), ("政务咨询", "interaction", "zwzx", "list"),
-    ("财政预决算", "other", "czyjs", "list"), ("惠民补贴", "other", "hmbt", "list"), ("村务公开", "other", "cwgk", "list"),
+    ("财政预决算", "fiscal", "czyjs", "list"), ("惠民补贴", "other", "hmbt", "list"), ("村务公开", "other", "cwgk", "list"),
+    ("美丽乡村", "unknown", "mlxc", "list"),
 ]
+# The names real portals give the same column (realdata navigation, real-portals.md): site i takes
+# NAMES[slug][i % len]. Category "unknown" columns carry names that say nothing of what they hold (专题, 园地,
+# a place's slogan): the checker must leave them unjudged (类别未识别) until the office sets their category.
+NAMES = {
+    "bmdt": ["部门动态", "部门信息"], "xzdt": ["乡镇动态", "镇村动态", "工作动态"],
+    "gzdt": ["工作动态", "部门动态", "工作信息", "新闻动态"], "tpxw": ["图片新闻", "视频新闻"],
+    "tzgg": ["通知公告", "公告通知"], "gsgg": ["公示公告", "公告公示"],
+    "zcwj": ["政策文件", "政府文件", "县政府办文件", "规范性文件"], "gfxwj": ["县政府办文件"],
+    "bmwj": ["部门文件", "本级文件", "文件资料"], "zcjd": ["政策解读", "文件解读", "图解政策"],
+    "rsxx": ["人事信息", "人事任免"], "zkly": ["招考录用", "招聘信息"], "ghjh": ["规划计划", "发展规划", "规划信息"],
+    "gzzj": ["工作总结", "计划总结"], "jggk": ["机构概况", "单位概况"], "xzgk": ["乡镇概况", "镇情概况"],
+    "jgzn": ["机构职能", "机构设置"], "ldxx": ["领导信息", "领导之窗", "负责人信息"],
+    "gkzn": ["政府信息公开指南", "信息公开指南"], "gknb": ["政府信息公开年报", "信息公开年度报告"],
+    "zwzx": ["政务咨询", "在线咨询", "局长信箱"], "zjdc": ["征集调查", "意见征集"],
+    "czyjs": ["财政预决算", "部门预决算", "预决算公开", "财政资金", "三公经费"],
+    "xzcf": ["行政处罚", "行政执法"], "tjxx": ["统计信息", "统计数据"], "jyta": ["建议提案办理", "建议提案"],
+    "zdxm": ["重大项目", "重点项目"], "ywzt": ["业务专题", "专题专栏", "党建园地"], "mlxc": ["美丽乡村", "产业发展", "特色产业"],
+}
 DOC_KINDS = ["实施方案", "工作方案", "管理办法", "行动计划", "实施细则", "考核办法", "工作要点", "专项整治方案"]
-WINDOWS = {"dynamic": "14d", "notice": "6m", "policy": "6m", "personnel": "1y", "plan": "1y"}
+WINDOWS = {"dynamic": "14d", "notice": "6m", "policy": "6m", "personnel": "1y", "plan": "1y", "fiscal": "1y"}
+SHOULD_UPDATE = ("dynamic", "notice", "policy", "personnel", "plan")  # WV-4b "应更新" (2015 普查)
 SPACING = {"dynamic": (1, 6), "notice": (4, 30), "policy": (10, 50), "personnel": (20, 90), "plan": (30, 120),
-           "interpretation": (10, 50), "interaction": (3, 20), "disclosure": (200, 400), "other": (10, 60)}
+           "interpretation": (10, 50), "interaction": (3, 20), "disclosure": (200, 400), "other": (10, 60),
+           "fiscal": (60, 200), "unknown": (5, 40)}
 WEIGHT = {"dynamic": 4, "notice": 2, "policy": 2, "interpretation": 2, "interaction": 2}
 
 # The sandbox "internet": external hosts the pages link to, served on loopback through a resolver map
@@ -250,6 +271,8 @@ def _title(rng: random.Random, category: str, unit: str, topic: str, d: dt.date)
         "plan": rng.choice([f"{unit}{d.year}年{topic}工作计划", f"{unit}{d.year}年上半年工作总结"]),
         "interaction": f"关于{topic}有关问题的咨询",
         "other": rng.choice([f"{unit}{d.year}年{topic}相关信息公开", f"{unit}{topic}事项公开（{d.year}年第{rng.randint(1, 12)}期）"]),
+        "fiscal": rng.choice([f"{unit}{d.year}年部门预算公开", f"{unit}{d.year - 1}年部门决算公开", f"{unit}{d.year - 1}年度“三公”经费决算情况说明"]),
+        "unknown": rng.choice([f"{short}扎实推进{topic}", f"{topic}巡礼：{short}在行动", f"{short}{topic}工作纪实"]),
         "disclosure": f"{unit}政府信息公开制度",
     }[category]
 
@@ -258,14 +281,14 @@ def _title(rng: random.Random, category: str, unit: str, topic: str, d: dt.date)
 def _plan_statuses(site: Site, rng: random.Random) -> dict[str, str]:
     """Which columns are planted stale or empty, by site profile. Unlisted list columns are fresh."""
     p = site.profile
-    if p == "portal":
-        return {"tpxw": "stale", "tzgg": "stale_edge", "zwyw": "fresh_edge", "gsgg": "fresh_edge", "gzzj": "empty", "rsxx": "stale"}
+    if p == "portal":  # mlqh: an unrecognised column two years old (never accused)
+        return {"mlqh": "old", "tpxw": "stale", "tzgg": "stale_edge", "zwyw": "fresh_edge", "gsgg": "fresh_edge", "gzzj": "empty", "rsxx": "stale"}
     if p == "veto_a":
         return {"gzdt": "stale", "tpxw": "stale", "tzgg": "stale", "zcwj": "stale", "bmwj": "stale_edge", "ghjh": "empty"}
     if p == "minor":
-        return {"rsxx": "stale", "ghjh": "empty", "gzdt": "fresh_edge"}
+        return {"rsxx": "stale", "ghjh": "empty", "gzdt": "fresh_edge", "czyjs": "stale"}
     if p == "veto_c":
-        return {"ghjh": "empty", "rsxx": "empty", "tjxx": "empty", "ssj": "empty", "jyta": "empty", "tpxw": "stale"}
+        return {"ghjh": "empty", "rsxx": "empty", "tjxx": "empty", "ssj": "empty", "jyta": "empty", "tpxw": "stale", "ywzt": "empty"}
     if p == "veto_b":
         return {s: "stale" for s in ("gzdt", "tpxw", "tzgg", "gsgg", "zcwj", "bmwj", "rsxx", "zkly", "ghjh", "gzzj")}
     if p == "home_stale":
@@ -281,6 +304,8 @@ def _plan_statuses(site: Site, rng: random.Random) -> dict[str, str]:
 
 def _newest_for(status: str, category: str, as_of: dt.date, rng: random.Random, home_stale: bool) -> dt.date:
     window = WINDOWS.get(category)
+    if status == "old":
+        return as_of - dt.timedelta(days=rng.randint(400, 700))
     if window:
         cut = window_cutoff(as_of, window)
         if status == "stale":
@@ -316,6 +341,8 @@ def _build_site(index: int, plan: dict, seed: int, as_of: dt.date, pages_per_sit
     used_titles: set[str] = set()
     for cid_off, (name, cat, slug, kind) in enumerate(table):
         cid = 100 + index * 50 + cid_off
+        names = NAMES.get(slug, [name])
+        name = names[index % len(names)]
         col = Column(cid=cid, name=name, category=cat, slug=slug, kind=kind, path=column_path(fam, slug, cid))
         site.columns.append(col)
         if kind == "static":
@@ -355,8 +382,12 @@ def _plan_leaders(site: Site, rng: random.Random, as_of: dt.date) -> None:
     title = "局长" if site.unit_kind == "部门" else ("县长" if site.kind == "portal" else "镇长")
     changed = dt.date(as_of.year - 1, 6, 1)
     unit = f"{COUNTY}人民政府" if site.kind == "portal" else site.unit
-    site.leaders = [dict(name=_person(rng), title=title, unit=unit, start=dt.date(2019, 6, 1), end=changed - dt.timedelta(days=1)),
-                    dict(name=_person(rng), title=title, unit=unit, start=changed, end=None)]
+    former = _person(rng)
+    current = _person(rng)
+    while current == former:  # two heads of one name would make the planted wrong title a right one
+        current = _person(rng)
+    site.leaders = [dict(name=former, title=title, unit=unit, start=dt.date(2019, 6, 1), end=changed - dt.timedelta(days=1)),
+                    dict(name=current, title=title, unit=unit, start=changed, end=None)]
 
 
 def _plan_content(site: Site, rng: random.Random, as_of: dt.date) -> None:

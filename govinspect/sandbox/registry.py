@@ -20,7 +20,8 @@ def registry_rows(county: County, urls: dict[str, str]) -> dict[str, list[list]]
         base = urls[s.key].rstrip("/")
         sites.append([s.name, urls[s.key], s.site_code, s.unit, "是" if s.kind == "portal" else "否", ""])
         for c in s.columns:
-            columns.append([urls[s.key], c.name, base + c.path, _LABEL[c.category], s.unit, "", 1])
+            # an unrecognised name is registered without a category, as an office would before confirming one
+            columns.append([urls[s.key], c.name, base + c.path, _LABEL.get(c.category, ""), s.unit, "", 1])
         for a in s.accounts:
             accounts.append([a["platform"], a["name"], a["owner"], "是" if a["filed"] else "否", "",
                              base + "/rss.xml" if a["feed"] else "", "是" if a["interaction"] else "否"])

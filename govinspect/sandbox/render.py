@@ -135,7 +135,7 @@ def column_pages(site: Site, col: Column) -> int:
 
 
 def column_page(site: Site, county: County, col: Column, page_no: int = 0) -> str:
-    meta = _meta(site, ColumnName=col.name, ColumnType=col.category, SiteName=site.name, SiteIDCode=site.site_code)
+    meta = _meta(site, ColumnName=col.name, SiteName=site.name, SiteIDCode=site.site_code)
     head = _head(site, f"{col.name}_{site.name}", meta) + _header(site, county)
     crumb = f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; {escape(col.name)}</div>'
     if col.kind == "static":

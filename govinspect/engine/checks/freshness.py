@@ -113,11 +113,18 @@ def category_by_id(cat_id: str, rules: dict | None = None) -> dict:
     raise RulesError(f"未知的栏目类别 {cat_id!r}")
 
 
+UNKNOWN = "unknown"  # a name that no category's keywords recognise: never judged (could not check)
+
+
 def classify(name: str, rules: dict | None = None) -> dict:
+    """The category a column name belongs to (rules/freshness.toml): the longest keyword found in the name
+    decides, equal lengths go to the category listed first; no keyword at all gives the `unknown` category."""
+    best, best_len = None, 0
     for c in categories(rules):
-        if any(k in name for k in c.get("keywords", [])):
-            return c
-    return category_by_id("other", rules)
+        n = max((len(k) for k in c.get("keywords", []) if k and k in (name or "")), default=0)
+        if n > best_len:
+            best, best_len = c, n
+    return best or category_by_id(UNKNOWN, rules)
 
 
 @dataclass
@@ -250,6 +257,9 @@ def check_column(crawl, spec: ColumnSpec, as_of: dt.date, rules: dict | None = N
         return res
     if cl.reason:  # items there, but not the column's own list for sure: could not check, never fresh
         res.reason = cl.reason
+        return res
+    if cat["id"] == UNKNOWN:  # what the column should be is not known: neither stale nor empty is judged
+        res.reason, res.item_count = cat.get("reason") or "类别未识别，未判断更新情况", len(items)
         return res
     page = first.page
     res.item_count = len(items)
