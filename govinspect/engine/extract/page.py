@@ -100,8 +100,7 @@ class PageModel:
             d.pop("text")
         d["publish_date"] = self.publish_date.isoformat() if self.publish_date else None
         d["newest_date"] = self.newest_date.isoformat() if self.newest_date else None
-        d["items"] = [{"title": i.title, "url": i.url, "date": i.date.isoformat() if i.date else None, "box": i.box}
-                      for i in self.items]
+        d["items"] = [{"title": i.title, "url": i.url, "date": i.date.isoformat() if i.date else None} for i in self.items]
         return d
 
 
