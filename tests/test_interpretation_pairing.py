@@ -64,6 +64,8 @@ D3 = ("/zcwj/d3.html", "清河县人民政府关于印发清河县2026年耕地�
 D4 = ("/zcwj/d4.html", "清河县人民政府办公室关于印发清河县农村供水工程管理办法实施细则的通知", "2026-03-23")
 D5 = ("/zcwj/d5.html", "清河县人民政府关于印发清河县2025年耕地保护实施方案的通知", "2026-03-30")
 D6 = ("/zcwj/d6.html", "清河县人民政府关于印发清河县城乡环境整治三年行动方案的通知", "2026-04-06")
+D7 = ("/zcwj/d7.html", "清河县人民政府办公室关于印发清河县养老服务补贴实施办法的通知", "2026-04-08")
+EXTERNAL = "http://www.shi.example.test/zwgk/zcjd/content/post_7922695.html"  # the city portal: another host
 I1 = ("/zcjd/i1.html", "关于“清河县农村供水工程管理办法(试行)”的解读", "2026-03-02")
 I2 = ("/xwdt/i2.html", "县应急局负责人就《关于加强燃气安全管理的意见》答记者问", "2026-03-10")  # in 工作动态, not the 解读 column
 I3 = ("/tujie/i3.html", "一图读懂", "2026-03-16")  # names nothing: paired by the boxes on both pages
@@ -71,7 +73,7 @@ I6 = ("/video/i6.html", "视频解读｜清河县城乡环境整治三年行动�
 
 PAGES = {
     "/": _list("清河县人民政府", [(t, p, d) for p, t, d in (D1, D2, D3, I2)]),
-    "/zcwj/index.html": _list("政策文件", [(t, p, d) for p, t, d in (D6, D5, D4, D3, D2, D1)]),
+    "/zcwj/index.html": _list("政策文件", [(t, p, d) for p, t, d in (D7, D6, D5, D4, D3, D2, D1)]),
     "/zcjd/index.html": _list("政策解读", [(I1[1], I1[0], I1[2])]),
     "/xwdt/index.html": _list("工作动态", [(I2[1], I2[0], I2[2])]),
     D1[0]: _article(D1[1], D1[2], [("相关解读", I1[0])]),
@@ -80,6 +82,8 @@ PAGES = {
     D4[0]: _article(D4[1], D4[2]),  # its 办法 has a 解读, it has none
     D5[0]: _article(D5[1], D5[2]),  # the 2026 plan has a 解读, the 2025 plan has none
     D6[0]: _article(D6[1], D6[2], [("视频解读", I6[0])]),
+    # “政策解读：<a>https://…</a>” — the 解读 is on the city's portal, the link text is only its address
+    D7[0]: _article(D7[1], D7[2], extra=f'<p>政策解读：<a href="{EXTERNAL}" title="《清河县养老服务补贴实施办法》政策解读">{EXTERNAL}</a></p>'),
     # the 解读 page of D1 carries a "newest documents" box naming D5 and D4: that is no pairing
     I1[0]: _article(I1[1], I1[2], [("原文件", D1[0]), (D5[1], D5[0]), (D4[1], D4[0])]),
     I2[0]: _article(I2[1], I2[2], [(D2[1], D2[0])]),
@@ -127,7 +131,41 @@ def test_documents_with_an_interpretation_in_any_variant_are_not_reported_missin
 
 def test_links_both_ways_are_still_judged(report):
     rep, _ = report
-    # D6 links its 视频解读 but the video page does not link back; D1-D3 are linked both ways
+    # D6 links its 视频解读 but the video page does not link back; D1-D3 are linked both ways; D7's 解读 is on
+    # another host, not fetched: whether it links back could not be checked (no finding)
     assert _by(rep, "policy.interpretation_unlinked") == {"zcwj/d6.html"}
     late = {f.url.rsplit("/", 1)[-1]: f.evidence["workdays"] for f in rep.findings if f.rule == "policy.interpretation_late"}
     assert late == {}  # every 解读 here came within a working day (I2 from 工作动态 and I3 from the boxes count)
+
+
+def test_a_real_policy_page_labelling_its_interpretation_by_address(realdata):
+    """A real district page (www.zc.gov.cn) ends with “政策解读：<a …>https://www.gz.gov.cn/…</a>”: it has its 解读."""
+    real = (realdata / "pages-v2" / "gz-zc" / "article-1.html").read_bytes()
+    pages = {"/": _list("增城区人民政府", [("政策文件", "/zcwj/index.html", "2022-11-16")]),
+             "/zcwj/index.html": _list("政策文件", [("广州市困难残疾人生活补贴和重度残疾人护理补贴实施办法", "/zcwj/real.html", "2022-11-16")])}
+
+    class Real(_Site):
+        def do_GET(self):
+            if self.path == "/zcwj/real.html":
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(real)
+                return
+            body = pages.get(self.path)
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write((body or "404").encode())
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Real)
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}/"
+    try:
+        cfg = CrawlConfig(allow_networks=("127.0.0.1/32",), offline_dns=True, delay=0.0, timeout=5.0, retries=0, check_links=False)
+        rep = inspect_site(url, dt.date(2023, 1, 10), cfg, [ColumnSpec("政策文件", url + "zcwj/index.html", "policy")], content=False)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert rep.pages_fetched >= 3
+    assert not [f for f in rep.findings if f.rule.startswith("policy.interpretation")]

@@ -114,6 +114,7 @@ _ABOUT = re.compile(r"关于(.+?)(?:的(?:通知|通告|决定|公告|实施意�
 _TRIAL = re.compile(r"\((?:试行|暂行)\)$")
 # what may stand before a name without changing what it names: a place or a government (清河县, 清河县人民政府办公室)
 _PLACE_PREFIX = re.compile(r"[\u4e00-\u9fff]{1,12}?(?:省|自治区|市|县|区|州|旗|盟|镇|乡|街道)(?:人民政府)?(?:办公室|办公厅)?")
+_LABELLED = re.compile(r"[:：]\s*$")  # “政策解读：” right before a link
 _ASKED = re.compile(r"^.*?(?:负责人|有关负责同志|司长|局长|主任)就")
 
 
@@ -190,6 +191,7 @@ def _pairs(crawl, doc_url: str, page, key: str, interp_items, interp_pages, r) -
     markers, originals = r["link_keywords"], set(r["original_link_words"])
     me = normalise_url(doc_url)
     linked: list[str] = []
+    text = None
     for l in page.links:
         if normalise_url(l.url) == me:
             continue
@@ -199,8 +201,19 @@ def _pairs(crawl, doc_url: str, page, key: str, interp_items, interp_pages, r) -
             back = any(normalise_url(b.url) == me and _names_document(b.text or "", key, markers, originals) for b in target.links)
             if _same_document(key, subj) or back or (not subj and _is_interpretation(l.text or "", markers)):
                 linked.append(l.url)
-        elif target is None and _is_interpretation(l.text or "", markers) and _same_document(key, _subject(l.text, markers)):
-            linked.append(l.url)  # not fetched, but its text names this document's 解读
+        elif target is None and l.text:
+            # not fetched (another host, a limit): its text names this document's 解读, or the page labels it
+            # “政策解读：<a>https://…</a>” (a link whose text is only its address)
+            if _is_interpretation(l.text, markers):
+                if _same_document(key, _subject(l.text, markers)):
+                    linked.append(l.url)
+                continue
+            if text is None:
+                full = _page(crawl, doc_url)
+                text = full.text if full is not None else ""
+            k = text.find(l.text)
+            if k > 0 and _LABELLED.search(text, max(0, k - 12), k) and any(m in text[max(0, k - 12):k] for m in markers):
+                linked.append(l.url)
     listed = [i for i in interp_items if _same_document(key, _subject(i.title, markers))]
     have = {normalise_url(u) for u in linked} | {normalise_url(i.url) for i in listed}
     for url, p in interp_pages:
@@ -249,8 +262,11 @@ def interpretation_findings(crawl, columns, rules) -> list[Finding]:
                 continue
             # both ways: the document links its 解读, and the 解读 links back to the document
             me = normalise_url(it.url)
-            back = [u for u in linked if (tp := _summary(crawl, u)) is not None and any(normalise_url(l.url) == me for l in tp.links)]
-            if not linked or not back:
+            fetched = [u for u in linked if _summary(crawl, u) is not None]
+            back = [u for u in fetched if any(normalise_url(l.url) == me for l in _summary(crawl, u).links)]
+            if linked and not fetched:
+                pass  # its 解读 is elsewhere (another host) and was not fetched: whether it links back could not be checked
+            elif not linked or not back:
                 why = "政策文件页面未链接其解读" if not linked else "解读页面未链接回政策文件"
                 out.append(Finding("policy.interpretation_unlinked", it.url, f"政策文件{_quoted(it.title)}与其解读未相互关联（{why}）",
                                    col.name, {"title": it.title, "linked": linked[:3],
