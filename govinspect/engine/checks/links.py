@@ -3,9 +3,11 @@
 Pure: works on a crawl result and on link probes made beforehand (engine.fetch.linkcheck).
 Precision first: a link is dead only when two probes, an interval apart, both failed (an external link
 only while our own network reached the reference targets; otherwise one site-level "could not check"
-note in check_stats["links_external"]); a link hidden with display:none alone (drop-down menus do that)
-is reported only when it also leads somewhere illegal; off-screen, zero-size, zero-font and same-colour
-links are reported whatever they lead to.
+note in check_stats["links_external"]); an illegal link by what its fetched target shows when that is a readable
+page (a clean page clears it), else by the features of its domain (rules/links.toml); a link hidden with
+display:none alone (drop-down menus do that) or hidden in a way the page undoes on hover is reported only when
+it also leads somewhere illegal; off-screen, zero-size, zero-font, same-colour and marquee-hidden links are
+reported whatever they lead to (engine.extract.hiding).
 """
 
 from __future__ import annotations
@@ -16,39 +18,107 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from ...rules import load_rules
+from ..extract.hiding import hiding_is_weak
 from ..fetch.crawler import normalise_url
 from ..fetch.linkcheck import NO_ROUTE
 from .model import Finding
 
 # crawl errors that say nothing about the link (we were not allowed, or chose not, to look)
 _NOT_EVIDENCE = ("robots", "blocked", "skipped", "oversize", "out of scope", "internal error")
-_WEAK_HIDING = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|\bhidden>", re.I)
+_SENTENCE = re.compile(r"[\s。！？；!?;]+")
 
 
 @lru_cache(maxsize=4)
-def _compiled(version: str) -> list[dict]:
-    cats = []
-    for c in load_rules("links")["category"]:
-        cats.append({**c, "domain_re": [re.compile(d, re.I) for d in c["domains"]]})
-    return cats
+def _compiled(version: str) -> tuple[dict, list, list[dict]]:
+    rules = load_rules("links")
+    cats = [{**c, "domain_re": [re.compile(d, re.I) for d in c["domains"]],
+             "weak_re": [re.compile(d, re.I) for d in c.get("weak_domains", [])]} for c in rules["category"]]
+    return rules["illegal"], [re.compile(d, re.I) for d in rules["illegal"]["digit_runs"]], cats
 
 
-def classify_illegal(url: str, text: str = "", content: str = "") -> dict | None:
-    """{"category", "label", "reasons": [...]} when the link leads to illegal content, else None."""
-    host = (urlsplit(url).hostname or "").lower()
-    for c in _compiled(load_rules("links")["version"]):
+def _hits(cat: dict, text: str, reporting: list[str]) -> list[str]:
+    """The category's keywords in `text`, outside its innocent phrases and outside sentences that report on a
+    crackdown; a keyword inside a longer one that hit (百家乐 in 真人百家乐) is not counted again."""
+    if not text:
+        return []
+    for phrase in cat.get("innocent", []):
+        text = text.replace(phrase, " ")
+    found: list[str] = []
+    for seg in _SENTENCE.split(text):
+        if seg and not any(w in seg for w in reporting):
+            found += [k for k in cat["keywords"] if k in seg and k not in found]
+    return [k for k in found if not any(k != o and k in o for o in found)]
+
+
+def _domain_features(host: str, cat: dict, ill: dict, digits: list) -> tuple[int, list[str]]:
+    """(weight, features) of a host name for a category: a strong word 2, a weak one 1; a digit run and a risky
+    top-level domain 1 each, only beside a word."""
+    strong = [m.group(0).strip(".-") for r in cat["domain_re"] if (m := r.search(host))]
+    weak = [m.group(0).strip(".-") for r in cat["weak_re"] if (m := r.search(host))]
+    score, feats = 2 * len(strong) + len(weak), strong + weak
+    if feats:
+        tld = host.rsplit(".", 1)[-1]
+        if tld in ill["risky_tlds"]:
+            score, feats = score + 1, feats + ["." + tld]
+        run = next((m.group(0).lstrip(".-") for r in digits if (m := r.search(host.rsplit(".", 1)[0]))), None)
+        if run and run not in "".join(feats):
+            score, feats = score + 1, feats + [run.strip(".-")]
+    return score, feats
+
+
+def trusted(url: str) -> bool:
+    """A government domain (rules/links.toml trusted_suffixes): never an illegal link nor a 暗链."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return any(host == s or host.endswith("." + s) for s in load_rules("links")["illegal"]["trusted_suffixes"])
+
+
+def classify_illegal(url: str, text: str = "", content: str = "", readable: bool = False) -> dict | None:
+    """{"category", "label", "reasons": [...]} when the link leads to illegal content, else None.
+
+    text: the link's anchor text(s); content: the target page's title and text; readable: the target was fetched
+    and is a readable page (it then decides: a clean page clears the link whatever its domain or anchor text)."""
+    ill, digits, cats = _compiled(load_rules("links")["version"])
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if not host or trusted(url):
+        return None
+    reporting = ill["reporting"]
+    if readable and sum(1 for w in reporting if w in content) >= ill["reporting_min"]:
+        return None  # a page reporting on a crackdown is not illegal content
+    for c in cats:
+        score, feats = _domain_features(host, c, ill, digits)
+        in_text = _hits(c, text, reporting)
+        req = c.get("require_any") or []
+
+        def inviting(hits: list[str]) -> bool:
+            return not req or any(h in req for h in hits)
+
         reasons = []
-        if any(r.search(host) for r in c["domain_re"]):
-            reasons.append(f"域名 {host} 属于{c['label']}类域名特征")
-        hit_text = [k for k in c["keywords"] if k in (text or "")]
-        if hit_text:
-            reasons.append(f"链接文字含“{'、'.join(hit_text)}”")
-        hit_content = [k for k in c["keywords"] if k in (content or "")]
-        if len(hit_content) >= c["min_content_hits"]:
-            reasons.append(f"目标页面含“{'、'.join(hit_content[:5])}”")
-        if reasons:
-            return {"category": c["id"], "label": c["label"], "reasons": reasons}
+        if readable:
+            in_page = _hits(c, content, reporting)
+            if not in_page or not (len(in_page) >= c["min_content_hits"] and inviting(in_page)
+                                   or (score or in_text) and inviting(in_page + in_text)):
+                continue  # the target page is clean of this category
+            reasons.append(f"目标页面含“{'、'.join(in_page[:5])}”")
+            if score:
+                reasons.append(f"域名 {host} 含{c['label']}类特征（{'、'.join(feats)}）")
+            if in_text:
+                reasons.append(f"链接文字含“{'、'.join(in_text)}”")
+        else:
+            if score >= ill["domain_threshold"]:
+                reasons.append(f"域名 {host} 含{c['label']}类特征（{'、'.join(feats)}），目标页面未能读取")
+            if in_text and (inviting(in_text) or score):
+                reasons.append(f"链接文字含“{'、'.join(in_text)}”")
+            if not reasons:
+                continue
+        return {"category": c["id"], "label": c["label"], "reasons": reasons}
     return None
+
+
+def readable_content(probes) -> tuple[str, bool]:
+    """The title and text of a link's fetched target (its probes), and whether it was a readable page."""
+    got = [p for p in probes if p is not None and not p.failed and (p.title or p.text)]
+    content = " ".join(p.title + " " + p.text for p in got)
+    return content, len(content.replace(" ", "")) >= load_rules("links")["illegal"]["min_readable_chars"]
 
 
 def referrers(crawl) -> dict[str, list[dict]]:
@@ -92,17 +162,17 @@ def link_findings(crawl, in_scope, refs: dict, probes: dict, max_refs: int = 10)
                                     {"first_probe": first.to_dict(), "second_probe": second.to_dict(), "referrers": shown,
                                      "referrer_count": len(where), "external": external}))
         if external:
-            content = " ".join(p.title + " " + p.text for p in (first, second) if p is not None)
+            content, readable = readable_content((first, second))
             texts = " ".join(r["text"] for r in where)
-            verdict = classify_illegal(url, texts, content)
+            verdict = classify_illegal(url, texts, content, readable)
             if verdict:
                 findings.append(Finding("link.illegal", url, f"链接“{text or url}”指向{verdict['label']}类违法违规网站（"
                                         + "；".join(verdict["reasons"]) + "）", None,
                                         {**verdict, "referrers": shown, "referrer_count": len(where),
                                          "probe": first.to_dict(), "page_title": first.title}))
             hidden = [r for r in where if r["hidden"]]
-            if hidden:
-                strong = [r for r in hidden if not _WEAK_HIDING.search(r["hidden"])]
+            if hidden and not trusted(url):  # a hidden link to a government site plants nothing
+                strong = [r for r in hidden if not hiding_is_weak(r["hidden"])]
                 if strong or verdict:
                     r = (strong or hidden)[0]
                     findings.append(Finding("link.hidden", url, f"页面 {r['page']} 含隐藏链接（暗链）“{r['text'] or url}”，"

@@ -19,6 +19,7 @@ import lxml.html
 from lxml import etree
 
 from . import dates
+from .hiding import hidden_links as _hidden_links  # 暗链: links a reader cannot see, with CSS evidence
 
 ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".csv", ".txt", ".wps", ".et", ".ofd", ".zip", ".rar", ".7z")
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
@@ -264,103 +265,6 @@ def _visible_text(root) -> str:
     body = body if body is not None else root
     etree.strip_elements(body, "script", "style", "noscript", "template", with_tail=False)
     return _clean(" ".join(_TEXTS(body)))
-
-
-_HIDE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|pt|em)?\s*(?:;|$|!)"
-    r"|text-indent\s*:\s*-\d{3,}|(?:left|top|margin-left|margin-top)\s*:\s*-\d{3,}(?:px)?", re.I)
-_ZERO_BOX = re.compile(r"(?:width|height)\s*:\s*0(?:px)?\s*(?:;|$)", re.I)
-_COLOR = re.compile(r"(?<![-\w])color\s*:\s*(#[0-9a-f]{3,6}|[a-z]+)", re.I)
-_BG = re.compile(r"background(?:-color)?\s*:\s*(#[0-9a-f]{3,6}|[a-z]+)", re.I)
-_CSS_RULE = re.compile(r"([.#][\w-]+)\s*\{([^}]*)\}")
-
-
-_NEG = re.compile(r"-\d{3}")
-
-
-def _hiding(style: str) -> str | None:
-    if not style:
-        return None
-    low = style.lower()
-    # plain substring tests first: a style sheet has thousands of rules and the patterns are slow to scan
-    if ("none" in low or "hidden" in low or "font-size" in low or _NEG.search(low)) and _HIDE.search(style):
-        return style
-    if "overflow" in low and "hidden" in low and _ZERO_BOX.search(style):
-        return style
-    if "background" in low:
-        c, b = _COLOR.search(style), _BG.search(style)
-        if c and b and c.group(1).lower() == b.group(1).lower():
-            return style
-    return None
-
-
-def _hidden_css(root) -> dict[str, str]:
-    """Class and id selectors of <style> blocks whose rules hide content."""
-    out = {}
-    for st in root.iter("style"):
-        for sel, body in _CSS_RULE.findall(st.text or ""):
-            if _hiding(body):
-                out[sel] = body.strip()
-    return out
-
-
-def _element_hiding(el, css: dict[str, str]) -> str | None:
-    h = _hiding(el.get("style") or "")
-    if h:
-        return f'<{el.tag} style="{h.strip()[:160]}">'
-    if el.get("hidden") is not None:
-        return f"<{el.tag} hidden>"
-    for c in (el.get("class") or "").split():
-        if "." + c in css:
-            return f".{c} {{{css['.' + c][:160]}}}"
-    if el.get("id") and "#" + el.get("id") in css:
-        return f"#{el.get('id')} {{{css['#' + el.get('id')][:160]}}}"
-    return None
-
-
-_STYLE_ATTR = re.compile(rb"style\s*=")
-
-
-def _may_hide(low: bytes) -> bool:
-    """False when the source (UTF-8, ASCII letters lower-cased) has no style sheet, style attribute or hidden
-    attribute.
-
-    Attribute names cannot be escaped, so such a page has no element that could hide anything. Substring
-    searches, not one regex over the page: an alternation is tried at every position (100 us a page).
-    """
-    if b"hidden" in low:
-        return True
-    i = low.find(b"style")
-    while i >= 0:
-        if low[i - 1:i] == b"<" or _STYLE_ATTR.match(low, i):
-            return True
-        i = low.find(b"style", i + 5)
-    return False
-
-
-def _hidden_links(root, low: bytes | None = None) -> dict[str, str]:
-    """href -> CSS evidence, for links inside an element that hides its content (暗链).
-
-    Only the few elements that carry a hiding style are visited, so pages without any cost nothing.
-    """
-    if low is not None and not _may_hide(low):
-        return {}  # no style attribute or sheet, no hidden attribute: nothing can hide
-    css = _hidden_css(root)
-    # only elements that could hide something: a style or hidden attribute, or a class or id a hiding CSS rule names
-    # (selector names are [\w-]+, safe inside the expression)
-    named = [f"contains(concat(' ', normalize-space(@class), ' '), ' {sel[1:]} ')" if sel[0] == "." else f"@id='{sel[1:]}'"
-             for sel in css]
-    out: dict[str, str] = {}
-    for el in (root.xpath("//*[" + " or ".join(["@style", "@hidden", *named]) + "]") if named else
-               # a Python walk beats libxml2's XPath engine at this
-               [e for e in root.iter(etree.Element) if e.get("style") is not None or e.get("hidden") is not None]):
-        why = _element_hiding(el, css)
-        if why:
-            for a in ([el] if el.tag == "a" else []) + list(el.iter("a")):
-                href = (a.get("href") or "").strip()
-                if href:
-                    out.setdefault(href, why)
-    return out
 
 
 class _Containers:
