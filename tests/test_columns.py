@@ -138,6 +138,13 @@ def test_month_day_dates_take_the_year_from_the_url(site):
     assert home[url + "ywdt/gzdt/2025-07-24/1021.html"] == dt.date(2025, 7, 24)  # shown as "07-24"
 
 
+def test_month_day_dates_take_the_year_from_the_heading_over_the_list(site):
+    _, _, rep = site
+    c = _col(rep, "/zwgk/rsxx/")  # show.asp?id= items (no year in the URL) under <h3>2026年</h3> and <h3>2025年</h3>
+    assert c.name == "人事信息" and c.item_count == 4
+    assert c.newest_date == dt.date(2026, 3, 10) and c.newest_title == "关于王某某等同志职务任免的通知"
+
+
 # ---------------------------------------------------------------------------------------- item 5: redirect stubs
 def test_stub_to_an_external_platform_is_unknown_with_the_host(site):
     _, _, rep = site

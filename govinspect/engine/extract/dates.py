@@ -135,3 +135,18 @@ def month_day_with_url_year(text: str, url: str) -> dt.date | None:
     if ym and int(ym.group(2)) == month:
         return make_date(ym.group(1), str(month), str(day))
     return None
+
+
+_HEADING_YEAR = re.compile(r"^[^\d]{0,12}((?:19|20)\d{2})\s*年(?!\s*\d)")
+
+
+def month_day(text: str) -> tuple[int, int] | None:
+    """(month, day) of the first "10-11" / "10月11日" in text, or None."""
+    m = _MONTH_DAY.search(text or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def heading_year(text: str) -> int | None:
+    """The year a short heading names by itself ("2025年", "2025年工作动态"), not a full date ("2025年3月10日")."""
+    m = _HEADING_YEAR.match(text or "") if text and len(text) <= 30 else None
+    return int(m.group(1)) if m else None

@@ -274,13 +274,42 @@ class _Containers:
     <ul> and one header <div>), so each container is looked at once per page, not once per anchor.
     """
 
-    __slots__ = ("targets", "texts", "substantive", "boxes")
+    __slots__ = ("targets", "texts", "substantive", "boxes", "years")
 
     def __init__(self):
         self.targets: dict = {}  # element -> up to two distinct substantive hrefs (as written)
         self.texts: dict = {}  # element -> its text, whitespace collapsed
         self.substantive: dict = {}  # anchor -> its text is at least two characters (icon links are not)
         self.boxes: dict = {}  # list block element -> its key (Item.box)
+        self.years: dict = {}  # list block element -> the year its heading names, or None
+
+    def heading_year(self, row) -> int | None:
+        """The year named by a heading just before the list holding `row` ("2025年" over a list of "03-10"
+        dates): up to three earlier siblings of the list and of the two blocks around it."""
+        box = row.getparent()
+        if box is None:
+            return None
+        if box in self.years:
+            return self.years[box]
+        year, el = None, box
+        for _ in range(3):
+            if el is None or el.tag in ("body", "html"):
+                break
+            looked = 0
+            for sib in el.itersiblings(preceding=True):
+                if not isinstance(sib.tag, str) or sib.tag in ("script", "style"):
+                    continue
+                text = _clean(_tc(sib))
+                if text:
+                    year = dates.heading_year(text)
+                    looked += 1
+                    if year or looked == 3:
+                        break
+            if year:
+                break
+            el = el.getparent()
+        self.years[box] = year
+        return year
 
     def box(self, row) -> str:
         """Item.box of an item whose row (the element holding its anchor and date) is `row`: the block holding
@@ -446,6 +475,7 @@ def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, o
         el, depth = el.getparent(), 1
     first = (href or "").strip() or None
     targets, texts = memo.targets, memo.texts
+    md = None  # the first container giving a month and day without a year
     while el is not None and depth < 4:
         if el.tag in _ITEM_CONTAINERS:
             # links to no other target (cheap, and stops the climb before large containers)
@@ -465,10 +495,18 @@ def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, o
                 d = d or dates.month_day_with_url_year(rest, url)
                 if d:
                     return Item(title=title, url=url, date=d, box=memo.box(el))
+                if md is None:
+                    md = dates.month_day(rest) and el
         el, depth = el.getparent(), depth + 1
     d, row = _sibling_date(a, url)
     if d:
         return Item(title=title, url=url, date=d, box=memo.box(row))
+    if md is not None:  # "03-10" with no year in the URL: the year a heading over the list names
+        year = memo.heading_year(md)
+        mday = dates.month_day(texts[md].replace(own, " ", 1)) if year else None
+        d = dates.make_date(str(year), str(mday[0]), str(mday[1])) if mday else None
+        if d:
+            return Item(title=title, url=url, date=d, box=memo.box(md))
     return None if dated else Item(title=title, url=url, date=None)
 
 
