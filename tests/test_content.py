@@ -147,6 +147,7 @@ def test_outdated_name_one_finding_per_page_and_term_judged_by_the_page_date():
         site.on_page(SimpleNamespace(url=f"http://x.gov.cn/a{n}.html", depth=1), page)
     found = site.findings()
     assert [(f.url, f.evidence["occurrences"]) for f in found] == [("http://x.gov.cn/a2.html", 5)]
+    assert found[0].detail == "网站《检查通报2》“环保局”应为“生态环境局”（机构改革后已更名为“生态环境局”）（共出现5次）"
     assert site.stats["history_skipped"] == 5
 
 

@@ -41,23 +41,17 @@ class SiteContent:
         self.stats["pages_scanned"] += 1
         self.stats["chars_scanned"] += len(page.text)
         self.stats["personal_data_masked"] += len(masked)
-        seen: dict[tuple, dict] = {}  # one finding per page and term: (rule, text) -> where, with the count
+        current = []
         for h in hits:
             if h.since and page.publish_date and page.publish_date < h.since:
                 self.stats["history_skipped"] += 1
                 continue
-            term = (h.rule, h.text) if h.rule.startswith("content.") else None
-            if term is not None and term in seen:
-                seen[term]["occurrences"] += 1
-                continue
+            current.append(h)
+        for h, count in _per_term(current):
             where = {"page_title": "首页" if rec.depth == 0 else page.title}
-            if term is not None:
-                seen[term] = where
-                where["occurrences"] = 1
+            if count > 1:
+                where["occurrences"] = count
             self._add(rec.url, h, page.text, where)
-        for where in seen.values():
-            if where["occurrences"] == 1:
-                del where["occurrences"]
 
     def _add(self, url: str, h, text: str, where: dict) -> None:
         ctx = context(text, h.start, h.end, h.text)
@@ -102,10 +96,12 @@ class SiteContent:
             hits, masked = self.checker.check_all(text, table_context=doc.header())
             self.stats["chars_scanned"] += len(text)
             self.stats["personal_data_masked"] += len(masked)
-            for h in hits:
+            for h, count in _per_term(hits):
                 seg, offset = doc.locate(starts, h.start)
                 where = {"attachment": name, "format": doc.kind, **seg.location, "page_url": rec.parent,
                          "offset_in_segment": offset}
+                if count > 1:
+                    where["occurrences"] = count
                 self._add(rec.url, h, text, where)
 
     # ------------------------------------------------------------------ findings
@@ -121,6 +117,23 @@ class SiteContent:
 
     def summary(self) -> dict:
         return {"content": dict(self.stats), "content_unreadable": self.unreadable}
+
+
+def _per_term(hits) -> list[tuple]:
+    """(first hit, occurrences) per word rule and term of one page or file: one finding per page and term,
+    never one per occurrence. Personal data stays one finding per number (each is a different number)."""
+    out, first = [], {}
+    for h in hits:
+        if not h.rule.startswith("content."):
+            out.append([h, 1])
+            continue
+        k = (h.rule, h.text)
+        if k in first:
+            first[k][1] += 1
+        else:
+            first[k] = [h, 1]
+            out.append(first[k])
+    return [(h, n) for h, n in out]
 
 
 def _detail(h, w: dict, also_on: int) -> str:
@@ -142,6 +155,8 @@ def _detail(h, w: dict, also_on: int) -> str:
         text = f"{where}“{h.text}”应为“{h.suggestion}”" if h.suggestion else f"{where}“{h.text}”"
         if h.rule == "content.institution_name" and h.note:
             text += f"（{h.note}）"
+    if w.get("occurrences"):
+        text += f"（共出现{w['occurrences']}次）"
     return text + (f"，另有{also_on}个页面相同" if also_on else "")
 
 
