@@ -132,6 +132,13 @@ def test_lists_that_cannot_be_told_apart_make_the_column_unknown_not_fresh(site)
     assert c.reason == "栏目页面有多个信息列表，无法确定哪一个是本栏目自身的列表"
 
 
+def test_a_page_with_only_a_side_bar_dated_is_unknown_not_fresh(site):
+    _, _, rep = site
+    c = _col(rep, "/ldhd/")  # its own list shows no dates (articles 404 here); the side bar's 2026-11-18 is not its
+    assert c.status == "unknown" and c.newest_date is None
+    assert c.reason == "栏目页面只有侧栏、相关信息或各栏目共有的信息框，未找到本栏目自身的信息列表"
+
+
 def test_month_day_dates_take_the_year_from_the_url(site):
     url, crawl, _ = site
     home = {i.url: i.date for i in crawl.get(url).page.items}

@@ -250,3 +250,67 @@ def test_a_deep_page_with_an_unclosed_head_keeps_its_title_out_of_the_text():
     html = '<html><head><title>县政府</title><meta name="ArticleTitle" content="关于某事的通知"><body>' + "<div>" * 3000 + "<p>正文内容</p>"
     page = extract_page(html, "http://x.gov.cn/a.html")
     assert page.title == "关于某事的通知" and page.text == "正文内容"
+
+
+# ------------------------------------------------------------------ list layouts and blocks (issue 15, item 4)
+_LIST_HEAD = '<html><head><meta charset="utf-8"><title>通知公告_某县人民政府</title></head><body>'
+
+
+def test_dl_list_with_the_date_in_a_sibling_dd_without_class():
+    html = _LIST_HEAD + ('<dl><dt>标题</dt><dt>发布日期</dt>'
+                         '<dd><a href="/tzgg/1.html">关于开展冬季安全检查的通知</a></dd><dd>2026-03-10</dd>'
+                         '<dd><a href="/tzgg/2.html">关于调整办公时间的公告</a></dd><dd>[2026-02-01]</dd></dl>'
+                         '<ul class="nav"><li><a href="/a/">机构概况</a></li><li><a href="/b/">政策文件</a></li></ul></body></html>')
+    p = extract_page(html, "http://x.gov.cn/tzgg/")
+    assert [(i.url, i.date) for i in p.items] == [("http://x.gov.cn/tzgg/1.html", D(2026, 3, 10)),
+                                                  ("http://x.gov.cn/tzgg/2.html", D(2026, 2, 1))]
+    assert p.kind == "list" or len(p.items) == 2  # the menu's undated links are not items
+
+
+def test_count_page_pager_gives_the_next_pages():
+    html = _LIST_HEAD + ('<ul><li><a href="./202603/t20260310_1.html">关于开展冬季安全检查的通知</a><span>2026-03-10</span></li></ul>'
+                         '<script>var currentPage = 0;//所在页从0开始\nvar countPage = 3//共多少页</script></body></html>')
+    p = extract_page(html, "http://x.gov.cn/tzgg/index.shtml")
+    assert p.next_pages == ["http://x.gov.cn/tzgg/index_1.shtml", "http://x.gov.cn/tzgg/index_2.shtml"]
+    assert p.list_markers
+
+
+def test_side_bars_and_related_boxes_are_marked():
+    row = '<li><a href="/{0}/{1}.html">第{1}条信息的标题文字</a><span>2026-0{1}-01</span></li>'
+    html = (_LIST_HEAD + '<div class="main"><ul class="list">' + "".join(row.format("gzdt", i) for i in (1, 2, 3)) + '</ul>'
+            '<div><h4>相关信息</h4><ul>' + row.format("xgxx", 4) + '</ul></div></div>'
+            '<div class="sidebar"><ul>' + row.format("tzgg", 5) + '</ul></div>'
+            '<div class="box"><div class="t">热点新闻</div><ul>' + row.format("rdxw", 6) + '</ul></div></body></html>')
+    p = extract_page(html, "http://x.gov.cn/gzdt/")
+    side = {i.url.split("/")[3] for i in p.items if i.box.startswith("side:")}
+    assert side == {"xgxx", "tzgg", "rdxw"}
+    assert len({i.box for i in p.items if "/gzdt/" in i.url}) == 1
+
+
+@pytest.mark.parametrize("html,target", [
+    ('<html><head><meta http-equiv="refresh" content="0; url=http://zwfw.example.cn/qs/"></head><body></body></html>',
+     "http://zwfw.example.cn/qs/"),
+    ("<html><head><script>location.replace('/hdjl/list.html')</script></head><body>正在跳转</body></html>",
+     "http://x.gov.cn/hdjl/list.html"),
+    ('<html><head><meta http-equiv="refresh" content="300"></head><body>每5分钟刷新</body></html>', None),  # reload only
+])
+def test_redirect_stubs(html, target):
+    assert extract_page(html, "http://x.gov.cn/hdjl/").redirect_to == target
+
+
+def test_a_full_page_with_a_redirect_script_is_not_a_stub():
+    body = "".join(f'<li><a href="/gzdt/{i}.html">第{i}条工作动态的标题文字</a><span>2026-03-{i:02d}</span></li>' for i in range(1, 6))
+    html = ('<html><head><meta http-equiv="refresh" content="600"><script>if (/Mobile/.test(navigator.userAgent)) '
+            f'window.location.href="/m/index.html";</script></head><body><ul>{body}</ul></body></html>')
+    p = extract_page(html, "http://x.gov.cn/gzdt/")
+    assert p.redirect_to is None and len(p.items) == 5
+
+
+def test_more_links_are_named_by_block_heading_or_tab():
+    html = (_LIST_HEAD + '<div class="box"><div class="tit"><h3>工作动态</h3><a href="/gzdt/">更多>></a></div><ul><li>x</li></ul></div>'
+            '<div class="tab"><ul class="hd"><li>通知公告</li><li>政策文件</li></ul><div class="bd">'
+            '<div><ul><li>a</li></ul><a href="/tzgg/">more+</a></div><div><ul><li>b</li></ul><a href="/zcwj/"><img src="m.gif"></a></div>'
+            '</div></div><div><a href="/other/">MORE</a></div></body></html>')
+    p = extract_page(html, "http://x.gov.cn/")
+    assert p.block_names == {"http://x.gov.cn/gzdt/": "工作动态", "http://x.gov.cn/tzgg/": "通知公告",
+                             "http://x.gov.cn/zcwj/": "政策文件"}  # the lone MORE has no heading: no name

@@ -375,11 +375,23 @@ def is_more_text(text: str) -> bool:
     return not text or bool(_MORE.match(text))
 
 
+_LISTISH = ("ul", "ol", "li", "dl", "dd", "table", "tr")
+
+
+def _plain(el) -> bool:
+    """No list inside and no "more" link: what a heading or a tab label is made of (a list or a block is not)."""
+    return (next(el.iterdescendants(*_LISTISH), None) is None
+            and not any(is_more_text(_clean(_tc(x))) for x in el.iter("a")))
+
+
 def _labels(el) -> list[str]:
-    """Short texts of a tab head: its children's texts (a <ul> of tabs: its items')."""
+    """Short texts of a tab head: its children's texts (a <ul> of tabs: its items'); [] when a child holds a
+    list or a "more" link (then it is a block, not a tab head)."""
     kids = [c for c in el if isinstance(c.tag, str) and c.tag not in ("script", "style")]
     if len(kids) == 1 and len(kids[0]):
         kids = [c for c in kids[0] if isinstance(c.tag, str)]
+    if not all(_plain(c) for c in kids):
+        return []
     return [t for t in (_clean(_tc(c)) for c in kids) if t]
 
 
@@ -415,10 +427,11 @@ def block_name(a) -> str | None:
                 kids = [c for c in el if isinstance(c.tag, str) and c.tag not in ("script", "style")]
                 if below is not None and len(kids) == len(labels) and below in kids:
                     return labels[kids.index(below)]
-            if _heading(text):
-                return text
-            if labels and _heading(labels[0]) and len(text) <= 40:  # 工作动态 WORK NEWS
-                return labels[0]
+            if _plain(sib):
+                if _heading(text):
+                    return text
+                if labels and _heading(labels[0]) and len(text) <= 40:  # 工作动态 WORK NEWS
+                    return labels[0]
             looked += 1
             if looked == 3:  # the heading sits just before the list it names, or higher up
                 break
