@@ -14,6 +14,7 @@ hiding_is_weak(evidence) says whether a hiding alone proves nothing (engine.chec
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lxml import etree
@@ -140,36 +141,47 @@ def _css_rules(css: str):
         pos = m.end()
 
 
+@functools.lru_cache(maxsize=16)  # the pages of one template share their style sheets
+def _sheet_rules(css: str) -> tuple[tuple, frozenset, tuple, tuple]:
+    """(hiding rules as (selector, compounds, declarations), selectors revealed by a :hover / :focus / state-class
+    rule (unstated), selectors setting a non-zero font size, selectors giving a background image)."""
+    hiding, revealed, fonts, images = [], set(), [], []
+    for prelude, body in _css_rules(css):
+        low = body.lower()
+        hides = _hiding(body)
+        shows = ("display" in low or "visib" in low or "left" in low or "top" in low or "height" in low
+                 or "width" in low or "indent" in low or "margin" in low) and _SHOWS.search(body)
+        sizes = "font" in low and _FONT_SET.search(body)
+        image = "url(" in low and _BG_IMAGE.search(body)
+        if not (hides or shows or sizes or image):
+            continue
+        for sel in (s.strip() for s in prelude.split(",")):
+            if hides:
+                comps = _parse_selector(sel)
+                if comps:
+                    hiding.append((sel, comps, body))
+            if shows and (":" in sel or "." in sel) and _unstated(sel) != sel:
+                revealed.add(" ".join(_unstated(sel).replace(">", " ").split()))
+            if sizes:
+                fonts.append(sel)
+            if image:
+                images.append(sel)
+    return tuple(hiding), frozenset(revealed), tuple(fonts), tuple(images)
+
+
+def _parsed(selectors: tuple) -> list:
+    return [c for c in (_parse_selector(_PSEUDO.sub("", s)) for s in selectors) if c]
+
+
 class _Sheet:
     """What a page's <style> blocks say about hiding: the hiding rules, the selectors revealed on hover or by a
-    state class, and the rules that set a font size."""
+    state class, and the rules that set a font size or a background image (parsed when first asked)."""
 
     def __init__(self, root):
-        self.hiding: list[tuple[str, list, str]] = []  # (selector, compounds, declarations)
-        self.revealed: set[str] = set()  # unstated selectors shown by a :hover / :focus / state-class rule
-        self.fonts: list[list] = []  # compounds of rules setting a non-zero font size
-        self.images: list[list] = []  # compounds of rules giving a background image
-        for st in root.iter("style"):
-            for prelude, body in _css_rules(st.text or ""):
-                hides = _hiding(body)
-                shows = _SHOWS.search(body)
-                sizes = "font" in body.lower() and _FONT_SET.search(body)
-                image = "url(" in body and _BG_IMAGE.search(body)
-                if not (hides or shows or sizes or image):
-                    continue
-                for sel in (s.strip() for s in prelude.split(",")):
-                    if hides:
-                        comps = _parse_selector(sel)
-                        if comps:
-                            self.hiding.append((sel, comps, body))
-                    if shows and _unstated(sel) != sel:
-                        self.revealed.add(" ".join(_unstated(sel).replace(">", " ").split()))
-                    if sizes or image:
-                        comps = _parse_selector(_PSEUDO.sub("", sel))
-                        if comps and sizes:
-                            self.fonts.append(comps)
-                        if comps and image:
-                            self.images.append(comps)
+        css = "\n".join(st.text or "" for st in root.iter("style"))
+        self.hiding, self.revealed, self._fonts, self._images = _sheet_rules(css) if css.strip() else ((), frozenset(), (), ())
+        self.fonts: list | None = None
+        self.images: list | None = None
 
     def toggled(self, sel: str) -> bool:
         """The page shows what `sel` hides on hover, focus or when a script sets a state class."""
@@ -178,9 +190,13 @@ class _Sheet:
         return norm in self.revealed or any(r.split()[-1] == last for r in self.revealed)
 
     def sets_font(self, el) -> bool:
+        if self.fonts is None:
+            self.fonts = _parsed(self._fonts)
         return any(_selector_matches(el, comps) for comps in self.fonts)
 
     def has_image(self, el) -> bool:
+        if self.images is None:
+            self.images = _parsed(self._images)
         return any(_selector_matches(el, comps) for comps in self.images)
 
 
@@ -283,6 +299,28 @@ def _inline_evidence(page: _Page, el) -> str | None:
     return why
 
 
+def _index(root, rules) -> dict[str, list]:
+    """Elements by "#id", ".class" and tag, for the keys the hiding rules' last compounds ask for: one walk."""
+    want = set()
+    for _, comps, _ in rules:
+        tag, id_, classes = comps[-1]
+        want.add("#" + id_ if id_ else "." + min(classes) if classes else tag)
+    tags = {k for k in want if k[0] not in "#."}
+    out: dict[str, list] = {}
+    for el in root.iter(etree.Element):
+        if el.tag in tags:
+            out.setdefault(el.tag, []).append(el)
+        i = el.get("id")
+        if i and "#" + i in want:
+            out.setdefault("#" + i, []).append(el)
+        c = el.get("class")
+        if c:
+            for name in c.split():
+                if "." + name in want:
+                    out.setdefault("." + name, []).append(el)
+    return out
+
+
 def hidden_links(root, low: bytes | None = None) -> dict[str, str]:
     """href (as written) -> CSS evidence, for the links a reader cannot see (暗链 candidates).
 
@@ -298,15 +336,10 @@ def hidden_links(root, low: bytes | None = None) -> dict[str, str]:
             why = _inline_evidence(page, el)
             if why:
                 hiders.append((el, why, el.get("style") or ""))
+    index = _index(root, page.sheet.hiding) if page.sheet.hiding else {}
     for sel, comps, body in page.sheet.hiding:
         tag, id_, classes = comps[-1]
-        if id_:
-            cands = root.xpath("//*[@id=$v]", v=id_)
-        elif classes:
-            c = next(iter(classes))
-            cands = root.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), $v)]", v=f" {c} ")
-        else:
-            cands = list(root.iter(tag))
+        cands = index.get("#" + id_ if id_ else "." + min(classes) if classes else tag, ())
         toggled = None
         for el in cands:
             if _selector_matches(el, comps):
