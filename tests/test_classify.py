@@ -120,9 +120,9 @@ def test_rules_file_decides(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def discovered(county, sandbox):
-    """Two sandbox sites checked with no registry: columns from the navigation, categories from names."""
+    """Three sandbox sites checked with no registry: columns from the navigation, categories from names."""
     return {key: inspect_site(sandbox.urls[key], county.as_of, sandbox.crawl_config(), content=False)
-            for key in ("portal", "zrzyj", "wjw")}
+            for key in ("portal", "zrzyj", "jyj")}
 
 
 def test_unrecognised_column_is_could_not_check_never_judged(discovered, county):
@@ -144,16 +144,16 @@ def test_unrecognised_column_is_could_not_check_never_judged(discovered, county)
 
 
 def test_fiscal_columns_have_a_one_year_window(discovered, county, sandbox):
-    wjw = county.site("wjw")
-    col = next(c for c in wjw.columns if c.slug == "czyjs")
-    got = next(c for c in discovered["wjw"].columns if c.url.endswith(col.path))
+    jyj = county.site("jyj")
+    col = next(c for c in jyj.columns if c.slug == "czyjs")
+    got = next(c for c in discovered["jyj"].columns if c.url.endswith(col.path))
     assert got.category == "fiscal" and got.window == "1y" and got.status == "stale"
     assert (county.as_of - got.newest_date).days > 365
-    stale = [f for f in discovered["wjw"].findings if f.rule == "column.stale" and f.url == got.url]
+    stale = [f for f in discovered["jyj"].findings if f.rule == "column.stale" and f.url == got.url]
     assert stale and "应在1年内更新" in stale[0].detail
     # not one of the 2015 普查 "应更新" columns: it does not count towards the WV-4b single veto
-    assert discovered["wjw"].veto["should_update_stale"] == sum(
-        1 for c in discovered["wjw"].columns if c.status == "stale" and c.category != "fiscal")
+    assert discovered["jyj"].veto["should_update_stale"] == sum(
+        1 for c in discovered["jyj"].columns if c.status == "stale" and c.category != "fiscal")
 
 
 def test_registered_category_overrides_the_name(county, sandbox):

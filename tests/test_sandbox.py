@@ -142,3 +142,20 @@ def test_eval_measures_discovered_columns(tmp_path):
     for rule in ("column.stale", "column.empty"):
         assert d["rules"][rule]["tp"] > 0 and d["rules"][rule]["precision"] >= 0.95 and d["rules"][rule]["recall"] >= 0.95
     assert d["below_target"] == {}
+
+
+def test_navigation_like_real_portals(sandbox, county):
+    """Disclosure columns only in a 政务公开 目录 page (two clicks), TRS home blocks linking their column only by
+    “更多>>”: discovery has to work for the columns it finds (the eval measures it)."""
+    portal = county.site("portal")
+    st, _, home = get(sandbox.url("portal", "/"))
+    home = home.decode("utf-8")
+    nav = home[home.index('<ul class="nav">'):]
+    nav = nav[:nav.index("</ul>")]
+    tzgg = portal.column("tzgg")
+    assert tzgg.slug in portal.directory and f'href="{tzgg.path}">' not in nav and "政务公开" in nav
+    assert 'class="more" href="/zwyw/index.html">更多&gt;&gt;</a>' in home or 'class="more" href="/zwyw/index.html">更多>></a>' in home
+    st, _, body = get(sandbox.url("portal", portal.directory_path))
+    assert st == 200 and f'href="{tzgg.path}">{tzgg.name}</a>'.encode() in body
+    st, _, body = get(sandbox.url("rsj", county.site("rsj").directory_path))
+    assert st == 200 and "政府信息公开目录" in body.decode("gbk")

@@ -75,6 +75,7 @@ NAMES = {
 DOC_KINDS = ["实施方案", "工作方案", "管理办法", "行动计划", "实施细则", "考核办法", "工作要点", "专项整治方案"]
 WINDOWS = {"dynamic": "14d", "notice": "6m", "policy": "6m", "personnel": "1y", "plan": "1y", "fiscal": "1y"}
 SHOULD_UPDATE = ("dynamic", "notice", "policy", "personnel", "plan")  # WV-4b "应更新" (2015 普查)
+DIRECTORY_CATEGORIES = ("notice", "policy", "interpretation", "personnel", "plan", "fiscal", "disclosure", "other")
 SPACING = {"dynamic": (1, 6), "notice": (4, 30), "policy": (10, 50), "personnel": (20, 90), "plan": (30, 120),
            "interpretation": (10, 50), "interaction": (3, 20), "disclosure": (200, 400), "other": (10, 60),
            "fiscal": (60, 200), "unknown": (5, 40)}
@@ -172,6 +173,8 @@ class Site:
     home_extra_html: str = ""
     home_title: str | None = None  # overrides the site name in the home page <title> (defacement tests)
     extra_routes: dict = field(default_factory=dict)  # path -> (kind, payload)
+    # slugs of the columns listed only on the site's 政务公开 目录 page (two clicks from the home page), not in its menu
+    directory: list[str] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
     decoys: list[dict] = field(default_factory=list)
     leaders: list[dict] = field(default_factory=list)
@@ -186,6 +189,13 @@ class Site:
     @property
     def home_path(self) -> str:
         return "/"
+
+    @property
+    def directory_path(self) -> str | None:
+        """The 政务公开 目录 page listing the directory columns (None: every column is in the menu)."""
+        if not self.directory:
+            return None
+        return "/zwgk.asp" if self.family.startswith("legacy") else "/zwgk/index.html"
 
 
 @dataclass
@@ -284,9 +294,10 @@ def _plan_statuses(site: Site, rng: random.Random) -> dict[str, str]:
     if p == "portal":  # mlqh: an unrecognised column two years old (never accused)
         return {"mlqh": "old", "tpxw": "stale", "tzgg": "stale_edge", "zwyw": "fresh_edge", "gsgg": "fresh_edge", "gzzj": "empty", "rsxx": "stale"}
     if p == "veto_a":
-        return {"gzdt": "stale", "tpxw": "stale", "tzgg": "stale", "zcwj": "stale", "bmwj": "stale_edge", "ghjh": "empty"}
+        return {"gzdt": "stale", "tpxw": "stale", "tzgg": "stale", "zcwj": "stale", "bmwj": "stale_edge", "ghjh": "empty",
+                "czyjs": "stale"}  # a 财政预决算-type column over a year old (1-year window, not an 应更新 column)
     if p == "minor":
-        return {"rsxx": "stale", "ghjh": "empty", "gzdt": "fresh_edge", "czyjs": "stale"}
+        return {"rsxx": "stale", "ghjh": "empty", "gzdt": "fresh_edge"}
     if p == "veto_c":
         return {"ghjh": "empty", "rsxx": "empty", "tjxx": "empty", "ssj": "empty", "jyta": "empty", "tpxw": "stale", "ywzt": "empty"}
     if p == "veto_b":
@@ -329,6 +340,8 @@ def _build_site(index: int, plan: dict, seed: int, as_of: dt.date, pages_per_sit
                 kind=plan["kind"], family=plan["family"], profile=plan["profile"],
                 site_code=f"1305{35 + index // 100:02d}{index % 100:04d}")
     table = PORTAL_COLUMNS if site.kind == "portal" else TOWN_COLUMNS if site.unit_kind == "乡镇" else DEPT_COLUMNS
+    if site.kind == "portal" or index % 3 == 1:  # as on many real portals: the disclosure columns sit in a 目录
+        site.directory = [slug for _, cat, slug, kind in table if kind == "list" and cat in DIRECTORY_CATEGORIES]
     if site.profile == "minor2":  # plant: no 负责人信息 column (GL-4)
         table = [t for t in table if t[2] != "ldxx"]
         site.problems.append(dict(rule="site.required_column_missing", path="/", detail="网站缺少“负责人信息”栏目"))

@@ -66,7 +66,9 @@ def _header(site: Site, county: County) -> str:
     if fam(site) == "legacy" or site.kind == "portal":
         d = county.as_of
         clock = f'<span class="clock">今天是：{d.year}年{d.month}月{d.day}日 星期{WEEKDAYS[d.weekday()]}</span>'
-    nav = "".join(f'<li><a href="{c.path}">{escape(c.name)}</a></li>' for c in site.columns)
+    nav = "".join(f'<li><a href="{c.path}">{escape(c.name)}</a></li>' for c in site.columns if c.slug not in site.directory)
+    if site.directory_path:
+        nav += f'<li><a href="{site.directory_path}">政务公开</a></li>'
     return (f'<div class="header"><div class="top">{clock}<a href="/">设为首页</a> <a href="/">加入收藏</a></div>'
             f'<h2 class="sitename">{escape(site.name)}</h2>'
             f'<div class="search"><form action="/search.html"><input name="q"><button>搜索</button></form></div>'
@@ -116,7 +118,11 @@ def home_page(site: Site, county: County) -> str:
     all_arts = _cached(site, "newest10", lambda: sorted((a for c in site.columns for a in c.articles), key=lambda a: a.date, reverse=True)[:10])
     blocks = [f'<div class="block"><h3>最新信息</h3>{_items_block(site, all_arts[:10])}</div>']
     for c in [c for c in site.columns if c.kind == "list" and c.articles][:6]:
-        blocks.append(f'<div class="block"><h3><a href="{c.path}">{escape(c.name)}</a></h3>{_items_block(site, c.articles[:5])}</div>')
+        if fam(site) == "trs":  # the block's only link to its column is “更多>>”: the column is named by the heading
+            blocks.append(f'<div class="block"><div class="tit"><span>{escape(c.name)}</span><a class="more" href="{c.path}">更多>></a></div>'
+                          f'{_items_block(site, c.articles[:5])}</div>')
+        else:
+            blocks.append(f'<div class="block"><h3><a href="{c.path}">{escape(c.name)}</a></h3>{_items_block(site, c.articles[:5])}</div>')
     extra = site.home_extra_html
     if site.faults.get("redirect_loop"):
         extra += '<div class="tips"><a href="/loop/a.html">专题：教育惠民政策汇编</a></div>'
@@ -127,6 +133,18 @@ def home_page(site: Site, county: County) -> str:
         extra += '<div class="tips"><a href="/download/big.html">历年档案目录（全）</a></div>'
     meta = _meta(site, SiteName=site.name, SiteDomain="www.qinghe.gov.cn", SiteIDCode=site.site_code)
     return _head(site, site.home_title or site.name, meta) + _header(site, county) + "\n".join(blocks) + extra + _footer(site, county) + "</body></html>"
+
+
+def directory_page(site: Site, county: County) -> str:
+    """The 政务公开 目录: links to the columns that are not in the menu, under group headings; no dated items."""
+    cols = [c for c in site.columns if c.slug in site.directory]
+    groups = (("法定主动公开内容", ("notice", "policy", "interpretation", "personnel", "plan", "fiscal")),
+              ("政府信息公开", ("disclosure",)), ("重点领域信息公开", ("other",)))
+    tree = "".join(f'<div class="gkml"><h4>{g}</h4><ul>' + "".join(
+        f'<li><a href="{c.path}">{escape(c.name)}</a></li>' for c in cols if c.category in cats) + "</ul></div>" for g, cats in groups)
+    head = _head(site, f"政务公开_{site.name}", _meta(site, SiteName=site.name, SiteIDCode=site.site_code)) + _header(site, county)
+    crumb = '<div class="crumb">当前位置：<a href="/">首页</a> &gt; 政务公开</div>'
+    return head + crumb + f'<div class="main"><h3>政府信息公开目录</h3>{tree}</div>' + _footer(site, county) + "</body></html>"
 
 
 def column_pages(site: Site, col: Column) -> int:

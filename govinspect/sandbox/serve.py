@@ -54,6 +54,8 @@ class _SiteApp:
                 self.routes[a.path] = ("article", a)
                 for att in a.attachments:
                     self.routes[att.path] = ("attachment", att)
+        if site.directory_path:
+            self.routes[site.directory_path] = ("directory", None)
         for path, route in site.extra_routes.items():
             self.routes[path] = route
         if site.faults.get("redirect_loop"):
@@ -72,6 +74,9 @@ class _SiteApp:
             status = 200
         elif kind == "column":
             body, ctype = render.encode(self.site, render.column_page(self.site, self.county, *payload))
+            status = 200
+        elif kind == "directory":
+            body, ctype = render.encode(self.site, render.directory_page(self.site, self.county))
             status = 200
         elif kind == "article":
             body, ctype = render.encode(self.site, render.article_page(self.site, self.county, payload))
