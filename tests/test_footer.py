@@ -4,7 +4,8 @@ fingerprint, each group checked; a group with too few pages or an unreadable foo
 A real HTTP server on 127.0.0.1 serves a county portal: 100 article pages with the full footer, a department
 sub-site /bm/nyj/ of 20 pages without 网站标识码 (5 pages sampled evenly over the whole site, as before, never
 reached it), a 信息公开 platform /zfxxgk/ with a footer of its own lacking the ICP number, a 2-page sub-site
-lacking the code (too few pages) and a sub-site whose footer is written by a script (unreadable)."""
+lacking the code (too few pages), a sub-site whose footer is written by a script (unreadable) and one whose
+找错 badge is drawn by the official jiucuo.js."""
 
 import datetime as dt
 import http.server
@@ -23,6 +24,9 @@ PLATFORM = ('主办单位：清河县人民政府办公室 网站标识码：130
             '<a href="http://bszs.conac.cn/sitename?id=1"><img src="/red.png" alt="党政机关"></a> '
             '<a href="https://zfwzgl.www.gov.cn/exposure/jiucuo.html">我为政府网站找错</a> 政府信息公开平台 版权所有')
 SCRIPTED = '<script src="/bm/jtj/footer.js"></script>'
+# the 找错 badge drawn by the official script, not written in the HTML: present
+JIUCUO_JS = FULL.replace('<a href="https://zfwzgl.www.gov.cn/exposure/jiucuo.html">我为政府网站找错</a>',
+                         '<script src="https://zfwzgl.www.gov.cn/exposure/jiucuo.js"></script>')
 BODY = "<p>" + "为进一步做好相关工作，现将有关事项通知如下。各单位要高度重视，认真组织实施，确保工作落到实处。" * 3 + "</p>"
 
 SECTIONS = {  # path prefix -> (number of articles, footer)
@@ -31,6 +35,7 @@ SECTIONS = {  # path prefix -> (number of articles, footer)
     "/bm/sj/": (1, NO_CODE),
     "/bm/jtj/": (5, SCRIPTED),
     "/zfxxgk/": (5, PLATFORM),
+    "/bm/wjj/": (6, JIUCUO_JS),
 }
 
 
@@ -103,6 +108,7 @@ def test_platform_template_grouped_by_its_footer(footer_finding):
 def test_small_or_unreadable_groups_not_accused(footer_finding):
     f, rep = footer_finding
     assert "/bm/sj/" not in f.detail and "/bm/jtj/" not in f.detail and "/art/" not in f.detail
+    assert "/bm/wjj/" not in f.detail and "找错" not in f.detail  # its 找错 badge is drawn by jiucuo.js
     assert {"/bm/sj/", "/bm/jtj/"} <= set(f.evidence["groups_not_judged"])
     assert {g["name"] for g in f.evidence["groups"]} == {"/bm/nyj/", "/zfxxgk/"}
     # a re-check reads the accused groups' pages again; they are among the pages the rule samples

@@ -38,6 +38,9 @@ def footer_items(page, html_alts: str = "") -> dict[str, str | None]:
                     break
         if ev is None and spec.get("img_alt") and any(a in html_alts for a in spec["img_alt"]):
             ev = "img alt"
+        if ev is None and spec.get("script_src"):  # drawn by an official script, not written in the HTML
+            scripts = page.meta.get("__scripts__", "")
+            ev = next((s for s in scripts.split() if any(k in s for k in spec["script_src"])), None)
         out[key] = ev
     return out
 

@@ -652,6 +652,9 @@ def extract_page(html: str, url: str, shared: dict | None = None) -> PageModel:
         page.meta["__img_alts__"] = alts[:2000]
     if any(_QR.search((i.get("alt") or "") + " " + (i.get("src") or "")) for i in root.iter("img")):
         page.meta["__qr__"] = "1"  # a QR code image (new-media accounts on a 指南, LOC-8)
+    srcs = " ".join(s.get("src") for s in root.iter("script") if s.get("src"))
+    if srcs:  # footer badges drawn by official scripts (jiucuo.js, the 党政机关 badge)
+        page.meta["__scripts__"] = srcs[:2000]
 
     # links, attachments, pagination
     seen: set[str] = set()
