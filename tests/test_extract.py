@@ -314,3 +314,19 @@ def test_more_links_are_named_by_block_heading_or_tab():
     p = extract_page(html, "http://x.gov.cn/")
     assert p.block_names == {"http://x.gov.cn/gzdt/": "工作动态", "http://x.gov.cn/tzgg/": "通知公告",
                              "http://x.gov.cn/zcwj/": "政策文件"}  # the lone MORE has no heading: no name
+
+
+def test_every_labelled_date_of_the_real_pages_v2(realdata):
+    """Guangdong platform pages (NFCMS): article publish dates and list item dates as labelled (labels.json)."""
+    labels = json.loads((realdata / "pages-v2" / "labels.json").read_text(encoding="utf-8"))
+    assert len(labels) >= 16
+    for x in labels:
+        text, _ = decode_html((realdata / "pages-v2" / x["path"]).read_bytes(), "text/html")
+        p = extract_page(text, x["url"])
+        if x["kind"] == "list":
+            assert p.kind == "list", x["path"]
+            assert sorted(i.date.isoformat() for i in p.items if i.date) == sorted(x["list_item_dates"]), x["path"]
+            assert p.newest_date.isoformat() == x["newest_date"] and len(p.items) == x["item_count"], x["path"]
+            assert not any(i.box.startswith("side:") for i in p.items) and len({i.box for i in p.items}) == 1, x["path"]
+        else:
+            assert p.kind == "article" and p.publish_date.isoformat() == x["publish_date"], x["path"]
