@@ -9,12 +9,18 @@ lacking the code (too few pages), a sub-site whose footer is written by a script
 
 import datetime as dt
 import http.server
+import json
+import re
 import threading
 
 import pytest
+from conftest import REALDATA
 
+from govinspect.engine.checks.furniture import _fingerprint, _readable, footer_items
+from govinspect.engine.extract import decode_html, extract_page
 from govinspect.engine.fetch import CrawlConfig
 from govinspect.engine.inspect import inspect_site
+from govinspect.rules import load_rules
 
 FULL = ('<a href="http://bszs.conac.cn/sitename?id=1"><img src="/red.png" alt="党政机关"></a> 主办单位：清河县人民政府 '
         '网站标识码：1301000001 冀ICP备12345678号 冀公网安备 13010202000123号 联系电话：0311-1234567 '
@@ -115,3 +121,34 @@ def test_small_or_unreadable_groups_not_accused(footer_finding):
     assert {u for u in f.evidence["inner_sampled"] if "/bm/nyj/" in u or "/zfxxgk/" in u} == set(f.evidence["inner_sampled"])
     assert len(f.evidence["inner_sampled"]) == 26 and set(f.evidence["inner_sampled"]) <= set(rep.sampled["site.footer_missing"])
     assert any("/bm/nyj/" in u for u in f.evidence["inner_missing"]["网站标识码"])
+
+
+def test_real_footers_read_and_identified():
+    """The labelled real pages (NFCMS sites of Guangdong): every footer is readable, its 网站标识码 is the labelled
+    one, the ICP and 公安 numbers are found (also “粤公网安备：44010402000417” without 号), the 党政机关 badge
+    written by document.write and the host named by “版权所有：某局” count; pages of one template share a footer
+    fingerprint, other templates do not."""
+    labels_file = REALDATA / "pages-v2" / "labels.json"
+    if not labels_file.exists():
+        pytest.skip("../shared/realdata not present")
+    g = load_rules("furniture")["groups"]
+    words = re.compile(g["footer_words"], re.I)
+    prints: dict[str, str] = {}
+    n = 0
+    for label in json.loads(labels_file.read_text("utf-8")):
+        if not label.get("footer"):
+            continue
+        page = extract_page(decode_html((REALDATA / "pages-v2" / label["path"]).read_bytes(), "text/html")[0], label["url"])
+        assert _readable(page.text, words, g["min_text_chars"], g["footer_chars"]), label["path"]
+        items = footer_items(page, page.meta.get("__img_alts__", ""))
+        assert label["footer"]["site_code"] in items["site_code"], label["path"]
+        assert items["icp"] and items["police"] and items["conac"] and items["host"], (label["path"], items)
+        prints[label["path"]] = _fingerprint(page.text, words, g["fingerprint_chars"])
+        n += 1
+    assert n >= 15
+    # one template, one fingerprint: 天河's articles; 市人社局's list and articles; the 信息公开 platform page
+    # (gkmlpt) of 天河 has a footer of its own
+    assert prints["gz-thnet/article-1.html"] == prints["gz-thnet/article-3.html"] == prints["gz-thnet/article-4.html"]
+    assert prints["gz-rsj/list-1.html"] == prints["gz-rsj/article-1.html"] == prints["gz-rsj/article-2.html"]
+    assert prints["gz-thnet/article-2.html"] != prints["gz-thnet/article-1.html"]
+    assert len(set(prints.values())) >= 9  # different sites, different footers

@@ -2,8 +2,8 @@
 template, and the registered 网站标识码.
 
 Inner pages are grouped by template: a sub-site's pages by its path prefix (/bm/某部门/, /gzjg/…, the
-`subsite_roots` of rules/furniture.toml), the other pages by their footer's fingerprint (its text, digits
-ignored), so the 信息公开 platform or a department sub-site with a footer of its own is one group. Up to
+`subsite_roots` of rules/furniture.toml), the other pages by their footer's fingerprint (the text around the
+last footer word, digits ignored), so the 信息公开 platform or a department sub-site with a footer of its own is one group. Up to
 `inner_sample` pages of each path group are read (evenly spread, deterministic); a group lacks an item when
 every readable page of it does. Only items the home page shows are judged on inner pages (an item missing
 everywhere is one problem, the home page's). Precision: a group with fewer than `min_group_pages` readable
@@ -76,12 +76,25 @@ def sample_inner_pages(crawl, home_url: str, n: int) -> list[str]:
     return sorted(u for us in groups.values() for u in _spread(us, n))
 
 
-def _fingerprint(text: str, footer_words, tail: int) -> str:
-    """The footer's text from its first footer word within the last `tail` characters, whitespace dropped and
-    digits ignored (a visit counter, a year)."""
-    end = text[-tail:]
-    m = footer_words.search(end)
-    return re.sub(r"\d+", "0", re.sub(r"\s+", "", end[m.start():] if m else end))
+def _fingerprint(text: str, footer_words, around: int) -> str:
+    """The footer's text: from the first of the page's last run of footer words (each within `around` characters
+    of the next) to `around` characters past the last one, whitespace dropped and digits ignored (a visit counter,
+    a year). Equal on the pages of one template."""
+    found = list(footer_words.finditer(text))
+    if not found:
+        return re.sub(r"\d+", "0", re.sub(r"\s+", "", text[-around:]))
+    start = len(found) - 1
+    while start > 0 and found[start].start() - found[start - 1].end() <= around:
+        start -= 1
+    seg = text[found[start].start(): found[-1].end() + around]
+    return re.sub(r"\d+", "0", re.sub(r"\s+", "", seg))
+
+
+def _readable(text: str, footer_words, min_chars: int, tail: int) -> bool:
+    """The page's footer can be read: a footer word near the end, or two different ones on the page."""
+    if len(text) < min_chars:
+        return False
+    return bool(footer_words.search(text[-tail:])) or len({m.group(0) for m in footer_words.finditer(text)}) >= 2
 
 
 def _common_prefix(urls: list[str]) -> str:
@@ -103,7 +116,7 @@ def template_groups(crawl, home_url: str, want: dict[str, str]) -> tuple[list[di
     g = rules.get("groups", {})
     roots = [r.lower() for r in rules.get("subsite_roots", [])]
     min_pages, min_chars = g.get("min_group_pages", 3), g.get("min_text_chars", 100)
-    footer_words = re.compile(g.get("footer_words", "版权所有|主办|承办|ICP|备案|Copyright|©"), re.I)
+    footer_words = re.compile(g["footer_words"], re.I)
     by_path: dict[str, list[str]] = defaultdict(list)
     for u in _inner_pages(crawl, home_url):
         by_path[_path_group(u, roots)[0]].append(u)
@@ -117,7 +130,7 @@ def template_groups(crawl, home_url: str, want: dict[str, str]) -> tuple[list[di
                 continue
             read.append(u)
             text = page.text or ""
-            key = ("path", prefix) if subsite else ("footer", _fingerprint(text, footer_words, g.get("fingerprint_chars", 300)))
+            key = ("path", prefix) if subsite else ("footer", _fingerprint(text, footer_words, g.get("fingerprint_chars", 150)))
             grp = groups.setdefault(key, {"name": prefix if subsite else None, "urls": [], "read": [], "readable": [],
                                           "items": [], "complete": True})
             grp["read"].append(u)
@@ -125,8 +138,7 @@ def template_groups(crawl, home_url: str, want: dict[str, str]) -> tuple[list[di
                 grp["urls"] = urls
             elif len(urls) > len(_spread(urls, rules.get("inner_sample", 20))):
                 grp["complete"] = False  # pages of this path group were left unread: the count is a sample
-            tail = text[-g.get("footer_chars", 600):]
-            if len(text) >= min_chars and footer_words.search(tail):
+            if _readable(text, footer_words, min_chars, g.get("footer_chars", 600)):
                 grp["readable"].append(u)
                 grp["items"].append(footer_items(page, page.meta.get("__img_alts__", "")))
     out = []

@@ -246,6 +246,7 @@ class _FlatTree(HTMLParser):
 
 
 _QR = re.compile(r"二维码|qr_?code|\bqr\b|ewm|erweima", re.I)
+_JS_URL = re.compile(r"[\w./:%-]+\.js\b")
 
 
 # the text nodes of a subtree, as lxml's itertext() gives them, collected in libxml2
@@ -652,8 +653,10 @@ def extract_page(html: str, url: str, shared: dict | None = None) -> PageModel:
         page.meta["__img_alts__"] = alts[:2000]
     if any(_QR.search((i.get("alt") or "") + " " + (i.get("src") or "")) for i in root.iter("img")):
         page.meta["__qr__"] = "1"  # a QR code image (new-media accounts on a 指南, LOC-8)
-    srcs = " ".join(s.get("src") for s in root.iter("script") if s.get("src"))
-    if srcs:  # footer badges drawn by official scripts (jiucuo.js, the 党政机关 badge)
+    # footer badges drawn by official scripts (jiucuo.js; the 党政机关 badge, often written by document.write)
+    srcs = " ".join(s.get("src") or " ".join(_JS_URL.findall(s.text[:20000])[:20]) for s in root.iter("script")
+                    if s.get("src") or (s.text and ".js" in s.text))
+    if srcs.strip():
         page.meta["__scripts__"] = srcs[:2000]
 
     # links, attachments, pagination
