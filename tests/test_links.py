@@ -308,3 +308,44 @@ def test_real_pages_have_no_illegal_or_hidden_links():
             if verdict or (link.hidden and not hiding_is_weak(link.hidden) and not trusted(link.url)):
                 accused.append((f, link.url, link.text, link.hidden, verdict))
     assert n_links > 1000 and accused == []
+
+
+class _Home(http.server.BaseHTTPRequestHandler):
+    html = ""
+
+    def do_GET(self):
+        body = (self.html if self.path == "/" else "<html><body>404</body></html>").encode()
+        self.send_response(200 if self.path == "/" else 404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+def test_a_new_hover_menu_link_is_not_a_defaced_home(tmp_path):
+    """site.defaced (home page new hidden or illegal links since the previous crawl): a new external link in a
+    hover menu is hidden only the way menus are, not a sign of defacement; a new link under font-size:0 is."""
+    menu = ('<style>.nav li ul{display:none}.nav li:hover ul{display:block}</style><ul class="nav"><li><a href="/zw/">政务</a>'
+            '<ul><li><a href="http://www.hbzwfw.example.com/">政务服务网</a></li>{new}</ul></li></ul>')
+    page = "<html><head><title>某县人民政府</title></head><body>{menu}{extra}<p>主办单位：某县人民政府</p></body></html>"
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Home)
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    cfg = CrawlConfig(allow_networks=("127.0.0.1/32",), delay=0.0, timeout=5.0, retries=0, check_links=False)
+    url = f"http://127.0.0.1:{srv.server_address[1]}/"
+    try:
+        _Home.html = page.format(menu=menu.replace("{new}", ""), extra="")
+        inspect_site(url, dt.date(2026, 11, 23), cfg, None, tmp_path / "r1", content=False)
+        _Home.html = page.format(menu=menu.replace("{new}", '<li><a href="http://www.jtys.example.com/">交通运输厅</a></li>'), extra="")
+        second = inspect_site(url, dt.date(2026, 11, 23), cfg, None, tmp_path / "r2", previous=tmp_path / "r1", content=False)
+        _Home.html = page.format(menu=menu.replace("{new}", '<li><a href="http://www.jtys.example.com/">交通运输厅</a></li>'),
+                                 extra='<span style="font-size:0"><a href="http://www.seo-links.example.com/">链接</a></span>')
+        third = inspect_site(url, dt.date(2026, 11, 23), cfg, None, tmp_path / "r3", previous=tmp_path / "r2", content=False)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert "site.defaced" not in {f.rule for f in second.findings}
+    defaced = next(f for f in third.findings if f.rule == "site.defaced")
+    assert defaced.evidence["new_links"] == ["http://www.seo-links.example.com/"]

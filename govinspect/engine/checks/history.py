@@ -14,6 +14,7 @@ import datetime as dt
 from pathlib import Path
 
 from ..extract import decode_html, extract_page
+from ..extract.hiding import hiding_is_weak
 from ..fetch.crawler import normalise_url
 from ..fetch.state import CrawlState
 from ..fetch.warc import read_payload
@@ -95,7 +96,8 @@ def defacement_findings(crawl, home_url: str, prev: PreviousCrawl) -> list[Findi
         reasons.append(f"首页标题由“{old.title}”变为“{new.title}”")
     old_ext = {normalise_url(l.url) for l in old.links}
     added = [l for l in new.links if normalise_url(l.url) not in old_ext and not crawl.in_scope(l.url)]
-    bad = [l for l in added if l.hidden or classify_illegal(l.url, l.text)]
+    # hidden the way menus are (display:none, shown on hover) proves nothing: only strong hiding or an illegal target
+    bad = [l for l in added if (l.hidden and not hiding_is_weak(l.hidden)) or classify_illegal(l.url, l.text)]
     if bad:
         reasons.append("首页新增" + "、".join(f"“{l.text or l.url}”（{l.url}）" for l in bad[:5]) + "等隐藏或违法链接")
     if not reasons:
