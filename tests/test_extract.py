@@ -277,7 +277,7 @@ def test_count_page_pager_gives_the_next_pages():
 
 def test_side_bars_and_related_boxes_are_marked():
     row = '<li><a href="/{0}/{1}.html">第{1}条信息的标题文字</a><span>2026-0{1}-01</span></li>'
-    html = (_LIST_HEAD + '<div class="main"><ul class="list">' + "".join(row.format("gzdt", i) for i in (1, 2, 3)) + '</ul>'
+    html = (_LIST_HEAD + '<div class="rightside"><ul class="list">' + "".join(row.format("gzdt", i) for i in (1, 2, 3)) + '</ul>'
             '<div><h4>相关信息</h4><ul>' + row.format("xgxx", 4) + '</ul></div></div>'
             '<div class="sidebar"><ul>' + row.format("tzgg", 5) + '</ul></div>'
             '<div class="box"><div class="t">热点新闻</div><ul>' + row.format("rdxw", 6) + '</ul></div></body></html>')

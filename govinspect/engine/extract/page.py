@@ -348,7 +348,8 @@ class _Containers:
         return tuple(found)
 
 
-_SIDE_NAME = re.compile(r"(?:^|[\s_-])(?:(?:left|right)?side\w*|aside|relat\w*|xgxx|xglj|xgwz|xgwj|hot\w*|rdxx|rdtj|rank\w*"
+# (not leftside/rightside: templates name their main column so)
+_SIDE_NAME = re.compile(r"(?:^|[\s_-])(?:side\w*|aside|relat\w*|xgxx|xglj|xgwz|xgwj|hot\w*|rdxx|rdtj|rank\w*"
                         r"|tuijian|recommend\w*)(?:$|[\s_-])", re.I)
 
 
