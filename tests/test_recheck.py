@@ -91,7 +91,7 @@ def test_recheck_fixed_present_and_requests(tmp_path):
                                as_of=county.as_of + dt.timedelta(days=30), status="done")
     paragraphs = compose(round_data(nxt))["overview"]
     assert any(p.endswith(f"已整改{counts['fixed']}个，仍存在{counts['present']}个，"
-                          f"整改率为{round(100 * counts['fixed'] / (counts['fixed'] + counts['present']), 2)}%。"
+                          f"整改率为{100 * counts['fixed'] / (counts['fixed'] + counts['present']):.2f}%。"  # two decimals, 5.00 too
                           + (f"另有{counts['unknown']}个问题因相关页面无法访问或材料未重新提交，未能复查。" if counts["unknown"] else ""))
                for p in paragraphs), (paragraphs, counts)
 
