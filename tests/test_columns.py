@@ -63,7 +63,7 @@ def site():
     url = "http://www.qsx.gov.test/"
     crawl = crawl_site(url, _cfg(port, "www.qsx.gov.test"))
     rep = inspect_site(url, AS_OF, _cfg(port, "www.qsx.gov.test"), content=False)
-    yield url, crawl, rep
+    yield url, crawl, rep, port
     srv.shutdown()
     srv.server_close()
 
@@ -74,7 +74,7 @@ def _col(rep, path):
 
 # ---------------------------------------------------------------------------------------- item 3: discovery
 def test_more_and_icon_links_take_the_block_heading_or_tab(site):
-    url, crawl, _ = site
+    url, crawl, _, _ = site
     names = {urlsplit(c.url).path: c.name for c in discover_columns(crawl, crawl.site_url)}
     assert names["/ywdt/gzdt/"] == "工作动态"  # <h3>工作动态</h3> … <a>更多>></a>
     assert names["/tzgg/"] == "通知公告"  # first tab pane's "more+"
@@ -84,14 +84,14 @@ def test_more_and_icon_links_take_the_block_heading_or_tab(site):
 
 
 def test_tab_variants_of_the_home_page_are_not_columns(site):
-    url, crawl, _ = site
+    url, crawl, _, _ = site
     cols = discover_columns(crawl, crawl.site_url)
     assert crawl.get(url + "index.html?link=zwgk").ok  # fetched, and it is the home page
     assert not any(urlsplit(c.url).query or urlsplit(c.url).path in ("/", "/index.html") for c in cols)
 
 
 def test_the_disclosure_directory_is_followed_two_clicks_deep(site):
-    url, crawl, _ = site
+    url, crawl, _, _ = site
     names = {urlsplit(c.url).path: c.name for c in discover_columns(crawl, crawl.site_url)}
     assert names.get("/xxgk/czyjs/") == "财政预决算" and names.get("/xxgk/zfxxgkzn/") == "政府信息公开指南"
     assert "/xxgk/" not in names  # the landing page itself has no list
@@ -99,14 +99,14 @@ def test_the_disclosure_directory_is_followed_two_clicks_deep(site):
 
 # ---------------------------------------------------------------------------------------- item 4: own list
 def test_a_side_bar_of_another_columns_fresh_items_does_not_make_a_column_fresh(site):
-    _, _, rep = site
+    _, _, rep, _ = site
     c = _col(rep, "/ywdt/gzdt/")
     assert c.newest_date == dt.date(2025, 7, 24) and c.item_count == 4
     assert c.status == "stale"  # the side bar's 2026-11-18 belongs to 通知公告
 
 
 def test_dl_list_with_dates_in_sibling_elements_pinned_item_and_countpage_pager(site):
-    url, crawl, rep = site
+    url, crawl, rep, _ = site
     page = crawl.get(url + "tzgg/").page
     assert {(i.title, i.date) for i in page.items if "/tzgg/" in i.url} >= {
         ("[置顶] 青山县政务服务事项办事指南", dt.date(2024, 3, 1)), ("关于冬季供暖期间安全用气的公告", dt.date(2026, 11, 10))}
@@ -118,7 +118,7 @@ def test_dl_list_with_dates_in_sibling_elements_pinned_item_and_countpage_pager(
 
 
 def test_a_box_repeated_on_many_columns_pages_is_not_the_columns_list(site):
-    _, _, rep = site
+    _, _, rep, _ = site
     c = _col(rep, "/zcwj/")  # items under /art/… (outside the column's path) in a table; the repeated box is fresher
     assert c.newest_date == dt.date(2026, 2, 10) and c.item_count == 4
     x = _col(rep, "/xzdt/")  # the same box on a column whose own items lie under its path
@@ -126,27 +126,27 @@ def test_a_box_repeated_on_many_columns_pages_is_not_the_columns_list(site):
 
 
 def test_lists_that_cannot_be_told_apart_make_the_column_unknown_not_fresh(site):
-    _, _, rep = site
+    _, _, rep, _ = site
     c = _col(rep, "/gsgg/")
     assert c.status == "unknown" and c.newest_date is None
     assert c.reason == "栏目页面有多个信息列表，无法确定哪一个是本栏目自身的列表"
 
 
 def test_a_page_with_only_a_side_bar_dated_is_unknown_not_fresh(site):
-    _, _, rep = site
+    _, _, rep, _ = site
     c = _col(rep, "/ldhd/")  # its own list shows no dates (articles 404 here); the side bar's 2026-11-18 is not its
     assert c.status == "unknown" and c.newest_date is None
     assert c.reason == "栏目页面只有侧栏、相关信息或各栏目共有的信息框，未找到本栏目自身的信息列表"
 
 
 def test_month_day_dates_take_the_year_from_the_url(site):
-    url, crawl, _ = site
+    url, crawl, _, _ = site
     home = {i.url: i.date for i in crawl.get(url).page.items}
     assert home[url + "ywdt/gzdt/2025-07-24/1021.html"] == dt.date(2025, 7, 24)  # shown as "07-24"
 
 
 def test_month_day_dates_take_the_year_from_the_heading_over_the_list(site):
-    _, _, rep = site
+    _, _, rep, _ = site
     c = _col(rep, "/zwgk/rsxx/")  # show.asp?id= items (no year in the URL) under <h3>2026年</h3> and <h3>2025年</h3>
     assert c.name == "人事信息" and c.item_count == 4
     assert c.newest_date == dt.date(2026, 3, 10) and c.newest_title == "关于王某某等同志职务任免的通知"
@@ -154,14 +154,14 @@ def test_month_day_dates_take_the_year_from_the_heading_over_the_list(site):
 
 # ---------------------------------------------------------------------------------------- item 5: redirect stubs
 def test_stub_to_an_external_platform_is_unknown_with_the_host(site):
-    _, _, rep = site
+    _, _, rep, _ = site
     c = _col(rep, "/zwfw/")
     assert c.status == "unknown" and c.reason == "跳转至外部平台 zwfw.example-platform.cn"
     assert c.status != "empty"
 
 
 def test_stub_within_the_site_is_followed(site):
-    url, crawl, rep = site
+    url, crawl, rep, _ = site
     assert crawl.get(url + "hdjl/").page.redirect_to == url + "hdjl/xjxx/index.html"
     assert crawl.get(url + "hdjl/xjxx/index.html").ok  # the crawler fetched the target
     c = _col(rep, "/hdjl/")
@@ -169,10 +169,18 @@ def test_stub_within_the_site_is_followed(site):
 
 
 def test_registered_stub_column_reads_its_target(site):
-    url, crawl, _ = site
+    url, crawl, _, _ = site
     res = check_column(crawl, ColumnSpec(name="县长信箱", url=url + "hdjl/"), AS_OF)
     assert res.status == "ok" and res.newest_date == dt.date(2026, 11, 19)
     assert res.pages == [url + "hdjl/xjxx/index.html"]
+
+
+def test_a_recheck_of_known_pages_follows_a_seeds_stub(site):
+    url, _, _, port = site
+    known = crawl_site(url, _cfg(port, "www.qsx.gov.test", follow_links=False), seeds=[url + "hdjl/"])
+    assert known.get(url + "hdjl/xjxx/index.html").ok and known.get(url + "ywdt/gzdt/") is None
+    res = check_column(known, ColumnSpec(name="县长信箱", url=url + "hdjl/"), AS_OF)
+    assert res.status == "ok" and res.newest_date == dt.date(2026, 11, 19)
 
 
 # ---------------------------------------------------------------------------------------- real pages

@@ -545,6 +545,8 @@ class _Crawler:
                     for nxt in rec.page.next_pages:
                         self.enqueue(nxt, depth, url, found)  # pagination belongs to the list's own depth
                     if rec.page.redirect_to:  # a stub (meta refresh, location.href=): its target stands in for it
+                        if url in self.seed_set:  # a re-check fetching only known pages fetches a seed's target too
+                            self.seed_set.add(normalise_url(rec.page.redirect_to))
                         self.enqueue(rec.page.redirect_to, depth, url, found)
                 if self.state:  # committed after its WARC record was flushed, with the links it queued:
                     self.state.store(rec.state_row(), found)  # a resumed crawl skips it and still has its links
