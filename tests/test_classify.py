@@ -101,6 +101,34 @@ def test_realdata_column_names(realdata):
     assert {n: classify(n)["id"] for n in present} == present
 
 
+# menu and block texts of real home pages and article pages, by file: they must be on the page (so the names are
+# real) and classify as listed
+NAVIGATION = {
+    "pages/yichun-home.html": {"政务要闻": "dynamic", "县市区动态": "dynamic", "部门信息": "dynamic", "政府文件": "policy",
+                               "规划计划": "plan", "财政资金": "fiscal", "政府信息公开指南": "disclosure",
+                               "领导信箱": "interaction", "调查征集": "interaction", "政府公告": "notice", "宜春概况": "info",
+                               "走进宜春": "unknown", "专题专栏": "unknown"},
+    "pages-v2/gz-zc/article-1.html": {"增城要闻": "dynamic", "部门动态": "dynamic", "人事工作": "personnel",
+                                      "区长信箱": "interaction", "意见征集": "interaction", "政策解读": "interpretation",
+                                      "通知公告": "notice", "魅力增城": "unknown", "走进增城": "unknown"},
+    "pages-v2/drc-gd/list-1.html": {"工作动态": "dynamic", "公告公示": "notice", "政策文件": "policy", "规划计划": "plan",
+                                    "业务通知": "notice", "建议提案办理": "other", "机构概况": "info"},
+    "pages/zjfgw-article.html": {"动态资讯": "dynamic", "政策文件": "policy", "财务信息": "fiscal", "人事信息": "personnel",
+                                 "机构职能": "info"},
+}
+
+
+@pytest.mark.parametrize("path", sorted(NAVIGATION))
+def test_realdata_navigation_names(realdata, path):
+    f = realdata / path
+    if not f.exists():
+        pytest.skip(f"{path} is not present")
+    text = f.read_bytes().decode("utf-8", "replace")
+    for name, category in NAVIGATION[path].items():
+        assert name in text, (path, name)  # a real name on that page
+        assert classify(name)["id"] == category, (path, name)
+
+
 def test_rules_file_decides(tmp_path, monkeypatch):
     """Categories are data: an office's own freshness.toml recognises its own names."""
     from govinspect.rules import RULES_DIR

@@ -28,7 +28,8 @@ def test_thresholds_are_data():
     rules = load_rules("freshness")
     cats = {c["id"]: c["window"] for c in rules["category"]}
     assert cats["dynamic"] == "14d" and cats["notice"] == "6m" and cats["policy"] == "6m"
-    assert cats["personnel"] == "1y" and cats["plan"] == "1y"
+    assert cats["personnel"] == "1y" and cats["plan"] == "1y" and cats["fiscal"] == "1y"
+    assert cats["unknown"] == "" and cats["other"] == ""  # unrecognised names: never judged (tests/test_classify.py)
     assert rules["veto"] == {"dynamic_plus_notice": 5, "should_update": 10, "empty": 5}
 
 
