@@ -46,6 +46,7 @@ REAL_NAMES = {
     "新闻发布会": "other", "建议提案办理": "other", "统计数据": "other", "统计公报": "other", "行政许可": "other",
     "行政处罚": "other", "政府采购": "other", "采购招标": "other", "双随机、一公开": "other", "重大决策": "other",
     "政府公报": "other", "权责清单": "other", "行政法规": "other", "信用公示": "other", "办事指南": "other",
+    "文件下载": "other", "双公示": "other", "招标公告": "other", "新闻发布": "other",
     # names that say nothing of what the column holds: must stay unrecognised
     "魅力广州": "unknown", "走进增城": "unknown", "专题专栏": "unknown", "业务专题": "unknown", "养老保险": "unknown",
     "民政": "unknown", "人才工作": "unknown", "投资运行": "unknown", "监管局本级": "unknown", "稳就业保就业信息": "unknown",
