@@ -54,6 +54,8 @@ def test_domain_features_decide_only_when_the_target_cannot_be_read():
     assert classify_illegal("http://www.sxxx.gov.cn/", "隰县") is None and trusted("http://www.sxxx.gov.cn/")
     assert classify_illegal("http://news.example.com/a.html", "公安机关严厉打击网络赌博") is None
     assert classify_illegal("http://news.example.com/a.html", "", "警方破获特大网络赌博案。该团伙以真人百家乐、彩金为诱饵。", True) is None
+    # a casino's own "play responsibly, beware of fraud" is no crackdown report
+    assert classify_illegal("http://x.example.com/", "", "澳门新葡京 真人视讯 注册送彩金 理性投注，拒绝未成年人参与 谨防诈骗", True)
     # a Macau travel page names casinos but invites no one to play
     assert classify_illegal("http://www.qhlvyou.com/", "清河旅游网", "港澳游：澳门新葡京酒店、赌场夜景、大三巴牌坊 景区娱乐场所齐全", True) is None
 
@@ -87,6 +89,10 @@ def test_hiding_techniques_and_menus():
     # the inline-block gap trick, an image-replaced badge, a readable marquee, a rule for another class: visible
     for u in ("http://www.partner-site.com/", "http://www.partner-badge.com/", "http://www.qhnews.com/", "http://www.qhbus.com/"):
         assert links[u] is None, u
+    # a hover rule on the hidden element itself reveals nothing (it cannot be hovered), nor a bare tag's hover rule
+    html = ('<style>.yq{position:absolute;left:-9999px}.yq:hover{left:0}a:hover{display:block}.f a{font-size:0}</style>'
+            '<div class="yq"><a href="http://a.com/">x</a></div><div class="f"><a href="http://b.com/">y</a></div>')
+    assert not any(hiding_is_weak(l.hidden) for l in extract_page(html, "http://x.gov.cn/").links)
     # an inline hidden menu opened by a handler around it
     html = '<div onmouseover="show(this)"><ul style="position:absolute;left:-2000px"><li><a href="http://m.com/">菜单</a></li></ul></div>'
     assert hiding_is_weak(extract_page(html, "http://x.gov.cn/").links[0].hidden)

@@ -82,7 +82,7 @@ def classify_illegal(url: str, text: str = "", content: str = "", readable: bool
     if not host or trusted(url):
         return None
     reporting = ill["reporting"]
-    if readable and sum(1 for w in reporting if w in content) >= ill["reporting_min"]:
+    if readable and sum(1 for w in ill["reporting_page"] if w in content) >= ill["reporting_min"]:
         return None  # a page reporting on a crackdown is not illegal content
     for c in cats:
         score, feats = _domain_features(host, c, ill, digits)

@@ -80,6 +80,12 @@ _SHOWS = re.compile(r"display\s*:\s*(?!none)[a-z-]+|visibility\s*:\s*visible|(?<
                     r"|(?<![-\w])(?:height|width|max-height)\s*:\s*(?:auto|[3-9]|\d{2})", re.I)
 
 
+def _self_hover(sel: str) -> bool:
+    """`.x:hover {left:0}` reveals nothing: a hidden element cannot be hovered (an ancestor's :hover can)."""
+    parts = sel.replace(">", " ").split()
+    return ":hover" in parts[-1] and not any(":" in p or _unstated(p) != p for p in parts[:-1])
+
+
 def _compound(text: str) -> tuple[str | None, str | None, frozenset] | None:
     """(tag, id, classes) of a simple compound selector (div#x.a.b), None for anything else."""
     m = _COMPOUND.match(text)
@@ -160,7 +166,7 @@ def _sheet_rules(css: str) -> tuple[tuple, frozenset, tuple, tuple]:
                 comps = _parse_selector(sel)
                 if comps:
                     hiding.append((sel, comps, body))
-            if shows and (":" in sel or "." in sel) and _unstated(sel) != sel:
+            if shows and (":" in sel or "." in sel) and _unstated(sel) != sel and not _self_hover(sel):
                 revealed.add(" ".join(_unstated(sel).replace(">", " ").split()))
             if sizes:
                 fonts.append(sel)
@@ -184,10 +190,12 @@ class _Sheet:
         self.images: list | None = None
 
     def toggled(self, sel: str) -> bool:
-        """The page shows what `sel` hides on hover, focus or when a script sets a state class."""
+        """The page shows what `sel` hides on hover, focus or when a script sets a state class (the same selector,
+        or the same last class or id under another)."""
         norm = " ".join(sel.replace(">", " ").split())
         last = norm.split()[-1]
-        return norm in self.revealed or any(r.split()[-1] == last for r in self.revealed)
+        return norm in self.revealed or (("." in last or "#" in last)
+                                         and any(r.split()[-1] == last for r in self.revealed))
 
     def sets_font(self, el) -> bool:
         if self.fonts is None:
