@@ -185,8 +185,12 @@ def footer_findings(crawl, home_url: str, site_code: str | None = None) -> list[
     groups, _ = template_groups(crawl, home_url, {k: spec[k]["label"] for k, v in items.items() if v is not None})
     accused = [g for g in groups if g["lacking"]]
     inner_missing: dict[str, list[str]] = {}
+    shown = rules["groups"].get("max_groups_in_detail", 5)
+    lines = [_group_line(g) for g in accused[:shown]]
+    if len(accused) > shown:
+        lines[-1] += f"等 {len(accused)} 组页面（见证据）"
+    problems += lines
     for g in accused:
-        problems.append(_group_line(g))
         for label, urls in g["lacking"].items():
             inner_missing.setdefault(label, []).extend(urls)
     m = re.search(spec["site_code"]["pattern"], page.text)
