@@ -139,6 +139,12 @@ def test_a_page_with_only_a_side_bar_dated_is_unknown_not_fresh(site):
     assert c.reason == "栏目页面只有侧栏、相关信息或各栏目共有的信息框，未找到本栏目自身的信息列表"
 
 
+def test_month_day_dates_with_no_year_anywhere_are_not_guessed(site):
+    _, _, rep, _ = site
+    c = _col(rep, "/tpxw/")  # "10-18" beside show.asp?id= links, no year heading; a footer <p> of 60 characters
+    assert c.status == "unknown" and c.reason == "栏目信息的日期只有月日、没有年份，无法判断更新情况"
+
+
 def test_month_day_dates_take_the_year_from_the_url(site):
     url, crawl, _, _ = site
     home = {i.url: i.date for i in crawl.get(url).page.items}

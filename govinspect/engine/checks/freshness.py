@@ -264,7 +264,9 @@ def check_column(crawl, spec: ColumnSpec, as_of: dt.date, rules: dict | None = N
     page = first.page
     res.item_count = len(items)
     if not items:
-        if page.empty_marker:
+        if page.yearless >= 2:  # a list there, dated "03-10" with no year anywhere: never guessed
+            res.reason = "栏目信息的日期只有月日、没有年份，无法判断更新情况"
+        elif page.empty_marker:
             res.status, res.reason = "empty", "栏目无任何信息"
         elif page.paragraph_chars >= 50:
             res.status, res.reason = "ok", "单页栏目，有内容"

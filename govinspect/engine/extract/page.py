@@ -86,6 +86,7 @@ class PageModel:
     empty_marker: bool = False  # says it has nothing: 暂无信息, an empty datastore ...
     paragraph_chars: int = 0  # characters inside <p> elements: the page's own prose
     redirect_to: str | None = None  # a stub page that only redirects (meta refresh, location.href=): its target
+    yearless: int = 0  # links dated by month and day only, with no year in the URL or a heading: not items
     # link URL -> the heading or tab of the block holding its link, for links that name nothing ("更多>>", an icon)
     block_names: dict[str, str] = field(default_factory=dict)
     compacted: bool = False  # text dropped to save memory: re-read it from the WARC (CrawlResult.full_page)
@@ -275,7 +276,7 @@ class _Containers:
     <ul> and one header <div>), so each container is looked at once per page, not once per anchor.
     """
 
-    __slots__ = ("targets", "texts", "substantive", "boxes", "years")
+    __slots__ = ("targets", "texts", "substantive", "boxes", "years", "yearless")
 
     def __init__(self):
         self.targets: dict = {}  # element -> up to two distinct substantive hrefs (as written)
@@ -283,6 +284,7 @@ class _Containers:
         self.substantive: dict = {}  # anchor -> its text is at least two characters (icon links are not)
         self.boxes: dict = {}  # list block element -> its key (Item.box)
         self.years: dict = {}  # list block element -> the year its heading names, or None
+        self.yearless = 0  # anchors beside a month and day whose year nothing names
 
     def heading_year(self, row) -> int | None:
         """The year named by a heading just before the list holding `row` ("2025年" over a list of "03-10"
@@ -522,6 +524,7 @@ def _item_from_anchor(a, base: str, memo: _Containers, url: str | None = None, o
         d = dates.make_date(str(year), str(mday[0]), str(mday[1])) if mday else None
         if d:
             return Item(title=title, url=url, date=d, box=memo.box(md))
+        memo.yearless += 1
     return None if dated else Item(title=title, url=url, date=None)
 
 
@@ -721,6 +724,7 @@ def extract_page(html: str, url: str, shared: dict | None = None) -> PageModel:
             seen_items.add(it.url)
             items.append(it)
     page.items = items
+    page.yearless = memo.yearless
     for it in ds_items:  # record links live inside a script: lxml does not see them as <a>
         if it.url not in seen:
             seen.add(it.url)
