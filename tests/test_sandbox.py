@@ -159,3 +159,7 @@ def test_navigation_like_real_portals(sandbox, county):
     assert st == 200 and f'href="{tzgg.path}">{tzgg.name}</a>'.encode() in body
     st, _, body = get(sandbox.url("rsj", county.site("rsj").directory_path))
     assert st == 200 and "政府信息公开目录" in body.decode("gbk")
+    # tab headers of the home page are the home page under ?link= addresses, not columns
+    assert 'href="/index.html?link=zwgk"' in home
+    st, _, tab = get(sandbox.url("portal", "/index.html?link=zwgk"))
+    assert st == 200 and tab.decode("utf-8") == home

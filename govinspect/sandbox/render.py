@@ -16,6 +16,7 @@ from html import escape
 from .county import Article, Column, County, Site
 
 PAGE_SIZE = {"trs": 15, "hanweb": 1000, "legacy": 12}
+HOME_TABS = (("zwgk", "政务公开"), ("hdjl", "互动交流"))  # the portal's home page under ?link= tab variants
 WEEKDAYS = "一二三四五六日"
 
 
@@ -124,6 +125,8 @@ def home_page(site: Site, county: County) -> str:
         else:
             blocks.append(f'<div class="block"><h3><a href="{c.path}">{escape(c.name)}</a></h3>{_items_block(site, c.articles[:5])}</div>')
     extra = site.home_extra_html
+    if site.kind == "portal":  # tab headers that are the home page itself under another address (not columns)
+        extra += "".join(f'<div class="tab"><a href="/index.html?link={k}">{t}</a></div>' for k, t in HOME_TABS)
     if site.faults.get("redirect_loop"):
         extra += '<div class="tips"><a href="/loop/a.html">专题：教育惠民政策汇编</a></div>'
     if site.faults.get("traps"):

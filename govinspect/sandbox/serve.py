@@ -41,6 +41,9 @@ class _SiteApp:
         f = render.fam(site)
         self.routes["/"] = ("redirect", "/index.asp") if f == "legacy" else ("home", None)
         self.routes["/index.asp" if f == "legacy" else "/index.html"] = ("home", None)
+        if site.kind == "portal":
+            for k, _ in render.HOME_TABS:
+                self.routes[f"/index.html?link={k}"] = ("home", None)
         for c in site.columns:
             self.routes[c.path] = ("column", (c, 0))
             for p in range(1, render.column_pages(site, c)):
