@@ -90,4 +90,4 @@ def test_problem_chart_counts_what_the_bulletin_text_counts(tmp_path):
     text = _text_counts([p.text for p in doc.paragraphs])
     assert chart == text
     assert chart["网站链接存在问题"] == 2  # four link findings: one bad link (three) and one dead link
-    assert chart["栏目更新不及时"] == 3 and chart["政务新媒体管理不规范"] == 2 and "部分网站无法访问" not in chart
+    assert chart["栏目更新不及时"] == 3 and chart["政务新媒体管理不规范"] == 2 and "部分网站未能完整检查" not in chart
