@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -171,9 +172,17 @@ def cmd_check_site(a) -> int:
         load_scheme(a.scheme)
     except SchemeError as e:
         raise CliError(str(e)) from None
-    rep = inspect_site(a.url, a.as_of, cfg, None, out_dir, previous=Path(a.previous) if a.previous else None, content=content,
-                       scheme=a.scheme)
-    out = rep.to_dict()
+    import tempfile
+
+    # without --warc-dir the crawl is kept in a temporary directory, not in memory (a whole site can be 50,000 pages)
+    with tempfile.TemporaryDirectory(prefix="govinspect-check-") if out_dir is None else contextlib.nullcontext() as tmp:
+        rep = inspect_site(a.url, a.as_of, cfg, None, out_dir or Path(tmp), previous=Path(a.previous) if a.previous else None,
+                           content=content, scheme=a.scheme)
+        out = rep.to_dict()
+    if out_dir is None:  # nothing of the temporary directory is left to point at
+        out["warc"] = out["crawl_log"] = None
+        for f in out["findings"]:
+            (f.get("evidence") or {}).pop("warc", None)
     _print_json(out, a.out)
     if rep.status != "checked":
         print(f"未能检查：{rep.reason}", file=sys.stderr)
@@ -827,8 +836,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_network_args(c, "抓取")
     c.add_argument("--out", help="写入 JSON 文件（默认输出到屏幕）")
     c.add_argument("--max-pages", type=_max_pages, metavar="页数",
-                   help="安全上限：最多抓取的页面数（默认50000，约占200 MB内存；不用 --warc-dir 时页面全部留在内存，"
-                        "每千页约35 MB）。默认抓取全站；超出上限时不抓取其余页面，输出的 coverage 写明未检查的页面数"),
+                   help="安全上限：最多抓取的页面数（默认50000，约占200 MB内存；不用 --warc-dir 时抓取记录放在临时目录，"
+                        "检查结束后删除）。默认抓取全站；超出上限时不抓取其余页面，输出的 coverage 写明未检查的页面数"),
     c.add_argument("--delay", type=float, default=0.5, help="同一主机两次请求的间隔秒数（默认0.5）")
     c.add_argument("--concurrency", type=int, default=2, help="同一主机同时进行的请求数（默认2）")
     c.add_argument("--resolve", action="append", help="自行解析主机名：主机名=IP[:端口]，可多次使用（内网无DNS时）")

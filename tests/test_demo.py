@@ -128,6 +128,8 @@ def test_check_site_contract(sandbox, county, tmp_path):
     assert {"rule", "url", "column", "detail", "evidence"} <= set(d["findings"][0])
     assert {"site.homepage_stale", "link.dead"} <= {f["rule"] for f in d["findings"]}
     assert d["checks"]["links_external"]["count"] >= 3 and d["checks"]["links_external"]["state"] == "checked"
+    # without --warc-dir the crawl was kept in a temporary directory (not in memory) that is gone now: nothing points there
+    assert d["warc"] is None and "govinspect-check-" not in out.read_text(encoding="utf-8")
 
 
 def test_check_site_refuses_loopback_without_flag(sandbox):
