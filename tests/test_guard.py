@@ -186,7 +186,8 @@ def test_odd_spellings_are_ip_literals(host, ip):
 
 @pytest.mark.parametrize("host", ["127.0.0.2", "[::1]", "::ffff:127.0.0.2", "::ffff:7f00:2", "2002:7f00:1::", "64:ff9b::7f00:2",
                                   "::127.0.0.2", "169.254.169.254", "64:ff9b::a9fe:a9fe", "0.0.0.0", "::", "10.1.2.3",
-                                  "2130706433", "0x7f.1", "127.1", "0177.0.0.1", "fe80::1", "100.64.0.1", "64:ff9b:1::808:808"])
+                                  "2130706433", "0x7f.1", "127.1", "0177.0.0.1", "fe80::1", "100.64.0.1", "64:ff9b:1::808:808",
+                                  "１２７.０.０.２", "127。0。0。2", "①②⑦.0.0.2", "１６９.２５４.１６９.２５４"])
 def test_guard_refuses_every_form_of_a_private_address(host):
     from govinspect.engine.fetch.guard import AddressGuard, ip_literal, normalise_ip
 
@@ -337,3 +338,24 @@ def test_deprecated_allow_private_warns_and_never_opens_link_local(net):
 
     with pytest.raises(BlockedAddress):
         AddressGuard(_LEGACY_PRIVATE).check_host("169.254.169.254")
+
+
+def test_unicode_spellings_of_a_victim_address_are_refused_on_the_wire(net):
+    """yarl maps a non-ASCII host through IDNA before aiohttp connects (１２７.０.０.２ → 127.0.0.2, with 。 and circled
+    digits too): the guard must judge the host aiohttp will really use, or the victim is reached directly."""
+    import aiohttp
+
+    from govinspect.engine.fetch.guard import AddressGuard, guarded_connector, guarded_request
+
+    port = int(net.targets[0].rsplit(":", 1)[1].strip("/"))
+    guard = AddressGuard(["127.0.0.1/32"])
+
+    async def go(url):
+        async with aiohttp.ClientSession(connector=guarded_connector(guard)) as s:
+            async with guarded_request(s, guard, "GET", url) as (r, _):
+                return r.status
+
+    for host in ("１２７.０.０.２", "127。0。0。2", "①②⑦.0.0.2"):
+        with pytest.raises(BlockedAddress):
+            asyncio.run(go(f"http://{host}:{port}/"))
+    assert net.hits == []

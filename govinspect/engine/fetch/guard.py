@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
+import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
@@ -71,9 +72,21 @@ def normalise_ip(addr: IPAddress) -> IPAddress:
     return addr
 
 
+def wire_host(host: str) -> str:
+    """The host as aiohttp will connect to it: yarl maps a non-ASCII host through IDNA/UTS-46, which turns
+    fullwidth digits, 。 and circled digits (１２７.０.０.１, 127。0。0。1, ①②⑦.0.0.1) into an ASCII IP literal."""
+    if host.isascii():
+        return host
+    try:
+        return yarl.URL.build(scheme="http", host=host.strip("[]")).raw_host or host
+    except (ValueError, UnicodeError):
+        raise BlockedAddress(f"无法识别的主机名 {host[:100]!r}") from None
+
+
 def ip_literal(host: str) -> IPAddress | None:
-    """The address `host` stands for when it is an IP literal (any spelling the C library accepts), else None."""
-    h = host.strip().strip("[]").split("%", 1)[0]
+    """The address `host` stands for when it is an IP literal (any spelling the C library accepts, and any Unicode
+    spelling IDNA maps to one), else None."""
+    h = wire_host(host).strip().strip("[]").split("%", 1)[0]
     if not h:
         return None
     try:
