@@ -27,6 +27,9 @@ _ALIASES = {
     "unicode": "utf-8",
 }
 
+_NOT_PAGE_CHARSETS = {"undefined", "idna", "punycode", "raw-unicode-escape", "unicode-escape", "raw_unicode_escape",
+                      "unicode_escape", "uu", "rot-13", "base64", "hex", "quopri", "zlib", "bz2"}
+
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", re.I)
 
@@ -38,9 +41,16 @@ def normalise_charset(name: str | None) -> str | None:
     name = name.strip().strip("\"'").lower()
     name = _ALIASES.get(name, name)
     try:
-        return codecs.lookup(name).name if name not in ("gb18030",) else "gb18030"
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    if name == "gb18030":
+        return "gb18030"
+    # only text encodings: a page declaring "undefined", "idna", "punycode", "rot13" or "hex" must not make decoding
+    # raise (which would drop the page and its links) — such a declaration is ignored
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_PAGE_CHARSETS:
+        return None
+    return info.name
 
 
 def header_charset(content_type: str | None) -> str | None:
@@ -60,7 +70,7 @@ def _try(body: bytes, enc: str | None) -> str | None:
         return None
     try:
         return body.decode(enc)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError, ValueError):
         return None
 
 
@@ -72,7 +82,7 @@ def _mostly_valid(body: bytes, enc: str) -> tuple[int, str] | None:
     try:
         text = body.decode(enc, "replace")
         own = body.count("\ufffd".encode(enc))  # U+FFFD written in the page itself is not an error
-    except (LookupError, UnicodeEncodeError):
+    except (LookupError, UnicodeError, ValueError):
         return None
     replaced = text.count("\ufffd")
     bad = replaced - own
