@@ -233,3 +233,31 @@ def test_cli_dead_link_ignore_names_the_link(capsys):
     out = capsys.readouterr().out
     assert "范围：仅此链接（http://www.gov.cn/）），涉及 1 条问题：本轮隐藏 1 条" in out
     assert "本轮 1 条问题标记为忽略" in out
+
+
+def _site_level_round(site, n, footer_detail):
+    """Findings of rules judged from the whole site: one finding on the home page sums up the site's state."""
+    rep = SiteReport(site_url=site.home_url, as_of=AS_OF, status="checked", verdict="fail", findings=[
+        EngineFinding(rule="site.footer_missing", url=site.home_url, detail=footer_detail, evidence={}),
+        EngineFinding(rule="site.veto_columns", url=site.home_url, detail="栏目不更新达到单项否决标准", evidence={}),
+    ])
+    rnd = Round.objects.create(name=f"第{n}轮", as_of=AS_OF + dt.timedelta(days=90 * n), status="done")
+    return rnd, store_report(rnd, site, rep)
+
+
+def test_ignoring_a_site_level_finding_hides_that_problem_only_not_the_next_one():
+    """An ignore of today's footer finding (a false alarm about the 网站标识码) must not hide a different footer problem
+    of a later round on the same home page (a sub-site lacking the ICP number), and the single veto over stale
+    columns cannot be waved away as a whole."""
+    site = _site()
+    first = "页面底部网站标识码 1300000001 与登记的 1300000002 不一致"
+    _, rs = _site_level_round(site, 1, first)
+    footer = rs.findings.get(rule="site.footer_missing")
+    ignore_finding(footer, "hit", "标识码登记有误，已更正", "张三")
+    with pytest.raises(IgnoreError, match="单项否决由各栏目问题汇总"):
+        ignore_finding(rs.findings.get(rule="site.veto_columns"), "page", "不是问题", "张三")
+    _, same = _site_level_round(site, 2, first)
+    assert same.findings.get(rule="site.footer_missing").ignored_by is not None  # the same problem stays ignored
+    _, other = _site_level_round(site, 3, "/bm/nyj/ 下 20 个页面缺少ICP备案号")
+    assert other.findings.get(rule="site.footer_missing").ignored_by is None  # a new problem is reported
+    assert other.findings.get(rule="site.veto_columns").ignored_by is None

@@ -48,12 +48,30 @@ def _text(f: Finding) -> str:
     return f.evidence.get("text", "") if isinstance(f.evidence, dict) else ""
 
 
+def _site_level(rule: str) -> bool:
+    """Rules judged from the whole site (catalog.toml recheck = "site"): one finding, often on the home page, sums up
+    a state of the site (footer items missing, meta tags, required columns …) — its URL does not name the problem."""
+    from ..rules import load_rules
+
+    return load_rules("catalog")["rules"].get(rule, {}).get("recheck") == "site"
+
+
+def _detail(f: Finding) -> str:
+    """What an ignore of a site-level finding must match besides its URL: the problem as described."""
+    return f.detail if _site_level(f.rule) and not _text(f) else ""
+
+
+DERIVED = {"site.veto_columns": "栏目不更新单项否决由各栏目问题汇总得出，不能直接忽略；请忽略确实不是问题的栏目（column.stale/column.empty）"}
+
+
 def new_ignore(finding: Finding, scope: str, reason: str, by: str) -> Ignore:
     """The (unsaved) ignore an operator asks for, checked: scope, reason, operator."""
     if finding.round_site_id is None:
         raise IgnoreError("新媒体账号的问题暂不支持忽略（请在名录中更正账号信息）")
     if scope not in dict(Ignore._meta.get_field("scope").choices):
         raise IgnoreError(f"范围应为 hit、page 或 site：{scope!r}")
+    if finding.rule in DERIVED:
+        raise IgnoreError(DERIVED[finding.rule])
     text = _text(finding)
     if scope == "site" and not text:
         raise IgnoreError(f"问题 {finding.pk}（{finding.rule}）没有命中内容，不能按整个网站忽略（那会隐藏该网站这一规则的全部问题）；"
@@ -64,7 +82,7 @@ def new_ignore(finding: Finding, scope: str, reason: str, by: str) -> Ignore:
         raise IgnoreError("必须填写操作人")
     return Ignore(rule=finding.rule, scope=scope, website=finding.round_site.website,
                   url=finding.url if scope in ("hit", "page") else "",
-                  text=text if scope in ("hit", "site") else "",
+                  text=text if scope in ("hit", "site") else "", detail=_detail(finding),
                   reason=reason.strip(), source_finding=finding, created_by=by.strip())
 
 
@@ -91,7 +109,7 @@ def preview(ig: Ignore, finding: Finding) -> Preview:
                   .exclude(rechecks__state="fixed").select_related("round").order_by("-round__as_of", "-round_id", "id"))
     out = Preview()
     for f in candidates:
-        if ig.matches(f.rule, f.url, _text(f)):
+        if ig.matches(f.rule, f.url, _text(f), _detail(f)):
             (out.this_round if f.round_id == rnd.pk else out.earlier).append(f)
     return out
 
@@ -102,7 +120,7 @@ def apply_ignores(rs: RoundSite) -> int:
     active = list(Ignore.objects.filter(website=rs.website, revoked_at__isnull=True).select_related("source_finding"))
     n = 0
     for f in rs.findings.all():
-        match = next((i for i in active if i.matches(f.rule, f.url, _text(f))), None)
+        match = next((i for i in active if i.matches(f.rule, f.url, _text(f), _detail(f))), None)
         if (f.ignored_by_id or None) != (match.pk if match else None):
             f.ignored_by = match
             f.save(update_fields=["ignored_by"])

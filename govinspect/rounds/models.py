@@ -174,6 +174,8 @@ class Ignore(models.Model):
     website = models.ForeignKey(Website, verbose_name="网站", on_delete=models.CASCADE, related_name="ignores")
     url = models.URLField("地址", max_length=1000, blank=True)
     text = models.CharField("命中内容", max_length=500, blank=True, help_text="个人信息为脱敏后的形式")
+    detail = models.TextField("问题描述", blank=True,
+                              help_text="网站整体判断的问题（页面底部标识、元数据、必备栏目等）只忽略描述相同的这一问题")
     reason = models.TextField("理由")
     source_finding = models.ForeignKey(Finding, verbose_name="来源问题", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+")
@@ -196,8 +198,10 @@ class Ignore(models.Model):
             raise ValidationError("“整个网站”范围只适用于有命中内容的问题（错别字、敏感词、个人信息等）；"
                                   "其他问题请选择“仅此处”或“整个页面”并填写地址")
 
-    def matches(self, rule: str, url: str, text: str) -> bool:
+    def matches(self, rule: str, url: str, text: str, detail: str = "") -> bool:
         if self.revoked_at is not None or rule != self.rule:
+            return False
+        if self.detail and detail != self.detail:  # a site-level judgement: only this very problem, not the next one
             return False
         if self.text and self.scope == "site":
             return text == self.text
