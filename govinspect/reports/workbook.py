@@ -47,7 +47,7 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list], width
             c.alignment = Alignment(wrap_text=True, vertical="top")
     for i, row_links in enumerate(links or [], start=top + 1):
         for col, target in row_links.items():
-            ws.cell(i, col).hyperlink = target
+            ws.cell(i, col).hyperlink = xml_text(target)  # a crawled URL may carry control characters
             ws.cell(i, col).font = LINK_FONT
     ws.freeze_panes = f"A{top + 1}"
     ws.auto_filter.ref = f"A{top}:{get_column_letter(len(headers))}{max(top, ws.max_row)}"
