@@ -10,6 +10,12 @@ or click (a :hover or state-class rule revealing the same element, an event hand
 script) is a menu, not a 暗链: its evidence carries TOGGLED and is weak.
 
 hiding_is_weak(evidence) says whether a hiding alone proves nothing (engine.checks.links decides with it).
+
+Pages are hostile input and this runs in the crawler's event loop: every scan here is linear in the page
+(comments stripped by str.find, declaration patterns applied one declaration at a time with no unbounded
+backtracking), selectors and rules are capped, identical rules evaluated once, and the rule x element work of a
+page is bounded (_BUDGET): past it, the rest of the sheet's hiding rules are not applied (a miss, never an
+accusation) and a link whose font size or background image could not be checked is not reported.
 """
 
 from __future__ import annotations
@@ -34,11 +40,38 @@ _FONT0 = re.compile(r"(?<![-\w])font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*
 _OFFSCREEN = re.compile(r"(?<![-\w])(text-indent|left|top|right|margin-left|margin-top)\s*:\s*-\s*(\d+(?:\.\d+)?)\s*(px|em|rem|pt)?", re.I)
 _TINY_BOX = re.compile(r"(?<![-\w])(?:width|height)\s*:\s*[0-2](?:\.\d+)?\s*(?:px)?\s*(?:;|$|!)", re.I)
 _OVERFLOW_HIDDEN = re.compile(r"overflow\s*:\s*hidden", re.I)
-_BG_IMAGE = re.compile(r"background(?:-image)?\s*:[^;]*url\(", re.I)
+_BG_PROP = re.compile(r"background(?:-image)?\s*:", re.I)
 _COLOR = re.compile(r"(?<![-\w])color\s*:\s*(#[0-9a-f]{3,6}|[a-z]+)", re.I)
 _BG = re.compile(r"background(?:-color)?\s*:\s*(#[0-9a-f]{3,6}|[a-z]+)", re.I)
-_FONT_SET = re.compile(r"(?<![-\w])font(?:-size)?\s*:[^;]*?(?<![\w.])(?:[1-9]\d*(?:\.\d+)?|0?\.\d*[1-9])\s*(?:px|pt|em|rem|%)", re.I)
+_FONT_PROP = re.compile(r"(?<![-\w])font(?:-size)?\s*:", re.I)
+_FONT_SIZE = re.compile(r"(?<![\w.])(?:[1-9]\d*(?:\.\d+)?|0?\.\d*[1-9])\s*(?:px|pt|em|rem|%)", re.I)
 _OFFSCREEN_PX = 999  # off-screen from this far out (em and rem count 16px)
+
+
+def _bg_image(style: str) -> bool:
+    """A declaration `background: ... url(` or `background-image: url(`.
+
+    One declaration at a time, from the first property name on: as `background(-image)?:[^;]*url[(]` over the
+    whole style, without its quadratic backtracking on `background:` repeated with no `;`."""
+    if "url(" not in style.lower():
+        return False
+    for decl in style.split(";"):
+        m = _BG_PROP.search(decl)
+        if m and "url(" in decl[m.end():].lower():
+            return True
+    return False
+
+
+def _font_set(style: str) -> bool:
+    """A declaration `font: ... 12px` or `font-size: 12px` (a non-zero size), one declaration at a time (as
+    `font(-size)?:[^;]*?<size>`, without its quadratic backtracking on `font:` repeated with no `;`)."""
+    if "font" not in style.lower():
+        return False
+    for decl in style.split(";"):
+        m = _FONT_PROP.search(decl)
+        if m and _FONT_SIZE.search(decl, m.end()):
+            return True
+    return False
 
 
 def _hiding(style: str) -> str | None:
@@ -52,9 +85,12 @@ def _hiding(style: str) -> str | None:
     if "font-size" in low and _FONT0.search(style):
         return style
     if "-" in low:
+        image = None
         for m in _OFFSCREEN.finditer(style):
             px = float(m.group(2)) * (16 if (m.group(3) or "").lower() in ("em", "rem") else 1)
-            if px >= _OFFSCREEN_PX and not (m.group(1).lower() == "text-indent" and _BG_IMAGE.search(style)):
+            if px >= _OFFSCREEN_PX and m.group(1).lower() == "text-indent" and image is None:
+                image = _bg_image(style)
+            if px >= _OFFSCREEN_PX and not (m.group(1).lower() == "text-indent" and image):
                 return style  # (a text-indented logo with a background image is seen as the image)
     if "overflow" in low and "hidden" in low and _OVERFLOW_HIDDEN.search(style) and _TINY_BOX.search(style):
         return style
@@ -73,7 +109,7 @@ def _hides_otherwise(style: str, but: str = "font-size") -> bool:
 
 # ----------------------------------------------------------------------------------------------- style sheets
 _COMPOUND = re.compile(r"([a-z][\w-]*|\*)?((?:[.#][\w-]+)*)\Z", re.I)
-_PSEUDO = re.compile(r"::?[\w-]+(?:\([^)]*\))?")
+_PSEUDO = re.compile(r"::?[\w-]+(?:\([^)]{0,200}\))?")  # bounded: `:a(` repeated with no `)`
 # classes that scripts switch on to show a menu, tab or pop-up
 _STATE = {"on", "active", "show", "open", "hover", "cur", "current", "selected", "in", "expanded", "block", "visible"}
 _SHOWS = re.compile(r"display\s*:\s*(?!none)[a-z-]+|visibility\s*:\s*visible|(?<![-\w])(?:left|top|right|text-indent|margin-left|margin-top)\s*:\s*(?:auto|0|\d)"
@@ -132,18 +168,45 @@ def _selector_matches(el, compounds) -> bool:
     return True
 
 
+_MAX_RULES = 20_000  # style rules read from a page's sheets
+_MAX_PRELUDE = 10_000  # characters of a rule's selector list (longer ones are skipped)
+_MAX_SELECTOR = 1_000  # characters of one selector (longer ones are skipped)
+_BUDGET = 100_000  # selector x element evaluations a page may cost
+
+
+def _strip_comments(css: str) -> str:
+    """The sheet without /* comments */ (an unterminated one runs to the end), in linear time."""
+    out, pos = [], 0
+    while (i := css.find("/*", pos)) >= 0:
+        out.append(css[pos:i])
+        j = css.find("*/", i + 2)
+        if j < 0:
+            return "".join(out)
+        pos = j + 2
+    out.append(css[pos:])
+    return "".join(out)
+
+
 def _css_rules(css: str):
-    """(selector, declarations) of every style rule of a sheet, outside @media and other at-rules."""
-    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    """(selector, declarations) of every style rule of a sheet, outside @media and other at-rules (the first
+    _MAX_RULES rules)."""
+    css = _strip_comments(css)
     stack: list[tuple[str, int]] = []
-    pos = 0
+    at_rules = 0  # at-rules on the stack
+    pos, n = 0, 0
     for m in re.finditer(r"[{}]", css):
         if m.group() == "{":
-            stack.append((css[pos:m.start()].strip(), m.end()))
+            prelude = css[pos:m.start()].strip()
+            stack.append((prelude, m.end()))
+            at_rules += prelude.startswith("@")
         elif stack:
             prelude, start = stack.pop()
-            if prelude and not prelude.startswith("@") and not any(p.startswith("@") for p, _ in stack):
+            at_rules -= prelude.startswith("@")
+            if prelude and not prelude.startswith("@") and not at_rules and len(prelude) <= _MAX_PRELUDE:
                 yield prelude, css[start:m.start()].strip()
+                n += 1
+                if n >= _MAX_RULES:
+                    return
         pos = m.end()
 
 
@@ -152,16 +215,20 @@ def _sheet_rules(css: str) -> tuple[tuple, frozenset, tuple, tuple]:
     """(hiding rules as (selector, compounds, declarations), selectors revealed by a :hover / :focus / state-class
     rule (unstated), selectors setting a non-zero font size, selectors giving a background image)."""
     hiding, revealed, fonts, images = [], set(), [], []
+    seen: set[tuple[str, str]] = set()  # identical rules (a sheet repeated, or hostile copies) count once
     for prelude, body in _css_rules(css):
         low = body.lower()
         hides = _hiding(body)
         shows = ("display" in low or "visib" in low or "left" in low or "top" in low or "height" in low
                  or "width" in low or "indent" in low or "margin" in low) and _SHOWS.search(body)
-        sizes = "font" in low and _FONT_SET.search(body)
-        image = "url(" in low and _BG_IMAGE.search(body)
+        sizes = _font_set(body)
+        image = _bg_image(body)
         if not (hides or shows or sizes or image):
             continue
         for sel in (s.strip() for s in prelude.split(",")):
+            if len(sel) > _MAX_SELECTOR or (sel, body) in seen:
+                continue
+            seen.add((sel, body))
             if hides:
                 comps = _parse_selector(sel)
                 if comps:
@@ -186,29 +253,41 @@ class _Sheet:
     def __init__(self, root):
         css = "\n".join(st.text or "" for st in root.iter("style"))
         self.hiding, self.revealed, self._fonts, self._images = _sheet_rules(css) if css.strip() else ((), frozenset(), (), ())
+        self._revealed_last = frozenset(r.split()[-1] for r in self.revealed)
         self.fonts: list | None = None
         self.images: list | None = None
+        self.budget = _BUDGET  # selector x element evaluations left for this page
 
     def toggled(self, sel: str) -> bool:
         """The page shows what `sel` hides on hover, focus or when a script sets a state class (the same selector,
         or the same last class or id under another)."""
         norm = " ".join(sel.replace(">", " ").split())
         last = norm.split()[-1]
-        return norm in self.revealed or (("." in last or "#" in last)
-                                         and any(r.split()[-1] == last for r in self.revealed))
+        return norm in self.revealed or (("." in last or "#" in last) and last in self._revealed_last)
+
+    def spend(self, n: int) -> bool:
+        """Take n evaluations from the page's budget: False when it is spent."""
+        self.budget -= n
+        return self.budget >= 0
 
     def sets_font(self, el) -> bool:
+        """A rule sets a font size on el (True too when the budget is spent: unchecked, not an accusation)."""
         if self.fonts is None:
             self.fonts = _parsed(self._fonts)
-        return any(_selector_matches(el, comps) for comps in self.fonts)
+        return not self.spend(len(self.fonts)) or any(_selector_matches(el, comps) for comps in self.fonts)
 
     def has_image(self, el) -> bool:
+        """A rule gives el a background image (True too when the budget is spent: unchecked, not an accusation)."""
         if self.images is None:
             self.images = _parsed(self._images)
-        return any(_selector_matches(el, comps) for comps in self.images)
+        return not self.spend(len(self.images)) or any(_selector_matches(el, comps) for comps in self.images)
 
 
 _STYLE_ATTR = re.compile(rb"style\s*=")
+_ID_WORD = re.compile(r"[\w-]+")
+# ids a script names: a maximal [\w-]+ run after a quote or # and before a quote, space or dot (the lookahead
+# leaves that character to start the next name)
+_SCRIPT_ID = re.compile(r"['\"#]([\w-]+)(?=['\"\s.])")
 _HANDLERS = ("onmouseover", "onmouseenter", "onclick", "onfocus", "onmousemove")
 
 
@@ -250,11 +329,21 @@ class _Page:
         self.root = root
         self.sheet = _Sheet(root)
         self._scripts: str | None = None
+        self._script_ids: frozenset | None = None
 
     def scripts(self) -> str:
         if self._scripts is None:
             self._scripts = " ".join(s.text or "" for s in self.root.iter("script"))
         return self._scripts
+
+    def script_names(self, id_: str) -> bool:
+        """A script names the id ('x', "x", #x, followed by a quote, space or dot): the names are collected in
+        one scan, not searched for once per hidden element."""
+        if not _ID_WORD.fullmatch(id_):
+            return re.search(r"['\"#]" + re.escape(id_) + r"['\"\s.]", self.scripts()) is not None
+        if self._script_ids is None:
+            self._script_ids = frozenset(_SCRIPT_ID.findall(self.scripts()))
+        return id_ in self._script_ids
 
     def toggled_inline(self, el) -> bool:
         """A hidden element an event handler around it or a script that names its id shows (menus, pop-ups)."""
@@ -264,7 +353,7 @@ class _Page:
                 return True
             node, depth = node.getparent(), depth + 1
         id_ = el.get("id")
-        return bool(id_) and re.search(r"['\"#]" + re.escape(id_) + r"['\"\s.]", self.scripts()) is not None
+        return bool(id_) and self.script_names(id_)
 
     def font_restored(self, a, hider) -> bool:
         """Under a font-size:0 container the link shows anyway: it is an image, or it or an element between it
@@ -273,7 +362,7 @@ class _Page:
             return True
         node = a
         while node is not None and node is not hider:
-            if _FONT_SET.search(node.get("style") or "") or self.sheet.sets_font(node):
+            if _font_set(node.get("style") or "") or self.sheet.sets_font(node):
                 return True
             node = node.getparent()
         return False
@@ -282,7 +371,7 @@ class _Page:
         """Text indented off-screen over a background image (a logo or badge link): the image is seen."""
         node = a
         while node is not None:
-            if _BG_IMAGE.search(node.get("style") or "") or self.sheet.has_image(node) or a.find(".//img") is not None:
+            if _bg_image(node.get("style") or "") or self.sheet.has_image(node) or a.find(".//img") is not None:
                 return True
             if node is hider:
                 return False
@@ -348,6 +437,8 @@ def hidden_links(root, low: bytes | None = None) -> dict[str, str]:
     for sel, comps, body in page.sheet.hiding:
         tag, id_, classes = comps[-1]
         cands = index.get("#" + id_ if id_ else "." + min(classes) if classes else tag, ())
+        if not page.sheet.spend(len(cands)):
+            break  # the page's budget is spent: the remaining rules are not applied (misses, not accusations)
         toggled = None
         for el in cands:
             if _selector_matches(el, comps):
