@@ -163,11 +163,10 @@ def _check(src, limits: Limits) -> dict:
         main = {n for n, t in types.items() if t in _DOCX_MAIN}
         counts: dict = {}
         for info in infos:
-            if info.is_dir():
+            if info.is_dir() or info.file_size == 0:
                 continue
-            with z.open(info) as fp:
-                head = fp.read(512).lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
-            if not head.startswith(b"<"):
+            named = info.filename in streamed or info.filename in shared or info.filename in main
+            if not named and not info.filename.lower().endswith(_XML_SUFFIXES) and not _starts_xml(z, info):
                 continue  # not XML (images, embedded binaries): bounded by the sizes above
             if info.filename not in streamed and info.filename not in shared and info.file_size > limits.part_bytes:
                 raise OfficeFileError(f"文件中的 {info.filename} 过大（{_mb(info.file_size)}，上限 {_mb(limits.part_bytes)}），已拒绝")
@@ -180,6 +179,21 @@ def _check(src, limits: Limits) -> dict:
                     for _ in _xml_events(fp, info.filename):  # the prolog: a DTD shows before the first element
                         break
         return counts
+
+
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_LEADING = b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n"  # byte-order marks, UTF-16/32 zeros and whitespace before XML
+
+
+def _starts_xml(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether a member's first byte after ALL leading whitespace and byte-order marks is "<" (however much
+    whitespace an attacker puts first: a parser skips it all)."""
+    with z.open(info) as fp:
+        while chunk := fp.read(65_536):
+            chunk = chunk.lstrip(_LEADING)
+            if chunk:
+                return chunk.startswith(b"<")
+    return False
 
 
 def _count_shared_strings(fp, name: str, limits: Limits) -> dict:

@@ -8,6 +8,7 @@ import pytest
 from govinspect.cli import main
 from govinspect.engine.extract import decode_html, extract_page
 from govinspect.engine.extract import dates
+from govinspect.engine.extract.hiding import hiding_is_weak
 
 D = dt.date
 
@@ -330,3 +331,37 @@ def test_every_labelled_date_of_the_real_pages_v2(realdata):
             assert not any(i.box.startswith("side:") for i in p.items) and len({i.box for i in p.items}) == 1, x["path"]
         else:
             assert p.kind == "article" and p.publish_date.isoformat() == x["publish_date"], x["path"]
+
+
+# ------------------------------------------------------------- pages too deep for libxml2 (issue 14)
+@pytest.mark.parametrize("attr", [" a²=1", " x٣=1 data-ok=2", " a·b=1", " xml:lang=zh"])
+def test_a_deep_page_keeps_what_follows_an_attribute_name_lxml_refuses(attr):
+    # lxml refuses non-ASCII attribute names (a²) with a ValueError, which used to end the rebuild: the rest lost
+    html = ("<html><body>" + "<div>" * 3000 + f"<a href='/before'>之前</a><span{attr}>中间</span>"
+            + "<a href='http://bet.example.top/'>之后的链接</a><p>页尾文字</p></body></html>")
+    page = extract_page(html, "http://x.gov.cn/")
+    assert [l.url for l in page.links] == ["http://x.gov.cn/before", "http://bet.example.top/"]
+    assert "中间" in page.text and "页尾文字" in page.text
+
+
+_HIDER = "<div style='position:absolute;left:-9999px'>"
+
+
+@pytest.mark.parametrize("at", [0, 990, 1000, 1950])
+def test_a_hiding_ancestor_far_down_a_deep_page_still_hides_the_link(at):
+    # the fallback tree stops nesting at 1000 levels; the hider's off-screen style must still enclose the link
+    html = ("<html><body>" + "<div>" * at + _HIDER + "<div>" * (2100 - at) + "<span>前</span>"
+            + "<a href='http://spam.example.com/'>博彩</a></body></html>")
+    page = extract_page(html, "http://x.gov.cn/")
+    (link,) = [l for l in page.links if "spam" in l.url]
+    assert link.hidden and "left:-9999px" in link.hidden and not hiding_is_weak(link.hidden)
+
+
+def test_a_link_after_a_deep_hider_closes_is_not_hidden():
+    # precision: once the hiding element ends, what follows it is shown again
+    html = ("<html><body>" + "<div>" * 1950 + _HIDER + "<div>" * 150 + "<a href='http://spam.example.com/'>藏</a>"
+            + "</div>" * 151 + "<a href='http://www.gov.cn/'>中国政府网</a><p>正文</p></body></html>")
+    page = extract_page(html, "http://x.gov.cn/")
+    hidden = {l.url: l.hidden for l in page.links}
+    assert hidden["http://spam.example.com/"] and hidden["http://www.gov.cn/"] is None
+    assert "正文" in page.text

@@ -317,3 +317,45 @@ def test_the_rule_budget_misses_rather_than_accuses():
     # the same late rule on a page with few rules is applied
     small = {l.url: l.hidden for l in extract_page(_styled(".late{left:-9999px}", body), "http://x.gov.cn/").links}
     assert small["http://late.com/"].startswith(".late {left:-9999px}")
+
+
+# -------------------------------------------- members that start with whitespace (issue 14)
+# a parser skips any amount of leading whitespace: 100 kB of it (more than one read) must not hide a member's XML
+_PAD = b" " * 100_000 + b"\r\n\t"
+
+
+def test_shared_strings_behind_leading_whitespace_are_still_counted():
+    strings = "".join(f"<si><t>{i}</t></si>" for i in range(11))
+    body = _rezip(xlsx(strings, 1, 1), "xl/sharedStrings.xml", lambda d: _PAD + d.split(b"?>", 1)[1])
+    small = office.Limits(shared_strings=10)
+    with pytest.raises(office.OfficeFileError, match=r"^共享字符串超过上限（10 条），已拒绝$"):
+        office.check(body, small)
+    with pytest.raises(office.OfficeFileError, match="共享字符串超过上限"):
+        office.load_workbook(body, small)
+    assert office.check(body)["shared_strings"] == 11  # counted, within the real limits
+
+
+@pytest.mark.parametrize("member", ["xl/workbook.xml", "xl/sharedStrings.xml", "customXml/item1.bin"])
+def test_a_doctype_behind_leading_whitespace_is_refused(member):
+    laughs = LAUGHS.replace("<!DOCTYPE sst", "<!DOCTYPE x").encode()
+
+    def bomb(data: bytes) -> bytes:
+        return _PAD + laughs + (data.split(b"?>", 1)[1] if data else b"<x>&lol9;</x>")
+
+    buf = io.BytesIO(xlsx(["名单"], 2, 2))
+    with zipfile.ZipFile(buf, "a") as z:
+        if member not in z.namelist():  # a member no content type names and whose name is not XML's
+            z.writestr(member, b"")
+    body = _rezip(buf.getvalue(), member, bomb)
+    with pytest.raises(office.OfficeFileError, match=f"文件中的 {member} 含有文档类型定义"):
+        office.check(body)
+    doc = extract_document(body, "a.xlsx")
+    assert doc.error and member in doc.error and not doc.segments
+
+
+def test_a_large_part_behind_leading_whitespace_is_refused():
+    body = _rezip(xlsx(["名单"], 2, 2), "xl/workbook.xml", lambda d: _PAD + d.split(b"?>", 1)[1])
+    with pytest.raises(office.OfficeFileError, match=r"^文件中的 xl/workbook.xml 过大"):
+        office.check(body, office.Limits(part_bytes=50_000))
+    with office.load_workbook(body) as wb:  # within the real limits it reads as before
+        assert wb.sheetnames == ["工单"]

@@ -19,6 +19,7 @@ import lxml.html
 from lxml import etree
 
 from . import dates
+from .hiding import _hiding
 from .hiding import hidden_links as _hidden_links  # 暗链: links a reader cannot see, with CSS evidence
 
 ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".csv", ".txt", ".wps", ".et", ".ofd", ".zip", ".rar", ".7z")
@@ -171,15 +172,21 @@ def _parse(raw: bytes, html: str):
 
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_XML_NAME = re.compile(r"[A-Za-z_][\w.-]*\Z")
+# ASCII names only: lxml refuses some others (a², a colon) with a ValueError that would end the whole rebuild
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
+_CARRIED_STYLE = 4096  # characters of inline style an element past _MAX_DEPTH takes over from its ancestors
+_CARRIED = frozenset(("hidden", "id", "class"))  # with style and on* handlers: what a hiding ancestor passes on
 
 
 class _FlatTree(HTMLParser):
     """A tree for pages nested too deeply for libxml2: the standard library's tokenizer (no depth limit, linear
-    time) feeding an lxml tree. At _MAX_DEPTH the deepest _RESTART levels are closed, so what follows nests again
-    from there: every text and link is kept, the local structure (a <li> in its <ul>) too, and the tree stays
-    shallow; an end tag closes up to its open element, stray ones are
-    ignored, and a <li>, <p>, <td> ... closes an open one of its kind just above it, as browsers do."""
+    time) feeding an lxml tree. At _MAX_DEPTH the deepest _RESTART levels are closed in the tree, so what follows
+    nests again from there: every text and link is kept, the local structure (a <li> in its <ul>) too, and the
+    tree stays shallow. The closed elements stay open for the tokenizer (their end tags still match), and one
+    that hides by its inline style or the hidden attribute passes that on to the elements opened directly in it
+    (a 暗链 hidden by an ancestor thousands of levels up stays hidden). An end tag closes up to its open
+    element, stray ones are ignored, and a <li>, <p>, <td> ... closes an open one of its kind just above it, as
+    browsers do."""
 
     _MAX_DEPTH = 1000
     _RESTART = 100
@@ -200,19 +207,49 @@ class _FlatTree(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.builder = etree.TreeBuilder()
         self.builder.start("html", {})
-        self.stack: list[str] = []
+        self.stack: list[str] = []  # open elements, for the tokenizer
+        self.attrs: list[dict] = []  # their attributes as built
+        self.built: list[bool] = []  # whether still open in the tree (False: closed at _MAX_DEPTH)
+        self.hider: list[dict | None] = []  # for one closed in the tree: the attributes of the nearest that hides
+        self.depth = 0  # elements open in the tree
         self.open: dict[str, int] = {}
 
     def builder_root(self):
         for _ in range(len(self.stack)):
-            self.builder.end(self.stack.pop())
+            self._pop()
         self.builder.end("html")
         return self.builder.close()
 
+    def _start(self, tag: str, attrs: dict) -> None:
+        try:
+            self.builder.start(tag, attrs)
+        except ValueError:  # an attribute lxml refuses after all: the element without its attributes
+            self.builder.start(tag, {})
+
     def _pop(self) -> None:
         tag = self.stack.pop()
+        self.attrs.pop()
+        self.hider.pop()
         self.open[tag] -= 1
-        self.builder.end(tag)
+        if self.built.pop():
+            self.builder.end(tag)
+            self.depth -= 1
+
+    def _restart(self) -> None:
+        """Close the deepest _RESTART elements in the tree (they stay open for the tokenizer)."""
+        n = first = len(self.stack)
+        while first and n - first < self._RESTART and self.built[first - 1]:
+            first -= 1
+        for i in range(n - 1, first - 1, -1):
+            self.builder.end(self.stack[i])
+        self.depth -= n - first
+        for i in range(first, n):
+            self.built[i] = False
+            attrs = self.attrs[i]
+            if "hidden" in attrs or _hiding(attrs.get("style") or "") is not None:
+                self.hider[i] = attrs
+            elif i and not self.built[i - 1]:
+                self.hider[i] = self.hider[i - 1]
 
     def handle_starttag(self, tag, attrs):
         if tag == "html" or not _XML_NAME.match(tag):
@@ -221,15 +258,24 @@ class _FlatTree(HTMLParser):
             self.handle_endtag("head")
         if tag in self._SELF_CLOSING and self.stack and self.stack[-1] == tag:
             self._pop()
-        if len(self.stack) >= self._MAX_DEPTH:
-            for _ in range(self._RESTART):
-                self._pop()
-        self.builder.start(tag, {k: _XML_ILLEGAL.sub("", v or "") for k, v in attrs if _XML_NAME.match(k)})
+        if self.depth >= self._MAX_DEPTH:
+            self._restart()
+        attrs = {k: _XML_ILLEGAL.sub("", v or "") for k, v in attrs if _XML_NAME.match(k)}
+        hider = self.hider[-1] if self.stack and not self.built[-1] else None
+        if hider:  # opened in a hiding element closed in the tree: what hides it, and what shows it on hover or click
+            style = ";".join(s for s in (hider.get("style"), attrs.get("style")) if s)
+            carried = {k: v for k, v in hider.items() if k in _CARRIED or k.startswith("on")}
+            attrs = {**carried, **attrs, "style": style[:_CARRIED_STYLE]}
+        self._start(tag, attrs)
         if tag in self._VOID:
             self.builder.end(tag)
-        else:
-            self.stack.append(tag)
-            self.open[tag] = self.open.get(tag, 0) + 1
+            return
+        self.stack.append(tag)
+        self.attrs.append(attrs)
+        self.built.append(True)
+        self.hider.append(None)
+        self.depth += 1
+        self.open[tag] = self.open.get(tag, 0) + 1
 
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
