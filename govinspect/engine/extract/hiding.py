@@ -189,21 +189,23 @@ def _strip_comments(css: str) -> str:
 
 def _css_rules(css: str):
     """(selector, declarations) of every style rule of a sheet, outside @media and other at-rules (the first
-    _MAX_RULES rules)."""
+    _MAX_RULES rules; a rule with nested rules has the declarations before the first of them)."""
     css = _strip_comments(css)
-    stack: list[tuple[str, int]] = []
+    stack: list[list] = []  # [prelude, start of the body, end of the body: its first nested block, if any]
     at_rules = 0  # at-rules on the stack
     pos, n = 0, 0
     for m in re.finditer(r"[{}]", css):
         if m.group() == "{":
+            if stack and stack[-1][2] is None:
+                stack[-1][2] = m.start()  # a nested rule: the body ends there (the bodies stay disjoint: linear)
             prelude = css[pos:m.start()].strip()
-            stack.append((prelude, m.end()))
+            stack.append([prelude, m.end(), None])
             at_rules += prelude.startswith("@")
         elif stack:
-            prelude, start = stack.pop()
+            prelude, start, end = stack.pop()
             at_rules -= prelude.startswith("@")
             if prelude and not prelude.startswith("@") and not at_rules and len(prelude) <= _MAX_PRELUDE:
-                yield prelude, css[start:m.start()].strip()
+                yield prelude, css[start:m.start() if end is None else end].strip()
                 n += 1
                 if n >= _MAX_RULES:
                     return
