@@ -10,9 +10,7 @@ stubs) is served over HTTP on 127.0.0.1 and inspected as an office would, with n
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import json
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,6 +20,7 @@ from govinspect.engine.checks.freshness import ColumnSpec, check_column, column_
 from govinspect.engine.fetch import CrawlConfig
 from govinspect.engine.fetch.crawler import crawl_site
 from govinspect.engine.inspect import discover_columns, inspect_site
+from loopback import HTMLHandler, serve
 
 SITE = Path(__file__).parent / "data" / "columns-site"
 AS_OF = dt.date(2026, 11, 23)
@@ -30,24 +29,15 @@ AS_OF = dt.date(2026, 11, 23)
 def _serve(files: dict[str, Path]):
     """A static site: URL path (query ignored, "/" and directories -> index.html) -> file; anything else 404."""
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(HTMLHandler):
         def do_GET(self):
             path = urlsplit(self.path).path
             if path.endswith("/"):
                 path += "index.html"
             f = files.get(path)
-            body = f.read_bytes() if f else b"<html><body>404 Not Found</body></html>"
-            self.send_response(200 if f else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(200 if f else 404, f.read_bytes() if f else b"<html><body>404 Not Found</body></html>")
 
-        def log_message(self, *a):
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    srv = serve(Handler)
     return srv
 
 

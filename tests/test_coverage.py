@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from govinspect.engine.fetch import CrawlConfig
 from govinspect.engine.fetch.crawler import DEFAULT_MAX_PAGES, crawl_site
 from govinspect.engine.inspect import inspect_site
 from govinspect.registry.xlsx import write_template
+from loopback import HTMLHandler
 
 AS_OF = "2026-11-20"
 BIN = Path(sys.executable).parent / "govinspect"
@@ -84,22 +85,15 @@ class serve:
         self.site = site
         st = site
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(HTMLHandler):
             def do_GET(self):
                 path = self.path.split("?")[0]
                 if path != "/robots.txt":
                     with st.lock:
                         st.served.add(path)
                 links = st.links(path)
-                body = (st.html(path, links) if links is not None else "<html><body>404</body></html>").encode()
-                self.send_response(200 if links is not None else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
+                self.reply(200 if links is not None else 404,
+                           st.html(path, links) if links is not None else "<html><body>404</body></html>")
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

@@ -8,10 +8,8 @@ lacking the code (too few pages), a sub-site whose footer is written by a script
 找错 badge is drawn by the official jiucuo.js."""
 
 import datetime as dt
-import http.server
 import json
 import re
-import threading
 
 import pytest
 from conftest import REALDATA
@@ -21,6 +19,7 @@ from govinspect.engine.extract import decode_html, extract_page
 from govinspect.engine.fetch import CrawlConfig
 from govinspect.engine.inspect import inspect_site
 from govinspect.rules import load_rules
+from loopback import HTMLHandler, serve
 
 FULL = ('<a href="http://bszs.conac.cn/sitename?id=1"><img src="/red.png" alt="党政机关"></a> 主办单位：清河县人民政府 '
         '网站标识码：1301000001 冀ICP备12345678号 冀公网安备 13010202000123号 联系电话：0311-1234567 '
@@ -66,24 +65,15 @@ def _route(path: str) -> bytes | None:
     return None
 
 
-class _Portal(http.server.BaseHTTPRequestHandler):
+class _Portal(HTMLHandler):
     def do_GET(self):
         body = _route(self.path)
-        self.send_response(200 if body else 404)
-        body = body or b"<html><body>404</body></html>"
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *a):
-        pass
+        self.reply(200 if body else 404, body or b"<html><body>404</body></html>")
 
 
 @pytest.fixture(scope="module")
 def footer_finding():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Portal)
-    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    srv = serve(_Portal)
     try:
         cfg = CrawlConfig(allow_networks=("127.0.0.1/32",), delay=0.0, timeout=5.0, retries=0, check_links=False,
                           concurrency_per_host=4)

@@ -13,6 +13,7 @@ from govinspect.engine.checks.freshness import ColumnSpec
 from govinspect.engine.fetch import CrawlConfig
 from govinspect.engine.inspect import inspect_site
 from govinspect.rules import load_rules
+from loopback import HTMLHandler, serve
 
 MARKERS = load_rules("disclosure")["interpretation"]["link_keywords"]
 FILLER = "为进一步规范管理，结合本县实际，制定本文件。各乡镇、各部门要高度重视，认真抓好贯彻落实，确保各项工作取得实效。" * 3
@@ -92,22 +93,15 @@ PAGES = {
 }
 
 
-class _Site(http.server.BaseHTTPRequestHandler):
+class _Site(HTMLHandler):
     def do_GET(self):
         body = PAGES.get(self.path.split("?")[0])
-        self.send_response(200 if body else 404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write((body or "<html><body>404 Not Found</body></html>").encode())
-
-    def log_message(self, *a):
-        pass
+        self.reply(200 if body else 404, body or "<html><body>404 Not Found</body></html>")
 
 
 @pytest.fixture(scope="module")
 def report():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    srv = serve(_Site)
     url = f"http://127.0.0.1:{srv.server_address[1]}/"
     cfg = CrawlConfig(allow_networks=("127.0.0.1/32",), offline_dns=True, delay=0.0, timeout=5.0, retries=0, check_links=False)
     cols = [ColumnSpec("政策文件", url + "zcwj/index.html", "policy"), ColumnSpec("政策解读", url + "zcjd/index.html", "interpretation"),

@@ -19,6 +19,7 @@ from govinspect.engine.extract.hiding import hiding_is_weak
 from govinspect.engine.fetch import CrawlConfig
 from govinspect.engine.fetch.linkcheck import LinkChecker, Probe
 from govinspect.engine.inspect import inspect_site
+from loopback import HTMLHandler, serve
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +142,7 @@ def test_external_links_never_leave_the_machine(link_reports, sandbox):
 
 
 # ------------------------------------------------------------------------------- no route, no verdict
-class _Small(http.server.BaseHTTPRequestHandler):
+class _Small(HTMLHandler):
     """A tiny site: an internal dead link, two external links whose names do not resolve; "/" answers 200."""
 
     def do_GET(self):
@@ -149,23 +150,14 @@ class _Small(http.server.BaseHTTPRequestHandler):
             body = ('<html><head><title>某局</title></head><body><a href="/missing.html">旧通知</a>'
                     '<a href="http://www.gone.invalid/">已关闭的网站</a><a href="http://www.gov.cn.invalid/x.html">中国政府网</a>'
                     "</body></html>").encode()
-            self.send_response(200)
+            self.reply(200, body)
         else:
-            body = b"<html><body>404</body></html>"
-            self.send_response(404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *a):
-        pass
+            self.reply(404, b"<html><body>404</body></html>")
 
 
 @pytest.fixture
 def small_site():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Small)
-    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    srv = serve(_Small)
     yield f"http://127.0.0.1:{srv.server_address[1]}/", srv.server_address[1]
     srv.shutdown()
     srv.server_close()
@@ -316,19 +308,11 @@ def test_real_pages_have_no_illegal_or_hidden_links():
     assert n_links > 1000 and accused == []
 
 
-class _Home(http.server.BaseHTTPRequestHandler):
+class _Home(HTMLHandler):
     html = ""
 
     def do_GET(self):
-        body = (self.html if self.path == "/" else "<html><body>404</body></html>").encode()
-        self.send_response(200 if self.path == "/" else 404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *a):
-        pass
+        self.reply(200 if self.path == "/" else 404, self.html if self.path == "/" else "<html><body>404</body></html>")
 
 
 def test_a_new_hover_menu_link_is_not_a_defaced_home(tmp_path):
