@@ -56,16 +56,17 @@ def _merge(base: dict, over: dict) -> dict:
 
 
 class Scheme:
-    def __init__(self, key: str, data: dict):
+    def __init__(self, key: str, data: dict, catalog: dict | None = None):
         self.key = key
         self.data = data
+        self.catalog = catalog if catalog is not None else load_rules("catalog")["rules"]
         self.name = data["name"]
         self.version = str(data["version"])
         self._validate()
 
     def _validate(self) -> None:
         where = f"考核方案 {self.key}"
-        catalog = set(load_rules("catalog")["rules"])
+        catalog = set(self.catalog)
         for part in PARTS:
             p = self.data.get(part)
             if not isinstance(p, dict):
@@ -103,6 +104,10 @@ class Scheme:
         verdict = "fail" if vetoes or score < p["pass_score"] else "pass"
         return Score(score, verdict, vetoes, deductions)
 
+    def is_veto(self, rule: str) -> bool:
+        """Whether the rule is a single-veto item in any part of the scheme (the one place veto lists live)."""
+        return any(rule in self.data[part].get("veto", []) for part in PARTS)
+
     def rate(self, num: int, den: int) -> str | None:
         """A percentage the scheme's way: 47/48 -> 97.92 (half_up); 29/31 -> 93.54 (truncate)."""
         r = self.data["rates"]
@@ -117,24 +122,8 @@ class Scheme:
         return _merge(base, over)
 
 
-@lru_cache(maxsize=16)
 def load_scheme(key: str = "national-2019") -> Scheme:
-    data, seen = {}, []
-    k = key
-    chain = []
-    while k:
-        if k in seen:
-            raise SchemeError(f"考核方案 {key}：extends 循环（{' → '.join(seen + [k])}）")
-        seen.append(k)
-        try:
-            d = load_rules(f"schemes/{k}")
-        except RulesError as e:
-            raise SchemeError(f"找不到考核方案“{k}”（govinspect/rules/schemes/{k}.toml）：{e}") from e
-        chain.append(d)
-        k = d.get("extends")
-    for d in reversed(chain):
-        data = _merge(data, {kk: v for kk, v in d.items() if kk != "extends"})
-    for required in ("name", "version"):
-        if required not in data:
-            raise SchemeError(f"考核方案 {key}：缺少 {required}")
-    return Scheme(key, data)
+    """The shipped scheme `key` (for commands that show or validate a scheme; rounds use their RuleSet's)."""
+    from ..rules.ruleset import RuleSet
+
+    return RuleSet.load(key).scheme
