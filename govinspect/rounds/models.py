@@ -35,6 +35,10 @@ class Round(models.Model):
                              help_text="正在运行本轮的进程（主机、进程号、启动时刻）：进程已不存在的“检查中”轮次记为已中断")
     run_options = models.JSONField("运行参数", default=dict, blank=True, editable=False,
                                    help_text="抓取参数和并发设置，继续被中断的轮次时沿用")
+    rules_hash = models.CharField("规则集摘要", max_length=64, blank=True, editable=False,
+                                  help_text="本轮使用的规则、词表、考核方案和工作日表的 SHA-256 摘要：摘要相同，检查结果可复现")
+    rules_snapshot = models.JSONField("规则集", default=dict, blank=True, editable=False,
+                                      help_text="本轮开始时确定的全部规则（继续或重跑本轮时原样使用）")
     recheck_of = models.ForeignKey("self", verbose_name="复查的轮次", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="rechecks", help_text="复查轮次只重新抓取上一轮问题所在页面，逐条判断是否已整改")
 
@@ -44,6 +48,40 @@ class Round(models.Model):
 
     def __str__(self):
         return f"{self.name}（{self.as_of}）"
+
+
+JOB_KINDS = [("site", "网站"), ("account", "新媒体账号"), ("registers", "台账与答复书"), ("letters", "信件与工单")]
+JOB_STATES = [("queued", "排队中"), ("running", "运行中"), ("done", "已完成"), ("could_not_check", "未能检查"),
+              ("failed", "失败")]
+
+
+class RoundJob(models.Model):
+    """One target of a round (a website, a new-media account, the round's registers, its letters): run by run_job(id)
+    in any process, its results committed in one transaction when it finishes."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField("类型", max_length=12, choices=JOB_KINDS)
+    target = models.PositiveIntegerField("对象编号", default=0, help_text="网站或账号的编号；台账和信件为 0")
+    label = models.CharField("对象", max_length=300, blank=True)
+    params = models.JSONField("参数", default=dict, blank=True, help_text="台账文件等随本轮提交的材料（存储中的位置）")
+    state = models.CharField("状态", max_length=16, choices=JOB_STATES, default="queued", db_index=True)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    owner = models.CharField("运行进程", max_length=200, blank=True, help_text="主机:进程号:进程启动时刻")
+    heartbeat = models.DateTimeField("最近心跳", null=True, blank=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    progress = models.JSONField("进度", default=dict, blank=True, help_text="已抓取页面数等")
+    reason = models.TextField("说明", blank=True, help_text="未能检查的原因或失败的错误")
+    artifacts = models.JSONField("存储的材料", default=dict, blank=True,
+                                 help_text="本对象的抓取状态、WARC 快照和日志在存储中的位置")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "检查任务"
+        unique_together = [("round", "kind", "target")]
+        ordering = ["round", "id"]
+
+    def __str__(self):
+        return f"{self.round_id} {self.get_kind_display()} {self.label or self.target}（{self.get_state_display()}）"
 
 
 ROUND_EVENTS = [("start", "开始"), ("resume", "继续"), ("finish", "完成"), ("fail", "失败"), ("interrupt", "中断"),
@@ -68,6 +106,7 @@ class RoundEvent(models.Model):
 
 class RoundSite(models.Model):
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="sites")
+    job = models.OneToOneField(RoundJob, null=True, blank=True, on_delete=models.CASCADE, related_name="site_result")
     website = models.ForeignKey(Website, verbose_name="网站", on_delete=models.PROTECT)
     status = models.CharField("状态", max_length=20, choices=SITE_STATUS, default="pending")
     reason = models.TextField("说明", blank=True)
@@ -119,6 +158,7 @@ class RoundAccount(models.Model):
     """One new-media account's result in a round (engine/newmedia.py)."""
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="accounts")
+    job = models.OneToOneField(RoundJob, null=True, blank=True, on_delete=models.CASCADE, related_name="account_result")
     account = models.ForeignKey(Account, verbose_name="账号", on_delete=models.PROTECT)
     status = models.CharField("状态", max_length=20, choices=SITE_STATUS, default="pending")
     verdict = models.CharField("结论", max_length=10, choices=VERDICTS, default="unknown")
@@ -136,15 +176,36 @@ class RoundAccount(models.Model):
         return f"{self.round} / {self.account}"
 
 
+SEVERITIES = [("high", "严重"), ("medium", "一般"), ("low", "轻微")]
+
+
 class Finding(models.Model):
+    """A stored engine.finding.Finding (the one contract): typed subject and location, facts, evidence, fingerprint."""
+
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="findings")
+    job = models.ForeignKey(RoundJob, on_delete=models.CASCADE, related_name="findings", null=True, blank=True)
     round_site = models.ForeignKey(RoundSite, on_delete=models.CASCADE, related_name="findings", null=True, blank=True)
     round_account = models.ForeignKey(RoundAccount, on_delete=models.CASCADE, related_name="findings", null=True, blank=True)
     rule = models.CharField("规则", max_length=60, db_index=True)
-    url = models.URLField("地址", max_length=1000)
+    fingerprint = models.CharField("问题指纹", max_length=32, db_index=True, blank=True,
+                                   help_text="同一问题在各轮中的标识（规则、对象、位置、命中内容）")
+    subject_kind = models.CharField("对象类型", max_length=20, blank=True)
+    subject = models.JSONField("对象", default=dict, blank=True)
+    url = models.CharField("地址", max_length=1000, blank=True)
+    file = models.CharField("文件", max_length=300, blank=True)
+    sheet = models.CharField("工作表", max_length=100, blank=True)
+    row = models.PositiveIntegerField("行", null=True, blank=True)
+    cell = models.CharField("单元格", max_length=20, blank=True)
+    page_no = models.PositiveIntegerField("页", null=True, blank=True)
+    paragraph = models.PositiveIntegerField("段", null=True, blank=True)
     column_name = models.CharField("栏目", max_length=100, blank=True)
     detail = models.TextField("问题描述")
-    evidence = models.JSONField("证据", default=dict, blank=True)
+    match = models.CharField("命中内容", max_length=500, blank=True, help_text="个人信息为脱敏后的形式")
+    facts = models.JSONField("事实", default=dict, blank=True)
+    evidence = models.JSONField("证据", default=dict, blank=True,
+                                help_text="抓取时间、HTTP 状态、WARC 文件和记录位置、命中处的摘录")
+    severity = models.CharField("严重程度", max_length=10, choices=SEVERITIES, blank=True)
+    veto = models.BooleanField("单项否决", default=False)
     responsible_unit = models.ForeignKey(Unit, verbose_name="责任单位", null=True, blank=True, on_delete=models.SET_NULL)
     ignored_by = models.ForeignKey("Ignore", verbose_name="已忽略", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="findings")
@@ -155,6 +216,38 @@ class Finding(models.Model):
 
     def __str__(self):
         return f"{self.rule}: {self.detail[:40]}"
+
+    @property
+    def location(self):
+        from ..engine.finding import Location
+
+        return Location(url=self.url, file=self.file, sheet=self.sheet, row=self.row, cell=self.cell, page=self.page_no,
+                        paragraph=self.paragraph)
+
+    @property
+    def text(self) -> str:
+        """The matched text (content, privacy, typo rules), masked for personal data."""
+        return self.match
+
+    def to_engine(self):
+        """The engine's Finding (the contract) for this row."""
+        from ..engine.finding import Evidence, Finding as EngineFinding, Subject
+
+        subj = dict(self.subject or {})
+        return EngineFinding(rule=self.rule, detail=self.detail, subject=Subject(**subj) if subj.get("kind") else
+                             Subject(kind=self.subject_kind or "page"), location=self.location, facts=dict(self.facts or {}),
+                             evidence=Evidence.from_dict(self.evidence), match=self.match)
+
+    @classmethod
+    def from_engine(cls, f, rules=None, **kw) -> "Finding":
+        """A row for an engine Finding; rules (the round's RuleSet) gives severity and veto."""
+        loc = f.location
+        entry = rules.rule(f.rule) if rules is not None else {}
+        return cls(rule=f.rule, fingerprint=f.fingerprint, subject_kind=f.subject.kind, subject=f.subject.to_dict(),
+                   url=loc.url[:1000], file=loc.file[:300], sheet=loc.sheet[:100], row=loc.row, cell=loc.cell[:20],
+                   page_no=loc.page, paragraph=loc.paragraph, column_name=(f.subject.column or "")[:100], detail=f.detail,
+                   match=(f.match or "")[:500], facts=f.facts, evidence=f.evidence.to_dict(),
+                   severity=entry.get("severity", ""), veto=bool(entry.get("veto")), **kw)
 
 
 IGNORE_SCOPES = [("hit", "仅此处（同一页面同一内容）"), ("page", "整个页面（该规则）"), ("site", "整个网站（同一内容）")]
@@ -172,8 +265,10 @@ class Ignore(models.Model):
     rule = models.CharField("规则", max_length=60, db_index=True)
     scope = models.CharField("范围", max_length=10, choices=IGNORE_SCOPES)
     website = models.ForeignKey(Website, verbose_name="网站", on_delete=models.CASCADE, related_name="ignores")
-    url = models.URLField("地址", max_length=1000, blank=True)
+    url = models.CharField("地址", max_length=1000, blank=True)
     text = models.CharField("命中内容", max_length=500, blank=True, help_text="个人信息为脱敏后的形式")
+    fingerprint = models.CharField("问题指纹", max_length=32, blank=True, db_index=True,
+                                   help_text="“仅此处”：只忽略指纹相同的这一问题（同一规则、对象、位置和命中内容）")
     detail = models.TextField("问题描述", blank=True,
                               help_text="网站整体判断的问题（页面底部标识、元数据、必备栏目等）只忽略描述相同的这一问题")
     reason = models.TextField("理由")
