@@ -81,6 +81,11 @@ DATABASES = {
         conn_max_age=60,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # round jobs commit from several worker processes: wait for the write lock instead of failing, and let readers
+    # read while a job writes (WAL); the test database is a file so that forked workers see it too
+    DATABASES["default"]["OPTIONS"] = {"timeout": 60, "init_command": "PRAGMA journal_mode=WAL;"}
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "zh-hans"

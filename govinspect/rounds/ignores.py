@@ -45,20 +45,18 @@ def describe_scope(ig: Ignore) -> str:
 
 
 def _text(f: Finding) -> str:
-    return f.evidence.get("text", "") if isinstance(f.evidence, dict) else ""
+    return f.match
 
 
-def _site_level(rule: str) -> bool:
-    """Rules judged from the whole site (catalog.toml recheck = "site"): one finding, often on the home page, sums up
-    a state of the site (footer items missing, meta tags, required columns …) — its URL does not name the problem."""
-    from ..rules import load_rules
-
-    return load_rules("catalog")["rules"].get(rule, {}).get("recheck") == "site"
+def _site_level(f: Finding) -> bool:
+    """Findings about a whole site (footer items missing, meta tags, required columns …): one finding, often on the
+    home page, sums up a state of the site — its URL does not name the problem."""
+    return f.subject_kind == "site"
 
 
 def _detail(f: Finding) -> str:
     """What an ignore of a site-level finding must match besides its URL: the problem as described."""
-    return f.detail if _site_level(f.rule) and not _text(f) else ""
+    return f.detail if _site_level(f) and not _text(f) else ""
 
 
 DERIVED = {"site.veto_columns": "栏目不更新单项否决由各栏目问题汇总得出，不能直接忽略；请忽略确实不是问题的栏目（column.stale/column.empty）"}
@@ -83,6 +81,7 @@ def new_ignore(finding: Finding, scope: str, reason: str, by: str) -> Ignore:
     return Ignore(rule=finding.rule, scope=scope, website=finding.round_site.website,
                   url=finding.url if scope in ("hit", "page") else "",
                   text=text if scope in ("hit", "site") else "", detail=_detail(finding),
+                  fingerprint=finding.fingerprint if scope == "hit" else "",
                   reason=reason.strip(), source_finding=finding, created_by=by.strip())
 
 
@@ -109,29 +108,25 @@ def preview(ig: Ignore, finding: Finding) -> Preview:
                   .exclude(rechecks__state="fixed").select_related("round").order_by("-round__as_of", "-round_id", "id"))
     out = Preview()
     for f in candidates:
-        if ig.matches(f.rule, f.url, _text(f), _detail(f)):
+        if ig.covers(f):
             (out.this_round if f.round_id == rnd.pk else out.earlier).append(f)
     return out
 
 
-def apply_ignores(rs: RoundSite) -> int:
-    """Mark the site's findings that an operator ignored (in this or an earlier round); a veto finding
-    that is ignored no longer fails the site."""
+def apply_ignores(rs: RoundSite, rules=None) -> int:
+    """Mark the site's findings that an operator ignored (in this or an earlier round), then score the site (an ignored
+    veto finding no longer fails it)."""
+    from .scoring import score_site
+
     active = list(Ignore.objects.filter(website=rs.website, revoked_at__isnull=True).select_related("source_finding"))
     n = 0
     for f in rs.findings.all():
-        match = next((i for i in active if i.matches(f.rule, f.url, _text(f), _detail(f))), None)
+        match = next((i for i in active if i.covers(f)), None)
         if (f.ignored_by_id or None) != (match.pk if match else None):
             f.ignored_by = match
             f.save(update_fields=["ignored_by"])
         n += match is not None
-    if rs.status == "checked":
-        from ..engine.scheme import load_scheme
-
-        scored = load_scheme(rs.round.scheme).score(list(rs.findings.filter(ignored_by__isnull=True).values_list("rule", flat=True)))
-        if (scored.verdict, scored.score) != (rs.verdict, rs.score):
-            rs.verdict, rs.score, rs.deductions = scored.verdict, scored.score, scored.deductions
-            rs.save(update_fields=["verdict", "score", "deductions"])
+    score_site(rs, rules)
     return n
 
 

@@ -50,7 +50,7 @@ class Round(models.Model):
         return f"{self.name}（{self.as_of}）"
 
 
-JOB_KINDS = [("site", "网站"), ("account", "新媒体账号"), ("registers", "台账与答复书"), ("letters", "信件与工单")]
+JOB_KINDS = [("site", "网站"), ("accounts", "新媒体账号"), ("registers", "台账与答复书"), ("letters", "信件与工单")]
 JOB_STATES = [("queued", "排队中"), ("running", "运行中"), ("done", "已完成"), ("could_not_check", "未能检查"),
               ("failed", "失败")]
 
@@ -158,7 +158,6 @@ class RoundAccount(models.Model):
     """One new-media account's result in a round (engine/newmedia.py)."""
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="accounts")
-    job = models.OneToOneField(RoundJob, null=True, blank=True, on_delete=models.CASCADE, related_name="account_result")
     account = models.ForeignKey(Account, verbose_name="账号", on_delete=models.PROTECT)
     status = models.CharField("状态", max_length=20, choices=SITE_STATUS, default="pending")
     verdict = models.CharField("结论", max_length=10, choices=VERDICTS, default="unknown")
@@ -292,6 +291,16 @@ class Ignore(models.Model):
         if self.scope == "site" and not self.text:
             raise ValidationError("“整个网站”范围只适用于有命中内容的问题（错别字、敏感词、个人信息等）；"
                                   "其他问题请选择“仅此处”或“整个页面”并填写地址")
+
+    def covers(self, f: "Finding") -> bool:
+        """Whether this ignore applies to a stored finding: a "hit" ignore names its problem by fingerprint (the same
+        rule, subject, place and matched text, whatever the page's layout); older records by URL and text."""
+        if self.revoked_at is not None or f.rule != self.rule:
+            return False
+        if self.scope == "hit" and self.fingerprint:
+            return f.fingerprint == self.fingerprint and (not self.detail or f.detail == self.detail)
+        detail = f.detail if f.subject_kind == "site" and not f.match else ""
+        return self.matches(f.rule, f.url, f.match, detail)
 
     def matches(self, rule: str, url: str, text: str, detail: str = "") -> bool:
         if self.revoked_at is not None or rule != self.rule:

@@ -172,7 +172,7 @@ class Migration(migrations.Migration):
             name='RoundJob',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('site', '网站'), ('account', '新媒体账号'), ('registers', '台账与答复书'), ('letters', '信件与工单')], max_length=12, verbose_name='类型')),
+                ('kind', models.CharField(choices=[('site', '网站'), ('accounts', '新媒体账号'), ('registers', '台账与答复书'), ('letters', '信件与工单')], max_length=12, verbose_name='类型')),
                 ('target', models.PositiveIntegerField(default=0, help_text='网站或账号的编号；台账和信件为 0', verbose_name='对象编号')),
                 ('label', models.CharField(blank=True, max_length=300, verbose_name='对象')),
                 ('params', models.JSONField(blank=True, default=dict, help_text='台账文件等随本轮提交的材料（存储中的位置）', verbose_name='参数')),
@@ -198,11 +198,6 @@ class Migration(migrations.Migration):
             model_name='finding',
             name='job',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='rounds.roundjob'),
-        ),
-        migrations.AddField(
-            model_name='roundaccount',
-            name='job',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='account_result', to='rounds.roundjob'),
         ),
         migrations.AddField(
             model_name='roundsite',
