@@ -3,7 +3,9 @@
 import pytest
 
 from govinspect.engine.scheme import SchemeError, load_scheme
-from govinspect.rules import RULES_DIR, load_rules
+from govinspect.rounds.scoring import judge
+from govinspect.rules import RULES_DIR, RulesError
+from govinspect.rules.ruleset import RuleSet
 
 # Hand-computed with rules/schemes/national-2019.toml (points × findings, capped per indicator) from the
 # findings the sandbox plants on each site (tests/test_freshness.py checks those findings against the truth):
@@ -28,12 +30,16 @@ HAND = {
 
 
 def test_sandbox_scores_match_the_hand_table(county, sandbox):
-    from govinspect.cli import _inspect_county
+    from govinspect.sandbox.demo import _inspect_county
 
+    rules = RuleSet.load()
     reports = dict(zip([s.key for s in county.sites], _inspect_county(county, sandbox)))
     for key, (score, verdict) in HAND.items():
-        assert (reports[key].score, reports[key].verdict) == (score, verdict), (key, reports[key].deductions)
-    assert reports["fgj"].status == "could_not_check" and reports["fgj"].verdict == "unknown"
+        rep = reports[key]
+        got = judge(rep.status, [f.rule for f in rep.findings], "website", rules)
+        assert (got[1], got[0]) == (score, verdict), (key, got[2])
+    fgj = reports["fgj"]
+    assert fgj.status == "could_not_check" and judge(fgj.status, [f.rule for f in fgj.findings], "website", rules)[0] == "unknown"
 
 
 def test_rates_round_the_schemes_way():
@@ -41,15 +47,18 @@ def test_rates_round_the_schemes_way():
     assert national.rate(47, 48) == "97.92" and national.rate(178, 180) == "98.89"  # seed 002
     assert county.rate(29, 31) == "93.54" and national.rate(29, 31) == "93.55"  # seed 003 truncates
     assert national.rate(1, 0) is None
-    assert county.letters_rules()["deadline_workdays"]["咨询"] == 2 and county.letters_rules()["rates"]["rounding"] == "truncate"
+    letters = RuleSet.load("county-example")["letters"]  # the scheme's deadlines and rounding, merged once
+    assert letters["deadline_workdays"]["咨询"] == 2 and letters["rates"]["rounding"] == "truncate"
 
 
-def test_scheme_veto_items_agree_with_the_catalogue():
-    catalog = load_rules("catalog")["rules"]
-    s = load_scheme()
-    for part, prefix in (("website", ("site.", "interaction.", "content.backdated")), ("newmedia", ("newmedia.",))):
-        flagged = {r for r, v in catalog.items() if v.get("veto") and r.startswith(prefix)}
-        assert set(s.data[part]["veto"]) == flagged, part
+def test_veto_lists_live_only_in_the_scheme():
+    rules = RuleSet.load()
+    assert not [r for r, v in rules["catalog"]["rules"].items() if "veto" in v]  # the catalogue names no veto
+    assert "veto" not in rules["newmedia"] and "veto" not in rules["freshness"].get("veto", {}).get("rules", [])
+    for part in ("website", "newmedia"):
+        for r in rules.scheme.data[part]["veto"]:
+            assert r in rules["catalog"]["rules"] and rules.rule(r)["veto"] and rules.scheme.is_veto(r)
+    assert not rules.rule("column.stale")["veto"]
 
 
 def _write(tmp_path, name, text):
@@ -68,17 +77,15 @@ def test_bad_scheme_files_say_what_is_wrong(tmp_path, monkeypatch, patch, messag
     _write(tmp_path, "bad", text.replace(patch, message, 1))
     _write(tmp_path, "loop-a", 'name = "a"\nversion = "1"\nextends = "loop-b"\n')
     _write(tmp_path, "loop-b", 'name = "b"\nversion = "1"\nextends = "loop-a"\n')
-    monkeypatch.setenv("GOVINSPECT_RULES_DIR", str(tmp_path))
-    load_rules.cache_clear()
-    load_scheme.cache_clear()
-    try:
-        with pytest.raises(SchemeError, match="pass_score|nonsense|rounding"):
-            load_scheme("bad")
-        with pytest.raises(SchemeError, match="循环"):
-            load_scheme("loop-a")
-        with pytest.raises(SchemeError, match="找不到考核方案"):
-            load_scheme("missing")
-    finally:
-        monkeypatch.delenv("GOVINSPECT_RULES_DIR")
-        load_rules.cache_clear()
-        load_scheme.cache_clear()
+    _write(tmp_path, "extra-key", 'name = "x"\nversion = "1"\nextends = "national-2019"\n[newmedia_ruels]\nx = 1\n')
+    _write(tmp_path, "bad-override", 'name = "x"\nversion = "1"\nextends = "national-2019"\n[newmedia_rules.update]\nwindw = "7d"\n')
+    with pytest.raises(SchemeError, match="pass_score|nonsense|rounding"):
+        RuleSet.load("bad", tmp_path).scheme
+    with pytest.raises(SchemeError, match="循环"):
+        RuleSet.load("loop-a", tmp_path)
+    with pytest.raises(SchemeError, match="找不到考核方案"):
+        RuleSet.load("missing", tmp_path)
+    with pytest.raises(SchemeError, match="不认识的配置项.*newmedia_ruels"):  # every scheme key is consumed or rejected
+        RuleSet.load("extra-key", tmp_path)
+    with pytest.raises(RulesError, match="update.windw"):
+        RuleSet.load("bad-override", tmp_path)

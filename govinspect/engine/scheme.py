@@ -1,7 +1,7 @@
 """Scoring schemes as data (rules/schemes/*.toml): single-veto items, the 100-point deduction part with
 per-indicator caps, the pass line, local limits and the rounding of rates.
 
-    scheme = load_scheme("national-2019")        # or a local file that `extends` it
+    scheme = RuleSet.load("national-2019").scheme   # or a local file that `extends` it (rules/ruleset.py)
     s = scheme.score([f.rule for f in findings], "website")  -> Score(score, verdict, vetoes, deductions)
     scheme.rate(47, 48) -> "97.92"
 
@@ -10,10 +10,8 @@ A scheme file is validated when loaded; SchemeError names the file, the place an
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from functools import lru_cache
 
 from ..rules import RulesError, load_rules
 
@@ -46,13 +44,6 @@ def percent(num: int, den: int, decimals: int = 2, rounding: str = "half_up", tr
     q = Decimal(1).scaleb(-decimals)
     v = (Decimal(num) * 100 / Decimal(den)).quantize(q, rounding=ROUND_DOWN if rounding == "truncate" else ROUND_HALF_UP)
     return f"{v.normalize():f}" if trim and v == v.to_integral() else f"{v:f}"
-
-
-def _merge(base: dict, over: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
-    return out
 
 
 class Scheme:
@@ -112,14 +103,6 @@ class Scheme:
         """A percentage the scheme's way: 47/48 -> 97.92 (half_up); 29/31 -> 93.54 (truncate)."""
         r = self.data["rates"]
         return percent(num, den, r["decimals"], r["rounding"])
-
-    def letters_rules(self) -> dict:
-        """rules/letters.toml with this scheme's local deadlines and rate rounding."""
-        base = load_rules("letters")
-        over = {"rates": self.data["rates"]}
-        if "letters" in self.data:
-            over["deadline_workdays"] = self.data["letters"]["deadline_workdays"]
-        return _merge(base, over)
 
 
 def load_scheme(key: str = "national-2019") -> Scheme:
