@@ -8,17 +8,23 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
 
-from govinspect.engine.checks.model import Finding as EngineFinding
+from govinspect.engine.finding import Evidence, Finding as EngineFinding
 from govinspect.engine.inspect import SiteReport
 from govinspect.registry.models import Unit, Website
 from govinspect.rounds.ignores import ignore_finding
 from govinspect.rounds.models import (ColumnCheck, Finding, Ignore, RecheckResult, Round, RoundAccount, RoundEvent,
                                       RoundSite)
-from govinspect.rounds.services import store_report
+from govinspect.rounds.jobs import store_report
 
 pytestmark = pytest.mark.django_db
 AS_OF = dt.date(2026, 11, 23)
 CAPTURED = "2026-11-23T09:30:00+08:00"
+
+
+def _typo(url):
+    f = EngineFinding.at_url("content.typo", url, "疑似错别字“管里”", facts={"text": "管里"})
+    f.evidence = Evidence(captured_at=CAPTURED)
+    return f
 
 
 @pytest.fixture
@@ -27,8 +33,7 @@ def data():
     site = Website.objects.create(name="清河县人民政府", home_url="http://www.qinghe.gov.cn/", owner=unit)
     rnd = Round.objects.create(name="第四季度检查", as_of=AS_OF, status="done")
     report = SiteReport(site_url=site.home_url, as_of=AS_OF, status="checked", verdict="fail", findings=[
-        EngineFinding(rule="content.typo", url=site.home_url + "a.html", detail="疑似错别字“管里”",
-                      evidence={"text": "管里", "start": 3, "captured_at": CAPTURED})])
+        _typo(site.home_url + "a.html")])
     rs = store_report(rnd, site, report)
     return {"unit": unit, "site": site, "round": rnd, "rs": rs, "finding": Finding.objects.get(round=rnd)}
 
@@ -77,7 +82,7 @@ def test_round_results_are_read_only(client, data):
     assert client.post(_url(rnd, "delete"), {"post": "yes"}).status_code == 403
     r = client.post(_url(rnd, "change"), {"name": "第四季度检查（修订）", "region": "全县", "office": "县政府办", "recipients": "各乡镇人民政府",
                                           "doc_number": "清政办〔2026〕12号", "as_of": "1999-01-01", "status": "running",
-                                          "events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0, "sites-TOTAL_FORMS": 0,
+                                          "events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0, "jobs-TOTAL_FORMS": 0, "jobs-INITIAL_FORMS": 0, "sites-TOTAL_FORMS": 0,
                                           "sites-INITIAL_FORMS": 0})
     assert r.status_code == 302, r.content.decode()[:3000]
     rnd.refresh_from_db()

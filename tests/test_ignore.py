@@ -4,13 +4,13 @@ import datetime as dt
 
 import pytest
 
-from govinspect.engine.checks.model import Finding as EngineFinding
+from govinspect.engine.finding import Finding as EngineFinding
 from govinspect.engine.inspect import SiteReport
 from govinspect.registry.models import Unit, Website
 from govinspect.reports.data import round_data
 from govinspect.rounds.models import Finding, Ignore, Round
 from govinspect.rounds.ignores import IgnoreError, ignore_finding, revoke_ignore
-from govinspect.rounds.services import store_report
+from govinspect.rounds.jobs import store_report
 
 pytestmark = pytest.mark.django_db
 AS_OF = dt.date(2026, 11, 23)
@@ -18,7 +18,7 @@ AS_OF = dt.date(2026, 11, 23)
 
 def _report(site_url):
     def hit(rule, url, text, start):
-        return EngineFinding(rule=rule, url=url, detail=f"{rule} {text}", evidence={"text": text, "start": start})
+        return EngineFinding.at_url(rule, url, f"{rule} {text}", facts={"text": text})
 
     page, other = site_url + "a.html", site_url + "b.html"
     return SiteReport(site_url=site_url, as_of=AS_OF, status="checked", verdict="fail", findings=[
@@ -26,7 +26,7 @@ def _report(site_url):
         hit("content.typo", other, "博视", 3),
         hit("content.typo", page, "管里", 40),
         hit("content.misspelling", page, "再接再励", 60),
-        EngineFinding(rule="interaction.unanswered", url=other, detail="留言未回复", evidence={}),  # a veto rule
+        EngineFinding.at_url("interaction.unanswered", other, "留言未回复", kind="site"),  # a veto rule
     ])
 
 
@@ -40,21 +40,21 @@ def test_ignore_scopes_audit_and_later_rounds():
     site = Website.objects.create(name="清河县人民政府", home_url="http://www.qinghe.gov.cn/",
                                   owner=Unit.objects.create(name="清河县人民政府", kind="区县"))
     rnd, rs = _round(site, 1)
-    typo_a = Finding.objects.get(round=rnd, rule="content.typo", evidence__text="博视", url__endswith="a.html")
+    typo_a = Finding.objects.get(round=rnd, rule="content.typo", match="博视", url__endswith="a.html")
     with pytest.raises(IgnoreError):
         ignore_finding(typo_a, "site", "  ", "张三")  # a reason is required
     with pytest.raises(IgnoreError):
         ignore_finding(typo_a, "everywhere", "机构名称", "张三")
     ig = ignore_finding(typo_a, "site", "博视眼科医院是机构名称", "张三")
     assert (ig.created_by, ig.rule, ig.text, ig.url) == ("张三", "content.typo", "博视", "")
-    ignored = set(Finding.objects.filter(round=rnd, ignored_by=ig).values_list("url", "evidence__text"))
+    ignored = set(Finding.objects.filter(round=rnd, ignored_by=ig).values_list("url", "match"))
     assert ignored == {(site.home_url + "a.html", "博视"), (site.home_url + "b.html", "博视")}  # site scope: both pages
     assert Finding.objects.filter(round=rnd, ignored_by__isnull=True).count() == 3
     # page scope: every hit of that rule on that page; hit scope: only that hit
     mis = Finding.objects.get(round=rnd, rule="content.misspelling")
     ignore_finding(mis, "hit", "引用原文", "李四")
     data = round_data(rnd)
-    assert sorted(f["evidence"].get("text", "") for f in data["findings"]) == ["", "管里"]
+    assert sorted(f.get("match", "") for f in data["findings"]) == ["", "管里"]
     assert data["sites"][0]["findings_ignored"] == 3
     # a veto finding ignored no longer fails the site; revoking brings it back (and is recorded)
     veto = Finding.objects.get(round=rnd, rule="interaction.unanswered")
@@ -70,7 +70,7 @@ def test_ignore_scopes_audit_and_later_rounds():
     # the next round: the same hits are ignored again without anyone asking
     rnd2, rs2 = _round(site, 2)
     left = Finding.objects.filter(round=rnd2, ignored_by__isnull=True)
-    assert sorted((f.rule, f.evidence.get("text", "")) for f in left) == [("content.typo", "管里"),
+    assert sorted((f.rule, f.match) for f in left) == [("content.typo", "管里"),
                                                                          ("interaction.unanswered", "")]
 
 
@@ -105,12 +105,12 @@ def _dead_links_round(site, n=1, stale_columns=()):
     """A round whose site has the four dead outbound links of a machine without a route (中国政府网 and co.),
     plus stale columns: findings of rules without matched text."""
     def dead(url):
-        return EngineFinding(rule="link.dead", url=url, detail=f"链接“{url}”无法访问（域名无法解析），共1处引用",
-                             evidence={"referrers": [{"page": site.home_url, "text": "中国政府网"}], "external": True})
+        return EngineFinding.at_url("link.dead", url, f"链接“{url}”无法访问（域名无法解析），共1处引用", kind="link",
+                                    site=site.home_url, facts={"referrers": [{"page": site.home_url, "text": "中国政府网"}], "external": True})
 
     def stale(path):
-        return EngineFinding(rule="column.stale", url=site.home_url + path, detail=f"“{path}”栏目已200天未更新",
-                             column=path, evidence={"newest_date": "2026-05-01"})
+        return EngineFinding.at_url("column.stale", site.home_url + path, f"“{path}”栏目已200天未更新", kind="column",
+                                    site=site.home_url, column=path, facts={"newest_date": "2026-05-01"})
 
     rep = SiteReport(site_url=site.home_url, as_of=AS_OF, status="checked", verdict="fail",
                      findings=[dead(u) for u in GOV_LINKS] + [stale(p) for p in stale_columns])
@@ -181,14 +181,14 @@ def test_cli_previews_what_an_ignore_hides_and_asks(capsys, monkeypatch):
     site = _site()
     _round(site, 1)
     rnd2, _ = _round(site, 2)
-    f = Finding.objects.get(round=rnd2, rule="content.typo", evidence__text="博视", url__endswith="a.html")
+    f = Finding.objects.get(round=rnd2, rule="content.typo", match="博视", url__endswith="a.html")
     args = ["ignore", str(f.pk), "--scope", "site", "--reason", "博视眼科医院是机构名称", "--by", "张三"]
     # no terminal and no --yes: the preview, then a refusal that names --yes; nothing changes
     assert main(args) == 2
     cap = capsys.readouterr()
     assert "涉及 4 条问题：本轮隐藏 2 条；以往各轮同样的、尚未整改的问题 2 条" in cap.out
     examples = [l for l in cap.out.splitlines() if l.startswith("  问题 ")]
-    ids = set(Finding.objects.filter(rule="content.typo", evidence__text="博视").values_list("pk", flat=True))
+    ids = set(Finding.objects.filter(rule="content.typo", match="博视").values_list("pk", flat=True))
     assert len(examples) == 4 and {int(l.split()[1].split("（")[0]) for l in examples} == ids
     assert "「博视」" in examples[0] and "第2轮" in examples[0] and "第1轮" in examples[-1]
     assert "--yes" in cap.err and "未做任何更改" in cap.err
@@ -214,7 +214,7 @@ def test_cli_preview_caps_examples_at_five(capsys):
     site = _site()
     for n in range(1, 5):
         _round(site, n)
-    f = Finding.objects.filter(rule="content.typo", evidence__text="博视").order_by("-round__as_of").first()
+    f = Finding.objects.filter(rule="content.typo", match="博视").order_by("-round__as_of").first()
     assert main(["ignore", str(f.pk), "--scope", "site", "--reason", "机构名称", "--by", "张三", "--yes"]) == 0
     out = capsys.readouterr().out
     assert "涉及 8 条问题：本轮隐藏 2 条；以往各轮同样的、尚未整改的问题 6 条" in out
@@ -238,8 +238,8 @@ def test_cli_dead_link_ignore_names_the_link(capsys):
 def _site_level_round(site, n, footer_detail):
     """Findings of rules judged from the whole site: one finding on the home page sums up the site's state."""
     rep = SiteReport(site_url=site.home_url, as_of=AS_OF, status="checked", verdict="fail", findings=[
-        EngineFinding(rule="site.footer_missing", url=site.home_url, detail=footer_detail, evidence={}),
-        EngineFinding(rule="site.veto_columns", url=site.home_url, detail="栏目不更新达到单项否决标准", evidence={}),
+        EngineFinding.at_url("site.footer_missing", site.home_url, footer_detail, kind="site"),
+        EngineFinding.at_url("site.veto_columns", site.home_url, "栏目不更新达到单项否决标准", kind="site"),
     ])
     rnd = Round.objects.create(name=f"第{n}轮", as_of=AS_OF + dt.timedelta(days=90 * n), status="done")
     return rnd, store_report(rnd, site, rep)

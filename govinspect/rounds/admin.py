@@ -11,7 +11,7 @@ from django.contrib import admin
 
 from ..readonly import ReadOnly
 
-from .models import ColumnCheck, Finding, Ignore, RecheckResult, Round, RoundAccount, RoundEvent, RoundSite
+from .models import ColumnCheck, Finding, Ignore, RecheckResult, Round, RoundAccount, RoundEvent, RoundJob, RoundSite
 
 
 class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
@@ -37,13 +37,19 @@ class RoundEventInline(ReadOnlyInline):
     show_change_link = False
 
 
+class RoundJobInline(ReadOnlyInline):
+    model = RoundJob
+    fields = ("kind", "label", "state", "attempts", "started_at", "finished_at", "reason")
+    readonly_fields = fields
+
+
 @admin.register(Round)
 class RoundAdmin(admin.ModelAdmin):
     """Only the bulletin's header fields can be edited (audited); the run itself is a record."""
 
     list_display = ("name", "as_of", "status", "created_at", "finished_at")
     list_filter = ("status",)
-    inlines = [RoundEventInline, RoundSiteInline]
+    inlines = [RoundEventInline, RoundJobInline, RoundSiteInline]
     editable = ("name", "region", "office", "recipients", "doc_number")
 
     def get_readonly_fields(self, request, obj=None):
@@ -60,6 +66,12 @@ class RoundAdmin(admin.ModelAdmin):
 class RoundEventAdmin(ReadOnlyAdmin):
     list_display = ("round", "at", "kind", "detail")
     list_filter = ("kind",)
+
+
+@admin.register(RoundJob)
+class RoundJobAdmin(ReadOnlyAdmin):
+    list_display = ("round", "kind", "label", "state", "attempts", "heartbeat", "started_at", "finished_at")
+    list_filter = ("round", "kind", "state")
 
 
 @admin.register(RoundSite)
@@ -82,9 +94,9 @@ class RoundAccountAdmin(ReadOnlyAdmin):
 
 @admin.register(Finding)
 class FindingAdmin(ReadOnlyAdmin):
-    list_display = ("rule", "round_site", "column_name", "detail", "responsible_unit", "ignored_by")
-    list_filter = ("rule", "round", ("ignored_by", admin.EmptyFieldListFilter))
-    search_fields = ("detail", "url")
+    list_display = ("rule", "round_site", "column_name", "detail", "severity", "responsible_unit", "ignored_by")
+    list_filter = ("rule", "round", "severity", "veto", ("ignored_by", admin.EmptyFieldListFilter))
+    search_fields = ("detail", "url", "file", "fingerprint", "match")
 
 
 @admin.register(RecheckResult)
