@@ -7,12 +7,14 @@ import json
 import pytest
 
 from govinspect.engine.content import ContentChecker
+from govinspect.engine.finding import Location, Subject
 from govinspect.engine.newmedia import AccountSpec, Post, Source, check_account, check_accounts, load_source, parse_feed
-from govinspect.rules import load_rules
+from govinspect.rules.ruleset import RuleSet
 from govinspect.sandbox.evaluate import evaluate
 from govinspect.sandbox.letters import export_csv_gbk
 
 AS_OF = dt.date(2026, 11, 23)
+RS = RuleSet.load()
 
 
 def spec(**kw):
@@ -28,11 +30,20 @@ def rules_of(res):
     return sorted(f.rule for f in res.findings)
 
 
+def vetoes(res, rules=RS):
+    """The scheme's single-veto items among the account's findings (scoring is the rounds' business)."""
+    return rules.scheme.score(rules_of(res), "newmedia").vetoes
+
+
 def test_update_windows_and_veto():
-    ok = check_account(spec(), Source(True, posts([13, 20, 30, 40, 50])), AS_OF)
-    assert ok.verdict == "pass" and rules_of(ok) == []
-    stale = check_account(spec(), Source(True, posts([15, 30])), AS_OF)
-    assert rules_of(stale) == ["newmedia.not_updated"] and stale.verdict == "fail"
+    ok = check_account(spec(), Source(True, posts([13, 20, 30, 40, 50])), AS_OF, RS)
+    assert ok.status == "checked" and rules_of(ok) == [] and RS.scheme.score([], "newmedia").verdict == "pass"
+    stale = check_account(spec(), Source(True, posts([15, 30])), AS_OF, RS)
+    assert rules_of(stale) == ["newmedia.not_updated"] and vetoes(stale) == ["newmedia.not_updated"]
+    f = stale.findings[0]
+    assert f.subject == Subject(kind="account", account="微信公众号/清河发布", unit="清河县人民政府办公室")
+    assert f.location == Location() and f.facts["last_post"] == (AS_OF - dt.timedelta(days=15)).isoformat()
+    assert f.facts["account"] == "清河发布" and f.facts["platform"] == "微信公众号" and f.match == ""
     zombie = check_account(spec(), Source(True, posts([100])), AS_OF)
     assert rules_of(zombie) == ["newmedia.not_updated", "newmedia.zombie"]
     empty = check_account(spec(), Source(True, []), AS_OF)
@@ -43,10 +54,11 @@ def test_update_windows_and_veto():
 
 def test_broken_source_is_could_not_check_never_not_updated():
     r = check_account(spec(filed=False), Source(False, reason="订阅源无法访问（HTTP 404）"), AS_OF)
-    assert r.status == "could_not_check" and r.verdict == "unknown"
-    assert rules_of(r) == ["newmedia.not_filed"]  # registry facts still stand
+    assert r.status == "could_not_check" and r.reason.startswith("订阅源无法访问")
+    assert rules_of(r) == ["newmedia.not_filed"] and vetoes(r) == []  # registry facts still stand
     r = check_account(spec(interaction=False), Source(False, reason="x"), AS_OF)
-    assert r.verdict == "fail" and rules_of(r) == ["newmedia.no_interaction"]
+    assert r.status == "could_not_check" and rules_of(r) == ["newmedia.no_interaction"]
+    assert vetoes(r) == ["newmedia.no_interaction"]  # a veto established anyway fails the account
 
 
 def test_original_share():
@@ -71,7 +83,16 @@ def test_content_rules_on_posts():
     p[0].text = "希望大家再接再励，咨询电话13812345678"
     r = check_account(spec(), Source(True, p), AS_OF, content=ContentChecker(typos=False))
     assert rules_of(r) == ["content.misspelling", "privacy.mobile"]
-    assert all(f.url == "https://x/1" for f in r.findings) and "13812345678" not in json.dumps([f.to_dict() for f in r.findings])
+    assert all(f.location == Location(url="https://x/1") and f.subject.account == "微信公众号/清河发布" for f in r.findings)
+    assert "13812345678" not in json.dumps([f.to_dict() for f in r.findings], ensure_ascii=False)
+    typo = next(f for f in r.findings if f.rule == "content.misspelling")
+    assert typo.match == "再接再励" and typo.facts["suggestion"] == "再接再厉"
+    a, b = typo.evidence.hit
+    assert typo.evidence.excerpt[a:b] == "再接再励"
+    # the same problem on another post of the account is another finding
+    p[1].text = "希望大家再接再励"
+    again = check_account(spec(), Source(True, p), AS_OF, content=ContentChecker(typos=False))
+    assert len({f.fingerprint for f in again.findings if f.rule == "content.misspelling"}) == 2
 
 
 def test_sources_feed_export_json_and_health(tmp_path):
@@ -99,11 +120,12 @@ def test_sources_feed_export_json_and_health(tmp_path):
 
 
 def test_sandbox_accounts_against_ground_truth(county, sandbox, truth):
-    from govinspect.cli import _check_county_accounts
+    from govinspect.sandbox.demo import _check_county_accounts
 
     results = _check_county_accounts(county, sandbox)
-    findings = [f.to_dict() for r in results for f in r.findings]
-    rules = [r for r in load_rules("catalog")["rules"] if r.startswith("newmedia.")]
+    # the truth names an account as "newmedia:<platform>/<name>", a post by its URL
+    findings = [{"rule": f.rule, "url": f.location.url or f"newmedia:{f.subject.account}"} for r in results for f in r.findings]
+    rules = [r for r in RS["catalog"]["rules"] if r.startswith("newmedia.")]
     res = evaluate(findings, truth, rules)
     for rule in rules:
         assert res[rule]["tp"] > 0 and res[rule]["precision"] == 1.0 and res[rule]["recall"] == 1.0, (rule, res[rule])
@@ -150,3 +172,21 @@ def test_national_filing_list_import(tmp_path, capsys):
     assert Account.objects.get(name="白马发布").filed and Account.objects.get(name="白马抖音").filed
     assert not Account.objects.get(name="白马微博").filed  # not on the list: not filed
     assert "新增到名录 1 个" in out and "未备案：白马微博" in out and "不存在的单位" in out and "未知平台“传真”" in out
+
+
+def test_scheme_newmedia_rules_change_the_judgement(tmp_path):
+    """A scheme's [newmedia_rules] (as in rules/schemes/county-example.toml) reaches the checks through the RuleSet."""
+    (tmp_path / "schemes").mkdir()
+    (tmp_path / "schemes" / "monthly.toml").write_text(
+        'name = "每月更新"\nversion = "1"\nextends = "county-example"\n'
+        '[newmedia_rules.update]\nwindow = "1m"\nlabel = "1个月"\n[newmedia_rules.zombie]\nwindow = "30d"\n', encoding="utf-8")
+    monthly = RuleSet.load("monthly", overrides=tmp_path)
+    assert monthly["newmedia"]["update"]["window"] == "1m" and monthly.hash != RuleSet.load("county-example").hash
+    src = Source(True, posts([20, 40, 60]))
+    assert rules_of(check_account(spec(), src, AS_OF, RS)) == ["newmedia.not_updated"]
+    assert rules_of(check_account(spec(), src, AS_OF, monthly)) == []  # updated within the month
+    late = Source(True, posts([35, 60]))
+    assert rules_of(check_account(spec(), late, AS_OF, RS)) == ["newmedia.not_updated"]
+    assert rules_of(check_account(spec(), late, AS_OF, monthly)) == ["newmedia.not_updated", "newmedia.zombie"]
+    d = next(f.detail for f in check_account(spec(), late, AS_OF, monthly).findings if f.rule == "newmedia.not_updated")
+    assert "1个月内未更新" in d

@@ -6,10 +6,11 @@ Sources (each reports its own health; a broken source makes the account "could n
 - a CSV/XLSX export (columns 发布时间, 标题, 内容, 链接, 是否原创/来源; GBK CSV is fine) or a JSON list of posts
   ({"published", "title", "text", "url", "original"}) given as a file path.
 
-Checks (thresholds in rules/newmedia.toml): no post in the update window (NV-2, veto), silent for
-more than 3 months (ND-7 僵尸), original share below the local minimum (ND-8), no interaction
-function (NV-3, veto, from the registry), not filed (ND-5), several accounts of one unit on one
-platform (NM-3), and every content rule on the posts' text.
+Checks (thresholds in rules/newmedia.toml, a scheme's [newmedia_rules] applied by the RuleSet): no post in the
+update window (NV-2), silent for more than 3 months (ND-7 僵尸), original share below the local minimum (ND-8), no
+interaction function (NV-3, from the registry), not filed (ND-5), several accounts of one unit on one platform
+(NM-3), and every content rule on the posts' text. Findings are engine.finding.Finding on the account; which are
+veto and the account's score are the scheme's business (rounds score in one place).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..rules import load_rules
+from ..rules.ruleset import RuleSet
 from .checks.freshness import cutoff
-from .checks.model import Finding
+from .finding import Evidence, Finding, Location, Subject
 
 
 @dataclass
@@ -53,16 +54,15 @@ class AccountSpec:
     source: str = ""
 
     @property
-    def key(self) -> str:
-        """The account's identity in findings (no page URL of its own)."""
-        return f"newmedia:{self.platform}/{self.name}"
+    def subject(self) -> Subject:
+        """The account's identity in findings (it has no page URL of its own)."""
+        return Subject(kind="account", account=f"{self.platform}/{self.name}", unit=self.owner)
 
 
 @dataclass
 class AccountResult:
     account: AccountSpec
     status: str  # checked | could_not_check
-    verdict: str  # pass | fail | unknown
     reason: str = ""
     last_post: dt.datetime | None = None
     posts_in_window: int = 0
@@ -71,7 +71,7 @@ class AccountResult:
 
     def to_dict(self) -> dict:
         a = self.account
-        return {"platform": a.platform, "name": a.name, "owner": a.owner, "status": self.status, "verdict": self.verdict,
+        return {"platform": a.platform, "name": a.name, "owner": a.owner, "status": self.status,
                 "reason": self.reason, "last_post": self.last_post.isoformat() if self.last_post else None,
                 "posts_in_window": self.posts_in_window, "original_share": self.original_share,
                 "findings": [f.to_dict() for f in self.findings]}
@@ -192,13 +192,14 @@ def _is_repost(p: Post, spec: AccountSpec, markers: re.Pattern, copies: set | No
     return not (src and (src in spec.name or src in spec.owner or spec.owner.endswith(src)))
 
 
-def check_account(spec: AccountSpec, source: Source, as_of: dt.date, rules: dict | None = None,
+def check_account(spec: AccountSpec, source: Source, as_of: dt.date, rules: RuleSet | None = None,
                   duplicates: list[str] | None = None, content=None, copies: set | None = None) -> AccountResult:
     """duplicates: names of the unit's other accounts on the same platform; content: a ContentChecker;
     copies: ids of this account's posts whose text another account posted earlier (see check_accounts)."""
-    rules = rules or load_rules("newmedia")
-    res = AccountResult(spec, "checked", "pass")
-    f = lambda rule, detail, **ev: Finding(rule=rule, url=spec.key, detail=detail, evidence={"account": spec.name, "platform": spec.platform, **ev})
+    rules = (rules or RuleSet.load())["newmedia"]
+    res = AccountResult(spec, "checked")
+    f = lambda rule, detail, **facts: Finding(rule=rule, detail=detail, subject=spec.subject,
+                                              facts={"account": spec.name, "platform": spec.platform, **facts})
     # registry-based findings stand whatever the source says
     if not spec.filed:
         res.findings.append(f("newmedia.not_filed", f"“{spec.name}”（{spec.platform}）未在全国政务新媒体信息报送系统备案"))
@@ -233,24 +234,26 @@ def check_account(spec: AccountSpec, source: Source, as_of: dt.date, rules: dict
                 res.findings.append(f("newmedia.original_low", f"“{spec.name}”（{spec.platform}）近{o['label']}原创信息占比{share:.0%}，低于{o['min_share']:.0%}",
                                       original_share=res.original_share, posts=len(window)))
         if content is not None:
-            from .content import hit_evidence
+            from .content import context
 
             for p in window:
                 text = f"{p.title}\n{p.text}"
                 for h in content.check(text, published=p.published.date()):
-                    res.findings.append(Finding(rule=h.rule, url=p.url or spec.key, detail=f"“{spec.name}”发布的《{p.title[:40]}》中{h.category}“{h.text}”"
-                                                + (f"，应为“{h.suggestion}”" if h.suggestion and not h.rule.startswith("privacy") else ""),
-                                                evidence={"account": spec.name, "platform": spec.platform, **hit_evidence(h, text)}))
-    vetoes = set(rules["veto"])
-    if any(x.rule in vetoes for x in res.findings):
-        res.verdict = "fail"
-    elif res.status != "checked":
-        res.verdict = "unknown"
+                    excerpt = context(text, h.start, h.end, h.text)
+                    at = excerpt.index("【" + h.text + "】") + 1
+                    res.findings.append(Finding(
+                        rule=h.rule, subject=spec.subject, location=Location(url=p.url), match=h.text,
+                        detail=f"“{spec.name}”发布的《{p.title[:40]}》中{h.category}“{h.text}”"
+                               + (f"，应为“{h.suggestion}”" if h.suggestion and not h.rule.startswith("privacy") else ""),
+                        facts={"account": spec.name, "platform": spec.platform, "title": p.title[:200], "text": h.text,
+                               "suggestion": h.suggestion, "category": h.category},
+                        evidence=Evidence(excerpt=excerpt, hit=(at, at + len(h.text)))))
     return res
 
 
-async def check_accounts(specs: list[AccountSpec], as_of: dt.date, cfg=None, content=None) -> list[AccountResult]:
-    rules = load_rules("newmedia")
+async def check_accounts(specs: list[AccountSpec], as_of: dt.date, cfg=None, content=None,
+                         rules: RuleSet | None = None) -> list[AccountResult]:
+    rules = rules or RuleSet.load()
     sources = await asyncio.gather(*(load_source(s, cfg) for s in specs))
     groups: dict[tuple, list[str]] = {}
     for s in specs:
