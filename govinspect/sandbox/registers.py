@@ -35,11 +35,10 @@ def proposal_register() -> tuple[list[list], dict[int, list[str]], list[int]]:
 
 def register_truth(documents: str, proposals: str, replies: dict) -> list[dict]:
     """The planted register and reply-letter problems as ground-truth entries ({rule, url}), keyed the way a round
-    stores them: a document's publication URL when it has one, else register:FILE#ROW; reply:FILE for letters."""
-    rows, expected, _ = document_register()
-    out = [{"rule": rule, "url": rows[row - 1][6] or f"register:{documents}#{row}"}
-           for row, rules in expected.items() for rule in rules]
+    places them (sandbox/evaluate.py place): a register row as file:FILE#ROW, a reply letter as file:FILE."""
+    _, expected, _ = document_register()
+    out = [{"rule": rule, "url": f"file:{documents}#{row}"} for row, rules in expected.items() for rule in rules]
     _, p_expected, _ = proposal_register()
-    out += [{"rule": rule, "url": f"register:{proposals}#{row}"} for row, rules in p_expected.items() for rule in rules]
-    out += [{"rule": rule, "url": f"reply:{name}"} for name, (_, _, rules) in replies.items() for rule in rules]
+    out += [{"rule": rule, "url": f"file:{proposals}#{row}"} for row, rules in p_expected.items() for rule in rules]
+    out += [{"rule": rule, "url": f"file:{name}"} for name, (_, _, rules) in replies.items() for rule in rules]
     return out
