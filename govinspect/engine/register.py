@@ -13,9 +13,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..rules import load_rules
+from .finding import Finding, Location, Subject, iso
+from ..rules.ruleset import RuleSet
 from .letters import LettersError, RowError, find_columns, parse_datetime, read_table
-from .workdays import UnknownYear, add_workdays
+from .workdays import UnknownYear
 
 HEADERS = {
     "number": ["文号", "发文字号", "文件编号"], "title": ["标题", "文件标题", "文件名称", "名称"],
@@ -30,7 +31,7 @@ ATTRIBUTES = {"主动公开": "主动公开", "依申请公开": "依申请公�
 
 @dataclass
 class Document:
-    row: int
+    row: int  # the row number in the file
     title: str
     attribute: str
     number: str = ""
@@ -42,13 +43,14 @@ class Document:
     needs_interpretation: bool = False
     interpretation_url: str = ""
     interpretation_date: dt.date | None = None
+    file: str = ""  # the register file's name
 
 
 @dataclass
 class RegisterResult:
     documents: list[Document]
     errors: list[RowError]
-    findings: list[dict] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
 
 
@@ -78,32 +80,40 @@ def read_register(path: Path) -> tuple[list[Document], list[RowError]]:
                 bad = True
         if bad:
             continue
-        docs.append(Document(row=n, title=get("title"), attribute=attr, number=get("number"), unit=get("unit"),
+        docs.append(Document(row=n, file=Path(path).name, title=get("title"), attribute=attr, number=get("number"), unit=get("unit"),
                              reason=get("reason"), url=get("url"), needs_interpretation=get("needs_interpretation") in ("是", "需要", "Y", "y", "1"),
                              interpretation_url=get("interpretation_url"), **dates))
     return docs, errors
 
 
-def check_register(docs: list[Document], as_of: dt.date, rules: dict | None = None) -> tuple[list[dict], dict]:
-    rules = rules or load_rules("register")
-    out = []
-    add = lambda d, rule, detail: out.append({"rule": rule, "row": d.row, "number": d.number, "title": d.title, "detail": detail,
-                                             "url": d.url or d.interpretation_url})
+def _doc_finding(d: Document, rule: str, detail: str) -> Finding:
+    return Finding(rule=rule, detail=detail, subject=Subject(kind="register_row", unit=d.unit, ref=d.number),
+                   location=Location(file=d.file, row=d.row),
+                   facts={"file": d.file, "row": d.row, "number": d.number, "title": d.title, "made": iso(d.made),
+                          "published": iso(d.published), "interpretation_date": iso(d.interpretation_date),
+                          "url": d.url or d.interpretation_url})
+
+
+def check_register(docs: list[Document], as_of: dt.date, rules: RuleSet | None = None) -> tuple[list[Finding], dict]:
+    rules = rules or RuleSet.load()
+    limits, cal = rules["register"], rules.calendar
+    out: list[Finding] = []
+    add = lambda d, rule, detail: out.append(_doc_finding(d, rule, detail))
     for d in docs:
         name = f"《{d.title}》" + (f"（{d.number}）" if d.number else "")
         if d.attribute == "主动公开":
             if d.made and d.published is None and as_of:
                 try:
-                    due = add_workdays(d.made, rules["publish_workdays"])
+                    due = cal.add_workdays(d.made, limits["publish_workdays"])
                     if as_of > due:
                         add(d, "document.not_published", f"{name}为主动公开，成文于{d.made:%Y年%m月%d日}，截至检查时点未公开（应于{due:%Y年%m月%d日}前公开）")
                 except UnknownYear:
                     pass
             elif d.made and d.published:
                 try:
-                    due = add_workdays(d.made, rules["publish_workdays"])
+                    due = cal.add_workdays(d.made, limits["publish_workdays"])
                     if d.published > due:
-                        add(d, "document.published_late", f"{name}成文于{d.made:%Y年%m月%d日}，{d.published:%Y年%m月%d日}才公开，超过{rules['publish_workdays']}个工作日")
+                        add(d, "document.published_late", f"{name}成文于{d.made:%Y年%m月%d日}，{d.published:%Y年%m月%d日}才公开，超过{limits['publish_workdays']}个工作日")
                 except UnknownYear:
                     pass
         elif not d.reason:
@@ -113,10 +123,10 @@ def check_register(docs: list[Document], as_of: dt.date, rules: dict | None = No
                 add(d, "document.interpretation_missing", f"{name}需要解读，未发布政策解读")
             elif d.published and d.interpretation_date:
                 try:
-                    due = add_workdays(d.published, rules["interpretation_workdays"])
+                    due = cal.add_workdays(d.published, limits["interpretation_workdays"])
                     if d.interpretation_date > due:
                         add(d, "document.interpretation_late", f"{name}{d.published:%Y年%m月%d日}公开，解读{d.interpretation_date:%Y年%m月%d日}才发布，"
-                                                               f"超过{rules['interpretation_workdays']}个工作日")
+                                                               f"超过{limits['interpretation_workdays']}个工作日")
                 except UnknownYear:
                     pass
     stats = {"documents": len(docs), "active": sum(d.attribute == "主动公开" for d in docs),
@@ -134,12 +144,13 @@ PROPOSAL_HEADERS = {"number": ["编号", "建议编号", "提案编号", "案号
                     "url": ["答复公开网址", "公开网址", "答复网址"], "secret": ["不公开理由", "涉密"]}
 
 
-def check_proposals(path: Path) -> tuple[list[dict], dict, list[RowError]]:
+def check_proposals(path: Path, rules: RuleSet | None = None) -> tuple[list[Finding], dict, list[RowError]]:
     """NPC suggestions (人大代表建议) and CPPCC proposals (政协提案): handled vs disclosed.
 
     A handled item without a published reply (and no stated reason such as 涉密) is `proposal.not_disclosed`
-    (国办: 建议提案办理复文原则上全文公开)."""
-    headers, rows, first = read_table(Path(path))
+    (国办: 建议提案办理复文原则上全文公开). rules: unused (no limits of its own), taken like every checker's."""
+    path = Path(path)
+    headers, rows, first = read_table(path)
     col = find_columns(headers, PROPOSAL_HEADERS)
     if "title" not in col or "kind" not in col:
         raise LettersError(f"台账缺少“标题”或“类型”列（表头：{'、'.join(h for h in headers if h)}）")
@@ -159,8 +170,11 @@ def check_proposals(path: Path) -> tuple[list[dict], dict, list[RowError]]:
         c[1] += handled
         c[2] += bool(get("url"))
         if handled and not get("url") and not get("secret"):
-            findings.append({"rule": "proposal.not_disclosed", "row": n, "number": get("number"), "title": get("title"),
-                             "detail": f"{kind}《{get('title')}》已办结，答复未公开，也未说明不公开理由"})
+            findings.append(Finding(
+                rule="proposal.not_disclosed", detail=f"{kind}《{get('title')}》已办结，答复未公开，也未说明不公开理由",
+                subject=Subject(kind="register_row", unit=get("unit"), ref=get("number")),
+                location=Location(file=path.name, row=n),
+                facts={"file": path.name, "row": n, "number": get("number"), "title": get("title"), "kind": kind}))
     nd, zx = counts["人大代表建议"], counts["政协提案"]
     stats = {"npc": dict(zip(("received", "handled", "disclosed"), nd)), "cppcc": dict(zip(("received", "handled", "disclosed"), zx)),
              "text": f"承办人大代表建议{nd[0]}件、政协提案{zx[0]}件，已办结{nd[1] + zx[1]}件，公开答复{nd[2] + zx[2]}件。"}
