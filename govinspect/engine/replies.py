@@ -13,6 +13,9 @@ engine/content/documents.py) and reports, with the sentence that shows it:
 - reply.outdated_limit: quotes the 2007 条例's 15 working days.
 Dates: received from "于…收到您…申请" style sentences, the reply date from the last date of the letter (its
 signature) unless given. A missing date gives no deadline finding (never a guess).
+
+Findings are engine.finding.Finding on the letter (subject kind "reply", ref = its file name, unit = the replying
+agency when known), located at the paragraph of the sentence that shows the problem. check_replies() reads files.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..rules import load_rules
-from .workdays import UnknownYear, add_workdays
+from ..rules.ruleset import RuleSet
+from .finding import Evidence, Finding, Location, Subject, iso
+from .workdays import UnknownYear
 
 _DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 _RECEIVED = re.compile(r"(?:于|在)?" + _DATE + r"[^。；\n]{0,30}?(?:收到|受理|提交|提出)[^。；\n]{0,30}?申请")
@@ -40,25 +45,18 @@ _CN = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "�
 
 
 @dataclass
-class ReplyFinding:
-    rule: str
-    detail: str
-    evidence: str = ""
-
-
-@dataclass
 class ReplyResult:
     received: dt.date | None
     replied: dt.date | None
     types: list[str]
     due: dt.date | None = None
-    findings: list[ReplyFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"received": self.received.isoformat() if self.received else None,
                 "replied": self.replied.isoformat() if self.replied else None,
                 "due": self.due.isoformat() if self.due else None, "types": self.types,
-                "findings": [{"rule": f.rule, "detail": f.detail, "evidence": f.evidence} for f in self.findings]}
+                "findings": [f.to_dict() for f in self.findings]}
 
 
 def _cn_int(s: str) -> int:
@@ -87,10 +85,17 @@ def _sentence(text: str, pos: int) -> str:
     return text[a:b + 1].strip()[:200]
 
 
+def _paragraph(text: str, pos: int) -> int:
+    """The 1-based number of the (non-empty) paragraph holding text[pos]."""
+    return sum(1 for line in text[:pos].split("\n")[:-1] if line.strip()) + 1
+
+
 def check_reply(text: str, received: dt.date | None = None, replied: dt.date | None = None,
-                issuer: str = "", rules: dict | None = None) -> ReplyResult:
-    """issuer: the replying agency's name (a vertical body such as 税务 may name its 上一级主管部门)."""
-    rules = rules or load_rules("replies")
+                issuer: str = "", rules: RuleSet | None = None, file: str = "") -> ReplyResult:
+    """issuer: the replying agency's name (a vertical body such as 税务 may name its 上一级主管部门);
+    file: the letter's file name (the findings' subject and location)."""
+    rs = rules or RuleSet.load()
+    rules = rs["replies"]
     text = re.sub(r"[ \t\u3000]+", "", text)
     if received is None:
         m = _RECEIVED.search(text) or _RECEIVED2.search(text)
@@ -100,12 +105,21 @@ def check_reply(text: str, received: dt.date | None = None, replied: dt.date | N
         replied = dates[-1] if dates else None
     types = [t for t, pats in rules["types"].items() if any(re.search(p, text) for p in pats)]
     res = ReplyResult(received, replied, types)
-    add = lambda rule, detail, pos=None: res.findings.append(ReplyFinding(rule, detail, _sentence(text, pos) if pos is not None else ""))
+    subject = Subject(kind="reply", ref=file, unit=issuer)
+
+    def add(rule, detail, pos=None, match=""):
+        sentence = _sentence(text, pos) if pos is not None else ""
+        res.findings.append(Finding(
+            rule=rule, detail=(f"答复书《{file}》" if file else "") + detail, subject=subject,
+            location=Location(file=file, paragraph=_paragraph(text, pos) if pos is not None else None),
+            facts={"file": file, "sentence": sentence, "received": iso(received), "replied": iso(replied)},
+            evidence=Evidence(excerpt=sentence), match=match))
+
     if received and replied:
         extended = "延长" in text
         n = rules["reply_workdays"] + (rules["extension_workdays"] if extended else 0)
         try:
-            res.due = add_workdays(received, n)
+            res.due = rs.calendar.add_workdays(received, n)
             if replied > res.due:
                 add("reply.late", f"{received:%Y年%m月%d日}收到申请，{replied:%Y年%m月%d日}答复，超过{n}个工作日的答复期限（{res.due:%Y年%m月%d日}）"
                     + ("（已计入延长期限）" if extended else ""))
@@ -120,12 +134,12 @@ def check_reply(text: str, received: dt.date | None = None, replied: dt.date | N
     if m:
         n, unit = _cn_int(m.group(1)), m.group(2)
         if not (unit in ("日", "天") and n == 60):
-            add("reply.remedy_period", f"行政复议期限写为“{m.group(1)}{unit}”，应为收到答复之日起60日内（行政复议法第二十条）", m.start())
+            add("reply.remedy_period", f"行政复议期限写为“{m.group(1)}{unit}”，应为收到答复之日起60日内（行政复议法第二十条）", m.start(), "行政复议")
     m = _SUIT_PERIOD.search(text)
     if m and not _REVIEW_PERIOD.search(m.group(0)):
         n, unit = _cn_int(m.group(1)), m.group(2)
         if not ("月" in unit and n == 6) and not (unit in ("日", "天") and n == 15 and "复议决定" in text[max(0, m.start() - 40):m.end()]):
-            add("reply.remedy_period", f"行政诉讼期限写为“{m.group(1)}{unit}”，应为6个月（行政诉讼法第四十六条）", m.start())
+            add("reply.remedy_period", f"行政诉讼期限写为“{m.group(1)}{unit}”，应为6个月（行政诉讼法第四十六条）", m.start(), "行政诉讼")
     since = dt.date.fromisoformat(rules["review_first_since"])
     if replied and replied >= since:
         refusal = "不予公开" in types or "部分公开" in types
@@ -144,3 +158,29 @@ def check_reply(text: str, received: dt.date | None = None, replied: dt.date | N
     if re.search(rules["old_limit_pattern"], text):
         add("reply.outdated_limit", "引用了2007年条例的“15个工作日”期限，现行条例为20个工作日（可延长20个工作日）", text.find("15个工作日"))
     return res
+
+
+def check_replies(paths: list[Path], rules: RuleSet | None = None) -> tuple[list[Finding], dict]:
+    """Reply letter files (.docx .pdf .txt …): every letter's findings and the bulletin's sentence. The replying
+    agency is read from the line above the date under the signature."""
+    from .content.documents import extract_document
+
+    rules = rules or RuleSet.load()
+    findings, unreadable, checked, late, with_problems = [], [], 0, 0, 0
+    for path in paths:
+        path = Path(path)
+        doc = extract_document(path.read_bytes(), path.name)
+        if doc.error:
+            unreadable.append(f"{path.name}（{doc.error}）")
+            continue
+        text = "\n".join(x.text for x in doc.segments)
+        lines = text.strip().splitlines()
+        sign = lines[-2].strip() if len(lines) >= 2 else ""  # the issuing agency signs above the date
+        res = check_reply(text, issuer=sign, rules=rules, file=path.name)
+        checked += 1
+        late += any(f.rule == "reply.late" for f in res.findings)
+        with_problems += bool(res.findings)
+        findings += res.findings
+    stats = {"checked": checked, "unreadable": unreadable, "late": late, "with_problems": with_problems,
+             "text": f"抽查依申请公开答复书{checked}份，{with_problems}份存在问题，其中超期答复{late}份。"}
+    return findings, stats
