@@ -6,6 +6,7 @@ import pytest
 
 from govinspect.cli import main
 from govinspect.engine.workdays import UnknownYear, add_workdays, is_workday, workdays_between
+from govinspect.rules.ruleset import RuleSet
 
 D = dt.date
 
@@ -34,20 +35,35 @@ def test_unknown_year_is_refused_with_instructions(capsys):
     assert capsys.readouterr().out.strip() == "2025-10-17"
 
 
+def test_scheme_workdays_define_a_year(tmp_path):
+    """A scheme's [workdays] (or an operator's workdays.toml) defines a year the library does not know."""
+    (tmp_path / "schemes").mkdir()
+    (tmp_path / "schemes" / "y2031.toml").write_text(
+        'name = "x"\nversion = "1"\nextends = "national-2019"\n[workdays.years.2031]\nholidays = ["2031-01-07"]\n',
+        encoding="utf-8")
+    cal = RuleSet.load("y2031", overrides=tmp_path).calendar
+    assert cal.add_workdays(D(2031, 1, 6), 2) == D(2031, 1, 9)
+    with pytest.raises(UnknownYear):
+        RuleSet.load().calendar.add_workdays(D(2031, 1, 6), 2)
+
+
 @pytest.mark.django_db
 def test_admin_table_defines_a_new_year_and_patches_a_known_one():
-    import datetime as dt
-
-    from govinspect.engine import workdays
+    """The admin's working-day table reaches the checks as the RuleSet's calendar= (each round reads it once)."""
     from govinspect.registry.models import WorkdayOverride
 
-    with pytest.raises(workdays.UnknownYear):
-        workdays.add_workdays(dt.date(2031, 1, 6), 2)
-    WorkdayOverride.objects.create(date=dt.date(2031, 1, 7), is_workday=False, note="测试：假日")
-    assert workdays.add_workdays(dt.date(2031, 1, 6), 2) == dt.date(2031, 1, 9)  # Mon 6 -> Wed 8, Thu 9 (7 off)
-    WorkdayOverride.objects.create(date=dt.date(2025, 10, 9), is_workday=False, note="地方调整")
-    assert workdays.add_workdays(dt.date(2025, 9, 30), 1) == dt.date(2025, 10, 10)  # chinesecalendar still applies to 2025
+    table = lambda: {o.date: o.is_workday for o in WorkdayOverride.objects.all()}
+    with pytest.raises(UnknownYear):
+        RuleSet.load(calendar=table()).calendar.add_workdays(D(2031, 1, 6), 2)
+    WorkdayOverride.objects.create(date=D(2031, 1, 7), is_workday=False, note="测试：假日")
+    cal = RuleSet.load(calendar=table()).calendar
+    assert cal.add_workdays(D(2031, 1, 6), 2) == D(2031, 1, 9)  # Mon 6 -> Wed 8, Thu 9 (7 off)
+    WorkdayOverride.objects.create(date=D(2025, 10, 9), is_workday=False, note="地方调整")
+    rs = RuleSet.load(calendar=table())
+    assert add_workdays(D(2025, 9, 30), 1, rs.calendar) == D(2025, 10, 10)  # chinesecalendar still applies to 2025
+    assert rs.hash != RuleSet.load().hash  # the admin's table is part of the round's rules
     WorkdayOverride.objects.all().delete()
-    assert workdays.add_workdays(dt.date(2025, 9, 30), 1) == dt.date(2025, 10, 9)
-    with pytest.raises(workdays.UnknownYear):
-        workdays.add_workdays(dt.date(2031, 1, 6), 2)
+    cal = RuleSet.load(calendar=table()).calendar
+    assert cal.add_workdays(D(2025, 9, 30), 1) == D(2025, 10, 9)
+    with pytest.raises(UnknownYear):
+        cal.add_workdays(D(2031, 1, 6), 2)

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 def _db_workdays() -> dict:
-    """The admin's working-day table for engine/workdays.py (empty while the table does not exist yet).
+    """The admin's working-day table, {date: is_workday} (empty while the table does not exist yet), for
+    RuleSet.load(calendar=...).
 
     Checks call it from async code too: Django's ORM may not run on an event loop's thread, so the
     query then runs on a thread of its own."""
@@ -37,14 +38,3 @@ def _db_workdays() -> dict:
 class RegistryConfig(AppConfig):
     name = "govinspect.registry"
     verbose_name = "检查对象名录"
-
-    def ready(self):
-        from django.db.models.signals import post_delete, post_save
-
-        from ..engine import workdays
-        from .models import WorkdayOverride
-
-        workdays.add_provider(_db_workdays)
-        for signal in (post_save, post_delete):
-            signal.connect(lambda **kw: workdays.refresh(), sender=WorkdayOverride, weak=False,
-                           dispatch_uid=f"workdays-refresh-{signal is post_save}")
