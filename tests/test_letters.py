@@ -6,8 +6,10 @@ import json
 import pytest
 
 from govinspect.engine import letters as L
+from govinspect.engine.finding import Location, Subject
 from govinspect.letters.models import ImportBatch, Letter
-from govinspect.letters.services import import_letters, letters
+from govinspect.letters.services import engine_letters, import_letters, letters
+from govinspect.rules.ruleset import RuleSet
 from govinspect.sandbox.letters import export_csv_gbk, export_xlsx, generate_letters
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +59,7 @@ def test_deadline_over_national_day_and_adjusted_days():
     assert unknown.state == "unknown" and "workdays.toml" in unknown.reason  # never guessed
 
 
-def test_seed_003_letter_statistics_exactly():
+def seed_003_letters():
     """三季度…共收到网民留言31件，办结31件，办结率100%，按时办结率93.54%（住建局县长信箱超期2件）。其中，咨询类5件，
     投诉类15件，建议类5件，求助类4件，举报类2件，分别交由7个镇和10个单位办理。"""
     rows = []
@@ -71,9 +73,75 @@ def test_seed_003_letter_statistics_exactly():
         r.unit = places[i % len(places)] if places[i % len(places)] != "住建局县长信箱" else "单位0"
     for r in rows[5:7]:  # two complaints answered a month later by the housing bureau's mailbox
         r.unit, r.replied = "住建局县长信箱", day + dt.timedelta(days=30)
-    s = L.statistics(rows, dt.date(2025, 9, 30))
+    return rows
+
+
+def test_seed_003_letter_statistics_exactly():
+    county = RuleSet.load("county-example")  # the seed-003 county's scheme: rates truncated
+    s = L.statistics(seed_003_letters(), dt.date(2025, 9, 30), county)
     assert L.prose(s) == ("共收到网民留言31件，办结31件，办结率100%，按时办结率93.54%（住建局县长信箱超期2件）。"
                           "其中，咨询类5件，投诉类15件，建议类5件，求助类4件，举报类2件，分别交由7个镇和10个单位办理。")
+
+
+def test_one_rounding_the_schemes():
+    """Letter statistics round every rate the way the scheme rounds the bulletin's rates (RuleSet.rate)."""
+    rows = seed_003_letters()
+    for scheme, expected in (("county-example", "93.54"), ("national-2019", "93.55")):
+        rs = RuleSet.load(scheme)
+        s = L.statistics(rows, dt.date(2025, 9, 30), rs)
+        assert s["on_time_rate"] == rs.rate(29, 31) == expected and s["closed_rate"] == "100"
+        assert f"按时办结率{expected}%" in L.prose(s)
+        assert s["by_unit"]["住建局县长信箱"]["on_time_rate"] == "0" and s["topic_share"]["其他"] == "100"
+
+
+def test_letters_stats_command_rounds_like_the_bulletin(tmp_path, capsys):
+    """`letters stats` (national scheme by default) prints 29/31 as the national bulletin does: 93.55."""
+    from govinspect.cli import main
+
+    rows = [["编号", "受理时间", "办结时间", "类型", "承办单位"]]
+    for i, r in enumerate(seed_003_letters()):
+        rows.append([f"GD{i:03d}", f"{r.received:%Y/%m/%d %H:%M}", f"{r.replied:%Y/%m/%d %H:%M}", r.type, r.unit])
+    f = tmp_path / "留言.csv"
+    f.write_bytes(export_csv_gbk(rows))
+    assert main(["letters", "import", str(f), "--channel", "mailbox", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["letters", "stats", "--channel", "mailbox", "--from", "2025-07-01", "--to", "2025-09-30",
+                 "--as-of", "2025-09-30"]) == 0
+    assert f"按时办结率{RuleSet.load().rate(29, 31)}%" in capsys.readouterr().out
+
+
+def test_overdue_letters_and_tickets_are_findings_on_the_handling_unit(tmp_path):
+    rows = [["编号", "受理时间", "办结时间", "类型", "承办单位"],
+            ["GD-1", "2025/09/30 10:00", "2025/10/10 17:00", "咨询", "水利局"],  # due Fri 10 Oct: on time
+            ["GD-2", "2025/09/30 10:00", "2025/10/11 09:00", "咨询", "住建局"],  # Sat 11 Oct worked: late
+            ["GD-3", "2025/10/20 10:00", "", "投诉", "民政局"],  # due Mon 27 Oct, open at 10 Nov
+            ["GD-4", "2025/11/07 10:00", "", "投诉", "民政局"]]  # due 14 Nov: still in time
+    f = tmp_path / "工单.csv"
+    f.write_bytes(export_csv_gbk(rows))
+    import_letters(f, "hotline", as_of=AS_OF)
+    mail = tmp_path / "信箱.csv"
+    mail.write_bytes(export_csv_gbk([rows[0], ["XX-9", "2025/10/09 09:00", "", "建议", "教育局"]]))
+    import_letters(mail, "mailbox", as_of=AS_OF)
+    rs = RuleSet.load()
+    found = L.letter_findings(engine_letters(dt.date(2025, 9, 1), AS_OF), AS_OF, (dt.date(2025, 9, 1), AS_OF), rs)
+    assert sorted((x.rule, x.subject.ref) for x in found) == [("letter.overdue", "XX-9"), ("ticket.overdue", "GD-2"),
+                                                              ("ticket.overdue", "GD-3")]
+    late = next(x for x in found if x.subject.ref == "GD-2")
+    assert late.subject == Subject(kind="ticket", unit="住建局", ref="GD-2")
+    assert late.location == Location(file="工单.csv", row=3)
+    assert late.facts == {"number": "GD-2", "kind": "咨询", "unit": "住建局", "received": "2025-09-30 10:00:00",
+                          "due": "2025-10-10", "finished": "2025-10-11 09:00:00", "workdays": 2, "taken": 3}
+    open_ = next(x for x in found if x.subject.ref == "GD-3")
+    assert open_.facts["finished"] is None and open_.facts["due"] == "2025-10-27" and "仍未办结" in open_.detail
+    # the scheme's deadlines decide: 10 working days for complaints and GD-3 (open since 20 Oct) is still in time
+    lenient = RuleSet.from_snapshot({**rs.snapshot(), "files": {**rs.files, "letters": {
+        **rs["letters"], "deadline_workdays": {**rs["letters"]["deadline_workdays"], "投诉": 20}}}})
+    refs = [x.subject.ref for x in L.letter_findings(engine_letters(dt.date(2025, 9, 1), AS_OF), AS_OF, None, lenient)]
+    assert "GD-3" not in refs and "GD-2" in refs
+    # the period limits the letters judged; a finding keeps its fingerprint when judged again
+    assert L.letter_findings(engine_letters(dt.date(2025, 9, 1), AS_OF), AS_OF, (dt.date(2025, 10, 1), AS_OF), rs) != found
+    again = L.letter_findings(engine_letters(dt.date(2025, 9, 1), AS_OF), AS_OF, None, rs)
+    assert {x.fingerprint for x in again} == {x.fingerprint for x in found}
 
 
 def test_seed_001_simulated_letters(tmp_path, capsys):

@@ -3,8 +3,10 @@
 Pure (no Django): read_table() reads a CSV/XLSX/XLS export, map_columns() finds the columns by their
 Chinese headers (or an explicit mapping), parse_rows() validates every row — a bad row is reported
 with its row number, column and reason, good rows go on, nothing is dropped silently. Deadlines are
-working days by letter type (rules/letters.toml) over the official holiday calendar; statistics give
-what bulletins print (seed 001: 回复率; seed 003: 办结率, 按时办结率 by type and unit, hot topics).
+working days by letter type (rules/letters.toml, or the scheme's [letters]) over the RuleSet's calendar;
+statistics give what bulletins print (seed 001: 回复率; seed 003: 办结率, 按时办结率 by type and unit, hot topics),
+every rate rounded the scheme's way (RuleSet.rate). letter_findings() turns letters and 12345 tickets finished
+late or still open past their deadline into `letter.overdue` / `ticket.overdue` findings on the handling unit.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..rules import load_rules
-from .workdays import UnknownYear, add_workdays
+from ..rules.ruleset import RuleSet
+from .finding import Finding, Location, Subject, iso
+from .workdays import UnknownYear
 
 FIELDS = ("ref", "unit", "type", "title", "content", "received", "replied", "status")
 REQUIRED = ("received",)
@@ -63,6 +66,8 @@ class Letter:
     replied: dt.datetime | None = None
     status: str = ""
     warnings: list[str] = field(default_factory=list)
+    channel: str = ""  # mailbox | hotline | simulated (letters/models.py CHANNELS)
+    file: str = ""  # the import file's name
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -186,9 +191,8 @@ def parse_datetime(v) -> dt.datetime | None:
 
 
 def parse_rows(rows: list[list], colmap: dict[str, int], first_row: int = 2, as_of: dt.date | None = None,
-               rules: dict | None = None) -> tuple[list[Letter], list[RowError]]:
-    rules = rules or load_rules("letters")
-    aliases = {a: t for t, names in rules["type_aliases"].items() for a in names}
+               rules: RuleSet | None = None) -> tuple[list[Letter], list[RowError]]:
+    aliases = {a: t for t, names in (rules or RuleSet.load())["letters"]["type_aliases"].items() for a in names}
     good, bad = [], []
     for n, row in enumerate(rows, start=first_row):
         if not any(str(v or "").strip() for v in row):
@@ -237,33 +241,67 @@ class Assessment:
     reason: str = ""
 
 
-def assess(letter: Letter, as_of: dt.date, rules: dict | None = None) -> Assessment:
-    """The letter's deadline and state at as_of. A year without holiday data gives "unknown" (never a guess)."""
-    rules = rules or load_rules("letters")
-    n = rules["deadline_workdays"].get(letter.type, rules["deadline_workdays"]["其他"])
-    try:
-        due = add_workdays(letter.received.date(), n)
-        if letter.replied is not None:
-            from .workdays import workdays_between
+def deadline_workdays(letter: Letter, rules) -> int:
+    limits = rules["letters"]["deadline_workdays"]
+    return limits.get(letter.type, limits["其他"])
 
-            taken = workdays_between(letter.received.date(), letter.replied.date())
+
+def assess(letter: Letter, as_of: dt.date, rules: RuleSet | None = None) -> Assessment:
+    """The letter's deadline and state at as_of. A year without holiday data gives "unknown" (never a guess).
+    workdays_taken: working days to the reply, or (still open) to as_of."""
+    rules = rules or RuleSet.load()
+    cal = rules.calendar
+    try:
+        due = cal.add_workdays(letter.received.date(), deadline_workdays(letter, rules))
+        if letter.replied is not None:
+            taken = cal.workdays_between(letter.received.date(), letter.replied.date())
             return Assessment(due, "on_time" if letter.replied.date() <= due else "late", taken)
-        return Assessment(due, "overdue_open" if as_of > due else "open")
+        return Assessment(due, "overdue_open" if as_of > due else "open", cal.workdays_between(letter.received.date(), as_of))
     except UnknownYear as e:
         return Assessment(None, "unknown", reason=str(e))
 
 
-# ------------------------------------------------------------------------------------------ statistics
-def rate(num: int, den: int, rules: dict | None = None) -> str:
-    """A percentage as bulletins print it, rounded the scheme's way: 29/31 -> 93.54 (truncate) / 93.55."""
-    from .scheme import percent
+def letter_findings(letters: list[Letter], as_of: dt.date, period: tuple[dt.date, dt.date] | None = None,
+                    rules: RuleSet | None = None) -> list[Finding]:
+    """`letter.overdue` (mailbox letters) / `ticket.overdue` (12345 tickets) for every letter received in period
+    (all when None) that was finished after its deadline or is still open past it at as_of. Simulated test letters
+    are measured by simulated_bands, not found here. A year without holiday data gives no finding."""
+    rules = rules or RuleSet.load()
+    out = []
+    for l in letters:
+        if l.channel == "simulated" or (period and not period[0] <= l.received.date() <= period[1]):
+            continue
+        a = assess(l, as_of, rules)
+        if a.state not in ("late", "overdue_open"):
+            continue
+        kind = "ticket" if l.channel == "hotline" else "letter"
+        n = deadline_workdays(l, rules)
+        what = ("12345工单" if kind == "ticket" else "信件") + (l.ref or f"（第{l.row}行）")
+        when = (f"{l.replied:%Y年%m月%d日}办结，用时{a.workdays_taken}个工作日" if l.replied
+                else f"截至{as_of:%Y年%m月%d日}仍未办结")
+        detail = (f"{l.unit or '承办单位未注明'}承办的{l.type}类{what}{l.received:%Y年%m月%d日}收到，应于{a.due:%Y年%m月%d日}前办结"
+                  f"（{n}个工作日），{when}")
+        out.append(Finding(
+            rule=f"{kind}.overdue", detail=detail, subject=Subject(kind=kind, unit=l.unit, ref=l.ref),
+            location=Location(file=l.file, row=l.row) if l.file else Location(),
+            facts={"number": l.ref, "kind": l.type, "unit": l.unit, "received": l.received.isoformat(sep=" "),
+                   "due": iso(a.due), "finished": l.replied.isoformat(sep=" ") if l.replied else None, "workdays": n,
+                   "taken": a.workdays_taken}))
+    return out
 
-    r = (rules or load_rules("letters"))["rates"]
-    return percent(num, den, int(r["decimals"]), r["rounding"], trim=True) or "—"
+
+# ------------------------------------------------------------------------------------------ statistics
+def rate(num: int, den: int, rules: RuleSet | None = None) -> str:
+    """A percentage as bulletins print it: RuleSet.rate (the scheme's rounding: 29/31 -> 93.54 truncated, 93.55
+    half up), a whole number without decimals ("100"), "—" over nothing."""
+    r = (rules or RuleSet.load()).rate(num, den)
+    if r is None:
+        return "—"
+    return r.rstrip("0").rstrip(".") if "." in r and not r.split(".")[1].strip("0") else r
 
 
 def classify_topic(text: str, topics: list[dict] | None = None) -> str:
-    topics = topics if topics is not None else load_rules("topics")["topic"]
+    topics = topics if topics is not None else RuleSet.load()["topics"]["topic"]
     best, best_n = "其他", 0
     for t in topics:
         n = sum(text.count(k) for k in t["keywords"])
@@ -272,8 +310,8 @@ def classify_topic(text: str, topics: list[dict] | None = None) -> str:
     return best
 
 
-def statistics(letters: list[Letter], as_of: dt.date, rules: dict | None = None) -> dict:
-    rules = rules or load_rules("letters")
+def statistics(letters: list[Letter], as_of: dt.date, rules: RuleSet | None = None) -> dict:
+    rules = rules or RuleSet.load()
     total = len(letters)
     by_type = Counter(l.type for l in letters)
     states = [assess(l, as_of, rules) for l in letters]
@@ -287,7 +325,8 @@ def statistics(letters: list[Letter], as_of: dt.date, rules: dict | None = None)
         u["received"] += 1
         u[s.state] += 1
         u["closed"] += l.replied is not None
-    topics = Counter(classify_topic(l.title + " " + l.content) for l in letters)
+    topic_list = rules["topics"]["topic"]
+    topics = Counter(classify_topic(l.title + " " + l.content, topic_list) for l in letters)
     return {
         "received": total, "closed": closed, "open": total - closed, "on_time": on_time, "late": len(late),
         "overdue_open": len(overdue_open), "unknown": sum(1 for s in states if s.state == "unknown"),
@@ -297,7 +336,7 @@ def statistics(letters: list[Letter], as_of: dt.date, rules: dict | None = None)
                     for u, c in sorted(units.items())},
         "late_by_unit": dict(Counter(l.unit or "（未注明）" for l, _ in late).most_common()),
         "topics": dict(topics.most_common()),
-        "topic_share": {t: rate(n, total, {"rates": {"decimals": 0, "rounding": "half_up"}}) for t, n in topics.most_common()},
+        "topic_share": {t: rate(n, total, rules) for t, n in topics.most_common()},
     }
 
 
@@ -325,19 +364,17 @@ def prose(stats: dict, label: str = "网民留言") -> str:
     return text
 
 
-def simulated_bands(letters: list[Letter], as_of: dt.date, rules: dict | None = None) -> dict:
+def simulated_bands(letters: list[Letter], as_of: dt.date, rules: RuleSet | None = None) -> dict:
     """Seed 001: test letters answered within 2 working days, within 5, late, not answered by as_of."""
-    rules = rules or load_rules("letters")
-    b1, b2 = rules["simulated"]["bands"]
+    rules = rules or RuleSet.load()
+    b1, b2 = rules["letters"]["simulated"]["bands"]
     out = Counter()
     for l in letters:
         if l.replied is None:
             out["unanswered"] += 1
             continue
         try:
-            from .workdays import workdays_between
-
-            taken = workdays_between(l.received.date(), l.replied.date())
+            taken = rules.calendar.workdays_between(l.received.date(), l.replied.date())
         except UnknownYear:
             out["unknown"] += 1
             continue

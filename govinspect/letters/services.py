@@ -61,14 +61,24 @@ def import_letters(path: Path, channel: str, mapping: dict[str, str] | None = No
     return batch
 
 
-def letters(channel: str, start: dt.date, end: dt.date) -> list[L.Letter]:
-    """The channel's letters received in [start, end], as engine records (local time)."""
+def letters(channel: str | None, start: dt.date, end: dt.date) -> list[L.Letter]:
+    """The channel's letters (every channel's when None) received in [start, end], as engine records (local time)."""
     tz = timezone.get_current_timezone()
     lo = timezone.make_aware(dt.datetime.combine(start, dt.time.min), tz)
     hi = timezone.make_aware(dt.datetime.combine(end, dt.time.max), tz)
+    qs = Letter.objects.filter(received__gte=lo, received__lte=hi).select_related("batch").order_by("received", "pk")
+    if channel:
+        qs = qs.filter(channel=channel)
     out = []
-    for x in Letter.objects.filter(channel=channel, received__gte=lo, received__lte=hi).order_by("received").iterator():
+    for x in qs.iterator(chunk_size=2000):
         out.append(L.Letter(row=x.source_row, received=timezone.localtime(x.received, tz).replace(tzinfo=None),
                             replied=timezone.localtime(x.replied, tz).replace(tzinfo=None) if x.replied else None,
-                            ref=x.ref, unit=x.unit, type=x.type, title=x.title, content=x.content, status=x.status))
+                            ref=x.ref, unit=x.unit, type=x.type, title=x.title, content=x.content, status=x.status,
+                            channel=x.channel, file=x.batch.file_name))
     return out
+
+
+def engine_letters(start: dt.date, end: dt.date) -> list[L.Letter]:
+    """Mailbox letters and 12345 tickets received in [start, end], for engine.letters.letter_findings (a round's
+    letters job); simulated test letters are left out."""
+    return [x for x in letters(None, start, end) if x.channel != "simulated"]
