@@ -16,11 +16,13 @@ from docx import Document
 
 from govinspect.engine.fetch.state import CrawlState
 from govinspect.engine.fetch.warc import WarcSink
+from govinspect.engine.finding import Evidence, Finding as EngineFinding
 from govinspect.registry.models import Account, Unit, Website
 from govinspect.reports.bulletin import compose, write_bulletin
 from govinspect.reports.data import round_data
 from govinspect.rounds.models import Finding, Round, RoundAccount, RoundSite
 from govinspect.rules import RulesError, load_rules
+from govinspect.rules.ruleset import RuleSet
 
 pytestmark = pytest.mark.django_db
 
@@ -49,9 +51,17 @@ def _site(rnd, name, owner, url, count, verdict="pass", score=90, status="checke
                                     warc_path=warc)
 
 
-def _finding(rs, rule, detail, url=None, **evidence):
-    return Finding.objects.create(round=rs.round, round_site=rs, rule=rule, url=url or rs.website.home_url, detail=detail,
-                                  evidence={"warc": rs.warc_path, **evidence})
+RULES = RuleSet.load()
+
+
+def _finding(rs, rule, detail, url=None, warc_offset=None, **facts):
+    """A stored finding as the engine gives it: the rule's facts, the capture evidence naming the site's WARC file
+    (and the record, when known)."""
+    f = EngineFinding.at_url(rule, url or rs.website.home_url, detail, site=rs.website.home_url, facts=facts)
+    f.evidence = Evidence(warc_file=rs.warc_path, warc_offset=warc_offset)
+    row = Finding.from_engine(f, RULES, round=rs.round, round_site=rs, responsible_unit=rs.website.owner)
+    row.save()
+    return row
 
 
 def _county_round(tmp_path, **round_fields) -> Round:
@@ -197,7 +207,8 @@ def test_rectification_data_one_line_per_problem(tmp_path):
     line = lines[0]
     assert line["rules"] == ["link.illegal", "link.hidden", "link.dead"] and len(line["finding_ids"]) == 3
     assert line["url"] == line["shown_url"] == BAD_SHOWN and line["evidence_link"].startswith("证据/")
-    assert "xpj-casino888.top" not in str({k: v for k, v in line.items() if k != "evidence"})
+    machine = ("evidence", "facts", "location")  # the finding's own data keeps the address; nothing printed does
+    assert "xpj-casino888.top" not in str({k: v for k, v in line.items() if k not in machine})
     assert line["detail"].startswith("链接“澳门新葡京娱乐场”（www[.]xpj-casino888[.]top）指向赌博网站，为隐藏链接（暗链），无法访问")
 
 
@@ -218,8 +229,9 @@ def test_evidence_found_through_the_crawl_index(tmp_path):
     state.close()
     rsj.warc_path = str(now)
     rsj.save()
-    for f in Finding.objects.filter(round_site=rsj):  # evidence without its own WARC path: the site's is used
-        f.evidence.pop("warc", None)
+    for f in Finding.objects.filter(round_site=rsj):  # evidence without its own WARC record: the site's crawl is used
+        f.evidence.pop("warc_file", None)
+        f.evidence.pop("warc_offset", None)
         f.save()
     data = round_data(rnd)
     assert [c["warc"] for c in data["captures"]] == [str(earlier)]

@@ -71,7 +71,7 @@ def test_problem_chart_counts_what_the_bulletin_text_counts(tmp_path):
     rsj = rnd.sites.get(website__name="清河县人社局网站")
     for i, name in enumerate(("工作动态", "通知公告", "政策文件")):
         Finding.objects.create(round=rnd, round_site=rsj, rule="column.stale", url=f"{rsj.website.home_url}c{i}/", column_name=name,
-                               detail=f"“{name}”栏目超过6个月未更新", evidence={"newest_date": f"2026-0{i + 3}-01"})
+                               detail=f"“{name}”栏目超过6个月未更新", facts={"newest_date": f"2026-0{i + 3}-01"})
     _finding(rsj, "site.veto_columns", "栏目不更新单项否决：应更新但长期未更新的栏目数量超过(含)3个")
     jyj = rnd.sites.get(website__name="清河县教育局网站")
     _finding(jyj, "link.dead", f"站内链接“旧通知”无法访问（页面不存在，HTTP 404），共1处引用，如{jyj.website.home_url}",

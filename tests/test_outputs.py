@@ -11,12 +11,12 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from govinspect.engine.checks.model import Finding as EngineFinding
+from govinspect.engine.finding import Finding as EngineFinding
 from govinspect.engine.inspect import SiteReport
 from govinspect.registry.models import Account, Unit, Website
 from govinspect.reports import DRAFT_MARK, write_reports
 from govinspect.rounds.models import Finding, Round, RoundAccount, RoundEvent
-from govinspect.rounds.services import store_report
+from govinspect.rounds.jobs import store_report
 from govinspect.safetext import FORMULA_START
 
 pytestmark = pytest.mark.django_db
@@ -32,9 +32,11 @@ EVIL_LINK = "=cmd|' /C calc'!A0"
 def _site_report(url: str, n: int) -> SiteReport:
     text = f"{EVIL_LINK}{CONTROL}链接{n}"
     return SiteReport(site_url=url, as_of=AS_OF, status="checked", verdict="fail", pages_fetched=3, findings=[
-        EngineFinding("link.dead", url + f"dead{n}.html", f"站内链接“{text}”无法访问（404），共1处引用，如{url}",
-                      None, {"referrers": [{"page": url, "text": text, "hidden": False}], "referrer_count": 1, "external": False}),
-        EngineFinding("content.typo", url + "a.html", f"{EVIL_LINK}{CONTROL}错别字“管里”", None, {"text": "管里", "start": 3}),
+        EngineFinding.at_url("link.dead", url + f"dead{n}.html", f"站内链接“{text}”无法访问（404），共1处引用，如{url}",
+                             kind="link", site=url, facts={"referrers": [{"page": url, "text": text, "hidden": False}],
+                                                           "referrer_count": 1, "external": False}),
+        EngineFinding.at_url("content.typo", url + "a.html", f"{EVIL_LINK}{CONTROL}错别字“管里”", site=url,
+                             facts={"text": "管里"}),
     ])
 
 

@@ -38,11 +38,6 @@ def cn_number(n: int) -> str:
     return (CN_NUM[tens - 1] if tens > 1 else "") + "十" + (CN_NUM[ones - 1] if ones else "")
 
 
-def _anchor(f: dict) -> str:
-    refs = f["evidence"].get("referrers") or []
-    return next((r["text"] for r in refs if r.get("text")), f["url"])
-
-
 _SPECIAL = {"site.homepage_stale", "site.veto_columns", "column.stale", "column.empty", "link.illegal", "link.hidden", "link.dead"}
 
 
@@ -91,7 +86,6 @@ def ranking(sites: list[dict], cfg: dict, fields: dict) -> str:
     `top` of a kind (named only when there are more units of that kind), a unit is praised only for at least
     praise_min articles and when none of its websites failed or has a single-veto or praise_exclude_rules finding."""
     cfg = ranking_config(cfg)
-    catalog = load_rules("catalog")["rules"]
     per_unit: dict[str, dict] = {}
     for x in sites:
         if x["is_portal"]:
@@ -106,8 +100,7 @@ def ranking(sites: list[dict], cfg: dict, fields: dict) -> str:
         e["sites"] += 1
         # a column left unjudged only for its unrecognised name was read: its articles were counted
         e["complete"] &= not any(c.get("status") == "unknown" and not c.get("unclassified") for c in x.get("columns", []))
-        if x.get("verdict") == "fail" or any(catalog.get(f["rule"], {}).get("veto") or f["rule"] in cfg["praise_exclude_rules"]
-                                             for f in x["findings"]):
+        if x.get("verdict") == "fail" or any(f.get("veto") or f["rule"] in cfg["praise_exclude_rules"] for f in x["findings"]):
             e["blemish"] = True
     units = sorted((e for e in per_unit.values() if e["counted"]), key=lambda e: (-e["count"], e["order"]))
     n = cfg["top"]
@@ -184,8 +177,35 @@ def _pick(items: list, k: int, key) -> list:
     return out
 
 
-def _quoted(site: str, detail: str):
-    return site, frozenset(re.findall(r"“([^”]+)”", detail)) or detail
+def _same(site: str, f: dict):
+    """Two findings that make one example: the same matched text on the same website (or the same problem)."""
+    from ..engine.finding import _norm_text
+
+    return site, f["rule"], _norm_text(f.get("match") or "") or f.get("fingerprint") or f["id"]
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def sentences(tpl: dict) -> dict:
+    """bulletin.toml [sentences] (an office's entries over the shipped ones: a copy made before a rule existed still
+    writes its sentence)."""
+    import tomllib
+
+    from ..rules import RULES_DIR
+
+    shipped = tomllib.loads((RULES_DIR / "bulletin.toml").read_text(encoding="utf-8")).get("sentences") or {}
+    return {**shipped, **(tpl.get("sentences") or {})}
+
+
+def _example(entry: dict, f: dict, site: str, **extra) -> str:
+    """One example from a [sentences] entry, filled from the finding's facts (dates in the one format, values in
+    `words` as words), {site}, {column}, {detail} and `extra`."""
+    facts = {}
+    for k, v in (f.get("facts") or {}).items():
+        v = (entry.get("words") or {}).get(k, {}).get(v, v) if isinstance(v, str) else v
+        facts[k] = cn_date(v) if isinstance(v, str) and _ISO_DAY.fullmatch(v) else v
+    return _fill(entry["example"], {**facts, "site": site, "column": f.get("column") or "", "detail": f["detail"], **extra})
 
 
 def _inline(reason: str) -> str:
@@ -196,6 +216,14 @@ def _inline(reason: str) -> str:
 def _cite(text: str, note: str) -> str:
     """text（note）, or text，note after a closing parenthesis (no “）（”)."""
     return f"{text}，{note}" if text.endswith("）") else f"{text}（{note}）"
+
+
+def _why(facts: dict) -> str:
+    """Why a dead link failed its second probe, in Chinese and in parentheses: （域名无法解析）."""
+    from .data import _probe_reason
+
+    why = _probe_reason(facts.get("second_probe") or {})
+    return f"（{why}）" if why else ""
 
 
 def _on_page(site: dict, line: dict) -> str:
@@ -216,67 +244,79 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
     cfg = problems_config()
     k = cfg["examples"]
     titles = group_titles()
-    sentences: dict[str, list[str]] = {}
+    written: dict[str, list[str]] = {}
 
     def add(group: str, sentence: str) -> None:
-        sentences.setdefault(titles.get(group, "其他问题"), []).append(sentence.rstrip("。"))
+        written.setdefault(titles.get(group, "其他问题"), []).append(sentence.rstrip("。"))
+
+    S = sentences(tpl)
+    catalog = load_rules("catalog")["rules"]
+
+    def group(rule: str) -> str:
+        return catalog.get(rule, {}).get("group", "")
 
     home_stale = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "site.homepage_stale"]
     if home_stale:
-        home_stale.sort(key=lambda p: p[1]["evidence"].get("newest_date") or "")
-        ex = "；".join(f"{x['name']}首页最新信息发布于{cn_date(dt.date.fromisoformat(f['evidence']['newest_date']))}"
-                      for x, f in home_stale[:k])
-        add("homepage", f"{len(home_stale)}个网站首页超过2周未更新，如{ex}")
+        home_stale.sort(key=lambda p: p[1]["facts"].get("newest_date") or "")
+        e = S["site.homepage_stale"]
+        ex = "；".join(_example(e, f, x["name"]) for x, f in home_stale[:k])
+        add(group("site.homepage_stale"), _fill(e["text"], {"sites": len(home_stale), "n": len(home_stale), "examples": ex}))
     stale = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "column.stale"]
     if stale:
-        vetoed = [x for x in checked if any(f["rule"] == "site.veto_columns" for f in x["findings"])]
-        stale.sort(key=lambda p: p[1]["evidence"].get("newest_date") or "")
+        e = S["column.stale"]
+        vetoed = [x["name"] for x in checked if any(f["rule"] == "site.veto_columns" for f in x["findings"])]
+        stale.sort(key=lambda p: p[1]["facts"].get("newest_date") or "")
         examples = []
         for x, f in _pick(stale, k, lambda p: p[0]["name"]):  # the oldest column of the k worst sites
-            d = dt.date.fromisoformat(f["evidence"]["newest_date"])
-            examples.append(f"{x['name']}“{f['column']}”栏目最新信息发布于{cn_date(d)}，已{(as_of - d).days}天未更新")
-        text = f"{len({x['name'] for x, _ in stale})}个网站存在栏目更新不及时问题，共{len(stale)}个栏目"
-        if vetoed:
-            text += f"，其中{'、'.join(x['name'] for x in vetoed)}栏目不更新问题达到单项否决标准"
-        add("stale", text + "。如" + "；".join(examples))
+            newest = f["facts"].get("newest_date")
+            days = (as_of - dt.date.fromisoformat(newest)).days if newest else ""
+            examples.append(_example(e, f, x["name"], days=days))
+        add(group("column.stale"), _fill(e["text"], {
+            "sites": len({x["name"] for x, _ in stale}), "n": len(stale), "examples": "；".join(examples),
+            "vetoed": _fill(e["vetoed"], {"names": "、".join(vetoed)}) if vetoed else ""}))
     empty = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "column.empty"]
     if empty:
+        e = S["column.empty"]
         by_site: dict[str, list] = {}
         for x, f in empty:
-            by_site.setdefault(x["name"], []).append(f["column"])
+            by_site.setdefault(x["name"], []).append(f)
         worst = sorted(by_site.items(), key=lambda kv: -len(kv[1]))[:k]
-        ex = "；".join(f"{name}{''.join(f'“{c}”' for c in cols[:3])}{'等' if len(cols) > 3 else ''}栏目无任何信息" for name, cols in worst)
-        add("empty", f"{len(by_site)}个网站存在空白栏目，共{len(empty)}个，如{ex}")
+        ex = "；".join(_example(e, fs[0], name, columns="".join(f"“{f['column']}”" for f in fs[:3]), more="等" if len(fs) > 3 else "")
+                      for name, fs in worst)
+        add(group("column.empty"), _fill(e["text"], {"sites": len(by_site), "n": len(empty), "examples": ex}))
     links = [(x, line) for x in checked for line in problem_lines(x["findings"]) if line["rule"] in LINK_RULES]
     bad = [(x, line) for x, line in links if set(line["rules"]) & set(ILLEGAL_RULES)]  # one link, one entry
     if bad:
+        e = S["link.illegal"]
         bad.sort(key=lambda p: p[1]["rule"] != "link.illegal")  # illegal links first
         lcfg = link_words(tpl)
         shown = _pick(bad, k, lambda p: (p[0]["name"], p[1]["shown_url"]))
-        ex = "；".join(_cite(f"{x['name']}{_on_page(x, line)}{line['link']}{'，'.join(line['reasons'])}", _evidence_ref(line, lcfg))
-                      for x, line in shown)
+        ex = "；".join(_cite(_example(e, line, x["name"], on_page=_on_page(x, line), link=line["link"], reasons="，".join(line["reasons"])),
+                            _evidence_ref(line, lcfg)) for x, line in shown)
         labels = list(dict.fromkeys(line["label"] for _, line in bad if line.get("label")))
-        kinds = "、".join(labels) + "等" if labels else ""
-        add("links", f"{len({x['name'] for x, _ in bad})}个网站存在指向{kinds}违法违规网站的链接或隐藏链接（暗链），共{len(bad)}个，"
-            f"如{ex}。此类问题属于严重安全问题，相关单位须立即删除并排查原因")
+        add(group("link.illegal"), _fill(e["text"], {"sites": len({x["name"] for x, _ in bad}), "n": len(bad), "examples": ex,
+                                                     "kinds": "、".join(labels) + "等" if labels else ""}))
     dead = [(x, line) for x, line in links if line["rules"] == ["link.dead"]]  # a dead illegal link is reported above
     if dead:
-        ex = "；".join(f"{x['name']}{line['detail'].split('，共')[0]}" for x, line in dead[:k])  # "…无法访问（原因）"
-        add("links", f"{len({x['name'] for x, _ in dead})}个网站共有{len(dead)}个链接经两次检测均无法访问，如{ex}")
+        e = S["link.dead"]
+        ex = "；".join(_example(e, line, x["name"], scope="外部" if line["facts"].get("external") else "站内",
+                                anchor=line.get("anchor") or line["url"], why=_why(line["facts"])) for x, line in dead[:k])
+        add(group("link.dead"), _fill(e["text"], {"sites": len({x["name"] for x, _ in dead}), "n": len(dead), "examples": ex}))
     offline = [x for x in checked if (x.get("links_external") or {}).get("state") == "unknown"]
     if offline:  # no route to the internet from the checking machine: not the sites' fault, not dead links
-        ex = "、".join(x["name"] for x in offline[:k]) + ("等" if len(offline) > k else "")
-        add("links", f"{len(offline)}个网站的外部链接未能检查（检查机无法访问互联网），如{ex}，将在复查中重新检查")
+        names_ = "、".join(x["name"] for x in offline[:k]) + ("等" if len(offline) > k else "")
+        add(group("link.dead"), _fill(S["links_offline"]["text"], {"sites": len(offline), "names": names_}))
     names = rule_names()
-    catalog = load_rules("catalog")["rules"]
     for rule, meta in catalog.items():
         if rule in _SPECIAL:
             continue
         hits = [(x, f) for x in checked for f in x["findings"] if f["rule"] == rule]
-        hits.sort(key=lambda xf: _SEVERITY_ORDER.get(xf[1]["evidence"].get("severity"), 1))  # worst examples first (stable)
+        hits.sort(key=lambda xf: _SEVERITY_ORDER.get(xf[1]["facts"].get("severity") or xf[1].get("severity"), 1))  # worst first
         if hits:
-            ex = "；".join(f"{x['name']}{f['detail']}" for x, f in _pick(hits, k, lambda p: _quoted(p[0]["name"], p[1]["detail"])))
-            add(meta["group"], f"{len({x['name'] for x, _ in hits})}个网站存在{names[rule]}问题（{len(hits)}处），如{ex}")
+            e = {**S["default"], **S.get(rule, {})}
+            ex = "；".join(_example(e, f, x["name"]) for x, f in _pick(hits, k, lambda p: _same(p[0]["name"], p[1])))
+            add(meta["group"], _fill(e["text"], {"sites": len({x["name"] for x, _ in hits}), "name": names[rule], "n": len(hits),
+                                                 "examples": ex}))
     other: dict[str, list] = {}
     for a in data.get("accounts", []):
         for f in a["findings"]:
@@ -284,23 +324,26 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
     for f in data.get("office_findings", []):  # document register, proposals, reply letters
         other.setdefault(f["rule"], []).append(f)
     order = list(catalog)
-    for rule, fs in sorted(other.items(), key=lambda kv: (not catalog.get(kv[0], {}).get("veto"), order.index(kv[0]) if kv[0] in order else 999)):
+    for rule, fs in sorted(other.items(), key=lambda kv: (not any(f.get("veto") for f in kv[1]),
+                                                          order.index(kv[0]) if kv[0] in order else 999)):
         if rule in names:
-            unit = "个" if rule.startswith("newmedia.") else "处"
-            ex = "；".join(f["detail"] for f in _pick(fs, k, lambda f: _quoted("", f["detail"])))
-            add(catalog.get(rule, {}).get("group", "newmedia"), f"{names[rule]}{len(fs)}{unit}，如{ex}")
+            e = {**S["other"], **S.get(rule, {})}
+            ex = "；".join(_example(e, f, f.get("site") or "") for f in _pick(fs, k, lambda f: _same("", f)))
+            add(catalog.get(rule, {}).get("group", "newmedia"), _fill(e["text"], {
+                "name": names[rule], "n": len(fs), "unit": "个" if rule.startswith("newmedia.") else "处", "examples": ex}))
+    e = S["availability"]
     if unknown:
-        ex = "；".join(f"{x['name']}（{_inline(x['reason']) or '原因不明'}）" for x in unknown[:5])
+        ex = "；".join(_fill(e["example"], {"site": x["name"], "reason": _inline(x["reason"]) or "原因不明"}) for x in unknown[:5])
         more = f"等{len(unknown)}个网站" if len(unknown) > 5 else ""
         lead = "在检查期间无法访问，本轮未能完成检查" if all(x.get("site_fault", True) for x in unknown) else "本轮未能完成检查"
-        add("availability", f"{len(unknown)}个网站{lead}，将在复查中重新检查：{ex}{more}")
+        add("availability", _fill(e["text"], {"n": len(unknown), "lead": lead, "examples": ex, "more": more}))
     capped = [x for x in checked if not (x.get("coverage") or {}).get("complete", True)]
     if capped:  # a crawl stopped by the safety limit: what was not checked is said, never left out silently
-        add("availability", "；".join(f"{x['name']}页面超过检查上限{x['coverage']['max_pages']}页，"
-                                      f"另有{x['coverage']['not_fetched']}个页面未检查" for x in capped))
+        add("availability", "；".join(_fill(e["capped"], {"site": x["name"], "max_pages": x["coverage"]["max_pages"],
+                                                          "not_fetched": x["coverage"]["not_fetched"]}) for x in capped))
     order_titles = list(dict.fromkeys(sec["title"] for sec in cfg["sections"]))
-    groups = [(t, "。".join(sentences.pop(t)) + "。") for t in order_titles if t in sentences]
-    groups += [(t, "。".join(v) + "。") for t, v in sentences.items()]  # 其他问题
+    groups = [(t, "。".join(written.pop(t)) + "。") for t in order_titles if t in written]
+    groups += [(t, "。".join(v) + "。") for t, v in written.items()]  # 其他问题
     present = [i for i in rc.get("items", []) if i["state"] == "present"]
     if present:
         ex = "；".join(f"{i['org']['unit']}{'（' + i['where'] + '）' if i['where'] and i['where'] != i['org']['unit'] else ''}{i['detail']}"

@@ -67,15 +67,10 @@ def make_charts(data: dict, out_dir: Path, group_titles: dict, catalog: dict) ->
     plt = _pyplot()
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = []
-    kinds: dict[str, list[int]] = {}
-    for s in data["sites"]:
-        if s["status"] == "checked":
-            k = kinds.setdefault(s["unit_kind"] or "其他", [0, 0])
-            k[0] += s["verdict"] == "pass"
-            k[1] += 1
+    kinds = (data["summary"].get("pass_rate_by_kind") or {})  # the round's rates (RuleSet.rate: one rounding)
     if kinds:
         labels = sorted(kinds)
-        rates = [round(100 * kinds[k][0] / kinds[k][1], 1) for k in labels]
+        rates = [float(kinds[k]) for k in labels]
         charts.append({"path": _bar(plt, [f"{k}网站" for k in labels], rates, "各类单位网站检查合格率", "合格率（%）",
                                     out_dir / "图1-合格率.png", percent=True), "caption": "各类单位网站检查合格率",
                        "values": [(f"{k}网站", r) for k, r in zip(labels, rates)]})

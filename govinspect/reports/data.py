@@ -97,11 +97,6 @@ def cn_reason(reason: str | None) -> str:
     return explain(reason)[0]
 
 
-def _terms() -> dict[str, dict[str, str]]:
-    """Rule id -> {technical name: Chinese name} (catalog.toml `terms`, e.g. the meta tags of site.meta_missing)."""
-    return {k: v["terms"] for k, v in load_rules("catalog")["rules"].items() if v.get("terms")}
-
-
 def _with_terms(text: str, terms: dict[str, str]) -> str:
     for k in sorted(terms, key=len, reverse=True):
         text = re.sub(rf"(?<![A-Za-z]){re.escape(k)}(?![A-Za-z])", terms[k], text)
@@ -129,15 +124,14 @@ def illegal_addresses(f: dict) -> list[str]:
     if f["rule"] in ILLEGAL_RULES:
         return [f["url"]] if f.get("url") else []
     if f["rule"] == "site.defaced":
-        return [u for u in (f.get("evidence") or {}).get("new_links") or [] if isinstance(u, str)]
+        return [u for u in (f.get("facts") or {}).get("new_links") or [] if isinstance(u, str)]
     return []
 
 
-def display_detail(f: dict, terms: dict | None = None) -> str:
-    """A finding's sentence as reports print it: Chinese names for technical terms, an illegal or hidden link's
-    address and domain defanged, the one date format."""
+def display_detail(f: dict, terms: dict) -> str:
+    """A finding's sentence as reports print it: Chinese names for technical terms (catalog `terms` by rule), an
+    illegal or hidden link's address and domain defanged, the one date format."""
     text = f.get("detail") or ""
-    terms = _terms() if terms is None else terms
     if f["rule"] in terms:
         text = _with_terms(text, terms[f["rule"]])
     urls = sorted(illegal_addresses(f), key=len, reverse=True)
@@ -157,9 +151,9 @@ def display_detail(f: dict, terms: dict | None = None) -> str:
 # written beside the bulletin as 证据/<file>.html — the page source shown as text, never a live page.
 
 def _capture(warc: str, page: str) -> tuple[str, int] | None:
-    """(WARC file, offset) of the response record of `page`: from the crawl's own index (crawl-state.sqlite beside
-    the WARC, which also points into an earlier crawl's file for a page that was not modified), else by reading
-    the WARC file."""
+    """(WARC file, offset) of the response record of `page` when the finding does not name its record: from the
+    crawl's own index (crawl-state.sqlite beside the site's WARC, which also points into an earlier crawl's file for
+    a page that was not modified), else by reading the WARC file."""
     wp = Path(warc)
     state = wp.parent / "crawl-state.sqlite"
     if state.is_file():
@@ -171,8 +165,8 @@ def _capture(warc: str, page: str) -> tuple[str, int] | None:
                                  (page, page, page)).fetchone()
             finally:
                 db.close()
-            if row and Path(row[0]).is_file():
-                return row[0], int(row[1])
+            if row and _resolve(row[0]).is_file():
+                return str(_resolve(row[0])), int(row[1])
         except sqlite3.Error:
             pass
     if not wp.is_file():
@@ -191,25 +185,39 @@ def _capture(warc: str, page: str) -> tuple[str, int] | None:
     return found
 
 
+def _resolve(key_or_path: str) -> Path:
+    """A stored WARC key (or a path kept from before keys) as a local path."""
+    from ..storage import StorageError, storage
+
+    try:
+        return storage().resolve(key_or_path)
+    except StorageError:
+        return Path(key_or_path)
+
+
 def evidence_name(site_id: int, page: str) -> str:
     return f"证据/网站{site_id}-{hashlib.sha1(page.encode('utf-8')).hexdigest()[:10]}.html"
 
 
 def _captures(findings: list[dict], site_id: int, warc: str) -> dict[str, dict]:
     """For each illegal or hidden link finding: the archived page carrying it (f["evidence_file"], None when the
-    archive does not hold it). Returns {evidence file: capture} for the writer."""
+    archive does not hold it) — the WARC record its evidence names, else the page found through the site's crawl.
+    Returns {evidence file: capture} for the writer."""
     out: dict[str, dict] = {}
     cache: dict[str, tuple | None] = {}
+    site_warc = str(_resolve(warc)) if warc else ""
     for f in findings:
         if f["rule"] not in ILLEGAL_RULES:
             continue
-        ev = f["evidence"] or {}
-        pages = [r["page"] for r in ev.get("referrers") or [] if r.get("page")] or ([ev["page"]] if ev.get("page") else [])
+        facts, ev = f.get("facts") or {}, f.get("evidence") or {}
+        pages = [r["page"] for r in facts.get("referrers") or [] if r.get("page")] or ([facts["page"]] if facts.get("page") else [])
         f["evidence_file"] = None
+        if ev.get("warc_file") and ev.get("warc_offset") is not None and pages:  # the record the finding names
+            cache.setdefault(pages[0], (str(_resolve(ev["warc_file"])), int(ev["warc_offset"])))
         for page in pages:
             if page not in cache:
-                cache[page] = _capture(ev.get("warc") or warc, page) if (ev.get("warc") or warc) else None
-            if cache[page]:
+                cache[page] = _capture(site_warc, page) if site_warc else None
+            if cache[page] and Path(cache[page][0]).is_file():
                 name = evidence_name(site_id, page)
                 cap = out.setdefault(name, {"file": name, "page": page, "warc": cache[page][0], "offset": cache[page][1],
                                             "site": f["site"], "hosts": []})
@@ -233,7 +241,8 @@ def _display(findings: list[dict], terms: dict) -> None:
 
 
 def fail_reasons(verdict: str, score, findings: list[dict], scheme, names: dict) -> list[str]:
-    """Why a checked website failed, in Chinese: its single-veto problems, else its score under the pass line."""
+    """Why a checked website failed, in Chinese: its single-veto problems (the scheme's), else its score under the
+    pass line."""
     if verdict != "fail":
         return []
     part = scheme.data["website"]
@@ -269,7 +278,7 @@ def problem_lines(findings: list[dict]) -> list[dict]:
     for line in by_link.values():
         parts = line.pop("parts")
         main = next(parts[r] for r in LINK_RULES if r in parts)
-        line.update({k: main[k] for k in ("id", "rule", "detail", "evidence") if k in main})
+        line.update({k: main[k] for k in ("id", "rule", "detail", "facts", "evidence", "fingerprint") if k in main})
         line["rules"] = [r for r in LINK_RULES if r in parts]
         illegal = any(r in parts for r in ILLEGAL_RULES)
         line["shown_url"] = defang(line["url"]) if illegal else line["url"]
@@ -289,12 +298,12 @@ def _link_facts(parts: dict, cfg: dict) -> dict:
     serious first (指向赌博网站, 为隐藏链接（暗链）, 无法访问（域名无法解析）), the page carrying it and its label."""
     main = next(parts[r] for r in LINK_RULES if r in parts)
     illegal = any(r in parts for r in ILLEGAL_RULES)
-    refs = [r for p in parts.values() for r in (p["evidence"].get("referrers") or [])]
+    refs = [r for p in parts.values() for r in (p["facts"].get("referrers") or [])]
     anchor = cn_text(next((r["text"] for r in refs if r.get("text")), "")).strip()
     shown = defang(main["url"]) if illegal else main["url"]
     if illegal and anchor:
         anchor = anchor.replace(main["url"], shown).replace(urlsplit(main["url"]).hostname or shown, shown)
-    ev = {r: parts[r]["evidence"] for r in parts}
+    ev = {r: parts[r]["facts"] for r in parts}
     label = (ev.get("link.illegal", {}).get("label") or (ev.get("link.hidden", {}).get("illegal") or {}).get("label") or "违法违规")
     reasons = []
     for r in LINK_RULES:
@@ -328,53 +337,64 @@ def quarter_label(d: dt.date) -> str:
 
 
 def org(unit, direct: str, fallback: str = "", office: str = "") -> dict:
-    """Where a unit stands in the bulletin's attachment tables: 区域, 主管单位 and registry order. The issuing office's
-    own units count as 县直/市直 even when registered as a 区县 unit."""
+    """Where a unit (rounds.result.UnitRef) stands in the bulletin's attachment tables: 区域, 主管单位 and registry
+    order. The issuing office's own units count as 县直/市直 even when registered as a 区县 unit."""
     if unit is None:
         return {"unit": fallback, "short": fallback, "kind": "", "region": direct, "region_order": 0, "unit_order": 0, "supervisor": fallback}
-    owner = unit.region_unit()
-    if owner is not None and owner.name == office:
-        owner = None
-    return {"unit": unit.name, "short": unit.short_name or unit.name, "kind": unit.kind, "region": direct if owner is None else owner.region or owner.name.removesuffix("人民政府"), "region_order": owner.pk if owner else 0,
-            "unit_order": unit.pk, "supervisor": unit.supervisor_label()}
+    own = unit.region_id is None or unit.region_name == office
+    return {"unit": unit.name, "short": unit.short, "kind": unit.kind, "region": direct if own else unit.region_label,
+            "region_order": 0 if own else unit.region_id, "unit_order": unit.id, "supervisor": unit.supervisor}
 
 
-def round_data(rnd: Round) -> dict:
+def finding_dict(sf, site: str, unit: str, responsible: str) -> dict:
+    """A stored finding as round.json carries it: the contract (fingerprint, subject, typed location, facts, capture
+    evidence, severity, veto) and where the reports place it (site or account, unit, responsible unit)."""
+    f = sf.finding
+    return {"id": sf.id, "rule": f.rule, "fingerprint": f.fingerprint, "subject": f.subject.to_dict(),
+            "location": f.location.to_dict(), "url": f.url, "column": f.column, "detail": f.detail, "match": f.match,
+            "facts": f.facts, "evidence": f.evidence.to_dict(), "severity": sf.severity, "veto": sf.veto,
+            "responsible_unit": responsible, "site": site, "unit": unit}
+
+
+def round_data(rnd) -> dict:
+    """round.json of a stored round (rounds.result.round_result: the typed result)."""
+    from ..rounds.result import round_result
+
+    return result_data(round_result(rnd))
+
+
+def result_data(res) -> dict:
     from ..engine.checks.freshness import UNKNOWN, category_by_id
     from ..engine.inspect import coverage
-    from ..engine.scheme import load_scheme
 
-    UNCLASSIFIED = category_by_id(UNKNOWN)
-
-    scheme = load_scheme(rnd.scheme)
+    rules = res.rules
+    UNCLASSIFIED = category_by_id(UNKNOWN, rules["freshness"])
+    scheme = rules.scheme
     direct = load_rules("bulletin").get("attachments", {}).get("direct_units", "")
-    terms = _terms()
-    names = {k: v["name"] for k, v in load_rules("catalog")["rules"].items()}
+    catalog = rules["catalog"]["rules"]
+    terms = {k: v["terms"] for k, v in catalog.items() if v.get("terms")}
+    names = {k: v["name"] for k, v in catalog.items()}
     sites = []
     all_findings = []
     captures: dict[str, dict] = {}
-    for rs in rnd.sites.select_related("website", "website__owner").order_by("-website__is_portal", "website__id"):
-        w = rs.website
-        findings = [{
-            "id": f.pk, "rule": f.rule, "url": f.url, "column": f.column_name or None, "detail": f.detail, "evidence": f.evidence,
-            "responsible_unit": f.responsible_unit.name if f.responsible_unit else w.owner.name,
-            "site": w.name, "unit": w.owner.name,
-        } for f in rs.findings.filter(ignored_by__isnull=True).select_related("responsible_unit").order_by("id")]
+    for s in res.sites:
+        findings = [finding_dict(sf, s.name, s.owner.name, sf.unit.name if sf.unit else s.owner.name)
+                    for sf in s.findings if not sf.ignored]
         _display(findings, terms)
-        captures.update(_captures(findings, w.pk, rs.warc_path))
+        captures.update(_captures(findings, s.id, s.warc))
         all_findings += findings
-        ignored = rs.findings.filter(ignored_by__isnull=False).count()
-        reason, site_fault = explain(rs.reason)
+        reason, site_fault = explain(s.reason)
         sites.append({
-            "id": w.pk, "name": w.name, "unit": w.owner.name, "unit_kind": w.owner.kind, "url": w.home_url,
-            "org": org(w.owner, direct, office=rnd.office), "site_code": w.site_code, "is_portal": w.is_portal, "status": rs.status, "reason": reason,
-            "reason_raw": rs.reason, "site_fault": site_fault, "verdict": rs.verdict,
-            "fail_reasons": fail_reasons(rs.verdict, rs.score, findings, scheme, names) if rs.status == "checked" else [], "score": rs.score, "deductions": rs.deductions, "pages_fetched": rs.pages_fetched,
-            "findings_ignored": ignored,
-            "home_newest": rs.home_newest.isoformat() if rs.home_newest else None, "home_status": rs.home_status,
-            "publication_count": rs.publication_count, "columns_discovered": rs.columns_discovered, "veto": rs.veto,
-            "warc": rs.warc_path, "crawl_log": rs.log_path, "crawl": rs.crawl_stats, "coverage": coverage(rs.crawl_stats or {}),
-            "links_external": (rs.check_stats or {}).get("links_external") or {},
+            "id": s.id, "name": s.name, "unit": s.owner.name, "unit_kind": s.owner.kind, "url": s.url,
+            "org": org(s.owner, direct, office=res.office), "site_code": s.site_code, "is_portal": s.is_portal,
+            "status": s.status, "reason": reason, "reason_raw": s.reason, "site_fault": site_fault, "verdict": s.verdict,
+            "fail_reasons": fail_reasons(s.verdict, s.score, findings, scheme, names) if s.status == "checked" else [],
+            "score": s.score, "deductions": s.deductions, "pages_fetched": s.pages_fetched,
+            "findings_ignored": sum(sf.ignored for sf in s.findings),
+            "home_newest": s.home_newest.isoformat() if s.home_newest else None, "home_status": s.home_status,
+            "publication_count": s.publication_count, "columns_discovered": s.columns_discovered, "veto": s.veto,
+            "availability": s.availability, "warc": s.warc, "crawl_log": s.log, "crawl": s.crawl_stats,
+            "coverage": coverage(s.crawl_stats), "links_external": s.check_stats.get("links_external") or {},
             "columns": [{
                 "name": c.name, "url": c.url, "category": c.category, "window": c.window, "level": c.level,
                 "status": c.status, "newest_date": c.newest_date.isoformat() if c.newest_date else None,
@@ -382,33 +402,41 @@ def round_data(rnd: Round) -> dict:
                 "stale": None if c.status == "unknown" else c.status == "stale",
                 "empty": None if c.status == "unknown" else c.status == "empty",
                 "unclassified": c.status == "unknown" and c.category == UNCLASSIFIED["id"] and c.reason == UNCLASSIFIED["reason"],
-            } for c in rs.columns.order_by("id")],
+            } for c in s.columns],
             "findings": findings,
         })
     accounts = []
-    for ra in rnd.accounts.select_related("account", "account__owner").order_by("account__owner__name", "account__name"):
-        a = ra.account
-        fs = [{"id": f.pk, "rule": f.rule, "url": f.url, "detail": f.detail, "evidence": f.evidence, "unit": a.owner.name,
-               "responsible_unit": a.owner.name, "site": a.name}
-              for f in ra.findings.order_by("id")]
+    for a in res.accounts:
+        fs = [finding_dict(sf, a.name, a.owner.name, a.owner.name) for sf in a.findings if not sf.ignored]
         _display(fs, terms)
         all_findings += fs
-        accounts.append({"id": a.pk, "org": org(a.owner, direct, office=rnd.office), "platform": a.platform, "name": a.name, "unit": a.owner.name, "status": ra.status, "verdict": ra.verdict,
-                         "reason": cn_reason(ra.reason), "last_post": ra.last_post.isoformat() if ra.last_post else None,
-                         "posts_in_window": ra.posts_in_window, "original_share": ra.original_share, "score": ra.score,
+        accounts.append({"id": a.id, "org": org(a.owner, direct, office=res.office), "platform": a.platform, "name": a.name,
+                         "unit": a.owner.name, "status": a.status, "verdict": a.verdict, "reason": cn_reason(a.reason),
+                         "last_post": a.last_post.isoformat() if a.last_post else None,
+                         "posts_in_window": a.posts_in_window, "original_share": a.original_share, "score": a.score,
                          "findings": fs})
-    office_findings = [{"id": f.pk, "rule": f.rule, "url": f.url, "detail": f.detail, "evidence": f.evidence,
-                        "responsible_unit": f.responsible_unit.name if f.responsible_unit else rnd.office, "unit": rnd.office,
-                        "site": "", "org": org(f.responsible_unit, direct, rnd.office, rnd.office)}
-                       for f in rnd.findings.filter(round_site__isnull=True, round_account__isnull=True).select_related("responsible_unit").order_by("id")]
+    office_findings = []
+    for sf in res.office_findings:
+        if sf.ignored:
+            continue
+        f = finding_dict(sf, "", res.office, sf.unit.name if sf.unit else res.office)
+        f["org"] = org(sf.unit, direct, res.office, res.office)
+        office_findings.append(f)
     _display(office_findings, terms)
     all_findings += office_findings
     checked = [s for s in sites if s["status"] == "checked"]
     passed = [s for s in checked if s["verdict"] == "pass"]
     cols = [c for s in checked for c in s["columns"]]
+    by_kind: dict[str, list[int]] = {}
+    for s in checked:
+        k = by_kind.setdefault(s["unit_kind"] or "其他", [0, 0])
+        k[0] += s["verdict"] == "pass"
+        k[1] += 1
     summary = {
         "sites_total": len(sites), "sites_checked": len(checked), "sites_unknown": len(sites) - len(checked),
-        "pass": len(passed), "fail": len(checked) - len(passed), "pass_rate": scheme.rate(len(passed), len(checked)),
+        "pass": len(passed), "fail": len(checked) - len(passed), "pass_rate": rules.rate(len(passed), len(checked)),
+        # the pass rate per kind of unit (the bulletin's chart 1)
+        "pass_rate_by_kind": {k: rules.rate(p, n) for k, (p, n) in sorted(by_kind.items())},
         "findings": len(all_findings), "findings_by_rule": dict(Counter(f["rule"] for f in all_findings)),
         "columns_checked": len(cols), "columns_stale": sum(c["status"] == "stale" for c in cols),
         "columns_empty": sum(c["status"] == "empty" for c in cols), "columns_unknown": sum(c["status"] == "unknown" for c in cols),
@@ -416,82 +444,58 @@ def round_data(rnd: Round) -> dict:
         "columns_unclassified": sum(c["status"] == "unknown" and c["unclassified"] for c in cols),
         "accounts_total": len(accounts), "accounts_checked": sum(a["verdict"] != "unknown" for a in accounts),
         "accounts_pass": sum(a["verdict"] == "pass" for a in accounts), "accounts_fail": sum(a["verdict"] == "fail" for a in accounts),
-        "accounts_pass_rate": scheme.rate(sum(a["verdict"] == "pass" for a in accounts), sum(a["verdict"] != "unknown" for a in accounts)),
+        "accounts_pass_rate": rules.rate(sum(a["verdict"] == "pass" for a in accounts), sum(a["verdict"] != "unknown" for a in accounts)),
     }
+    as_of = res.as_of
     return {
-        "round": {"id": rnd.pk, "name": rnd.name, "recheck_of": rnd.recheck_of_id, "region": rnd.region, "office": rnd.office, "as_of": rnd.as_of.isoformat(),
-                  "recipients": (getattr(rnd, "recipients", "") or "").strip(), "doc_number": (getattr(rnd, "doc_number", "") or "").strip(),
-                  "period_start": rnd.period_start.isoformat() if rnd.period_start else None, "status": rnd.status,
-                  "quarter": quarter_label(rnd.as_of), "quarter_short": f"{'一二三四'[(rnd.as_of.month - 1) // 3]}季度", "scheme": {"key": scheme.key, "name": scheme.name, "version": scheme.version},
-                  "started_at": rnd.started_at.isoformat() if rnd.started_at else None,
-                  "finished_at": rnd.finished_at.isoformat() if rnd.finished_at else None},
+        "round": {"id": res.id, "name": res.name, "recheck_of": res.recheck_of, "region": res.region, "office": res.office,
+                  "as_of": as_of.isoformat(), "recipients": res.recipients, "doc_number": res.doc_number,
+                  "period_start": res.period_start.isoformat() if res.period_start else None, "status": res.status,
+                  "quarter": quarter_label(as_of), "quarter_short": f"{'一二三四'[(as_of.month - 1) // 3]}季度",
+                  "scheme": {"key": scheme.key, "name": scheme.name, "version": scheme.version}, "rules_hash": res.rules_hash,
+                  "started_at": res.started_at.isoformat() if res.started_at else None,
+                  "finished_at": res.finished_at.isoformat() if res.finished_at else None},
         "summary": summary, "sites": sites, "findings": all_findings, "problems": problem_lines(all_findings),
-        "captures": sorted(captures.values(), key=lambda c: c["file"]), "letters": letters_data(rnd),
-        "accounts": accounts, "registers": rnd.registers or {}, "office_findings": office_findings,
-        "recheck": recheck_data(rnd, scheme, direct), "history": history(rnd, scheme),
+        "captures": sorted(captures.values(), key=lambda c: c["file"]), "letters": letters_data(res),
+        "accounts": accounts, "registers": res.registers, "office_findings": office_findings,
+        "recheck": recheck_data(res, direct, terms),
+        "history": [{"round": h.round_id, "name": h.name, "as_of": h.as_of.isoformat(), "pass_rate": rules.rate(h.passed, h.checked)}
+                    for h in res.history],
     }
 
 
-def history(rnd: Round, scheme, last: int = 6) -> list[dict]:
-    """Website pass rates of this region's regular rounds up to this one (the bulletin's trend chart)."""
-    from ..rounds.models import Round
-
-    rounds = list(Round.objects.filter(region=rnd.region, recheck_of__isnull=True, as_of__lte=rnd.as_of)
-                  .exclude(status__in=("failed", "pending")).order_by("-as_of", "-id")[:last])[::-1]
-    out = []
-    for r in rounds:
-        checked = r.sites.filter(status="checked")
-        n = checked.count()
-        if n:
-            out.append({"round": r.pk, "name": r.name, "as_of": r.as_of.isoformat(),
-                        "pass_rate": scheme.rate(checked.filter(verdict="pass").count(), n)})
-    return out
-
-
-def recheck_data(rnd: Round, scheme, direct: str) -> dict:
-    """The re-check this round reports: its own (a re-check round), else the latest re-check done since the
-    round it re-checked (a regular round's bulletin reports it like seed 002 一(四))."""
-    from ..rounds.models import Round
-
-    rc = rnd if rnd.recheck_of_id else (
-        Round.objects.filter(recheck_of__isnull=False, status="done", as_of__lte=rnd.as_of, recheck_of__as_of__lt=rnd.as_of)
-        .exclude(recheck_of=rnd).order_by("-as_of", "-id").first())
+def recheck_data(res, direct: str, terms: dict) -> dict:
+    """The re-check this round reports (rounds.result: its own, or the latest one since the round it re-checked)."""
+    rc = res.recheck
     if rc is None:
         return {}
     items = []
-    for r in rc.recheck_results.select_related("finding__round_site__website__owner", "finding__round_account__account__owner",
-                                               "finding__responsible_unit").order_by("finding_id"):
-        f = r.finding
-        unit = (f.round_site.website.owner if f.round_site_id else f.round_account.account.owner if f.round_account_id
-                else f.responsible_unit)
-        where = f.round_site.website.name if f.round_site_id else f.round_account.account.name if f.round_account_id else ""
-        items.append({"finding": f.pk, "rule": f.rule, "url": f.url, "where": where, "state": r.state,
-                      "detail": display_detail({"rule": f.rule, "url": f.url, "detail": f.detail, "evidence": f.evidence}),
-                      "reason": cn_reason(r.reason), "org": org(unit, direct, rc.office, rc.office)})
+    for i in rc.items:
+        f = i.finding.finding
+        items.append({"finding": i.finding.id, "rule": f.rule, "url": f.url, "fingerprint": f.fingerprint, "where": i.where,
+                      "state": i.state, "detail": display_detail({"rule": f.rule, "url": f.url, "detail": f.detail, "facts": f.facts}, terms),
+                      "reason": cn_reason(i.reason), "org": org(i.unit, direct, rc.office, rc.office)})
     n = Counter(i["state"] for i in items)
-    return {"round": rc.pk, "previous": rc.recheck_of.name, "previous_id": rc.recheck_of_id, "as_of": rc.as_of.isoformat(),
+    return {"round": rc.round_id, "previous": rc.previous, "previous_id": rc.previous_id, "as_of": rc.as_of.isoformat(),
             "total": len(items), "fixed": n["fixed"], "present": n["present"], "unknown": n["unknown"],
-            "fixed_rate": scheme.rate(n["fixed"], n["fixed"] + n["present"]), "items": items}
+            "fixed_rate": res.rules.rate(n["fixed"], n["fixed"] + n["present"]), "items": items}
 
 
-def letters_data(rnd: Round) -> dict:
-    """Letter and 12345 statistics of the round's period (period_start, else the as-of quarter), when imported."""
+def letters_data(res) -> dict:
+    """Letter and 12345 statistics of the round's period, as the bulletin words them (rounds.result computed them with
+    the round's letters rules)."""
     from ..engine import letters as L
-    from ..letters.services import letters
 
-    start = rnd.period_start or dt.date(rnd.as_of.year, 3 * ((rnd.as_of.month - 1) // 3) + 1, 1)
     out = {}
-    from ..engine.scheme import load_scheme
-
-    rules = load_scheme(rnd.scheme).letters_rules()  # the scheme's deadlines and rounding
     for channel, label in (("mailbox", "网民留言"), ("hotline", "12345热线工单")):
-        rows = letters(channel, start, rnd.as_of)
-        if rows:
-            st = L.statistics(rows, rnd.as_of, rules)
-            text = L.prose(st, label)
-            # a rate over nothing (no letter closed yet) is not printed: never "按时办结率None%" or "—%"
-            text = re.sub(r"，(?:按时)?办结率(?:None|—|-|)%", "", text)
-            if channel == "hotline" and st["topics"]:
-                text += "诉求热点：" + "；".join(f"{t}{n}件，占比{st['topic_share'][t]}%" for t, n in st["topics"].items()) + "。"
-            out[channel] = {"period_start": start.isoformat(), "text": text, **st}
+        got = res.letters.get(channel)
+        if not got:
+            continue
+        st = got["stats"]
+        text = L.prose(st, label)
+        # a rate over nothing (no letter closed yet) is not printed: never "按时办结率None%" or "—%"
+        text = re.sub(r"，(?:按时)?办结率(?:None|—|-|)%", "", text)
+        if channel == "hotline" and st["topics"]:
+            text += "诉求热点：" + "；".join(f"{t}{n}件，占比{st['topic_share'][t]}%" for t, n in st["topics"].items()) + "。"
+        out[channel] = {"period_start": got["period_start"].isoformat(), "text": text, **st}
     return out

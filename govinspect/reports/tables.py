@@ -46,7 +46,7 @@ def _fields(findings: list[dict], examples: int, filing: str, links: dict) -> di
     shown = cols[:examples]
     missing = []
     for f in findings:
-        missing += [m for m in f["evidence"].get("missing", []) if m not in missing]
+        missing += [m for m in f["facts"].get("missing", []) if m not in missing]
     domains = list(dict.fromkeys(f.get("shown_url", "") for f in findings if f["rule"] in LINK_RULES))
     return {"n": len(findings), "columns": "、".join(shown), "columns_quoted": "".join(f"“{c}”" for c in shown),
             "more": "等" if len(cols) > examples else "", "missing": "、".join(missing), "detail": findings[0]["detail"],

@@ -96,7 +96,7 @@ def write_workbook(data: dict, path: str | Path, composed: dict | None = None) -
         _sheet(wb, f"{att['label']} {att['title']}"[:31], att["headers"], att["rows"], att["widths"], draft)
     names = rule_names()
     columns = [x for x in data["problems"] if x["rule"] in ("column.stale", "column.empty")]
-    detail = [[i, x["site"], x.get("column") or "", names.get(x["rule"], x["rule"]), x["evidence"].get("newest_date") or "—",
+    detail = [[i, x["site"], x.get("column") or "", names.get(x["rule"], x["rule"]), x["facts"].get("newest_date") or "—",
                x["responsible_unit"], x["url"]] for i, x in enumerate(columns, start=1)]
     _sheet(wb, "栏目问题明细", ["序号", "网站", "栏目", "问题", "最新信息日期", "责任单位", "栏目地址"], detail, [8, 30, 24, 18, 14, 30, 50], draft)
     verdict = {"pass": "合格", "fail": "不合格", "unknown": "未能检查"}
