@@ -123,8 +123,7 @@ def test_sandbox_accounts_against_ground_truth(county, sandbox, truth):
     from govinspect.sandbox.demo import _check_county_accounts
 
     results = _check_county_accounts(county, sandbox)
-    # the truth names an account as "newmedia:<platform>/<name>", a post by its URL
-    findings = [{"rule": f.rule, "url": f.location.url or f"newmedia:{f.subject.account}"} for r in results for f in r.findings]
+    findings = [f.to_dict() for r in results for f in r.findings]
     rules = [r for r in RS["catalog"]["rules"] if r.startswith("newmedia.")]
     res = evaluate(findings, truth, rules)
     for rule in rules:
