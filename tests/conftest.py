@@ -10,6 +10,8 @@ os.environ.setdefault("GOVINSPECT_DATA_DIR", tempfile.mkdtemp(prefix="govinspect
 from django.conf import settings as _settings  # noqa: E402
 
 _settings.DATA_DIR = Path(os.environ["GOVINSPECT_DATA_DIR"]).resolve()
+if "TEST" in _settings.DATABASES["default"]:  # SQLite: the test database is a file (worker processes share it)
+    _settings.DATABASES["default"]["TEST"]["NAME"] = str(_settings.DATA_DIR / "test.sqlite3")
 
 from govinspect.sandbox import generate_county  # noqa: E402
 from govinspect.sandbox.serve import SandboxServer  # noqa: E402

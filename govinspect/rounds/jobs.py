@@ -286,7 +286,8 @@ def _unit_lookup():
 
 
 def _registers_work(job: RoundJob, rules: RuleSet):
-    from ..engine.register import check_proposals, check_register, read_register, check_replies
+    from ..engine.register import check_proposals, check_register, read_register
+    from ..engine.replies import check_replies
 
     rnd, p, store = job.round, job.params or {}, storage()
     out, findings = {}, []
