@@ -145,5 +145,10 @@ class WorkdayOverride(models.Model):
         verbose_name = verbose_name_plural = "节假日和调休"
         ordering = ["date"]
 
+    @classmethod
+    def table(cls) -> dict:
+        """{date: is_workday}, for RuleSet.load(calendar=...): the admin's table becomes part of a round's rules."""
+        return {o.date: o.is_workday for o in cls.objects.all()}
+
     def __str__(self):
         return f"{self.date} {'上班' if self.is_workday else '放假'}"

@@ -36,7 +36,7 @@ def rules_for(rnd: Round, overrides: str | Path | None = None) -> RuleSet:
     from ..registry.models import WorkdayOverride
 
     overrides = overrides if overrides is not None else os.environ.get("GOVINSPECT_RULES_DIR") or None
-    calendar = {w.date: w.is_workday for w in WorkdayOverride.objects.all()}
+    calendar = WorkdayOverride.table()
     rules = RuleSet.load(rnd.scheme, overrides, calendar)
     rnd.rules_snapshot, rnd.rules_hash = rules.snapshot(), rules.hash
     rnd.save(update_fields=["rules_snapshot", "rules_hash"])
