@@ -360,3 +360,20 @@ def test_external_links_without_a_route_are_one_note_not_dead_links(tmp_path):
     paragraphs, tables = docx_text(write_bulletin(round_data(rnd), tmp_path / "通报.docx"))
     text = "\n".join(paragraphs)
     assert text.count("外部链接未能检查（检查机无法访问互联网）") == 1
+
+
+def test_bulletin_sentences_read_declared_facts():
+    """Every field a rule's sentence in bulletin.toml [sentences] reads is a fact the catalogue declares for that rule
+    (or one the bulletin computes: the website, the column, days since, the link as printed …); never the detail."""
+    import string
+
+    from govinspect.reports.bulletin import sentences
+
+    computed = {"site", "column", "detail", "days", "columns", "more", "on_page", "link", "reasons", "scope", "anchor", "why"}
+    catalog = load_rules("catalog")["rules"]
+    entries = {k: v for k, v in sentences(load_rules("bulletin")).items() if k in catalog}
+    assert {"site.homepage_stale", "column.stale", "link.dead", "site.placeholder_text"} <= set(entries)
+    for rule, e in entries.items():
+        fields = {f for _, f, _, _ in string.Formatter().parse(e["example"]) if f}
+        assert fields - computed <= set(catalog[rule].get("facts", [])), rule
+        assert "detail" not in fields, rule

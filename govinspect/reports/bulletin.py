@@ -198,13 +198,22 @@ def sentences(tpl: dict) -> dict:
     return {**shipped, **(tpl.get("sentences") or {})}
 
 
+def _worded(entry: dict, facts: dict) -> dict:
+    """Facts as a sentence cites them: values listed in the entry's `words` as words, ISO dates in the one format."""
+    words, out = entry.get("words") or {}, {}
+    for k, v in facts.items():
+        v = words.get(k, {}).get(v, v) if isinstance(v, str) else v
+        out[k] = cn_date(v) if isinstance(v, str) and _ISO_DAY.fullmatch(v) else v
+    return out
+
+
 def _example(entry: dict, f: dict, site: str, **extra) -> str:
-    """One example from a [sentences] entry, filled from the finding's facts (dates in the one format, values in
-    `words` as words), {site}, {column}, {detail} and `extra`."""
-    facts = {}
-    for k, v in (f.get("facts") or {}).items():
-        v = (entry.get("words") or {}).get(k, {}).get(v, v) if isinstance(v, str) else v
-        facts[k] = cn_date(v) if isinstance(v, str) and _ISO_DAY.fullmatch(v) else v
+    """One example from a [sentences] entry, filled from the finding's facts, {site}, {column}, {detail} and `extra`.
+    A fact that is a list of records is written item by item with the entry's `each` (at most 3, then 等), joined by 、."""
+    facts = _worded(entry, f.get("facts") or {})
+    for k, tpl in (entry.get("each") or {}).items():
+        items = [x for x in facts.get(k) or [] if isinstance(x, dict)]
+        facts[k] = "、".join(_fill(tpl, _worded(entry, x)) for x in items[:3]) + ("等" if len(items) > 3 else "")
     return _fill(entry["example"], {**facts, "site": site, "column": f.get("column") or "", "detail": f["detail"], **extra})
 
 
