@@ -369,11 +369,11 @@ def test_bulletin_sentences_read_declared_facts():
 
     from govinspect.reports.bulletin import sentences
 
-    computed = {"site", "column", "detail", "days", "columns", "more", "on_page", "link", "reasons", "scope", "anchor", "why"}
+    computed = {"site", "column", "detail", "days", "columns", "more", "on_page", "link", "reasons", "scope", "anchor", "why", "page"}
     catalog = load_rules("catalog")["rules"]
     entries = {k: v for k, v in sentences(load_rules("bulletin")).items() if k in catalog}
     assert {"site.homepage_stale", "column.stale", "link.dead", "site.placeholder_text"} <= set(entries)
     for rule, e in entries.items():
-        fields = {f for _, f, _, _ in string.Formatter().parse(e["example"]) if f}
+        fields = {f for key in ("example", "line") for _, f, _, _ in string.Formatter().parse(e.get(key, "")) if f}
         assert fields - computed <= set(catalog[rule].get("facts", [])), rule
         assert "detail" not in fields, rule

@@ -129,3 +129,20 @@ def test_placeholder_text_sentence_from_facts(tmp_path):
     store_report(rnd, site, SiteReport(site_url=HOME, as_of=AS_OF, status="checked", pages_fetched=1, findings=[found]), rules)
     text = "".join(t for _, t in compose(round_data(rnd))["groups"])
     assert "清河县教育局网站首页标题“公司网站”、主导航“公司概况”仍为模板占位内容" in text and "（不读）" not in text
+
+
+def test_dead_link_written_from_its_facts():
+    """A dead link's sentence in the lists comes from its facts (bulletin.toml line), not from its detail's technical
+    text."""
+    rnd, rules = _round()
+    unit = Unit.objects.create(name="清河县教育局", kind="部门")
+    site = Website.objects.create(name="清河县教育局网站", home_url=HOME, owner=unit)
+    probe = {"status": None, "error": "ServerDisconnectedError: Server disconnected"}
+    dead = EngineFinding.at_url("link.dead", "http://other.example/x.html", "外部链接无法访问（ServerDisconnectedError）", kind="link",
+                                site=HOME, facts={"referrers": [{"page": HOME + "a.html", "text": "友情链接"}], "referrer_count": 2,
+                                                  "external": True, "first_probe": probe, "second_probe": probe})
+    store_report(rnd, site, SiteReport(site_url=HOME, as_of=AS_OF, status="checked", pages_fetched=1, findings=[dead]), rules)
+    data = round_data(rnd)
+    (line,) = data["problems"]
+    assert line["detail"] == f"外部链接“友情链接”无法访问（无法连接网站服务器），共2处引用，如{HOME}a.html"
+    assert data["findings"][0]["detail_raw"] == "外部链接无法访问（ServerDisconnectedError）"

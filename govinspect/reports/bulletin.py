@@ -26,7 +26,7 @@ from docx.shared import Mm, Pt
 
 from ..rules import RulesError, load_rules
 from ..safetext import xml_text as xml_safe
-from .data import ILLEGAL_RULES, LINK_RULES, cn_date, cn_text, link_words, problem_lines
+from .data import ILLEGAL_RULES, LINK_RULES, cn_date, cn_text, link_words, problem_lines, sentences
 from .tables import attachment_tables, merged_runs, rule_names
 
 CN_NUM = "一二三四五六七八九十"
@@ -185,17 +185,6 @@ def _same(site: str, f: dict):
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def sentences(tpl: dict) -> dict:
-    """bulletin.toml [sentences] (an office's entries over the shipped ones: a copy made before a rule existed still
-    writes its sentence)."""
-    import tomllib
-
-    from ..rules import RULES_DIR
-
-    shipped = tomllib.loads((RULES_DIR / "bulletin.toml").read_text(encoding="utf-8")).get("sentences") or {}
-    return {**shipped, **(tpl.get("sentences") or {})}
 
 
 def _worded(entry: dict, facts: dict) -> dict:

@@ -141,9 +141,34 @@ def display_detail(f: dict, terms: dict) -> str:
         text = re.sub(rf"(?<![\w\[]){re.escape(host)}", defang(host), text)
     if urls:  # what is left of an address around a defanged host (scheme, path) goes too
         text = re.sub(r"(?:https?://)?([\w-]+(?:\[\.\][\w-]+)+)[^\s，。；、“”（）()]*", r"\1", text)
-    if f["rule"] == "link.dead":  # "…无法访问（访问出错：ServerDisconnectedError …），共3处引用…"
-        text = re.sub(r"（([^（）]*[A-Za-z]{3,}[^（）]*)）", lambda m: f"（{cn_reason(m[1])}）" if _TECHNICAL.search(m[1]) else m[0], text)
+    if f["rule"] == "link.dead" and f.get("facts"):  # its facts in bulletin.toml's words, not the probe's technical text
+        text = dead_link_sentence(f["facts"], f.get("url") or "")
     return cn_text(text)
+
+
+def sentences(cfg: dict | None = None) -> dict:
+    """bulletin.toml [sentences] (an office's entries over the shipped ones: a copy made before a rule existed still
+    writes its sentence)."""
+    import tomllib
+
+    from ..rules import RULES_DIR
+
+    shipped = tomllib.loads((RULES_DIR / "bulletin.toml").read_text(encoding="utf-8")).get("sentences") or {}
+    return {**shipped, **((cfg if cfg is not None else load_rules("bulletin")).get("sentences") or {})}
+
+
+def dead_link_sentence(facts: dict, url: str, cfg: dict | None = None) -> str:
+    """A dead link as one sentence from its facts (bulletin.toml [sentences."link.dead"] line): 站内链接“旧通知”无法访问
+    （页面不存在，HTTP 404），共1处引用，如 http://…"""
+    refs = [r for r in facts.get("referrers") or [] if isinstance(r, dict)]
+    why = _probe_reason(facts.get("second_probe") or facts.get("first_probe") or {})
+    fields = {"scope": "外部" if facts.get("external") else "站内", "why": f"（{why}）" if why else "",
+              "anchor": next((r["text"] for r in refs if r.get("text")), "") or url,
+              "referrer_count": facts.get("referrer_count") or len(refs), "page": next((r["page"] for r in refs if r.get("page")), "")}
+    try:
+        return sentences(cfg)["link.dead"]["line"].format_map(fields)
+    except KeyError as e:
+        raise RulesError(f"bulletin.toml [sentences.\"link.dead\"] line 用了不存在的字段 {e}") from None
 
 
 # ------------------------------------------------------------------------------------------ evidence
