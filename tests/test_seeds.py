@@ -93,9 +93,12 @@ def _seed_002_round() -> Round:
                                                    verdict="fail" if owner == yuliang else "pass",
                                                    veto={"b": True} if owner == yuliang else {})
 
-    def finding(rs, rule, column="", **evidence):
-        Finding.objects.create(round=rnd, round_site=rs, rule=rule, url=rs.website.home_url, column_name=column,
-                               detail=f"{rule} {column}", evidence=evidence)
+    def finding(rs, rule, column="", **facts):  # as the engine stores one: the column in its subject, the rule's facts
+        from govinspect.engine.finding import Finding as EngineFinding
+
+        f = EngineFinding.at_url(rule, rs.website.home_url, f"{rule} {column}", kind="column" if column else "site",
+                                 site=rs.website.home_url, column=column, facts=facts)
+        Finding.from_engine(f, round=rnd, round_site=rs).save()
 
     for col in ("市政服务领域", "社会保险领域"):
         finding(sites[xiangzhou.pk], "column.stale", col, newest_date="2024-03-01")
