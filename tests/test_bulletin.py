@@ -54,10 +54,11 @@ def _site(rnd, name, owner, url, count, verdict="pass", score=90, status="checke
 RULES = RuleSet.load()
 
 
-def _finding(rs, rule, detail, url=None, warc_offset=None, **facts):
+def _finding(rs, rule, detail, url=None, warc_offset=None, column=None, **facts):
     """A stored finding as the engine gives it: the rule's facts, the capture evidence naming the site's WARC file
-    (and the record, when known)."""
-    f = EngineFinding.at_url(rule, url or rs.website.home_url, detail, site=rs.website.home_url, facts=facts)
+    (and the record, when known); a column's finding has the column in its subject."""
+    f = EngineFinding.at_url(rule, url or rs.website.home_url, detail, kind="column" if column else "page",
+                             site=rs.website.home_url, column=column, facts=facts)
     f.evidence = Evidence(warc_file=rs.warc_path, warc_offset=warc_offset)
     row = Finding.from_engine(f, RULES, round=rs.round, round_site=rs, responsible_unit=rs.website.owner)
     row.save()

@@ -70,8 +70,8 @@ def test_problem_chart_counts_what_the_bulletin_text_counts(tmp_path):
     rnd = _county_round(tmp_path)
     rsj = rnd.sites.get(website__name="清河县人社局网站")
     for i, name in enumerate(("工作动态", "通知公告", "政策文件")):
-        Finding.objects.create(round=rnd, round_site=rsj, rule="column.stale", url=f"{rsj.website.home_url}c{i}/", column_name=name,
-                               detail=f"“{name}”栏目超过6个月未更新", facts={"newest_date": f"2026-0{i + 3}-01"})
+        _finding(rsj, "column.stale", f"“{name}”栏目超过6个月未更新", url=f"{rsj.website.home_url}c{i}/", column=name,
+                 newest_date=f"2026-0{i + 3}-01")
     _finding(rsj, "site.veto_columns", "栏目不更新单项否决：应更新但长期未更新的栏目数量超过(含)3个")
     jyj = rnd.sites.get(website__name="清河县教育局网站")
     _finding(jyj, "link.dead", f"站内链接“旧通知”无法访问（页面不存在，HTTP 404），共1处引用，如{jyj.website.home_url}",
@@ -91,3 +91,5 @@ def test_problem_chart_counts_what_the_bulletin_text_counts(tmp_path):
     assert chart == text
     assert chart["网站链接存在问题"] == 2  # four link findings: one bad link (three) and one dead link
     assert chart["栏目更新不及时"] == 3 and chart["政务新媒体管理不规范"] == 2 and "部分网站未能完整检查" not in chart
+    body = "".join(p.text for p in doc.paragraphs)  # the example read from the finding's subject and facts
+    assert "清河县人社局网站“工作动态”栏目最新信息发布于2026年3月1日，已267天未更新" in body
