@@ -177,8 +177,9 @@ class RoundResult:
         return out if ignored else [f for f in out if not f.ignored]
 
 
-def stored(row, units: dict) -> StoredFinding:
-    """A Finding row as a StoredFinding (units: a cache of UnitRef by unit id)."""
+def stored(row, units: dict, rules: RuleSet) -> StoredFinding:
+    """A Finding row as a StoredFinding (units: a cache of UnitRef by unit id); severity and veto from the round's
+    RuleSet (the catalogue and the scheme's veto lists)."""
     unit = None
     if row.responsible_unit_id:
         unit = units.get(row.responsible_unit_id)
@@ -186,8 +187,10 @@ def stored(row, units: dict) -> StoredFinding:
             unit = units[row.responsible_unit_id] = UnitRef.of(row.responsible_unit)
     site_id = row.round_site.website_id if row.round_site_id else None
     account_id = row.round_account.account_id if row.round_account_id else None
-    return StoredFinding(id=row.pk, finding=row.to_engine(), severity=row.severity, veto=row.veto, unit=unit,
-                         ignored=row.ignored_by_id is not None, site_id=site_id, account_id=account_id)
+    entry = rules.rule(row.rule)
+    return StoredFinding(id=row.pk, finding=row.to_engine(), severity=row.severity or entry.get("severity", ""),
+                         veto=entry["veto"], unit=unit, ignored=row.ignored_by_id is not None, site_id=site_id,
+                         account_id=account_id)
 
 
 def round_result(rnd) -> RoundResult:
@@ -214,22 +217,22 @@ def round_result(rnd) -> RoundResult:
             warc=rs.warc_path, log=rs.log_path,
             columns=[ColumnResult(c.name, c.url, c.category, c.window, c.level, c.status, c.newest_date, c.newest_title,
                                   c.item_count, c.reason) for c in rs.columns.order_by("id")],
-            findings=[stored(f, units) for f in rs.findings.select_related(*rel).order_by("id")]))
+            findings=[stored(f, units, rules) for f in rs.findings.select_related(*rel).order_by("id")]))
     accounts = []
     for ra in rnd.accounts.select_related("account", "account__owner").order_by("account__owner__name", "account__name"):
         a = ra.account
         accounts.append(AccountResult(
             id=a.pk, platform=a.platform, name=a.name, owner=ref(a.owner), status=ra.status, verdict=ra.verdict,
             reason=ra.reason, last_post=ra.last_post, posts_in_window=ra.posts_in_window, original_share=ra.original_share,
-            score=ra.score, findings=[stored(f, units) for f in ra.findings.select_related(*rel).order_by("id")]))
-    office = [stored(f, units) for f in rnd.findings.filter(round_site__isnull=True, round_account__isnull=True)
+            score=ra.score, findings=[stored(f, units, rules) for f in ra.findings.select_related(*rel).order_by("id")]))
+    office = [stored(f, units, rules) for f in rnd.findings.filter(round_site__isnull=True, round_account__isnull=True)
               .select_related(*rel).order_by("id")]
     return RoundResult(
         id=rnd.pk, name=rnd.name, region=rnd.region, office=rnd.office, as_of=rnd.as_of, period_start=rnd.period_start,
         status=rnd.status, recheck_of=rnd.recheck_of_id, recipients=(rnd.recipients or "").strip(),
         doc_number=(rnd.doc_number or "").strip(), started_at=rnd.started_at, finished_at=rnd.finished_at, rules=rules,
         rules_hash=rnd.rules_hash or rules.hash, sites=sites, accounts=accounts, office_findings=office,
-        registers=rnd.registers or {}, letters=_letters(rnd, rules), recheck=_recheck(rnd, units), history=_history(rnd))
+        registers=rnd.registers or {}, letters=_letters(rnd, rules), recheck=_recheck(rnd, units, rules), history=_history(rnd))
 
 
 def _history(rnd, last: int = 6) -> list[HistoryPoint]:
@@ -247,7 +250,7 @@ def _history(rnd, last: int = 6) -> list[HistoryPoint]:
     return out
 
 
-def _recheck(rnd, units: dict) -> RecheckSummary | None:
+def _recheck(rnd, units: dict, rules: RuleSet) -> RecheckSummary | None:
     """The re-check this round reports: its own (a re-check round), else the latest re-check done since the round it
     re-checked (a regular round's bulletin reports it like seed 002 一(四))."""
     from .models import Round
@@ -264,7 +267,7 @@ def _recheck(rnd, units: dict) -> RecheckSummary | None:
         unit = (f.round_site.website.owner if f.round_site_id else f.round_account.account.owner if f.round_account_id
                 else f.responsible_unit)
         where = f.round_site.website.name if f.round_site_id else f.round_account.account.name if f.round_account_id else ""
-        items.append(RecheckItem(stored(f, units), where, UnitRef.of(unit), r.state, r.reason))
+        items.append(RecheckItem(stored(f, units, rules), where, UnitRef.of(unit), r.state, r.reason))
     return RecheckSummary(rc.pk, rc.recheck_of.name, rc.recheck_of_id, rc.as_of, rc.office, items)
 
 
