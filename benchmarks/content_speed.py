@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 from govinspect.engine.content import ContentChecker, pii
-from govinspect.engine.content.lexicon import lexicon
 from govinspect.sandbox import generate_county
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "pages"
@@ -53,7 +52,7 @@ def main() -> None:
     text = corpus(a.mb)
     size = len(text.encode("utf-8")) / 1e6
     checker = ContentChecker(typos=False)
-    naive = re.compile("|".join(re.escape(w) for w in sorted({e.wrong for e in lexicon().entries}, key=len, reverse=True)))
+    naive = re.compile("|".join(re.escape(w) for w in sorted({e.wrong for e in checker.lexicon.entries}, key=len, reverse=True)))
 
     def ours():
         return len(checker.check(text))
@@ -63,7 +62,7 @@ def main() -> None:
 
     t_ours, n_ours = best_of(ours)
     t_base, n_base = best_of(baseline)
-    typo = ContentChecker(rules=("content.typo",))
+    typo = ContentChecker(only=("content.typo",))
     sample = text[:300_000]
     typo.typos._cache.clear()
     t_typo, n_typo = best_of(lambda: (typo.typos._cache.clear(), len(typo.check(sample)))[1], n=1)

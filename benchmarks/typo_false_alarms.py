@@ -86,7 +86,7 @@ def institution_findings(root: Path) -> list[tuple[str, str]]:
     from govinspect.engine.checks.content import SiteContent
     from govinspect.engine.content import ContentChecker
 
-    site = SiteContent(ContentChecker(rules=("content.institution_name",), typos=False))
+    site = SiteContent(ContentChecker(only=("content.institution_name",), typos=False))
     for p in sorted(list((root / "pages").glob("*.html")) + list((root / "pages-v2").rglob("*.html"))):
         raw = p.read_bytes()
         page = extract_page(raw.decode("gbk" if b"charset=gb" in raw[:2000].lower() else "utf-8", errors="replace"),

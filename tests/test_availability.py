@@ -34,23 +34,23 @@ def week(fail_at=(), every=dt.timedelta(minutes=72)):
 
 def test_failure_share_over_the_veto_line():
     probes = week(fail_at=range(0, 8))  # 8 of 140
-    a = availability(probes, [], START, END)
+    a = availability(probes, [], START, END, load_rules("availability"))
     assert a.status == "unreachable" and a.failed == 8 and round(a.share, 4) == round(8 / len(probes), 4)
     assert a.mean_ms == 300.0
-    assert availability(week(fail_at=range(0, 6)), [], START, END).status == "ok"  # 6/140 = 4.3 %
+    assert availability(week(fail_at=range(0, 6)), [], START, END, load_rules("availability")).status == "ok"  # 6/140 = 4.3 %
 
 
 def test_failures_while_our_network_was_down_are_left_out():
     probes = week(fail_at=range(0, 8))
     refs = [P(p.at + dt.timedelta(seconds=5), False) for p in probes[:8]]  # the reference failed at the same time
-    a = availability(probes, refs, START, END)
+    a = availability(probes, refs, START, END, load_rules("availability"))
     assert a.status == "ok" and a.excluded_network == 8 and a.failed == 0
 
 
 def test_too_few_probes_is_could_not_check():
-    a = availability(week()[:30], [], START, END)
+    a = availability(week()[:30], [], START, END, load_rules("availability"))
     assert a.status == "unknown" and "无法判断" in a.reason
-    assert availability([], [], START, END).status == "unknown"
+    assert availability([], [], START, END, load_rules("availability")).status == "unknown"
 
 
 @pytest.mark.django_db

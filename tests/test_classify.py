@@ -14,6 +14,9 @@ import pytest
 from govinspect.engine.checks.freshness import UNKNOWN, ColumnSpec, category_by_id, check_column, classify
 from govinspect.engine.inspect import inspect_site
 from govinspect.rules import load_rules
+from govinspect.rules.ruleset import RuleSet
+
+RS = RuleSet.load()
 
 # name -> category, as written on real portals (menus, blocks and ColumnName metas of the pages in
 # ../shared/realdata and of the county portals described in reference/real-portals.md)
@@ -56,17 +59,17 @@ REAL_NAMES = {
 
 @pytest.mark.parametrize("name, category", sorted(REAL_NAMES.items()))
 def test_real_column_names_classify(name, category):
-    assert classify(name)["id"] == category
+    assert classify(name, RS['freshness'])["id"] == category
 
 
 def test_the_issues_examples_get_their_windows():
     """The names an office's real site showed as `other` with no window now carry their category's window."""
-    assert classify("县政府办文件")["window"] == "6m"
-    assert classify("财政预决算")["window"] == "1y" and classify("部门预决算")["window"] == "1y"
-    assert classify("乡镇动态")["window"] == "14d" and classify("公示公告")["window"] == "6m"
+    assert classify("县政府办文件", RS['freshness'])["window"] == "6m"
+    assert classify("财政预决算", RS['freshness'])["window"] == "1y" and classify("部门预决算", RS['freshness'])["window"] == "1y"
+    assert classify("乡镇动态", RS['freshness'])["window"] == "14d" and classify("公示公告", RS['freshness'])["window"] == "6m"
     # the most specific wording wins over a shorter keyword of another category
-    assert classify("新闻发布会")["id"] != "dynamic" and classify("文件解读")["id"] == "interpretation"
-    assert classify("领导信箱")["id"] == "interaction" and classify("计划生育")["id"] != "plan"
+    assert classify("新闻发布会", RS['freshness'])["id"] != "dynamic" and classify("文件解读", RS['freshness'])["id"] == "interpretation"
+    assert classify("领导信箱", RS['freshness'])["id"] == "interaction" and classify("计划生育", RS['freshness'])["id"] != "plan"
 
 
 def test_every_category_has_a_label_and_a_valid_window():
@@ -75,7 +78,7 @@ def test_every_category_has_a_label_and_a_valid_window():
     assert len(ids) == len(set(ids)) and UNKNOWN in ids and "fiscal" in ids
     for c in cats:
         assert c["label"] and re.fullmatch(r"(\d+[dmy])?", c["window"]), c
-    unknown = category_by_id(UNKNOWN)
+    unknown = category_by_id(UNKNOWN, RS['freshness'])
     assert unknown["keywords"] == [] and unknown["window"] == "" and unknown["reason"] == "类别未识别，未判断更新情况"
 
 
@@ -99,7 +102,7 @@ def test_realdata_column_names(realdata):
                 "养老保险": "unknown", "民政": "unknown", "投资运行": "unknown", "招生考试": "unknown", "第5期": "unknown"}
     present = {n: c for n, c in expected.items() if n in names}
     assert len(present) >= 10, sorted(names)  # the pages are the ones described in labels.json
-    assert {n: classify(n)["id"] for n in present} == present
+    assert {n: classify(n, RS['freshness'])["id"] for n in present} == present
 
 
 # menu and block texts of real home pages and article pages, by file: they must be on the page (so the names are
@@ -127,7 +130,7 @@ def test_realdata_navigation_names(realdata, path):
     text = f.read_bytes().decode("utf-8", "replace")
     for name, category in NAVIGATION[path].items():
         assert name in text, (path, name)  # a real name on that page
-        assert classify(name)["id"] == category, (path, name)
+        assert classify(name, RS['freshness'])["id"] == category, (path, name)
 
 
 def test_rules_file_decides(tmp_path, monkeypatch):
@@ -137,14 +140,8 @@ def test_rules_file_decides(tmp_path, monkeypatch):
     text = (RULES_DIR / "freshness.toml").read_text(encoding="utf-8")
     text = text.replace('keywords = ["要闻", "动态",', 'keywords = ["魅力", "要闻", "动态",', 1)
     (tmp_path / "freshness.toml").write_text(text, encoding="utf-8")
-    monkeypatch.setenv("GOVINSPECT_RULES_DIR", str(tmp_path))
-    load_rules.cache_clear()
-    try:
-        assert classify("魅力清河")["id"] == "dynamic"
-    finally:
-        monkeypatch.delenv("GOVINSPECT_RULES_DIR")
-        load_rules.cache_clear()
-    assert classify("魅力清河")["id"] == UNKNOWN
+    assert classify("魅力清河", RuleSet.load(overrides=tmp_path)["freshness"])["id"] == "dynamic"
+    assert classify("魅力清河", RS['freshness'])["id"] == UNKNOWN
 
 
 @pytest.fixture(scope="module")
@@ -193,8 +190,8 @@ def test_registered_category_overrides_the_name(county, sandbox):
     col = next(c for c in site.columns if c.slug == "mlqh")
     url = sandbox.url("portal", col.path)
     crawl = crawl_site(sandbox.urls["portal"], sandbox.crawl_config(max_pages=60), seeds=[url])
-    assert check_column(crawl, ColumnSpec(col.name, url), county.as_of).status == "unknown"
-    confirmed = check_column(crawl, ColumnSpec(col.name, url, "dynamic"), county.as_of)
+    assert check_column(crawl, ColumnSpec(col.name, url), county.as_of, RS['freshness']).status == "unknown"
+    confirmed = check_column(crawl, ColumnSpec(col.name, url, "dynamic"), county.as_of, RS['freshness'])
     assert confirmed.status == "stale" and confirmed.category == "dynamic"
 
 

@@ -21,6 +21,9 @@ from govinspect.engine.fetch import CrawlConfig
 from govinspect.engine.fetch.crawler import crawl_site
 from govinspect.engine.inspect import discover_columns, inspect_site
 from loopback import HTMLHandler, serve
+from govinspect.rules.ruleset import RuleSet
+
+RS = RuleSet.load()
 
 SITE = Path(__file__).parent / "data" / "columns-site"
 AS_OF = dt.date(2026, 11, 23)
@@ -65,7 +68,7 @@ def _col(rep, path):
 # ---------------------------------------------------------------------------------------- item 3: discovery
 def test_more_and_icon_links_take_the_block_heading_or_tab(site):
     url, crawl, _, _ = site
-    names = {urlsplit(c.url).path: c.name for c in discover_columns(crawl, crawl.site_url)}
+    names = {urlsplit(c.url).path: c.name for c in discover_columns(crawl, crawl.site_url, RS['freshness'])}
     assert names["/ywdt/gzdt/"] == "工作动态"  # <h3>工作动态</h3> … <a>更多>></a>
     assert names["/tzgg/"] == "通知公告"  # first tab pane's "more+"
     assert names["/zcwj/"] == "政策文件"  # second tab pane's icon link
@@ -75,14 +78,14 @@ def test_more_and_icon_links_take_the_block_heading_or_tab(site):
 
 def test_tab_variants_of_the_home_page_are_not_columns(site):
     url, crawl, _, _ = site
-    cols = discover_columns(crawl, crawl.site_url)
+    cols = discover_columns(crawl, crawl.site_url, RS['freshness'])
     assert crawl.get(url + "index.html?link=zwgk").ok  # fetched, and it is the home page
     assert not any(urlsplit(c.url).query or urlsplit(c.url).path in ("/", "/index.html") for c in cols)
 
 
 def test_the_disclosure_directory_is_followed_two_clicks_deep(site):
     url, crawl, _, _ = site
-    names = {urlsplit(c.url).path: c.name for c in discover_columns(crawl, crawl.site_url)}
+    names = {urlsplit(c.url).path: c.name for c in discover_columns(crawl, crawl.site_url, RS['freshness'])}
     assert names.get("/xxgk/czyjs/") == "财政预决算" and names.get("/xxgk/zfxxgkzn/") == "政府信息公开指南"
     assert "/xxgk/" not in names  # the landing page itself has no list
 
@@ -166,7 +169,7 @@ def test_stub_within_the_site_is_followed(site):
 
 def test_registered_stub_column_reads_its_target(site):
     url, crawl, _, _ = site
-    res = check_column(crawl, ColumnSpec(name="县长信箱", url=url + "hdjl/"), AS_OF)
+    res = check_column(crawl, ColumnSpec(name="县长信箱", url=url + "hdjl/"), AS_OF, RS['freshness'])
     assert res.status == "ok" and res.newest_date == dt.date(2026, 11, 19)
     assert res.pages == [url + "hdjl/xjxx/index.html"]
 
@@ -175,7 +178,7 @@ def test_a_recheck_of_known_pages_follows_a_seeds_stub(site):
     url, _, _, port = site
     known = crawl_site(url, _cfg(port, "www.qsx.gov.test", follow_links=False), seeds=[url + "hdjl/"])
     assert known.get(url + "hdjl/xjxx/index.html").ok and known.get(url + "ywdt/gzdt/") is None
-    res = check_column(known, ColumnSpec(name="县长信箱", url=url + "hdjl/"), AS_OF)
+    res = check_column(known, ColumnSpec(name="县长信箱", url=url + "hdjl/"), AS_OF, RS['freshness'])
     assert res.status == "ok" and res.newest_date == dt.date(2026, 11, 19)
 
 
@@ -197,7 +200,7 @@ def test_real_list_pages_newest_dates_through_the_column_check(realdata):
             cl = column_list(crawl, url)
             assert not cl.reason, x["path"]
             assert sorted(i.date.isoformat() for i in cl.items) == sorted(x["list_item_dates"]), x["path"]
-            res = check_column(crawl, ColumnSpec(name=x["title"], url=url), dt.date.fromisoformat(x["newest_date"]))
+            res = check_column(crawl, ColumnSpec(name=x["title"], url=url), dt.date.fromisoformat(x["newest_date"]), RS['freshness'])
             assert res.newest_date.isoformat() == x["newest_date"] and res.item_count == x["item_count"], x["path"]
         finally:
             srv.shutdown()

@@ -16,8 +16,11 @@ from govinspect.engine.content import pii
 from govinspect.engine.content.documents import extract_document
 from govinspect.engine.content.leaders import Roster, Term
 from govinspect.engine.content.lexicon import LEXICON_FILES, Lexicon, lexicon
-from govinspect.rules import RulesError, load_rules
+from govinspect.rules import RulesError
+from govinspect.rules.ruleset import RuleSet
 from govinspect.sandbox import ids
+
+RS = RuleSet.load()
 
 DATA = Path(__file__).parent / "data"
 D = dt.date
@@ -36,13 +39,13 @@ def rules_of(hits):
 def test_rule_files_are_valid_versioned_and_sourced():
     seen = {}
     for name in LEXICON_FILES:
-        data = load_rules(name)
+        data = RS[name]
         assert data["version"] and data["rule"]
         for e in data["entry"]:
             w = e["wrong"]
             assert w not in seen, f"{w} in {name} and {seen[w]}"
             seen[w] = name
-    lx = lexicon()
+    lx = lexicon(RS)
     assert len(lx.entries) > 250
     assert all(e.source and e.category and e.severity in ("high", "medium", "low") for e in lx.entries)
 
@@ -89,7 +92,7 @@ def test_separators_traditional_and_longest_match(checker):
 def test_institution_names_are_history_before_the_reform_of_their_level():
     """National names from March 2018, provincial ones from the end of 2018, city and county ones from early
     2019; a local name with no level before it gets the latest local date (issue 15 item 9)."""
-    c = ContentChecker(rules=("content.institution_name",), typos=False)
+    c = ContentChecker(only=("content.institution_name",), typos=False)
     since = lambda text: [h.since for h in c.check(text)]
     assert since("国土资源部印发通知") == [D(2018, 3, 21)]
     assert since("国家卫生和计划生育委员会发布") == [D(2018, 3, 21)]
@@ -103,18 +106,13 @@ def test_reform_dates_are_data_overridable_per_jurisdiction(tmp_path, monkeypatc
     (tmp_path / "content").mkdir()
     (tmp_path / "content" / "institutions.toml").write_text(
         shipped.replace("[defaults]", '[[reform.place]]\nname = "深圳市"\ndate = "2019-01-10"\n\n[defaults]', 1), encoding="utf-8")
-    monkeypatch.setenv("GOVINSPECT_RULES_DIR", str(tmp_path))
-    load_rules.cache_clear()
-    try:
-        lx = Lexicon(files=("content/institutions",))
-        got = {h.text: h.since for h in lx.scan("深圳市环保局和清河县国土局联合检查")}
-        assert got == {"环保局": D(2019, 1, 10), "国土局": D(2019, 3, 31)}
-    finally:
-        load_rules.cache_clear()
+    lx = Lexicon({"content/institutions": RuleSet.load(overrides=tmp_path)["content/institutions"]})
+    got = {h.text: h.since for h in lx.scan("深圳市环保局和清河县国土局联合检查")}
+    assert got == {"环保局": D(2019, 1, 10), "国土局": D(2019, 3, 31)}
 
 
 def test_outdated_name_inside_a_cited_document_title_is_history():
-    c = ContentChecker(rules=("content.institution_name",), typos=False)
+    c = ContentChecker(only=("content.institution_name",), typos=False)
     cited = "自本通知实施之日起，《广州市财政局 广州市卫生和计划生育委员会关于门诊特定项目费用范围的通知》（穗人社发〔2015〕58号）同时废止。"
     assert c.check(cited) == []
     assert [h.text for h in c.check("今年5月，市卫生和计划生育委员会组织开展专项检查。")] == ["卫生和计划生育委员会"]
@@ -139,14 +137,14 @@ def test_outdated_name_one_finding_per_page_and_term_judged_by_the_page_date():
     from govinspect.engine.extract import extract_page
 
     text = "".join(f"<p>县环保局第{i}次开展执法检查，督促企业整改。</p>" for i in range(5))
-    site = SiteContent(ContentChecker(rules=("content.institution_name",), typos=False))
+    site = SiteContent(ContentChecker(only=("content.institution_name",), typos=False))
     for n, date in ((1, "2018-07-12"), (2, "2020-05-06")):
         html = (f'<html><head><title>检查通报{n}</title><meta name="PubDate" content="{date}"></head>'
                 f'<body><h1>检查通报{n}</h1>{text}</body></html>')
         page = extract_page(html, f"http://x.gov.cn/a{n}.html")
         site.on_page(SimpleNamespace(url=f"http://x.gov.cn/a{n}.html", depth=1), page)
     found = site.findings()
-    assert [(f.url, f.evidence["occurrences"]) for f in found] == [("http://x.gov.cn/a2.html", 5)]
+    assert [(f.url, f.facts["occurrences"]) for f in found] == [("http://x.gov.cn/a2.html", 5)]
     assert found[0].detail == "网站《检查通报2》“环保局”应为“生态环境局”（机构改革后已更名为“生态环境局”）（共出现5次）"
     assert site.stats["history_skipped"] == 5
 
@@ -157,18 +155,12 @@ def test_bad_rules_file_gives_a_clear_error(tmp_path, monkeypatch):
         (tmp_path / f"{name}.toml").write_text(
             'rule = "content.misspelling"\nversion = "1"\n[[entry]]\nwrong = "按装"\ncategory = "错别字"\nseverity = "urgent"\nsource = "x"\n',
             encoding="utf-8")
-    monkeypatch.setenv("GOVINSPECT_RULES_DIR", str(tmp_path))
-    load_rules.cache_clear()
-    try:
-        with pytest.raises(RulesError, match="severity"):
-            Lexicon()
-        (tmp_path / "content" / "misspellings.toml").write_text('rule = "x"\nversion = "1"\n[[entry]]\nwrong = "按装"\nafter = "("\n'
-                                                                'category = "a"\nsource = "b"\n', encoding="utf-8")
-        load_rules.cache_clear()
-        with pytest.raises(RulesError, match="正则"):
-            Lexicon(files=("content/misspellings",))
-    finally:
-        load_rules.cache_clear()
+    with pytest.raises(RulesError, match="severity"):
+        lexicon(RuleSet.load(overrides=tmp_path))
+    (tmp_path / "content" / "misspellings.toml").write_text('rule = "x"\nversion = "1"\n[[entry]]\nwrong = "按装"\nafter = "("\n'
+                                                            'category = "a"\nsource = "b"\n', encoding="utf-8")
+    with pytest.raises(RulesError, match="正则"):
+        Lexicon({"content/misspellings": RuleSet.load(overrides=tmp_path)["content/misspellings"]})
 
 
 # ----------------------------------------------------------------------------- personal data
@@ -208,7 +200,7 @@ def test_no_personal_data_on_real_pages(realdata):
     """The nfra pages name penalised persons lawfully: names alone are not a leak; no page has a full number."""
     from govinspect.engine.extract import decode_html, extract_page
 
-    c = ContentChecker(rules=("privacy",), typos=False)
+    c = ContentChecker(only=("privacy",), typos=False)
     for f in sorted((realdata / "pages").glob("*.html")):
         text = extract_page(decode_html(f.read_bytes(), None)[0], "http://example.gov.cn/").text
         assert c.check(text) == [], f.name
@@ -217,7 +209,7 @@ def test_no_personal_data_on_real_pages(realdata):
 def test_no_word_list_hits_on_real_pages_except_known_true_ones(realdata):
     from govinspect.engine.extract import decode_html, extract_page
 
-    c = ContentChecker(rules=("content.misspelling", "content.expression", "content.sensitive"), typos=False)
+    c = ContentChecker(only=("content.misspelling", "content.expression", "content.sensitive"), typos=False)
     for f in sorted((realdata / "pages").glob("*.html")):
         text = extract_page(decode_html(f.read_bytes(), None)[0], "http://example.gov.cn/").text
         assert c.check(text) == [], (f.name, rules_of(c.check(text)))
@@ -225,7 +217,7 @@ def test_no_word_list_hits_on_real_pages_except_known_true_ones(realdata):
 
 # ----------------------------------------------------------------------------- typos
 def test_typos_found_and_names_left_alone():
-    c = ContentChecker(rules=("content.typo",))
+    c = ContentChecker(only=("content.typo",))
     got = rules_of(c.check("要进一步加强安全生产监督管里，确保不发生重大事故。全面提升政务服务水平，优化营商环竟。"))
     assert got == [("content.typo", "管里", "管理"), ("content.typo", "环竟", "环境")]
     clean = ("坚持以人民为中心的发展思想，扎实推进共同富裕。康慈体检中心、博视眼科医院、泰康老年护理院纳入定点机构。"
@@ -244,7 +236,7 @@ def test_typos_found_and_names_left_alone():
     "引导签约居民逐步形成到基层医疗卫生机构首诊的就医习惯，进一步推进预约诊疗。",  # 首诊 + 的
 ])
 def test_names_abbreviations_and_compounds_are_not_typos(sentence):
-    assert ContentChecker(rules=("content.typo",)).check(sentence) == []
+    assert ContentChecker(only=("content.typo",)).check(sentence) == []
 
 
 def test_typo_false_alarms_on_clean_government_text(realdata):
@@ -291,7 +283,7 @@ def test_leader_titles_against_the_roster():
     roster = Roster([Term("马伟", "县长", "清河县人民政府", D(2019, 6, 1), D(2025, 5, 31)),
                      Term("李强", "县长", "清河县人民政府", D(2025, 6, 1)),
                      Term("赵敏", "副县长", "清河县人民政府", D(2021, 1, 1))], as_of=D(2026, 11, 23))
-    c = ContentChecker(rules=("content.leader",), typos=False, roster=roster)
+    c = ContentChecker(only=("content.leader",), typos=False, roster=roster)
     (h,) = c.check("马伟县长出席会议并讲话。", published=D(2026, 3, 1))
     assert h.rule == "content.leader" and h.text == "马伟县长" and "卸任" in h.note
     assert c.check("马伟县长出席会议并讲话。", published=D(2024, 3, 1)) == []  # he was 县长 then

@@ -145,10 +145,10 @@ def test_whole_site_rules_state_their_coverage_only_when_the_crawl_was_capped():
         assert dead.url.endswith("/missing.html")
         if partial:
             for f in (dead, phone):
-                assert "另有" in f.evidence["coverage"] and "只检查了已抓取的40个页面" in f.evidence["coverage"]
-            assert not any("coverage" in f.evidence for f in rep.findings if not f.rule.startswith(("link.", "privacy.")))
+                assert "另有" in f.evidence.coverage and "只检查了已抓取的40个页面" in f.evidence.coverage
+            assert not any(f.evidence.coverage for f in rep.findings if not f.rule.startswith(("link.", "privacy.")))
         else:
-            assert "coverage" not in dead.evidence and "coverage" not in phone.evidence
+            assert not dead.evidence.coverage and not phone.evidence.coverage
             assert rep.to_dict()["coverage"] == {"complete": True, "max_pages": DEFAULT_MAX_PAGES,
                                                  "urls_fetched": len(site.all_pages()), "not_fetched": 0}
 

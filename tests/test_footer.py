@@ -20,6 +20,9 @@ from govinspect.engine.fetch import CrawlConfig
 from govinspect.engine.inspect import inspect_site
 from govinspect.rules import load_rules
 from loopback import HTMLHandler, serve
+from govinspect.rules.ruleset import RuleSet
+
+RS = RuleSet.load()
 
 FULL = ('<a href="http://bszs.conac.cn/sitename?id=1"><img src="/red.png" alt="党政机关"></a> 主办单位：清河县人民政府 '
         '网站标识码：1301000001 冀ICP备12345678号 冀公网安备 13010202000123号 联系电话：0311-1234567 '
@@ -89,28 +92,28 @@ def footer_finding():
 def test_subsite_group_named_with_its_page_count(footer_finding):
     f, _ = footer_finding
     assert "/bm/nyj/ 下 20 个页面缺少网站标识码" in f.detail
-    nyj = next(g for g in f.evidence["groups"] if g["name"] == "/bm/nyj/")
+    nyj = next(g for g in f.facts["groups"] if g["name"] == "/bm/nyj/")
     assert nyj["pages"] == 20 and nyj["lacking"] == ["网站标识码"]
     assert 1 <= len(nyj["examples"]) <= 5 and all("/bm/nyj/" in u for u in nyj["examples"])
-    assert f.evidence["missing"] == []  # the home page's footer is complete
+    assert f.facts["missing"] == []  # the home page's footer is complete
 
 
 def test_platform_template_grouped_by_its_footer(footer_finding):
     f, _ = footer_finding
     assert "/zfxxgk/ 下 6 个页面缺少ICP备案编号" in f.detail
-    assert "网站标识码" not in next(g for g in f.evidence["groups"] if g["name"] == "/zfxxgk/")["lacking"]
+    assert "网站标识码" not in next(g for g in f.facts["groups"] if g["name"] == "/zfxxgk/")["lacking"]
 
 
 def test_small_or_unreadable_groups_not_accused(footer_finding):
     f, rep = footer_finding
     assert "/bm/sj/" not in f.detail and "/bm/jtj/" not in f.detail and "/art/" not in f.detail
     assert "/bm/wjj/" not in f.detail and "找错" not in f.detail  # its 找错 badge is drawn by jiucuo.js
-    assert {"/bm/sj/", "/bm/jtj/"} <= set(f.evidence["groups_not_judged"])
-    assert {g["name"] for g in f.evidence["groups"]} == {"/bm/nyj/", "/zfxxgk/"}
+    assert {"/bm/sj/", "/bm/jtj/"} <= set(f.facts["groups_not_judged"])
+    assert {g["name"] for g in f.facts["groups"]} == {"/bm/nyj/", "/zfxxgk/"}
     # a re-check reads the accused groups' pages again; they are among the pages the rule samples
-    assert {u for u in f.evidence["inner_sampled"] if "/bm/nyj/" in u or "/zfxxgk/" in u} == set(f.evidence["inner_sampled"])
-    assert len(f.evidence["inner_sampled"]) == 26 and set(f.evidence["inner_sampled"]) <= set(rep.sampled["site.footer_missing"])
-    assert any("/bm/nyj/" in u for u in f.evidence["inner_missing"]["网站标识码"])
+    assert {u for u in f.facts["inner_sampled"] if "/bm/nyj/" in u or "/zfxxgk/" in u} == set(f.facts["inner_sampled"])
+    assert len(f.facts["inner_sampled"]) == 26 and set(f.facts["inner_sampled"]) <= set(rep.sampled["site.footer_missing"])
+    assert any("/bm/nyj/" in u for u in f.facts["inner_missing"]["网站标识码"])
 
 
 def test_real_footers_read_and_identified():
@@ -130,7 +133,7 @@ def test_real_footers_read_and_identified():
             continue
         page = extract_page(decode_html((REALDATA / "pages-v2" / label["path"]).read_bytes(), "text/html")[0], label["url"])
         assert _readable(page.text, words, g["min_text_chars"], g["footer_chars"]), label["path"]
-        items = footer_items(page, page.meta.get("__img_alts__", ""))
+        items = footer_items(page, RS['furniture'], page.meta.get("__img_alts__", ""))
         assert label["footer"]["site_code"] in items["site_code"], label["path"]
         assert items["icp"] and items["police"] and items["conac"] and items["host"], (label["path"], items)
         prints[label["path"]] = _fingerprint(page.text, words, g["fingerprint_chars"])

@@ -128,7 +128,7 @@ def test_links_both_ways_are_still_judged(report):
     # D6 links its 视频解读 but the video page does not link back; D1-D3 are linked both ways; D7's 解读 is on
     # another host, not fetched: whether it links back could not be checked (no finding)
     assert _by(rep, "policy.interpretation_unlinked") == {"zcwj/d6.html"}
-    late = {f.url.rsplit("/", 1)[-1]: f.evidence["workdays"] for f in rep.findings if f.rule == "policy.interpretation_late"}
+    late = {f.url.rsplit("/", 1)[-1]: f.facts["workdays"] for f in rep.findings if f.rule == "policy.interpretation_late"}
     assert late == {}  # every 解读 here came within a working day (I2 from 工作动态 and I3 from the boxes count)
 
 

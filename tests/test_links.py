@@ -20,6 +20,9 @@ from govinspect.engine.fetch import CrawlConfig
 from govinspect.engine.fetch.linkcheck import LinkChecker, Probe
 from govinspect.engine.inspect import inspect_site
 from loopback import HTMLHandler, serve
+from govinspect.rules.ruleset import RuleSet
+
+RS = RuleSet.load()
 
 
 @pytest.fixture(scope="module")
@@ -32,33 +35,33 @@ def _by(rep, rule):
 
 
 def test_classify_illegal_precision():
-    assert classify_illegal("http://www.xpj-casino888.com/")["category"] == "gambling"
-    assert classify_illegal("http://www.example.com/", "注册送彩金")["category"] == "gambling"
-    assert classify_illegal("http://www.example.com/", "", "澳门博彩 真人百家乐 老虎机", True)["category"] == "gambling"
-    assert classify_illegal("http://www.hebei-wenhua.cn/", "河北文化娱乐资讯", "河北文化娱乐资讯", True) is None
-    assert classify_illegal("http://www.example.com/", "", "福利彩票 中国体育彩票 双色球 彩票投注站", True) is None
-    assert classify_illegal("http://www.example.com/", "", "只出现一次博彩 欢迎访问本网站 联系我们", True) is None
+    assert classify_illegal("http://www.xpj-casino888.com/", RS['links'])["category"] == "gambling"
+    assert classify_illegal("http://www.example.com/", RS['links'], "注册送彩金")["category"] == "gambling"
+    assert classify_illegal("http://www.example.com/", RS['links'], "", "澳门博彩 真人百家乐 老虎机", True)["category"] == "gambling"
+    assert classify_illegal("http://www.hebei-wenhua.cn/", RS['links'], "河北文化娱乐资讯", "河北文化娱乐资讯", True) is None
+    assert classify_illegal("http://www.example.com/", RS['links'], "", "福利彩票 中国体育彩票 双色球 彩票投注站", True) is None
+    assert classify_illegal("http://www.example.com/", RS['links'], "", "只出现一次博彩 欢迎访问本网站 联系我们", True) is None
 
 
 def test_domain_features_decide_only_when_the_target_cannot_be_read():
     # betting words with a risky top-level domain under an innocent (travel) name: illegal while unreadable ...
-    v = classify_illegal("http://www.bet-lvyou.top/", "清河旅游网")
+    v = classify_illegal("http://www.bet-lvyou.top/", RS['links'], "清河旅游网")
     assert v["category"] == "gambling" and "bet" in v["reasons"][0] and ".top" in v["reasons"][0]
-    assert classify_illegal("http://qipai888.com/")["category"] == "gambling"  # a weak word with a digit run
+    assert classify_illegal("http://qipai888.com/", RS['links'])["category"] == "gambling"  # a weak word with a digit run
     # ... and cleared by a readable clean page behind it
-    assert classify_illegal("http://www.bet-lvyou.top/", "清河旅游网", "清河旅游网 景点 酒店 线路 门票预订 联系我们", True) is None
+    assert classify_illegal("http://www.bet-lvyou.top/", RS['links'], "清河旅游网", "清河旅游网 景点 酒店 线路 门票预订 联系我们", True) is None
     # one feature alone, a digit run or a risky TLD without a word, "bet" inside a word: not enough
     for url in ("http://qipai.example.com/", "http://www.888.com/", "http://vip888.xyz/", "http://www.tibet-travel.com/",
                 "http://www.alphabet-edu.com/", "http://www.betterlife.top/"):
-        assert classify_illegal(url, "某某网") is None, url
+        assert classify_illegal(url, RS['links'], "某某网") is None, url
     # government domains are never accused (隰县's sxxx.gov.cn is not "xxx"), nor crackdown news
-    assert classify_illegal("http://www.sxxx.gov.cn/", "隰县") is None and trusted("http://www.sxxx.gov.cn/")
-    assert classify_illegal("http://news.example.com/a.html", "公安机关严厉打击网络赌博") is None
-    assert classify_illegal("http://news.example.com/a.html", "", "警方破获特大网络赌博案。该团伙以真人百家乐、彩金为诱饵。", True) is None
+    assert classify_illegal("http://www.sxxx.gov.cn/", RS['links'], "隰县") is None and trusted("http://www.sxxx.gov.cn/", RS['links'])
+    assert classify_illegal("http://news.example.com/a.html", RS['links'], "公安机关严厉打击网络赌博") is None
+    assert classify_illegal("http://news.example.com/a.html", RS['links'], "", "警方破获特大网络赌博案。该团伙以真人百家乐、彩金为诱饵。", True) is None
     # a casino's own "play responsibly, beware of fraud" is no crackdown report
-    assert classify_illegal("http://x.example.com/", "", "澳门新葡京 真人视讯 注册送彩金 理性投注，拒绝未成年人参与 谨防诈骗", True)
+    assert classify_illegal("http://x.example.com/", RS['links'], "", "澳门新葡京 真人视讯 注册送彩金 理性投注，拒绝未成年人参与 谨防诈骗", True)
     # a Macau travel page names casinos but invites no one to play
-    assert classify_illegal("http://www.qhlvyou.com/", "清河旅游网", "港澳游：澳门新葡京酒店、赌场夜景、大三巴牌坊 景区娱乐场所齐全", True) is None
+    assert classify_illegal("http://www.qhlvyou.com/", RS['links'], "清河旅游网", "港澳游：澳门新葡京酒店、赌场夜景、大三巴牌坊 景区娱乐场所齐全", True) is None
 
 
 def test_hidden_link_evidence_in_page_model():
@@ -102,11 +105,11 @@ def test_hiding_techniques_and_menus():
 def test_dead_links_internal_and_external(link_reports, sandbox):
     jyj = _by(link_reports["jyj"], "link.dead")
     f = jyj[sandbox.url("jyj", "/xwzx/202401/t20240110_99999.html")]
-    assert "HTTP 404" in f.detail and f.evidence["second_probe"]["status"] == 404
-    assert f.evidence["referrers"][0]["page"] == sandbox.urls["jyj"]
+    assert "HTTP 404" in f.detail and f.facts["second_probe"]["status"] == 404
+    assert f.facts["referrers"][0]["page"] == sandbox.urls["jyj"]
     assert "循环重定向" in jyj[sandbox.url("jyj", "/loop/a.html")].detail
     ext = _by(link_reports["zrzyj"], "link.dead")["http://www.old-bureau.qinghe.gov.cn.invalid/"]
-    assert "域名无法解析" in ext.detail and "DNS" in ext.evidence["second_probe"]["error"] and ext.evidence["external"]
+    assert "域名无法解析" in ext.detail and "DNS" in ext.facts["second_probe"]["error"] and ext.facts["external"]
     assert "http://www.qhxw.net/news/2019/123.html" in _by(link_reports["cgz"], "link.dead")
 
 
@@ -120,11 +123,11 @@ def test_illegal_and_hidden_links(link_reports):
     rsj_illegal = _by(link_reports["rsj"], "link.illegal")
     assert set(rsj_illegal) == {"http://www.xpj-casino888.com/", "http://www.xpj-casino888.com/reg.html"}
     hidden = _by(link_reports["rsj"], "link.hidden")
-    assert "display:none" in hidden["http://www.xpj-casino888.com/"].evidence["css"]
-    assert "left:-3000px" in hidden["http://www.xpj-casino888.com/reg.html"].evidence["css"]
+    assert "display:none" in hidden["http://www.xpj-casino888.com/"].facts["css"]
+    assert "left:-3000px" in hidden["http://www.xpj-casino888.com/reg.html"].facts["css"]
     # a domain that now serves gambling content is caught by what it serves
     lvyou = _by(link_reports["bmz"], "link.illegal")["http://www.qinghe-lvyou.com/"]
-    assert any("目标页面" in r for r in lvyou.evidence["reasons"])
+    assert any("目标页面" in r for r in lvyou.facts["reasons"])
     wjw = _by(link_reports["wjw"], "link.illegal")
     assert "http://www.tyc-ad-888.com/" in wjw and "http://www.hebei-wenhua.cn/" not in wjw
     # a drop-down menu hidden with display:none is not a 暗链
@@ -273,8 +276,8 @@ def test_labelled_fixture_precision_and_recall():
     assert _precision_recall(hidden, set(labels["hidden"])) == (1.0, 1.0), hidden ^ set(labels["hidden"])
     travel = _by(rep, "link.illegal")["http://www.bet-lvyou.top/"]
     assert "清河旅游网" in travel.detail and "未能读取" in travel.detail
-    assert any("目标页面" in r for r in _by(rep, "link.illegal")["http://www.qinghe-travel.com/"].evidence["reasons"])
-    assert "<marquee" in _by(rep, "link.hidden")["http://www.sina-ty.cc/"].evidence["css"]
+    assert any("目标页面" in r for r in _by(rep, "link.illegal")["http://www.qinghe-travel.com/"].facts["reasons"])
+    assert "<marquee" in _by(rep, "link.hidden")["http://www.sina-ty.cc/"].facts["css"]
 
 
 def _real_pages():
@@ -302,8 +305,8 @@ def test_real_pages_have_no_illegal_or_hidden_links():
             if urlsplit(link.url).hostname == host:
                 continue
             n_links += 1
-            verdict = classify_illegal(link.url, link.text)
-            if verdict or (link.hidden and not hiding_is_weak(link.hidden) and not trusted(link.url)):
+            verdict = classify_illegal(link.url, RS['links'], link.text)
+            if verdict or (link.hidden and not hiding_is_weak(link.hidden) and not trusted(link.url, RS['links'])):
                 accused.append((f, link.url, link.text, link.hidden, verdict))
     assert n_links > 1000 and accused == []
 
@@ -338,4 +341,4 @@ def test_a_new_hover_menu_link_is_not_a_defaced_home(tmp_path):
         srv.server_close()
     assert "site.defaced" not in {f.rule for f in second.findings}
     defaced = next(f for f in third.findings if f.rule == "site.defaced")
-    assert defaced.evidence["new_links"] == ["http://www.seo-links.example.com/"]
+    assert defaced.facts["new_links"] == ["http://www.seo-links.example.com/"]

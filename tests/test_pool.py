@@ -22,7 +22,7 @@ from govinspect.sandbox.serve import SandboxServer
 
 def test_content_checker_travels_as_its_settings():
     roster = Roster([Term("马伟", "县长", "清河县人民政府", dt.date(2020, 1, 1), dt.date(2025, 5, 1))], dt.date(2026, 11, 23))
-    checker = ContentChecker(("content.leader", "privacy"), typos=False, roster=roster)
+    checker = ContentChecker(only=("content.leader", "privacy"), typos=False, roster=roster)
     blob = pickle.dumps(checker)
     assert len(blob) < 5000  # the word lists and matchers are rebuilt in the worker, not shipped
     text = "2026年3月，马伟县长主持召开会议。联系人身份证号130534199001011234。"

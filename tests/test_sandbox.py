@@ -10,6 +10,9 @@ from django.test import Client
 from govinspect.sandbox import generate_county
 from govinspect.sandbox.serve import SandboxServer
 from govinspect.sandbox.truth import ground_truth
+from govinspect.rules.ruleset import RuleSet
+
+RS = RuleSet.load()
 
 
 async def _get(url, headers=None):
@@ -116,7 +119,7 @@ def test_column_names_vary_like_real_portals():
         assert len({x.name for x in s.columns}) == len(s.columns), s.key  # one name per column within a site
         for x in s.columns:
             names[x.category].add(x.name)
-            assert classify(x.name)["id"] == x.category, (s.key, x.name)
+            assert classify(x.name, RS['freshness'])["id"] == x.category, (s.key, x.name)
     for cat in ("dynamic", "notice", "policy", "personnel", "plan", "fiscal", "interpretation", "interaction", "unknown"):
         assert len(names[cat]) >= 2, cat
     assert {"县政府办文件", "部门文件", "工作动态", "乡镇动态", "公示公告", "财政预决算"} <= set().union(*names.values())

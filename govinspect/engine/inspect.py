@@ -1,34 +1,28 @@
-"""Inspect one site: crawl it, then run every site check implemented so far. Pure: no Django.
+"""Inspect one site: crawl it, then run every registered site check (engine/checks/registry.py). Pure: no Django.
 
-inspect_site(...) -> SiteReport, used by `govinspect check-site`, by rounds and by the benchmarks.
+inspect_site(...) -> SiteReport, used by `govinspect check-site`, by rounds and by the benchmarks. Findings only:
+scoring is the rounds' (and check-site's) business, with the RuleSet's scheme.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..rules import load_rules
-from .scheme import load_scheme
+from ..rules.ruleset import RuleSet
 from .checks.content import SiteContent
+from .checks.freshness import ColumnResult, ColumnSpec, HomeResult, check_column, check_home, classify, veto_counts
+from .checks.history import PreviousCrawl
+from .checks.registry import SiteContext, site_checks
 from .content import ContentChecker
-from .checks.freshness import (ColumnResult, ColumnSpec, HomeResult, check_column, check_home, classify,
-                               freshness_findings, veto_counts)
-from .checks.disclosure import disclosure_findings
-from .checks.furniture import footer_findings, sample_inner_pages
-from .checks.history import PreviousCrawl, backdated_findings, defacement_findings
-from .checks.search import search_findings, search_query, search_url
-from .checks.structure import domain_findings, meta_findings, required_column_findings
-from .checks.links import internal_failures, link_findings, referrers
-from .checks.model import Finding, iso
 from .extract.page import PAGER_TEXT, is_more_text
 from .fetch import CrawlConfig, CrawlResult
 from .fetch.crawler import crawl_site_async, normalise_url
-from .fetch.linkcheck import LinkChecker, Probe
-
+from .finding import Finding, iso
 
 
 @dataclass
@@ -42,7 +36,7 @@ class SiteReport:
     columns: list[ColumnResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     veto: dict = field(default_factory=dict)
-    verdict: str = "unknown"  # pass | fail | unknown
+    verdict: str = "unknown"  # pass | fail | unknown: set by whoever scores (not inspect_site)
     columns_discovered: bool = False
     crawl_stats: dict = field(default_factory=dict)
     check_stats: dict = field(default_factory=dict)
@@ -120,7 +114,7 @@ def _column_name(link_text: str, block: str | None, page) -> str:
     return _TITLE_CUT.split(page.title.strip(), 1)[0] if page.title else ""
 
 
-def discover_columns(crawl: CrawlResult, home_url: str, rules: dict | None = None) -> list[ColumnSpec]:
+def discover_columns(crawl: CrawlResult, home_url: str, rules: dict) -> list[ColumnSpec]:
     """Columns from the site's navigation, when none are registered.
 
     A link on the home page is a column when its target was fetched and is a list page (items,
@@ -130,7 +124,6 @@ def discover_columns(crawl: CrawlResult, home_url: str, rules: dict | None = Non
     name from the block's heading or tab. 信息公开 / 目录 pages (and landing pages that are no column) linked
     from the home page are followed one click further: their list pages are columns too.
     """
-    rules = rules or load_rules("freshness")
     home = crawl.get(home_url)
     if home is None or not home.ok or home.page is None:
         return []
@@ -186,19 +179,20 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
                              period_start: dt.date | None = None, government: bool | None = None,
                              site_code: str | None = None, previous: Path | None = None,
                              is_portal: bool | None = None, portal_url: str | None = None,
-                             content: ContentChecker | None | bool = True, scheme: str = "national-2019",
-                             seeds: list[str] | None = None) -> SiteReport:
+                             content: ContentChecker | None | bool = True, seeds: list[str] | None = None,
+                             rules: RuleSet | None = None) -> SiteReport:
     """government: the site belongs to a people's government (annual report due 31 March) rather than
     a department (31 January); None when unknown (the later deadline is used). site_code: the
     registered 网站标识码, compared with the footer. out_dir: where the crawl is kept (and resumed from);
-    previous: an earlier crawl's out_dir, for conditional requests. content: the content checker
-    (True: all content rules without the leader roster; False/None: no content checks). seeds: URLs to fetch
-    besides the home page (default: the columns' URLs)."""
+    previous: an earlier crawl's out_dir, for conditional requests and the checks over time. content: the content
+    checker (True: all content rules without the leader roster; False/None: no content checks). seeds: URLs to fetch
+    besides the home page (default: the columns' URLs). rules: the round's RuleSet (None: the shipped rules)."""
     cfg = cfg or CrawlConfig()
-    rules = load_rules("freshness")
+    rules = rules or RuleSet.load()
+    fresh = rules["freshness"]
     seeds = [c.url for c in columns or []] if seeds is None else seeds
     if content is True:
-        content = ContentChecker()
+        content = ContentChecker(rules)
     site_content = SiteContent(content) if content else None
     crawl = await crawl_site_async(site_url, cfg, out_dir, seeds, previous, site_content.on_page if site_content else None)
     home_url = crawl.site_url
@@ -213,80 +207,49 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
         why = (home.error if home and home.error else f"HTTP {home.status}" if home else "未抓取")
         report.status, report.reason = "could_not_check", f"首页无法访问（{why}），本轮未能检查"
         report.home = HomeResult(url=home_url, status="unknown", reason=report.reason)
-        report.columns = [ColumnResult(name=c.name, url=c.url, category=c.category or classify(c.name, rules)["id"],
+        report.columns = [ColumnResult(name=c.name, url=c.url, category=c.category or classify(c.name, fresh)["id"],
                                        category_label="", window="", level=c.level, status="unknown",
                                        reason="网站无法访问", unit=c.unit) for c in columns or []]
         return report
     if not columns:
-        columns = discover_columns(crawl, home_url, rules)
+        columns = discover_columns(crawl, home_url, fresh)
         report.columns_discovered = True
-    report.columns = [check_column(crawl, spec, as_of, rules) for spec in columns]
-    report.home = check_home(crawl, home_url, report.columns, as_of, rules)
-    report.findings = freshness_findings(report.home, report.columns, as_of, rules)
-    report.findings += footer_findings(crawl, home_url, site_code)
-    report.sampled["site.footer_missing"] = sample_inner_pages(crawl, home_url, load_rules("furniture").get("inner_sample", 5))
-    report.findings += required_column_findings(home_url, report.columns)
-    report.findings += meta_findings(crawl, home_url)
-    report.sampled["site.meta_missing"] = sorted(  # the article pages meta_findings samples
-        r.url for r in crawl.records.values() if r.ok and r.page is not None and r.page.kind == "article"
-    )[: load_rules("structure")["meta"]["article_sample"]]
-    report.findings += domain_findings(home_url, is_portal, portal_url)
-    if previous is not None and (previous / "crawl-state.sqlite").exists():
-        prev = PreviousCrawl(previous)
-        report.findings += backdated_findings(crawl, report.columns, prev)
-        report.findings += defacement_findings(crawl, home_url, prev)
-    disc, extra = disclosure_findings(crawl, report.columns, as_of, government)
-    report.findings += disc
-    report.check_stats.update(extra)
-    if site_content is not None:
-        site_content.scan_attachments(crawl)
-        report.findings += site_content.findings()
-        report.check_stats.update(site_content.summary())
-    plan = search_query(crawl, home_url)
-    probe = None
-    if plan is not None and plan[1] and crawl.in_scope(plan[0]["action"]):
-        probe = await LinkChecker(cfg).get_page(search_url(plan[0], plan[1], crawl.get(home_url).encoding))
-    report.findings += search_findings(home_url, plan, probe)
-    if plan is not None and (not plan[1] or probe is None or probe.unknown):
-        report.undecided["site.search"] = "站内搜索未能检查（首页没有可搜索的标题，或不允许访问搜索结果页）"
-    if cfg.check_links:
-        link_f, stats = await _check_links(crawl, cfg)
-        report.check_stats.update(stats)
-        report.findings += link_f
-    report.veto = veto_counts(report.columns, rules)
-    scored = load_scheme(scheme).score([f.rule for f in report.findings], "website")
-    report.verdict, report.score, report.deductions = scored.verdict, scored.score, scored.deductions
-    partial = coverage(crawl.stats).get("note")
-    for f in report.findings:  # evidence: when the page was captured, and where the capture is kept
-        rec = crawl.get(f.url)
-        f.evidence.setdefault("captured_at", rec.fetched_at if rec else None)
-        f.evidence.setdefault("http_status", rec.status if rec else None)
-        f.evidence.setdefault("warc", crawl.warc_path)
-        if partial and f.rule.startswith(WHOLE_SITE_RULES):  # found on the part fetched; more may lie beyond
-            f.evidence["coverage"] = partial
+    report.columns = [check_column(crawl, spec, as_of, fresh) for spec in columns]
+    report.home = check_home(crawl, home_url, report.columns, as_of, fresh)
+    prev = PreviousCrawl(previous) if previous is not None and (previous / "crawl-state.sqlite").exists() else None
+    ctx = SiteContext(crawl=crawl, home_url=home_url, as_of=as_of, rules=rules, cfg=cfg, columns=report.columns,
+                      home=report.home, previous=prev, site_code=site_code, government=government, is_portal=is_portal,
+                      portal_url=portal_url, period_start=period_start, content=site_content,
+                      check_stats=report.check_stats, undecided=report.undecided, sampled=report.sampled)
+    for chk in site_checks():
+        if not all(ctx.has(n) for n in chk.needs):
+            continue
+        found = chk.run(ctx)
+        if inspect.isawaitable(found):
+            found = await found
+        report.findings += found
+    report.veto = veto_counts(report.columns, fresh)
+    _capture_evidence(report.findings, crawl, home_url)
     if period_start:
         report.publication_count = _count_publications(crawl, home_url, period_start, as_of)
     return report
 
 
-async def _check_links(crawl: CrawlResult, cfg: CrawlConfig) -> tuple[list[Finding], dict]:
-    lrules = load_rules("links")["dead"]
-    refs = referrers(crawl)
-    failed = {u: Probe(url=u, status=r.status, error=r.error, checked_at=r.fetched_at, method="GET")
-              for u, r in internal_failures(crawl, refs).items()}
-    external = sorted(u for u in refs if not crawl.in_scope(u) and urlsplit(u).scheme in ("http", "https"))
-    skipped = max(0, len(external) - lrules["max_external"])
-    external = external[: lrules["max_external"]]
-    interval = cfg.link_recheck_interval if cfg.link_recheck_interval is not None else lrules["recheck_interval"]
-    references = cfg.reference_urls if cfg.reference_urls is not None else load_rules("availability")["references"]
-    checker = LinkChecker(cfg, lrules["sample_bytes"])
-    probes = await checker.check(external, set(external), interval, failed, references)
-    findings, stats = link_findings(crawl, crawl.in_scope, refs, probes)
-    stats["external_not_probed"] = skipped
-    if checker.offline:  # which reference targets failed, for the record
-        stats["links_external"]["references"] = [{"url": r.url, "error": r.error or f"HTTP {r.status}"}
-                                                 for r in checker.reference_probes]
-    return findings, stats
+def _capture_evidence(findings: list[Finding], crawl: CrawlResult, home_url: str) -> None:
+    """Each finding's capture: the page it is located on (an attachment; a column's list page), for a link the first
+    page it was seen on, else the home page; and a note when the crawl stopped at its page limit."""
+    partial = coverage(crawl.stats).get("note")
+    for f in findings:
+        src = f.url
+        if f.subject.kind == "link":
+            src = next((r["page"] for r in f.facts.get("referrers") or [] if r.get("page")), "") or f.facts.get("page") or home_url
+        rec = crawl.get(src) or crawl.get(home_url)
+        ev = f.evidence
+        if rec is not None and ev.captured_at is None:
+            ev.captured_at, ev.http_status = rec.fetched_at or None, rec.status
+            ev.warc_file, ev.warc_offset = rec.warc_file or crawl.warc_path or "", rec.warc_offset
+        if partial and f.rule.startswith(WHOLE_SITE_RULES):  # found on the part fetched; more may lie beyond
+            ev.coverage = partial
 
 
 def _count_publications(crawl: CrawlResult, home_url: str, start: dt.date, end: dt.date) -> int:

@@ -10,8 +10,8 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass, field
 
-from ...rules import load_rules
-from .model import Finding
+from ..finding import Finding
+from .registry import check
 
 
 @dataclass
@@ -32,9 +32,9 @@ class Availability:
 
 
 def availability(probes: list, references: list, window_start: dt.datetime, window_end: dt.datetime,
-                 rules: dict | None = None) -> Availability:
-    """probes/references: objects with .at (aware datetime), .ok, .elapsed_ms, .status, .error."""
-    r = rules or load_rules("availability")
+                 rules: dict) -> Availability:
+    """probes/references: objects with .at (aware datetime), .ok, .elapsed_ms, .status, .error; rules: RuleSet["availability"]."""
+    r = rules
     days = (window_end - window_start).total_seconds() / 86400
     expected = days * r["probes_per_day"]
     inwin = [p for p in probes if window_start <= p.at <= window_end]
@@ -66,10 +66,19 @@ def availability(probes: list, references: list, window_start: dt.datetime, wind
     return a
 
 
-def availability_findings(home_url: str, a: Availability, rules: dict | None = None) -> list[Finding]:
-    r = rules or load_rules("availability")
+def availability_findings(home_url: str, a: Availability, rules) -> list[Finding]:
+    """rules: the round's RuleSet."""
+    r = rules["availability"]
     if a.status != "unreachable":
         return []
-    return [Finding("site.unreachable", home_url,
-                    f"监测期内有效访问{a.valid}次，其中{a.failed}次无法打开（超过{r['timeout']:g}秒未响应或出错），"
-                    f"失败率{a.share * 100:.2f}%（≥{r['veto_share'] * 100:g}%）", None, a.to_dict())]
+    return [Finding.at_url("site.unreachable", home_url,
+                           f"监测期内有效访问{a.valid}次，其中{a.failed}次无法打开（超过{r['timeout']:g}秒未响应或出错），"
+                           f"失败率{a.share * 100:.2f}%（≥{r['veto_share'] * 100:g}%）", kind="site", facts=a.to_dict())]
+
+
+@check("availability", rules=("site.unreachable",), needs=("monitor",),
+       reads=("availability.window", "availability.probes_per_day", "availability.min_valid_share", "availability.veto_share",
+              "availability.timeout", "availability.references"))
+def availability_check(ctx) -> list[Finding]:
+    """The failure share of the monitoring probes in the window before the as-of date (run by rounds, not the crawl)."""
+    return availability_findings(ctx.home_url, ctx.availability, ctx.rules)

@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
-from ..content import ContentChecker, context, hit_evidence
+from ..content import ContentChecker, excerpt, hit_facts
 from ..content.documents import DOC_EXT, extract_document
 from ..extract.page import ATTACHMENT_EXT
-from .model import Finding
+from ..content import ALL_RULES
+from ..finding import Evidence, Finding, Location
+from .registry import check
 
 SAMPLE_OTHERS = 5
 
@@ -26,7 +28,7 @@ class SiteContent:
 
     def __init__(self, checker: ContentChecker):
         self.checker = checker
-        self.hits: dict[tuple, dict] = {}  # (rule, text, context) -> first hit with url and the other urls
+        self.hits: dict[tuple, dict] = {}  # (rule, text, excerpt) -> first hit with url and the other urls
         self.stats: Counter = Counter()
         self.unreadable: list[dict] = []
 
@@ -54,7 +56,7 @@ class SiteContent:
             self._add(rec.url, h, page.text, where)
 
     def _add(self, url: str, h, text: str, where: dict) -> None:
-        ctx = context(text, h.start, h.end, h.text)
+        ctx, span = excerpt(text, h.start, h.end, h.text)
         key = (h.rule, h.text, ctx)
         seen = self.hits.get(key)
         if seen is not None:
@@ -63,7 +65,7 @@ class SiteContent:
                 if len(seen["others"]) < SAMPLE_OTHERS:
                     seen["others"].append(url)
             return
-        self.hits[key] = {"url": url, "hit": h, "context": ctx, "where": where, "also_on": 0, "others": []}
+        self.hits[key] = {"url": url, "hit": h, "excerpt": ctx, "span": span, "where": where, "also_on": 0, "others": []}
 
     # ------------------------------------------------------------------ attachments
     def scan_attachments(self, crawl) -> None:
@@ -98,25 +100,36 @@ class SiteContent:
             self.stats["personal_data_masked"] += len(masked)
             for h, count in _per_term(hits):
                 seg, offset = doc.locate(starts, h.start)
-                where = {"attachment": name, "format": doc.kind, **seg.location, "page_url": rec.parent,
-                         "offset_in_segment": offset}
+                where = {"attachment": name, "format": doc.kind, **seg.location, "page_url": rec.parent}
                 if count > 1:
                     where["occurrences"] = count
                 self._add(rec.url, h, text, where)
 
     # ------------------------------------------------------------------ findings
-    def findings(self) -> list[Finding]:
+    def findings(self, site: str = "") -> list[Finding]:
+        """Page findings of the site `site` (its home URL): an attachment's hit is located by sheet, cell, page or
+        paragraph of the attachment's URL; the excerpt carries the hit (personal data masked)."""
         out = []
         for v in self.hits.values():
             h, w = v["hit"], v["where"]
-            ev = {**hit_evidence(h, "", v["context"]), **w}
+            facts = {**hit_facts(h), **{k: w[k] for k in _WHERE_FACTS if w.get(k) is not None}}
             if v["also_on"]:
-                ev.update(also_on=v["also_on"], others=v["others"])
-            out.append(Finding(rule=h.rule, url=v["url"], detail=_detail(h, w, v["also_on"]), evidence=ev))
+                facts.update(also_on=v["also_on"], others=v["others"])
+            f = Finding.at_url(h.rule, v["url"], _detail(h, w, v["also_on"]), kind="page", site=site, facts=facts,
+                               match=h.text)
+            if "attachment" in w:
+                f.location = Location(url=v["url"], sheet=w.get("sheet", ""), cell=w.get("cell", ""), page=w.get("page"),
+                                      paragraph=w.get("paragraph"))
+            f.evidence = Evidence(excerpt=v["excerpt"], hit=v["span"])
+            out.append(f)
         return out
 
     def summary(self) -> dict:
         return {"content": dict(self.stats), "content_unreadable": self.unreadable}
+
+
+# where a hit was, kept as facts (an attachment's sheet/cell/page/paragraph are its Location)
+_WHERE_FACTS = ("page_title", "occurrences", "attachment", "format", "page_url", "line")
 
 
 def _per_term(hits) -> list[tuple]:
@@ -168,3 +181,12 @@ def _name(url: str, text: str | None) -> str:
     if text and "." not in text[-6:] and "." in file:
         text += file[file.rfind("."):]
     return text or file
+
+
+@check("content", rules=ALL_RULES, needs=("crawl", "content"),
+       reads=("content/misspellings", "content/expressions", "content/institutions", "content/sensitive", "typo"))
+def content_check(ctx) -> list[Finding]:
+    """Words, expressions, personal data, leaders and typos in every page (scanned while crawling) and attachment."""
+    ctx.content.scan_attachments(ctx.crawl)
+    ctx.check_stats.update(ctx.content.summary())
+    return ctx.content.findings(ctx.home_url)

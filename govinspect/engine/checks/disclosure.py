@@ -15,11 +15,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ...rules import load_rules
 from . import freshness
 from ..fetch.crawler import normalise_url
-from ..workdays import UnknownYear, workdays_between
-from .model import Finding, iso
+from ..finding import Finding, iso
+from ..workdays import UnknownYear
+from .registry import check
 
 _YEAR = re.compile(r"(?:19|20)\d{2}\s*年")
 _REPORT = re.compile(r"((?:19|20)\d{2})\s*年(?:度)?.{0,30}?(?:年度报告|年报)")
@@ -45,7 +45,7 @@ def _items(crawl, col):
     return items
 
 
-def guide_findings(crawl, columns, rules) -> list[Finding]:
+def guide_findings(crawl, columns, rules, site: str = "") -> list[Finding]:
     g = rules["guide"]
     out = []
     for col in _columns(columns, g["column_keywords"]):
@@ -56,28 +56,28 @@ def guide_findings(crawl, columns, rules) -> list[Finding]:
         page = _page(crawl, newest.url)
         title = (page.title if page else "") or newest.title
         if not _YEAR.search(newest.title) and not _YEAR.search(title):
-            out.append(Finding("disclosure.guide_no_year", newest.url, f"政府信息公开指南{_quoted(newest.title)}未标注年度版本", col.name,
-                               {"title": newest.title, "page_title": title}))
+            out.append(Finding.at_url("disclosure.guide_no_year", newest.url, f"政府信息公开指南{_quoted(newest.title)}未标注年度版本",
+                                      kind="site", site=site, column=col.name, facts={"title": newest.title, "page_title": title}))
         if page is not None:
             missing = [label for label, words in g["contact_fields"].items() if not any(w in page.text for w in words)]
             no_qr = bool(g.get("require_qr")) and not page.meta.get("__qr__") and "二维码" not in page.text
             if missing or no_qr:
                 parts = [f"{'、'.join(missing)}等信息（条例第十二条）"] if missing else []
                 parts += ["政务新媒体二维码（本地方案要求）"] if no_qr else []
-                out.append(Finding("disclosure.guide_incomplete", newest.url, f"政府信息公开指南缺少{'；'.join(parts)}", col.name,
-                                   {"missing": missing + (["政务新媒体二维码"] if no_qr else [])}))
+                out.append(Finding.at_url("disclosure.guide_incomplete", newest.url, f"政府信息公开指南缺少{'；'.join(parts)}",
+                                          kind="site", site=site, column=col.name, facts={"missing": missing + (["政务新媒体二维码"] if no_qr else [])}))
     return out
 
 
-def report_due(as_of: dt.date, government: bool | None, rules: dict | None = None) -> tuple[int, str]:
-    """(year whose report must be out at as_of, deadline MM-DD). Unknown kind: the later deadline."""
-    a = (rules or load_rules("disclosure"))["annual_report"]
+def report_due(as_of: dt.date, government: bool | None, rules: dict) -> tuple[int, str]:
+    """(year whose report must be out at as_of, deadline MM-DD). Unknown kind: the later deadline. rules: RuleSet["disclosure"]."""
+    a = rules["annual_report"]
     mmdd = a["government_deadline"] if government in (True, None) else a["department_deadline"]
     month, day = map(int, mmdd.split("-"))
     return (as_of.year - 1 if as_of > dt.date(as_of.year, month, day) else as_of.year - 2), mmdd
 
 
-def annual_report_findings(crawl, columns, as_of: dt.date, government: bool | None, rules) -> list[Finding]:
+def annual_report_findings(crawl, columns, as_of: dt.date, government: bool | None, rules, site: str = "") -> list[Finding]:
     a = rules["annual_report"]
     out = []
     due, mmdd = report_due(as_of, government, rules)
@@ -88,10 +88,10 @@ def annual_report_findings(crawl, columns, as_of: dt.date, government: bool | No
         items = _items(crawl, col) or []
         years = {int(m.group(1)) for i in items for m in [_REPORT.search(i.title)] if m}
         if due not in years:
-            out.append(Finding("disclosure.annual_report_missing", col.url,
-                               f"截至检查时点未在“{col.name}”栏目发布{due}年政府信息公开工作年度报告（应于{due + 1}年{month}月{day}日前发布）",
-                               col.name, {"due_year": due, "deadline": f"{due + 1}-{mmdd}", "years_found": sorted(years, reverse=True),
-                                          "as_of": as_of.isoformat()}))
+            out.append(Finding.at_url("disclosure.annual_report_missing", col.url,
+                                      f"截至检查时点未在“{col.name}”栏目发布{due}年政府信息公开工作年度报告（应于{due + 1}年{month}月{day}日前发布）",
+                                      kind="site", site=site, column=col.name,
+                                      facts={"due_year": due, "deadline": f"{due + 1}-{mmdd}", "years_found": sorted(years, reverse=True)}))
     return out
 
 
@@ -234,7 +234,8 @@ class _Found:
     date: dt.date | None
 
 
-def interpretation_findings(crawl, columns, rules) -> list[Finding]:
+def interpretation_findings(crawl, columns, rules, calendar, site: str = "") -> list[Finding]:
+    """calendar: the RuleSet's working days."""
     r = rules["interpretation"]
     kws = r["link_keywords"]
     interp_items = [i for c in columns if c.category == "interpretation" and c.status != "unknown"
@@ -257,8 +258,9 @@ def interpretation_findings(crawl, columns, rules) -> list[Finding]:
                 interp_pages = _interpretation_pages(crawl, kws)
             linked, listed = _pairs(crawl, it.url, page, key, interp_items, interp_pages, r)
             if not linked and not listed:
-                out.append(Finding("policy.interpretation_missing", it.url, f"政策文件{_quoted(it.title)}未发布政策解读", col.name,
-                                   {"title": it.title, "key": key, "publish_date": iso(page.publish_date)}))
+                out.append(Finding.at_url("policy.interpretation_missing", it.url, f"政策文件{_quoted(it.title)}未发布政策解读",
+                                          site=site, column=col.name,
+                                          facts={"title": it.title, "key": key, "publish_date": iso(page.publish_date)}))
                 continue
             # both ways: the document links its 解读, and the 解读 links back to the document
             me = normalise_url(it.url)
@@ -268,8 +270,8 @@ def interpretation_findings(crawl, columns, rules) -> list[Finding]:
                 pass  # its 解读 is elsewhere (another host) and was not fetched: whether it links back could not be checked
             elif not linked or not back:
                 why = "政策文件页面未链接其解读" if not linked else "解读页面未链接回政策文件"
-                out.append(Finding("policy.interpretation_unlinked", it.url, f"政策文件{_quoted(it.title)}与其解读未相互关联（{why}）",
-                                   col.name, {"title": it.title, "linked": linked[:3],
+                out.append(Finding.at_url("policy.interpretation_unlinked", it.url, f"政策文件{_quoted(it.title)}与其解读未相互关联（{why}）",
+                                          site=site, column=col.name, facts={"title": it.title, "linked": linked[:3],
                                               "listed": [i.url for i in listed[:3]]}))
             # when did the 解读 appear? its page's date, else its list date
             dates = [p.publish_date for p in (_summary(crawl, u) for u in linked) if p is not None and p.publish_date]
@@ -279,14 +281,14 @@ def interpretation_findings(crawl, columns, rules) -> list[Finding]:
                 continue
             first = min(dates)
             try:
-                late = workdays_between(doc_date, first)
+                late = calendar.workdays_between(doc_date, first)
             except UnknownYear:
                 continue  # no calendar for that year: could not check
             if late > r["late_workdays"]:
-                out.append(Finding("policy.interpretation_late", it.url,
-                                   f"政策文件{_quoted(it.title)}{doc_date:%Y年%m月%d日}发布，解读{first:%Y年%m月%d日}才发布，"
-                                   f"晚了{late}个工作日（要求{r['late_workdays']}个工作日内）", col.name,
-                                   {"document_date": doc_date.isoformat(), "interpretation_date": first.isoformat(), "workdays": late}))
+                out.append(Finding.at_url("policy.interpretation_late", it.url,
+                                          f"政策文件{_quoted(it.title)}{doc_date:%Y年%m月%d日}发布，解读{first:%Y年%m月%d日}才发布，"
+                                          f"晚了{late}个工作日（要求{r['late_workdays']}个工作日内）", site=site, column=col.name,
+                                          facts={"document_date": doc_date.isoformat(), "interpretation_date": first.isoformat(), "workdays": late}))
     return out
 
 
@@ -302,7 +304,7 @@ def _labelled(text: str, labels) -> dt.date | None:
     return None
 
 
-def interaction_findings(crawl, columns, as_of: dt.date, rules) -> tuple[list[Finding], dict]:
+def interaction_findings(crawl, columns, as_of: dt.date, rules, calendar, site: str = "") -> tuple[list[Finding], dict]:
     r = rules["interaction"]
     start = freshness.cutoff(as_of, r["window"])
     overdue = freshness.cutoff(as_of, r["overdue"])
@@ -323,7 +325,7 @@ def interaction_findings(crawl, columns, as_of: dt.date, rules) -> tuple[list[Fi
             if answered:
                 stats["answered"] += 1
                 try:
-                    if workdays_between(received, answered) <= r["reply_workdays"]:
+                    if calendar.workdays_between(received, answered) <= r["reply_workdays"]:
                         stats["on_time"] += 1
                 except UnknownYear:
                     pass
@@ -333,16 +335,24 @@ def interaction_findings(crawl, columns, as_of: dt.date, rules) -> tuple[list[Fi
                 continue
             stats["unanswered"] += 1
             if start <= received < overdue:
-                out.append(Finding("interaction.unanswered", it.url,
-                                   f"“{col.name}”栏目{received:%Y年%m月%d日}收到的留言{_quoted(it.title)}超过3个月未回复", col.name,
-                                   {"received": received.isoformat(), "as_of": as_of.isoformat(), "days": (as_of - received).days}))
+                out.append(Finding.at_url("interaction.unanswered", it.url,
+                                          f"“{col.name}”栏目{received:%Y年%m月%d日}收到的留言{_quoted(it.title)}超过3个月未回复",
+                                          kind="site", site=site, column=col.name,
+                                          facts={"received": received.isoformat(), "days": (as_of - received).days}))
     return out, stats
 
 
-def disclosure_findings(crawl, columns, as_of: dt.date, government: bool | None = None) -> tuple[list[Finding], dict]:
-    rules = load_rules("disclosure")
-    findings = guide_findings(crawl, columns, rules)
-    findings += annual_report_findings(crawl, columns, as_of, government, rules)
-    findings += interpretation_findings(crawl, columns, rules)
-    inter, stats = interaction_findings(crawl, columns, as_of, rules)
-    return findings + inter, {"letters": stats}
+@check("disclosure", rules=("disclosure.guide_no_year", "disclosure.guide_incomplete", "disclosure.annual_report_missing",
+                            "policy.interpretation_missing", "policy.interpretation_unlinked", "policy.interpretation_late",
+                            "interaction.unanswered"),
+       needs=("crawl", "page_text"), reads=("disclosure.guide", "disclosure.annual_report", "disclosure.interpretation",
+                                            "disclosure.interaction", "workdays.years"))
+def disclosure_check(ctx) -> list[Finding]:
+    """The disclosure guide and annual report, policy documents and their interpretations, unanswered letters."""
+    crawl, columns, rules, cal, site = ctx.crawl, ctx.columns, ctx.rules["disclosure"], ctx.rules.calendar, ctx.home_url
+    findings = guide_findings(crawl, columns, rules, site)
+    findings += annual_report_findings(crawl, columns, ctx.as_of, ctx.government, rules, site)
+    findings += interpretation_findings(crawl, columns, rules, cal, site)
+    inter, stats = interaction_findings(crawl, columns, ctx.as_of, rules, cal, site)
+    ctx.check_stats["letters"] = stats
+    return findings + inter

@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ...rules import RulesError, load_rules
-from .model import Finding, iso
+from ...rules import RulesError
+from ..finding import Finding, iso
+from .registry import check
 
 STATUS_LABELS = {"ok": "正常", "stale": "未按期更新", "empty": "空白栏目", "unknown": "未能检查"}
 
@@ -102,11 +103,12 @@ def window_label(window: str) -> str:
     return f"{n}年"
 
 
-def categories(rules: dict | None = None) -> list[dict]:
-    return (rules or load_rules("freshness"))["category"]
+def categories(rules: dict) -> list[dict]:
+    """rules: the freshness rule file (RuleSet["freshness"])."""
+    return rules["category"]
 
 
-def category_by_id(cat_id: str, rules: dict | None = None) -> dict:
+def category_by_id(cat_id: str, rules: dict) -> dict:
     for c in categories(rules):
         if c["id"] == cat_id:
             return c
@@ -116,7 +118,7 @@ def category_by_id(cat_id: str, rules: dict | None = None) -> dict:
 UNKNOWN = "unknown"  # a name that no category's keywords recognise: never judged (could not check)
 
 
-def classify(name: str, rules: dict | None = None) -> dict:
+def classify(name: str, rules: dict) -> dict:
     """The category a column name belongs to (rules/freshness.toml): the longest keyword found in the name
     decides, equal lengths go to the category listed first; no keyword at all gives the `unknown` category."""
     best, best_len = None, 0
@@ -243,8 +245,7 @@ def _unknown_reason(rec) -> str:
     return f"栏目页面返回 HTTP {rec.status}"
 
 
-def check_column(crawl, spec: ColumnSpec, as_of: dt.date, rules: dict | None = None) -> ColumnResult:
-    rules = rules or load_rules("freshness")
+def check_column(crawl, spec: ColumnSpec, as_of: dt.date, rules: dict) -> ColumnResult:
     cat = category_by_id(spec.category, rules) if spec.category else classify(spec.name, rules)
     window = spec.window if spec.window else cat.get("window", "")
     res = ColumnResult(name=spec.name, url=spec.url, category=cat["id"], category_label=cat["label"], window=window,
@@ -300,8 +301,7 @@ def check_column(crawl, spec: ColumnSpec, as_of: dt.date, rules: dict | None = N
     return res
 
 
-def check_home(crawl, home_url: str, columns: list[ColumnResult], as_of: dt.date, rules: dict | None = None) -> HomeResult:
-    rules = rules or load_rules("freshness")
+def check_home(crawl, home_url: str, columns: list[ColumnResult], as_of: dt.date, rules: dict) -> HomeResult:
     rec = crawl.get(home_url)
     res = HomeResult(url=home_url, status="unknown")
     if rec is None or not rec.ok or rec.page is None:
@@ -320,8 +320,7 @@ def check_home(crawl, home_url: str, columns: list[ColumnResult], as_of: dt.date
     return res
 
 
-def veto_counts(columns: list[ColumnResult], rules: dict | None = None) -> dict:
-    rules = rules or load_rules("freshness")
+def veto_counts(columns: list[ColumnResult], rules: dict) -> dict:
     cats = {c["id"]: c for c in categories(rules)}
     stale = [c for c in columns if c.status == "stale"]
     dyn = [c for c in stale if cats[c.category].get("veto_group") == "dynamic"]
@@ -338,24 +337,26 @@ def veto_counts(columns: list[ColumnResult], rules: dict | None = None) -> dict:
     }
 
 
-def freshness_findings(home: HomeResult, columns: list[ColumnResult], as_of: dt.date, rules: dict | None = None) -> list[Finding]:
-    rules = rules or load_rules("freshness")
+def freshness_findings(home: HomeResult, columns: list[ColumnResult], as_of: dt.date, rules: dict) -> list[Finding]:
     out: list[Finding] = []
+    site = home.url
     for c in columns:
-        ev = {"newest_date": iso(c.newest_date), "newest_title": c.newest_title, "newest_url": c.newest_url,
-              "item_count": c.item_count, "window": c.window, "as_of": as_of.isoformat(), "category": c.category}
+        facts = {"newest_date": iso(c.newest_date), "newest_title": c.newest_title, "newest_url": c.newest_url,
+                 "item_count": c.item_count, "window": c.window, "category": c.category}
         if c.status == "stale":
             days = (as_of - c.newest_date).days
-            out.append(Finding("column.stale", c.url, f"“{c.name}”栏目（{c.category_label}）最新信息发布于{c.newest_date:%Y年%m月%d日}，"
-                               f"截至检查时点已{days}天未更新（应在{window_label(c.window)}内更新）", c.name, ev))
+            out.append(Finding.at_url("column.stale", c.url, f"“{c.name}”栏目（{c.category_label}）最新信息发布于{c.newest_date:%Y年%m月%d日}，"
+                                      f"截至检查时点已{days}天未更新（应在{window_label(c.window)}内更新）",
+                                      kind="column", site=site, column=c.name, facts=facts))
         elif c.status == "empty":
-            out.append(Finding("column.empty", c.url, f"“{c.name}”栏目为空白栏目，无任何信息", c.name, ev))
+            out.append(Finding.at_url("column.empty", c.url, f"“{c.name}”栏目为空白栏目，无任何信息", kind="column", site=site,
+                                      column=c.name, facts=facts))
     if home.status == "stale":
         days = (as_of - home.newest_date).days
         where = "首页" if home.source == "home" else "首页（导航型）及二级页面"
-        out.append(Finding("site.homepage_stale", home.url, f"{where}最新信息发布于{home.newest_date:%Y年%m月%d日}，"
-                           f"已{days}天无新增信息（应在{window_label(rules['homepage']['window'])}内更新）", None,
-                           {"newest_date": iso(home.newest_date), "as_of": as_of.isoformat(), "source": home.source}))
+        out.append(Finding.at_url("site.homepage_stale", home.url, f"{where}最新信息发布于{home.newest_date:%Y年%m月%d日}，"
+                                  f"已{days}天无新增信息（应在{window_label(rules['homepage']['window'])}内更新）", kind="site",
+                                  facts={"newest_date": iso(home.newest_date), "source": home.source}))
     vc = veto_counts(columns, rules)
     v = rules["veto"]
     reasons = []
@@ -366,5 +367,12 @@ def freshness_findings(home: HomeResult, columns: list[ColumnResult], as_of: dt.
     if vc["c"]:
         reasons.append(f"空白栏目{vc['empty']}个（≥{v['empty']}个）")
     if reasons:
-        out.append(Finding("site.veto_columns", home.url, "栏目不更新单项否决：" + "；".join(reasons), None, vc))
+        out.append(Finding.at_url("site.veto_columns", home.url, "栏目不更新单项否决：" + "；".join(reasons), kind="site", facts=vc))
     return out
+
+
+@check("freshness", rules=("column.stale", "column.empty", "site.homepage_stale", "site.veto_columns"), needs=("crawl",),
+       reads=("freshness.category", "freshness.homepage", "freshness.veto"))
+def freshness_check(ctx) -> list[Finding]:
+    """Columns and the home page against their categories' windows; the single-veto counts."""
+    return freshness_findings(ctx.home, ctx.columns, ctx.as_of, ctx.rules["freshness"])

@@ -17,14 +17,14 @@ import re
 from collections import defaultdict
 from urllib.parse import urlsplit
 
-from ...rules import load_rules
-from .model import Finding
+from ..finding import Finding
+from .registry import check
 
 
-def footer_items(page, html_alts: str = "") -> dict[str, str | None]:
-    """item id -> evidence (matched text or link), None when absent."""
+def footer_items(page, rules: dict, html_alts: str = "") -> dict[str, str | None]:
+    """item id -> what shows it (matched text or link), None when absent. rules: RuleSet["furniture"]."""
     out = {}
-    for key, spec in load_rules("furniture")["footer"].items():
+    for key, spec in rules["footer"].items():
         ev = None
         if spec.get("pattern"):
             m = re.search(spec["pattern"], page.text)
@@ -67,9 +67,10 @@ def _spread(urls: list[str], n: int) -> list[str]:
     return [urls[int(i * step)] for i in range(n)]
 
 
-def sample_inner_pages(crawl, home_url: str, n: int) -> list[str]:
-    """The inner pages the footer check reads: up to n of each path group, spread evenly over its sorted URLs."""
-    roots = [r.lower() for r in load_rules("furniture").get("subsite_roots", [])]
+def sample_inner_pages(crawl, home_url: str, rules: dict) -> list[str]:
+    """The inner pages the footer check reads: up to inner_sample of each path group, spread evenly over its sorted URLs."""
+    n = rules.get("inner_sample", 5)
+    roots = [r.lower() for r in rules.get("subsite_roots", [])]
     groups: dict[str, list[str]] = defaultdict(list)
     for u in _inner_pages(crawl, home_url):
         groups[_path_group(u, roots)[0]].append(u)
@@ -107,12 +108,11 @@ def _common_prefix(urls: list[str]) -> str:
     return "/".join(common).rstrip("/") + "/" if any(common) else "/"
 
 
-def template_groups(crawl, home_url: str, want: dict[str, str]) -> tuple[list[dict], list[str]]:
+def template_groups(crawl, home_url: str, want: dict[str, str], rules: dict) -> tuple[list[dict], list[str]]:
     """Inner pages by template, and which of the `want` items (id -> label) each group lacks on every readable page.
 
     Returns (groups, pages read); a group: name, pages (its size), read, readable, lacking ({label: [urls]}),
     judged (False when too few readable pages), examples."""
-    rules = load_rules("furniture")
     g = rules.get("groups", {})
     roots = [r.lower() for r in rules.get("subsite_roots", [])]
     min_pages, min_chars = g.get("min_group_pages", 3), g.get("min_text_chars", 100)
@@ -140,7 +140,7 @@ def template_groups(crawl, home_url: str, want: dict[str, str]) -> tuple[list[di
                 grp["complete"] = False  # pages of this path group were left unread: the count is a sample
             if _readable(text, footer_words, min_chars, g.get("footer_chars", 600)):
                 grp["readable"].append(u)
-                grp["items"].append(footer_items(page, page.meta.get("__img_alts__", "")))
+                grp["items"].append(footer_items(page, rules, page.meta.get("__img_alts__", "")))
     out = []
     for key, grp in groups.items():
         if key[0] == "footer":
@@ -169,20 +169,19 @@ def _group_line(grp: dict) -> str:
     return f"{where}抽查 {grp['readable']} 个页面均缺少{labels}{total}"
 
 
-def footer_findings(crawl, home_url: str, site_code: str | None = None) -> list[Finding]:
+def footer_findings(crawl, home_url: str, site_code: str | None, rules: dict) -> list[Finding]:
     rec = crawl.get(home_url)
     if rec is None or not rec.ok or rec.page is None:
         return []
     page = crawl.full_page(home_url)
-    rules = load_rules("furniture")
     spec = rules["footer"]
-    items = footer_items(page, page.meta.get("__img_alts__", ""))
+    items = footer_items(page, rules, page.meta.get("__img_alts__", ""))
     missing = [spec[k]["label"] for k, v in items.items() if v is None]
     problems = []
     if missing:
         problems.append("页面底部缺少" + "、".join(missing))
     # inner pages, template by template: only what the home page has (the same item missing everywhere is one problem)
-    groups, _ = template_groups(crawl, home_url, {k: spec[k]["label"] for k, v in items.items() if v is not None})
+    groups, _ = template_groups(crawl, home_url, {k: spec[k]["label"] for k, v in items.items() if v is not None}, rules)
     accused = [g for g in groups if g["lacking"]]
     inner_missing: dict[str, list[str]] = {}
     shown = rules["groups"].get("max_groups_in_detail", 5)
@@ -198,10 +197,19 @@ def footer_findings(crawl, home_url: str, site_code: str | None = None) -> list[
         problems.append(f"网站标识码 {m.group(1)} 与登记的 {site_code} 不一致")
     if not problems:
         return []
-    return [Finding("site.footer_missing", rec.url, "；".join(problems), None,
+    return [Finding.at_url("site.footer_missing", rec.url, "；".join(problems), kind="site", site=home_url, facts=
                     {"present": {k: v for k, v in items.items() if v}, "missing": missing, "footer_text": page.text[-300:],
                      # the pages a re-check reads again: those of the groups accused
                      "inner_missing": inner_missing, "inner_sampled": sorted({u for g in accused for u in g["read_urls"]}),
                      "groups": [{k: g[k] for k in ("name", "pages", "readable", "lacking", "examples")} | {"lacking": list(g["lacking"])}
                                 for g in accused],
                      "groups_not_judged": [g["name"] for g in groups if not g["judged"]]})]
+
+
+@check("footer", rules=("site.footer_missing",), needs=("crawl", "page_text"),
+       reads=("furniture.footer", "furniture.groups", "furniture.subsite_roots", "furniture.inner_sample"))
+def footer_check(ctx) -> list[Finding]:
+    """Footer identifiers on the home page and, template by template, on the inner pages; the registered site code."""
+    rules = ctx.rules["furniture"]
+    ctx.sampled["site.footer_missing"] = sample_inner_pages(ctx.crawl, ctx.home_url, rules)
+    return footer_findings(ctx.crawl, ctx.home_url, ctx.site_code, rules)

@@ -18,8 +18,9 @@ from ..extract.hiding import hiding_is_weak
 from ..fetch.crawler import normalise_url
 from ..fetch.state import CrawlState
 from ..fetch.warc import read_payload
+from ..finding import Finding
 from .links import classify_illegal
-from .model import Finding
+from .registry import check
 
 
 class PreviousCrawl:
@@ -52,7 +53,7 @@ class PreviousCrawl:
         return extract_page(text, row["final_url"] or url)
 
 
-def backdated_findings(crawl, columns, prev: PreviousCrawl) -> list[Finding]:
+def backdated_findings(crawl, columns, prev: PreviousCrawl, site: str = "") -> list[Finding]:
     if prev.date is None:
         return []
     out = []
@@ -76,16 +77,16 @@ def backdated_findings(crawl, columns, prev: PreviousCrawl) -> list[Finding]:
             if u in old_urls or u in prev.known or not it.date:
                 continue
             if covered_from <= it.date < seen_on:
-                out.append(Finding("content.backdated", it.url,
-                                   f"“{col.name}”栏目的《{it.title}》标注发布日期为{it.date:%Y年%m月%d日}，但{seen_on:%Y年%m月%d日}"
-                                   f"检查时该栏目列表（已列出{covered_from:%Y年%m月%d日}以来的信息）中并无此条，疑似伪造发稿日期",
-                                   col.name, {"stated_date": it.date.isoformat(), "previous_crawl": prev.finished_at,
+                out.append(Finding.at_url("content.backdated", it.url,
+                                          f"“{col.name}”栏目的《{it.title}》标注发布日期为{it.date:%Y年%m月%d日}，但{seen_on:%Y年%m月%d日}"
+                                          f"检查时该栏目列表（已列出{covered_from:%Y年%m月%d日}以来的信息）中并无此条，疑似伪造发稿日期",
+                                          kind="page", site=site, column=col.name, facts={"stated_date": it.date.isoformat(), "previous_crawl": prev.finished_at,
                                               "previous_list_covered_from": covered_from.isoformat(),
                                               "previous_list_url": col.url}))
     return out
 
 
-def defacement_findings(crawl, home_url: str, prev: PreviousCrawl) -> list[Finding]:
+def defacement_findings(crawl, home_url: str, prev: PreviousCrawl, links_rules: dict) -> list[Finding]:
     old = prev.page(home_url)
     rec = crawl.get(home_url)
     if old is None or rec is None or rec.page is None:
@@ -97,11 +98,19 @@ def defacement_findings(crawl, home_url: str, prev: PreviousCrawl) -> list[Findi
     old_ext = {normalise_url(l.url) for l in old.links}
     added = [l for l in new.links if normalise_url(l.url) not in old_ext and not crawl.in_scope(l.url)]
     # hidden the way menus are (display:none, shown on hover) proves nothing: only strong hiding or an illegal target
-    bad = [l for l in added if (l.hidden and not hiding_is_weak(l.hidden)) or classify_illegal(l.url, l.text)]
+    bad = [l for l in added if (l.hidden and not hiding_is_weak(l.hidden)) or classify_illegal(l.url, links_rules, l.text)]
     if bad:
         reasons.append("首页新增" + "、".join(f"“{l.text or l.url}”（{l.url}）" for l in bad[:5]) + "等隐藏或违法链接")
     if not reasons:
         return []
-    return [Finding("site.defaced", home_url, "首页疑似被篡改：" + "；".join(reasons) + "，请立即核查", None,
-                    {"previous_title": old.title, "title": new.title, "new_links": [l.url for l in bad[:20]],
+    return [Finding.at_url("site.defaced", home_url, "首页疑似被篡改：" + "；".join(reasons) + "，请立即核查", kind="site",
+                           facts={"previous_title": old.title, "title": new.title, "new_links": [l.url for l in bad[:20]],
                      "previous_crawl": prev.finished_at})]
+
+
+@check("history", rules=("content.backdated", "site.defaced"), needs=("crawl", "previous_round"),
+       reads=("links.illegal", "links.category"))
+def history_check(ctx) -> list[Finding]:
+    """Against the previous round's crawl: items listed now under dates the previous list covered; a defaced home page."""
+    return (backdated_findings(ctx.crawl, ctx.columns, ctx.previous, ctx.home_url)
+            + defacement_findings(ctx.crawl, ctx.home_url, ctx.previous, ctx.rules["links"]))

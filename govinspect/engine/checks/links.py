@@ -14,23 +14,33 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from functools import lru_cache
 from urllib.parse import urlsplit
 
-from ...rules import load_rules
 from ..extract.hiding import hiding_is_weak
 from ..fetch.crawler import normalise_url
 from ..fetch.linkcheck import NO_ROUTE
-from .model import Finding
+from ..finding import Finding
+from .registry import check
 
 # crawl errors that say nothing about the link (we were not allowed, or chose not, to look)
 _NOT_EVIDENCE = ("robots", "blocked", "skipped", "oversize", "out of scope", "internal error")
 _SENTENCE = re.compile(r"[\s。！？；!?;]+")
 
 
-@lru_cache(maxsize=4)
-def _compiled(version: str) -> tuple[dict, list, list[dict]]:
-    rules = load_rules("links")
+_COMPILED: dict[int, tuple] = {}  # id(rules) -> (rules, compiled): a rule file's patterns compiled once
+
+
+def _compiled(rules: dict) -> tuple[dict, list, list[dict]]:
+    hit = _COMPILED.get(id(rules))
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    if len(_COMPILED) > 8:
+        _COMPILED.clear()
+    _COMPILED[id(rules)] = (rules, _compile(rules))
+    return _COMPILED[id(rules)][1]
+
+
+def _compile(rules: dict) -> tuple[dict, list, list[dict]]:
     cats = [{**c, "domain_re": [re.compile(d, re.I) for d in c["domains"]],
              "weak_re": [re.compile(d, re.I) for d in c.get("weak_domains", [])]} for c in rules["category"]]
     return rules["illegal"], [re.compile(d, re.I) for d in rules["illegal"]["digit_runs"]], cats
@@ -66,20 +76,20 @@ def _domain_features(host: str, cat: dict, ill: dict, digits: list) -> tuple[int
     return score, feats
 
 
-def trusted(url: str) -> bool:
-    """A government domain (rules/links.toml trusted_suffixes): never an illegal link nor a 暗链."""
+def trusted(url: str, rules: dict) -> bool:
+    """A government domain (rules/links.toml trusted_suffixes): never an illegal link nor a 暗链. rules: RuleSet["links"]."""
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    return any(host == s or host.endswith("." + s) for s in load_rules("links")["illegal"]["trusted_suffixes"])
+    return any(host == s or host.endswith("." + s) for s in rules["illegal"]["trusted_suffixes"])
 
 
-def classify_illegal(url: str, text: str = "", content: str = "", readable: bool = False) -> dict | None:
+def classify_illegal(url: str, rules: dict, text: str = "", content: str = "", readable: bool = False) -> dict | None:
     """{"category", "label", "reasons": [...]} when the link leads to illegal content, else None.
 
     text: the link's anchor text(s); content: the target page's title and text; readable: the target was fetched
     and is a readable page (it then decides: a clean page clears the link whatever its domain or anchor text)."""
-    ill, digits, cats = _compiled(load_rules("links")["version"])
+    ill, digits, cats = _compiled(rules)
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    if not host or trusted(url):
+    if not host or trusted(url, rules):
         return None
     reporting = ill["reporting"]
     if readable and sum(1 for w in ill["reporting_page"] if w in content) >= ill["reporting_min"]:
@@ -114,11 +124,11 @@ def classify_illegal(url: str, text: str = "", content: str = "", readable: bool
     return None
 
 
-def readable_content(probes) -> tuple[str, bool]:
+def readable_content(probes, rules: dict) -> tuple[str, bool]:
     """The title and text of a link's fetched target (its probes), and whether it was a readable page."""
     got = [p for p in probes if p is not None and not p.failed and (p.title or p.text)]
     content = " ".join(p.title + " " + p.text for p in got)
-    return content, len(content.replace(" ", "")) >= load_rules("links")["illegal"]["min_readable_chars"]
+    return content, len(content.replace(" ", "")) >= rules["illegal"]["min_readable_chars"]
 
 
 def referrers(crawl) -> dict[str, list[dict]]:
@@ -144,7 +154,9 @@ def internal_failures(crawl, refs: dict) -> dict:
     return out
 
 
-def link_findings(crawl, in_scope, refs: dict, probes: dict, max_refs: int = 10) -> tuple[list[Finding], dict]:
+def link_findings(crawl, in_scope, refs: dict, probes: dict, rules: dict, max_refs: int = 10) -> tuple[list[Finding], dict]:
+    """Findings on link targets (subject "link", located at the target) from the probes; rules: RuleSet["links"]."""
+    site = getattr(crawl, "site_url", "")
     findings: list[Finding] = []
     dead_pages = set()
     n_dead = 0
@@ -157,27 +169,27 @@ def link_findings(crawl, in_scope, refs: dict, probes: dict, max_refs: int = 10)
             n_dead += 1
             dead_pages.update(r["page"] for r in where)
             kind = "外部链接" if external else "站内链接"
-            findings.append(Finding("link.dead", url, f"{kind}“{text or url}”无法访问（{second.reason()}），"
-                                    f"共{len(where)}处引用，如{shown[0]['page'] if shown else '—'}", None,
-                                    {"first_probe": first.to_dict(), "second_probe": second.to_dict(), "referrers": shown,
+            findings.append(Finding.at_url("link.dead", url, f"{kind}“{text or url}”无法访问（{second.reason()}），"
+                                           f"共{len(where)}处引用，如{shown[0]['page'] if shown else '—'}", kind="link", site=site,
+                                           facts={"first_probe": first.to_dict(), "second_probe": second.to_dict(), "referrers": shown,
                                      "referrer_count": len(where), "external": external}))
         if external:
-            content, readable = readable_content((first, second))
+            content, readable = readable_content((first, second), rules)
             texts = " ".join(r["text"] for r in where)
-            verdict = classify_illegal(url, texts, content, readable)
+            verdict = classify_illegal(url, rules, texts, content, readable)
             if verdict:
-                findings.append(Finding("link.illegal", url, f"链接“{text or url}”指向{verdict['label']}类违法违规网站（"
-                                        + "；".join(verdict["reasons"]) + "）", None,
-                                        {**verdict, "referrers": shown, "referrer_count": len(where),
+                findings.append(Finding.at_url("link.illegal", url, f"链接“{text or url}”指向{verdict['label']}类违法违规网站（"
+                                               + "；".join(verdict["reasons"]) + "）", kind="link", site=site,
+                                               facts={**verdict, "referrers": shown, "referrer_count": len(where),
                                          "probe": first.to_dict(), "page_title": first.title}))
             hidden = [r for r in where if r["hidden"]]
-            if hidden and not trusted(url):  # a hidden link to a government site plants nothing
+            if hidden and not trusted(url, rules):  # a hidden link to a government site plants nothing
                 strong = [r for r in hidden if not hiding_is_weak(r["hidden"])]
                 if strong or verdict:
                     r = (strong or hidden)[0]
-                    findings.append(Finding("link.hidden", url, f"页面 {r['page']} 含隐藏链接（暗链）“{r['text'] or url}”，"
-                                            f"隐藏方式：{r['hidden']}", None,
-                                            {"css": r["hidden"], "page": r["page"], "referrers": hidden[:max_refs],
+                    findings.append(Finding.at_url("link.hidden", url, f"页面 {r['page']} 含隐藏链接（暗链）“{r['text'] or url}”，"
+                                                   f"隐藏方式：{r['hidden']}", kind="link", site=site,
+                                                   facts={"css": r["hidden"], "page": r["page"], "referrers": hidden[:max_refs],
                                              "illegal": verdict}))
     # external links as a whole, once per site: judged, or not at all when our machine had no route to the
     # internet (their failures are then no evidence: no finding, one note for the bulletin)
@@ -188,3 +200,33 @@ def link_findings(crawl, in_scope, refs: dict, probes: dict, max_refs: int = 10)
     stats = {"links_probed": len(probes), "links_dead": n_dead, "pages_with_dead_links": len(dead_pages),
              "links_external": external}
     return findings, stats
+
+
+@check("links", rules=("link.dead", "link.illegal", "link.hidden"), needs=("crawl", "network"),
+       reads=("links.dead", "links.illegal", "links.category", "availability.references"))
+async def links_check(ctx) -> list[Finding]:
+    """Every link of the fetched pages: failures probed twice, external targets read, hidden links (CrawlConfig.check_links)."""
+    from ..fetch.linkcheck import LinkChecker, Probe
+
+    crawl, cfg = ctx.crawl, ctx.cfg
+    if not cfg.check_links:
+        return []
+    rules = ctx.rules["links"]
+    lrules = rules["dead"]
+    refs = referrers(crawl)
+    failed = {u: Probe(url=u, status=r.status, error=r.error, checked_at=r.fetched_at, method="GET")
+              for u, r in internal_failures(crawl, refs).items()}
+    external = sorted(u for u in refs if not crawl.in_scope(u) and urlsplit(u).scheme in ("http", "https"))
+    skipped = max(0, len(external) - lrules["max_external"])
+    external = external[: lrules["max_external"]]
+    interval = cfg.link_recheck_interval if cfg.link_recheck_interval is not None else lrules["recheck_interval"]
+    references = cfg.reference_urls if cfg.reference_urls is not None else ctx.rules["availability"]["references"]
+    checker = LinkChecker(cfg, lrules["sample_bytes"])
+    probes = await checker.check(external, set(external), interval, failed, references)
+    findings, stats = link_findings(crawl, crawl.in_scope, refs, probes, rules)
+    stats["external_not_probed"] = skipped
+    if checker.offline:  # which reference targets failed, for the record
+        stats["links_external"]["references"] = [{"url": r.url, "error": r.error or f"HTTP {r.status}"}
+                                                 for r in checker.reference_probes]
+    ctx.check_stats.update(stats)
+    return findings

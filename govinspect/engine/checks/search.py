@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from .model import Finding
+from ..finding import Finding
+from .registry import check
 
 _WORD = re.compile(r"[\u4e00-\u9fff]{4,}")
 
@@ -36,7 +37,7 @@ def search_url(form: dict, query: str, encoding: str | None = None) -> str:
 def search_findings(home_url: str, plan, probe) -> list[Finding]:
     """plan: search_query(...) result; probe: the result page (engine.fetch.linkcheck.Probe) or None."""
     if plan is None:
-        return [Finding("site.search", home_url, "首页未提供站内搜索功能", None, {})]
+        return [Finding.at_url("site.search", home_url, "首页未提供站内搜索功能", kind="site")]
     form, query, title = plan
     if not query or probe is None or probe.unknown:
         return []  # nothing to search for, or we were not allowed to: could not check
@@ -47,6 +48,20 @@ def search_findings(home_url: str, plan, probe) -> list[Finding]:
         why = f"搜索首页上的信息标题关键词“{query}”，没有返回任何相关结果"
     else:
         return []
-    return [Finding("site.search", home_url, f"站内搜索不可用：{why}", None,
+    return [Finding.at_url("site.search", home_url, f"站内搜索不可用：{why}", kind="site", facts=
                     {"query": query, "expected_title": title, "search_url": probe.url, "status": probe.status,
                      "results": len(hits)})]
+
+
+@check("search", rules=("site.search",), needs=("crawl", "network"))
+async def search_check(ctx) -> list[Finding]:
+    """The home page's search form, tried with words of its newest title."""
+    from ..fetch.linkcheck import LinkChecker
+
+    plan = search_query(ctx.crawl, ctx.home_url)
+    probe = None
+    if plan is not None and plan[1] and ctx.crawl.in_scope(plan[0]["action"]):
+        probe = await LinkChecker(ctx.cfg).get_page(search_url(plan[0], plan[1], ctx.crawl.get(ctx.home_url).encoding))
+    if plan is not None and (not plan[1] or probe is None or probe.unknown):
+        ctx.undecided["site.search"] = "站内搜索未能检查（首页没有可搜索的标题，或不允许访问搜索结果页）"
+    return search_findings(ctx.home_url, plan, probe)

@@ -2,7 +2,7 @@
 leader names and titles (leaders). Pure functions over strings; engine/checks/content.py applies
 them to crawled pages and attachments.
 
-    ContentChecker(rules=("privacy", "content.misspelling")).check(text) -> list[Hit]
+    ContentChecker(RuleSet.load(), only=("privacy", "content.misspelling")).check(text) -> list[Hit]
 """
 
 from __future__ import annotations
@@ -19,29 +19,33 @@ def _selected(rule: str, prefixes: tuple[str, ...] | None) -> bool:
 
 
 class ContentChecker:
-    """All content rules, or those whose ids start with one of `rules` (e.g. ("privacy", "content.typo")).
-
-    typos=False leaves the (slower) typo detector out; roster enables content.leader.
+    """The content rules of a RuleSet (None: the shipped rules): all, or those whose ids start with one of `only`
+    (e.g. ("privacy", "content.typo")). typos=False leaves the (slower) typo detector out; roster enables content.leader.
     """
 
-    def __init__(self, rules: tuple[str, ...] | None = None, typos: bool = True, roster=None):
-        rules = tuple(r.strip() for r in rules if r.strip()) if rules else None
-        unknown = [p for p in rules or () if not any(r.startswith(p) for r in ALL_RULES)]
+    def __init__(self, rules=None, roster=None, *, only: tuple[str, ...] | None = None, typos: bool = True):
+        if rules is None:
+            from ...rules.ruleset import RuleSet
+
+            rules = RuleSet.load()
+        only = tuple(r.strip() for r in only if r.strip()) if only else None
+        unknown = [p for p in only or () if not any(r.startswith(p) for r in ALL_RULES)]
         if unknown:
             raise ValueError(f"未知的规则前缀：{', '.join(unknown)}（可用：{', '.join(ALL_RULES)}）")
-        self.rules = rules
-        self.lexicon = lexicon(rules)
-        self.privacy = {r for r in ALL_RULES if r.startswith("privacy.") and _selected(r, rules)}
+        self.ruleset = rules
+        self.rules = only
+        self.lexicon = lexicon(rules, only)
+        self.privacy = {r for r in ALL_RULES if r.startswith("privacy.") and _selected(r, only)}
         self.typos = None
-        if typos and _selected("content.typo", rules):
+        if typos and _selected("content.typo", only):
             from .typo import detector
 
             self.typos = detector()
-        self.roster = roster if roster is not None and _selected("content.leader", rules) else None
+        self.roster = roster if roster is not None and _selected("content.leader", only) else None
 
     def __reduce__(self):
         """Sent to a worker process as its settings: the word lists and typo model are rebuilt (or inherited) there."""
-        return ContentChecker, (self.rules, self.typos is not None, self.roster)
+        return _rebuild, (self.ruleset.snapshot(), self.roster, self.rules, self.typos is not None)
 
     def check(self, text: str, table_context: str = "", published=None) -> list[Hit]:
         return self.check_all(text, table_context, published)[0]
@@ -63,15 +67,40 @@ class ContentChecker:
         return hits, masked
 
 
-def context(text: str, start: int, end: int, shown: str, width: int = 20) -> str:
-    """The hit in its surroundings, marked 【…】, with personal numbers around it masked."""
+def _rebuild(snapshot, roster, only, typos):
+    from ...rules.ruleset import RuleSet
+
+    return ContentChecker(RuleSet.from_snapshot(snapshot), roster, only=only, typos=typos)
+
+
+def excerpt(text: str, start: int, end: int, shown: str, width: int = 20) -> tuple[str, tuple[int, int]]:
+    """(the hit in its surroundings with personal numbers masked, the hit's [start, end) in it); `shown` stands for
+    the hit (masked personal data)."""
     a, b = max(0, start - width), min(len(text), end + width)
     while a > 0 and start - a < width + 20 and (text[a - 1].isdigit() or text[a].isdigit()):
         a -= 1  # never cut a number in half: a half number escapes masking
     while b < len(text) and b - end < width + 20 and (text[b - 1].isdigit() or text[b].isdigit()):
         b += 1
     clean = lambda s: pii.mask_runs(s).replace("\x1f", " | ").replace("\x0c", " ").replace("\n", " ")
-    return ("…" if a > 0 else "") + clean(text[a:start]) + "【" + shown + "】" + clean(text[end:b]) + ("…" if b < len(text) else "")
+    before = ("…" if a > 0 else "") + clean(text[a:start])
+    return before + shown + clean(text[end:b]) + ("…" if b < len(text) else ""), (len(before), len(before) + len(shown))
+
+
+def context(text: str, start: int, end: int, shown: str, width: int = 20) -> str:
+    """The hit in its surroundings, marked 【…】, with personal numbers around it masked."""
+    ex, (a, b) = excerpt(text, start, end, shown, width)
+    return ex[:a] + "【" + ex[a:b] + "】" + ex[b:]
+
+
+def hit_facts(h: Hit) -> dict:
+    """The facts of a content finding (the rest of a hit is its excerpt): the matched text (masked personal data),
+    the right form, category and severity (reports order examples by it)."""
+    out = {"text": h.text, "category": h.category, "severity": h.severity}
+    if h.suggestion:
+        out["suggestion"] = h.suggestion
+    if h.note:
+        out["note"] = h.note
+    return out
 
 
 def hit_evidence(h: Hit, text: str, ctx: str | None = None) -> dict:
@@ -79,4 +108,4 @@ def hit_evidence(h: Hit, text: str, ctx: str | None = None) -> dict:
     return {**h.to_dict(), "context": ctx if ctx is not None else context(text, h.start, h.end, h.text)}
 
 
-__all__ = ["ALL_RULES", "ContentChecker", "Hit", "context", "hit_evidence"]
+__all__ = ["ALL_RULES", "ContentChecker", "Hit", "context", "excerpt", "hit_evidence", "hit_facts"]

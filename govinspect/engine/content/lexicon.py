@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import ahocorasick_rs as ac
 
-from ...rules import RulesError, load_rules
+from ...rules import RulesError
 
 LEXICON_FILES = ("content/misspellings", "content/expressions", "content/institutions", "content/sensitive")
 SEVERITIES = ("high", "medium", "low")
@@ -79,8 +79,7 @@ def _regex(value, where: str) -> re.Pattern | None:
         raise RulesError(f"{where}：正则表达式“{value}”无效：{e}") from e
 
 
-def _entries(name: str) -> tuple[list[Entry], list[str], str, "Reform | None"]:
-    data = load_rules(name)
+def _entries(name: str, data: dict) -> tuple[list[Entry], list[str], str, "Reform | None"]:
     where = f"规则文件 {name}.toml"
     rule = data.get("rule")
     if not rule:
@@ -204,13 +203,14 @@ def _s2t():
 class Lexicon:
     """All word rules, compiled into one automaton."""
 
-    def __init__(self, files: tuple[str, ...] = LEXICON_FILES, rules: tuple[str, ...] | None = None):
+    def __init__(self, files: dict[str, dict], rules: tuple[str, ...] | None = None):
+        """files: rule file name ("content/sensitive") -> its data (a RuleSet's files); rules: rule-id prefixes."""
         self.entries: list[Entry] = []
         allows: set[str] = set()
         self.versions: list[str] = []
         self.reform: Reform | None = None
-        for f in files:
-            entries, allow, version, reform = _entries(f)
+        for f, data in files.items():
+            entries, allow, version, reform = _entries(f, data)
             if rules is not None and not any(entries and entries[0].rule.startswith(p) for p in rules):
                 continue
             self.entries += entries
@@ -326,6 +326,14 @@ def _offset_map(text: str):
     return to_orig
 
 
-@lru_cache(maxsize=4)
-def lexicon(rules: tuple[str, ...] | None = None) -> Lexicon:
-    return Lexicon(rules=rules)
+_BUILT: dict[tuple, Lexicon] = {}  # (rule-set hash, prefixes) -> automaton: the same rules are compiled once
+
+
+def lexicon(ruleset, rules: tuple[str, ...] | None = None) -> Lexicon:
+    """The word rules of a RuleSet (LEXICON_FILES), those whose ids start with one of `rules`."""
+    key = (ruleset.hash, rules)
+    if key not in _BUILT:
+        if len(_BUILT) >= 4:
+            _BUILT.clear()
+        _BUILT[key] = Lexicon({f: ruleset[f] for f in LEXICON_FILES}, rules)
+    return _BUILT[key]

@@ -420,6 +420,8 @@ class _Crawler:
                         if is_html and not is_attachment:
                             text, rec.encoding = decode_html(body, rec.content_type)
                             rec.page = self.page(rec, text, current)
+                            if rec.depth == 0 and not self.warc:
+                                rec.body = body  # the home page as served, for checks of its markup (no WARC to read)
                         else:
                             rec.body = body
                         return
