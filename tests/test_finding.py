@@ -49,16 +49,16 @@ def test_typed_subjects_and_locations_round_trip_without_pseudo_urls():
 _PAGES = {
     1: """<html><head><title>通知公告 - 清河县人民政府</title></head><body><div class=nav><a href="/">首页</a></div>
 <div class=content><h1>关于低保对象的公示</h1><p>发布日期：2026-11-02</p>
-<p>申请人张某某，身份证号 130534199001018376，经审核符合条件。</p></div></body></html>""",
+<p>申请人张某某，身份证号 130534199001018378，经审核符合条件。</p></div></body></html>""",
     # the same text in a new template: other navigation, other wrappers and whitespace, full-width digits in the number
     2: """<!DOCTYPE html><html><head><meta charset="utf-8"><title>清河县人民政府-通知公告</title></head><body>
 <header><ul><li><a href="/">网站首页</a></li><li><a href="/zwgk/">政务公开</a></li></ul></header>
 <main><article><h2>关于低保对象的公示</h2><span class="date">2026-11-02</span>
 <section><p>  申请人张某某，
-   身份证号 １３０５３４１９９００１０１８３７６，经审核符合条件。</p></section></article></main><footer>版权所有</footer></body></html>""",
+   身份证号 １３０５３４１９９００１０１８３７８，经审核符合条件。</p></section></article></main><footer>版权所有</footer></body></html>""",
     # another ID number on the same page
     3: """<html><head><title>通知公告</title></head><body><h1>关于低保对象的公示</h1><p>发布日期：2026-11-02</p>
-<p>申请人张某某，身份证号 130534198507124417，经审核符合条件。</p></body></html>""",
+<p>申请人张某某，身份证号 130534198507124413，经审核符合条件。</p></body></html>""",
 }
 
 
@@ -101,5 +101,5 @@ def test_a_problem_keeps_its_fingerprint_across_rounds_and_a_new_template(site, 
     # the evidence points at the captured record and shows the hit, masked
     ev = first.evidence
     assert ev.warc_file and ev.warc_offset is not None and ev.http_status == 200
-    assert "130534199001018376" not in (ev.excerpt + first.match + str(first.facts))
+    assert "130534199001018378" not in (ev.excerpt + first.match + str(first.facts))
     assert ev.hit and ev.excerpt[ev.hit[0]:ev.hit[1]] == first.match
