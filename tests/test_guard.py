@@ -333,7 +333,7 @@ def test_deprecated_allow_private_warns_and_never_opens_link_local(net):
              "--max-pages", "1", "--allow-private")
     assert r.returncode == 0 and json.loads(r.stdout)["status"] == "checked"
     assert "--allow-private 已停用" in r.stderr and "169.254.0.0/16" in r.stderr
-    from govinspect.cli import _LEGACY_PRIVATE
+    from govinspect.cliutil import _LEGACY_PRIVATE
     from govinspect.engine.fetch.guard import AddressGuard
 
     with pytest.raises(BlockedAddress):

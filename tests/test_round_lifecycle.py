@@ -23,14 +23,14 @@ BIN = Path(sys.executable).parent / "govinspect"
 # a round started the way `govinspect round` starts one, with the sandbox's crawl settings (its DNS, loopback allowed)
 DRIVER = """
 import json, sys
-from govinspect.cli import _setup_django
+from govinspect.cliutil import _setup_django
 _setup_django()
 from govinspect.registry.xlsx import import_registry
 from govinspect.rounds.models import Round
 from govinspect.rounds.services import _from_json, run_round
 a = json.loads(sys.argv[1])
 import signal
-from govinspect.cli import _sigterm_as_interrupt
+from govinspect.rounds.commands import _sigterm_as_interrupt
 signal.signal(signal.SIGTERM, _sigterm_as_interrupt)  # as `govinspect round` does
 import_registry(a["registry"])
 import datetime as dt
