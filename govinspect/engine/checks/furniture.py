@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from urllib.parse import urlsplit
 
+from ..content.pii import mask_runs
 from ..finding import Finding
 from .registry import check
 
@@ -198,7 +199,7 @@ def footer_findings(crawl, home_url: str, site_code: str | None, rules: dict) ->
     if not problems:
         return []
     return [Finding.at_url("site.footer_missing", rec.url, "；".join(problems), kind="site", site=home_url, facts=
-                    {"present": {k: v for k, v in items.items() if v}, "missing": missing, "footer_text": page.text[-300:],
+                    {"present": {k: v for k, v in items.items() if v}, "missing": missing, "footer_text": mask_runs(page.text[-300:]),
                      # the pages a re-check reads again: those of the groups accused
                      "inner_missing": inner_missing, "inner_sampled": sorted({u for g in accused for u in g["read_urls"]}),
                      "groups": [{k: g[k] for k in ("name", "pages", "readable", "lacking", "examples")} | {"lacking": list(g["lacking"])}
