@@ -53,3 +53,12 @@ def test_registered_checks_emit_catalogue_rules_and_read_existing_keys():
                 assert not key or _has(RS[name], key), (c.id, read)
             else:
                 assert any(k.startswith(name + "/") for k in RS.lists), (c.id, read)
+
+
+def test_site_checks_take_their_rules_as_parameters():
+    """No check reads rule files itself (no module cache, no environment): the RuleSet is passed in."""
+    engine = ROOT / "govinspect" / "engine"
+    sources = [*(engine / "checks").glob("*.py"), *(engine / "content").glob("*.py"), engine / "inspect.py"]
+    offenders = [p.name for p in sources if "load_rules" in p.read_text(encoding="utf-8")
+                 or "load_scheme" in p.read_text(encoding="utf-8")]
+    assert offenders == []
