@@ -390,7 +390,6 @@ def round_data(rnd) -> dict:
 
 def result_data(res) -> dict:
     from ..engine.checks.freshness import UNKNOWN, category_by_id
-    from ..engine.inspect import coverage
 
     rules = res.rules
     UNCLASSIFIED = category_by_id(UNKNOWN, rules["freshness"])
@@ -419,7 +418,7 @@ def result_data(res) -> dict:
             "home_newest": s.home_newest.isoformat() if s.home_newest else None, "home_status": s.home_status,
             "publication_count": s.publication_count, "columns_discovered": s.columns_discovered, "veto": s.veto,
             "availability": s.availability, "warc": s.warc, "crawl_log": s.log, "crawl": s.crawl_stats,
-            "coverage": coverage(s.crawl_stats), "links_external": s.check_stats.get("links_external") or {},
+            "coverage": s.coverage, "links_external": s.check_stats.get("links_external") or {},
             "columns": [{
                 "name": c.name, "url": c.url, "category": c.category, "window": c.window, "level": c.level,
                 "status": c.status, "newest_date": c.newest_date.isoformat() if c.newest_date else None,

@@ -98,6 +98,13 @@ class SiteResult:
     columns: list[ColumnResult] = field(default_factory=list)
     findings: list[StoredFinding] = field(default_factory=list)  # ignored ones included (StoredFinding.ignored)
 
+    @property
+    def coverage(self) -> dict:
+        """How much of the site the crawl covered (engine.inspect.coverage of its crawl statistics)."""
+        from ..engine.inspect import coverage
+
+        return coverage(self.crawl_stats)
+
 
 @dataclass
 class AccountResult:
