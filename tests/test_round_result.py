@@ -127,8 +127,11 @@ def test_placeholder_text_sentence_from_facts(tmp_path):
     site = Website.objects.create(name="清河县教育局网站", home_url=HOME, owner=unit)
     found = EngineFinding.at_url("site.placeholder_text", HOME, "网站首页仍保留模板占位内容", kind="site", facts={"hits": hits})
     store_report(rnd, site, SiteReport(site_url=HOME, as_of=AS_OF, status="checked", pages_fetched=1, findings=[found]), rules)
-    text = "".join(t for _, t in compose(round_data(rnd))["groups"])
+    c = compose(round_data(rnd))
+    text = "".join(t for _, t in c["groups"])
     assert "清河县教育局网站首页标题“公司网站”、主导航“公司概况”仍为模板占位内容" in text and "（不读）" not in text
+    row = next(r for a in c["attachments"] if a["key"] == "website" for r in a["rows"])  # 附件 政府网站
+    assert row[2] == "首页仍保留模板占位内容（网页标题、关键词、描述或导航）"
 
 
 def test_dead_link_written_from_its_facts():
