@@ -291,6 +291,7 @@ def own_rules(tmp_path, monkeypatch):
     (r"^top = 3$", 'top = "三"', "top 应为不小于1的整数"),
     (r'^praise_exclude_rules = \[', 'praise_exclude_rules = ["link.ilegal", ', "规则 link.ilegal 不存在"),
     (r"^match = 'timeout\|timed out'$", "match = 'timeout(('", "不是有效的正则表达式"),
+    (r'^\[sentences\."site\.homepage_stale"\]$', '[sentences."site.homepage_stal"]', "site.homepage_stal 不是规则编号"),
 ])
 def test_praise_and_reason_rules_are_validated(own_rules, tmp_path, pattern, repl, message):
     rnd = _county_round(tmp_path)

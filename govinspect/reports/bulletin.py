@@ -42,6 +42,7 @@ _SPECIAL = {"site.homepage_stale", "site.veto_columns", "column.stale", "column.
 
 
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}  # worst examples first
+_OWN_SENTENCES = {"default", "other", "availability", "links_offline"}  # [sentences] entries that are not rule ids
 
 
 def _fill(template: str, fields: dict) -> str:
@@ -249,6 +250,10 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
 
     S = sentences(tpl)
     catalog = load_rules("catalog")["rules"]
+    unknown = sorted(set(S) - set(catalog) - _OWN_SENTENCES)
+    if unknown:
+        raise RulesError(f"bulletin.toml [sentences] 中的 {'、'.join(unknown)} 不是规则编号（规则编号见 docs/rules.md），"
+                         f"也不是 {'、'.join(sorted(_OWN_SENTENCES))} 之一")
 
     def group(rule: str) -> str:
         return catalog.get(rule, {}).get("group", "")
