@@ -250,9 +250,9 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
 
     S = sentences(tpl)
     catalog = load_rules("catalog")["rules"]
-    unknown = sorted(set(S) - set(catalog) - _OWN_SENTENCES)
-    if unknown:
-        raise RulesError(f"bulletin.toml [sentences] 中的 {'、'.join(unknown)} 不是规则编号（规则编号见 docs/rules.md），"
+    strange = sorted(set(S) - set(catalog) - _OWN_SENTENCES)
+    if strange:
+        raise RulesError(f"bulletin.toml [sentences] 中的 {'、'.join(strange)} 不是规则编号（规则编号见 docs/rules.md），"
                          f"也不是 {'、'.join(sorted(_OWN_SENTENCES))} 之一")
 
     def group(rule: str) -> str:
