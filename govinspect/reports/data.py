@@ -1,5 +1,9 @@
 """Round data: everything the reports print, as one plain dict (also written as round.json).
 
+Made from the typed round result (rounds.result.round_result), never from the database directly. Every finding
+carries the contract (fingerprint, subject, typed location, facts, capture evidence, severity, veto); reports read a
+finding's facts, never its detail text, and the round's RuleSet gives veto and every rate.
+
 The bulletin and the attachment workbook are pure functions of this dict, so `govinspect report`
 regenerates the documents from stored results without crawling again.
 """
