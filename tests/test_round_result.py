@@ -149,3 +149,24 @@ def test_dead_link_written_from_its_facts():
     (line,) = data["problems"]
     assert line["detail"] == f"外部链接“友情链接”无法访问（无法连接网站服务器），共2处引用，如{HOME}a.html"
     assert data["findings"][0]["detail_raw"] == "外部链接无法访问（ServerDisconnectedError）"
+
+
+def test_overdue_letters_on_their_units():
+    """letter.overdue / ticket.overdue findings (on the handling unit) in 二、存在的主要问题 and the unit's 附件 row,
+    written from their facts."""
+    rnd, rules = _round()
+    county = Unit.objects.create(name="清河县人民政府", kind="区县")
+    unit = Unit.objects.create(name="清河县教育局", kind="部门", parent=county)
+    for n, finished in ((1, "2026-11-20 10:00:00"), (2, None)):
+        f = EngineFinding(rule="letter.overdue", detail="（不读）", subject=Subject(kind="letter", unit=unit.name, ref=f"N{n}"),
+                          location=Location(file="信箱.xlsx", row=n + 1),
+                          facts={"number": f"N{n}", "kind": "咨询", "unit": unit.name, "received": "2026-11-03 09:00:00",
+                                 "due": "2026-11-10", "finished": finished, "workdays": 5})
+        Finding.from_engine(f, rules, round=rnd, responsible_unit=unit).save()
+    c = compose(round_data(rnd))
+    groups = dict(c["groups"])
+    assert groups["（一）网民留言和12345工单办理不及时。"] == (
+        "信件办理超期2件，如清河县教育局承办的咨询类信件N1（2026年11月3日收到，应于2026年11月10日前办结）；"
+        "清河县教育局承办的咨询类信件N2（2026年11月3日收到，应于2026年11月10日前办结）。")
+    row = next(r for a in c["attachments"] if a["key"] == "disclosure" for r in a["rows"])
+    assert row[2] == "2件网民留言办理超期" and row[3] == "清河县教育局"

@@ -185,7 +185,7 @@ def _same(site: str, f: dict):
     return site, f["rule"], _norm_text(f.get("match") or "") or f.get("fingerprint") or f["id"]
 
 
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T][\d:.+]*)?")  # a date, or a time cited by its day
 
 
 def _worded(entry: dict, facts: dict) -> dict:
@@ -193,7 +193,7 @@ def _worded(entry: dict, facts: dict) -> dict:
     words, out = entry.get("words") or {}, {}
     for k, v in facts.items():
         v = words.get(k, {}).get(v, v) if isinstance(v, str) else v
-        out[k] = cn_date(v) if isinstance(v, str) and _ISO_DAY.fullmatch(v) else v
+        out[k] = cn_date(v[:10]) if isinstance(v, str) and _ISO_DAY.fullmatch(v) else v
     return out
 
 
