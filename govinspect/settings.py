@@ -83,8 +83,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # round jobs commit from several worker processes: wait for the write lock instead of failing, and let readers
-    # read while a job writes (WAL); the test database is a file so that forked workers see it too
-    DATABASES["default"]["OPTIONS"] = {"timeout": 60, "init_command": "PRAGMA journal_mode=WAL;"}
+    # read while a job writes (WAL), a transaction takes the write lock when it begins (IMMEDIATE: no read-then-write
+    # upgrade that SQLite refuses at once under contention); the test database is a file so that forked workers see it too
+    DATABASES["default"]["OPTIONS"] = {"timeout": 60, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
-from ..cliutil import CliError, _add_network_args, _allow_networks, _date, _max_pages, _print_json
+from ..cliutil import CliError, _add_network_args, _allow_networks, _date, _max_pages, _print_json, _setup_django
 
 
 def register(sub) -> None:
@@ -95,9 +96,9 @@ def cmd_check_text(a) -> int:
     from .content import ContentChecker, hit_evidence
     from .content.documents import extract_document
 
-    rules = tuple(a.rules.split(",")) if a.rules else None
+    only = tuple(a.rules.split(",")) if a.rules else None
     try:
-        checker = ContentChecker(rules, typos=not a.no_typos)
+        checker = ContentChecker(only=only, typos=not a.no_typos)
     except ValueError as e:
         raise CliError(str(e)) from None
     if a.file in (None, "-"):
@@ -150,28 +151,34 @@ def cmd_check_site(a) -> int:
     out_dir = Path(a.warc_dir) if a.warc_dir else None
     if a.previous and not (Path(a.previous) / "crawl-state.sqlite").exists():
         raise CliError(f"--previous 目录中没有已完成的抓取记录：{a.previous}")
+    from ..rounds.scoring import judge
+    from ..rules import RulesError
+    from ..rules.ruleset import RuleSet
+
+    try:
+        rules = RuleSet.load(a.scheme, os.environ.get("GOVINSPECT_RULES_DIR") or None)
+        rules.scheme
+    except RulesError as e:
+        raise CliError(str(e)) from None
     content = False
     if not a.no_content:
         from .content import ContentChecker
 
-        content = ContentChecker(typos=not a.no_typos)
-    from .scheme import SchemeError, load_scheme
-
-    try:
-        load_scheme(a.scheme)
-    except SchemeError as e:
-        raise CliError(str(e)) from None
+        content = ContentChecker(rules, typos=not a.no_typos)
     import tempfile
 
     # without --warc-dir the crawl is kept in a temporary directory, not in memory (a whole site can be 50,000 pages)
     with tempfile.TemporaryDirectory(prefix="govinspect-check-") if out_dir is None else contextlib.nullcontext() as tmp:
         rep = inspect_site(a.url, a.as_of, cfg, None, out_dir or Path(tmp), previous=Path(a.previous) if a.previous else None,
-                           content=content, scheme=a.scheme)
+                           content=content, rules=rules)
+        rep.verdict, rep.score, rep.deductions = judge(rep.status, [f.rule for f in rep.findings], "website", rules)
         out = rep.to_dict()
+        out["rules_hash"] = rules.hash
     if out_dir is None:  # nothing of the temporary directory is left to point at
         out["warc"] = out["crawl_log"] = None
         for f in out["findings"]:
-            (f.get("evidence") or {}).pop("warc", None)
+            for k in ("warc_file", "warc_offset"):
+                (f.get("evidence") or {}).pop(k, None)
     _print_json(out, a.out)
     if rep.status != "checked":
         print(f"未能检查：{rep.reason}", file=sys.stderr)
@@ -203,7 +210,8 @@ def cmd_replies(a) -> int:
             head = f"{r['file']}：收到 {r['received'] or '未识别'}，答复 {r['replied'] or '未识别'}，答复情形：{'、'.join(r['types']) or '无法识别'}"
             print(head)
             for f in r["findings"]:
-                print(f"    [{f['rule']}] {f['detail']}" + (f"\n        原文：{f['evidence']}" if f["evidence"] else ""))
+                quote = (f.get("evidence") or {}).get("excerpt")
+                print(f"    [{f['rule']}] {f['detail']}" + (f"\n        原文：{quote}" if quote else ""))
             if not r["findings"]:
                 print("    未发现问题")
     return 2 if failed and not out else 0
@@ -222,11 +230,11 @@ def cmd_documents(a) -> int:
     except LettersError as e:
         raise CliError(str(e)) from None
     if a.json:
-        _print_json({"stats": stats, "findings": findings, "errors": [str(e) for e in errors]}, None)
+        _print_json({"stats": stats, "findings": [f.to_dict() for f in findings], "errors": [str(e) for e in errors]}, None)
         return 0
     print(stats["text"])
     for f in findings:
-        print(f"  [{f['rule']}] 第{f['row']}行：{f['detail']}")
+        print(f"  [{f.rule}] {f.location.describe()}：{f.detail}")
     for e in errors:
         print(f"  未能检查：{e}")
     return 0
@@ -252,10 +260,13 @@ def cmd_scheme(a) -> int:
 
 
 def cmd_workdays(a) -> int:
-    from .workdays import UnknownYear, add_workdays
+    _setup_django()
+    from ..registry.models import WorkdayOverride
+    from ..rules.ruleset import RuleSet
+    from .workdays import UnknownYear
 
     try:
-        print(add_workdays(a.start, a.n).isoformat())
+        print(RuleSet.load(calendar=WorkdayOverride.table()).calendar.add_workdays(a.start, a.n).isoformat())
     except UnknownYear as e:
         raise CliError(str(e)) from None
     return 0

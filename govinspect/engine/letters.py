@@ -343,8 +343,9 @@ def statistics(letters: list[Letter], as_of: dt.date, rules: RuleSet | None = No
 TYPE_ORDER = ("咨询", "投诉", "建议", "求助", "举报", "其他")
 
 
-def prose(stats: dict, label: str = "网民留言") -> str:
-    """The seed-003 sentence: 共收到网民留言31件，办结31件，办结率100%，按时办结率93.54%（住建局超期2件）。其中…"""
+def prose(stats: dict, label: str = "网民留言", topics: bool = False) -> str:
+    """The seed-003 sentence: 共收到网民留言31件，办结31件，办结率100%，按时办结率93.54%（住建局超期2件）。其中…
+    topics: end with the hot topics (诉求热点) and their shares (12345 tickets)."""
     s = stats
     items = list(s["late_by_unit"].items())
     late = "、".join(f"{u}超期{n}件" for u, n in items[:3]) + (f"等{len(items)}个单位" if len(items) > 3 else "")
@@ -361,6 +362,8 @@ def prose(stats: dict, label: str = "网民留言") -> str:
         text += "。"
     if s["open"]:
         text += f"正在办理{s['open']}件" + (f"，其中已超过办理期限{s['overdue_open']}件" if s["overdue_open"] else "") + "。"
+    if topics and s.get("topics"):
+        text += "诉求热点：" + "；".join(f"{t}{n}件，占比{s['topic_share'][t]}%" for t, n in s["topics"].items()) + "。"
     return text
 
 

@@ -24,6 +24,7 @@ def register(sub) -> None:
     ls.add_argument("--from", dest="start", type=_date, required=True)
     ls.add_argument("--to", dest="end", type=_date, required=True)
     ls.add_argument("--as-of", type=_date, required=True, help="统计时点（判断是否超期）")
+    ls.add_argument("--scheme", default="national-2019", help="考核方案（办理期限和比率取舍，默认国家2019指标）")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_letters)
 
@@ -74,17 +75,23 @@ def cmd_letters(a) -> int:
                 w.writerow(["行号", "列", "原因"])
                 w.writerows([e["row"], e["column"], e["reason"]] for e in batch.errors)
         return 0
+    from ..registry.models import WorkdayOverride
+    from ..rules import RulesError
+    from ..rules.ruleset import RuleSet
+
+    try:
+        rules = RuleSet.load(a.scheme, calendar=WorkdayOverride.table())
+    except RulesError as e:
+        raise CliError(str(e)) from None
     rows = services.letters(a.channel, a.start, a.end)
     if a.channel == "simulated":
-        out = L.simulated_bands(rows, a.as_of)
+        out = L.simulated_bands(rows, a.as_of, rules)
         text = (f"模拟测评发出信件{len(rows)}件，2个工作日内答复{out.get('within_2', 0)}件，5个工作日内答复{out.get('within_5', 0)}件，"
                 f"超期答复{out.get('late', 0)}件，截至{a.as_of.month}月{a.as_of.day}日仍未答复{out.get('unanswered', 0)}件。")
         stats = {"count": len(rows), "bands": out}
     else:
-        stats = L.statistics(rows, a.as_of)
-        text = L.prose(stats, "网民留言" if a.channel == "mailbox" else "12345热线工单")
-        if stats["received"]:
-            text += "诉求热点：" + "；".join(f"{t}{n}件，占比{stats['topic_share'][t]}%" for t, n in stats["topics"].items()) + "。"
+        stats = L.statistics(rows, a.as_of, rules)
+        text = L.prose(stats, "网民留言" if a.channel == "mailbox" else "12345热线工单", topics=True)
     if a.json:
         _print_json({"text": text, **stats}, None)
     else:

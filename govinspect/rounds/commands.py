@@ -39,6 +39,7 @@ def register(sub) -> None:
     nm = sub.add_parser("newmedia", help="检查名录中的政务新媒体账号（更新、僵尸账号、原创比例、互动、备案、重复开设、内容）")
     nm.add_argument("--as-of", type=_date, default=dt.date.today(), help="检查时点 YYYY-MM-DD（默认今天）")
     nm.add_argument("--json", action="store_true")
+    nm.add_argument("--scheme", default="national-2019", help="考核方案（默认国家2019指标）")
     nm.add_argument("--out", help="JSON 写入文件")
     _add_network_args(nm, "访问（如自建 RSSHub 在内网）")
     nm.set_defaults(func=cmd_newmedia)
@@ -65,10 +66,11 @@ def cmd_round(a) -> int:
     import signal
 
     from ..reports import write_reports
+    from ..rules import RulesError
+    from ..rules.ruleset import RuleSet
     from .models import Round
-    from .services import crawl_options, mark_interrupted, owner_alive, resume_round, run_recheck, run_round
-
-    from ..engine.scheme import SchemeError, load_scheme
+    from .recheck import run_recheck
+    from .services import crawl_options, mark_interrupted, owner_alive, resume_round, run_jobs, start_round
 
     mark_interrupted()  # rounds whose process is gone are "interrupted", never "running" for ever
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
@@ -88,8 +90,8 @@ def cmd_round(a) -> int:
             resume_round(rnd, progress=not a.quiet)
     else:
         try:
-            load_scheme(a.scheme)
-        except SchemeError as e:
+            RuleSet.load(a.scheme).scheme  # the scheme and every rule file are valid before anything starts
+        except RulesError as e:
             raise CliError(str(e)) from None
         if not a.name or a.as_of is None:
             raise CliError("新的检查轮次需要 --name 和 --as-of（继续被中断的轮次用 --resume 轮次编号）")
@@ -110,18 +112,24 @@ def cmd_round(a) -> int:
         if earlier is not None:
             counts = run_recheck(rnd, crawl={"delay": a.delay}, progress=not a.quiet)
         else:
-            if a.documents or a.proposals or a.replies:  # first: a bad file stops before any crawling; a resume keeps them
-                from ..engine.letters import LettersError
-                from .services import attach_registers
+            from ..letters.models import Letter
+            from .jobs import run_job
 
-                try:
-                    attach_registers(rnd, a.documents, a.proposals, [Path(p) for p in a.replies or []])
-                except LettersError as e:
-                    rnd.delete()
-                    raise CliError(str(e)) from None
+            missing = [p for p in [a.documents, a.proposals, *(a.replies or [])] if p and not Path(p).is_file()]
+            if missing:
+                rnd.delete()
+                raise CliError(f"找不到文件：{missing[0]}")
+            registers = {"documents": a.documents, "proposals": a.proposals, "replies": [Path(p) for p in a.replies or []]}
             limit = {"max_pages": a.max_pages} if a.max_pages else {}  # else the crawler's safety default
-            run_round(rnd, progress=not a.quiet, site_concurrency=a.site_concurrency, processes=a.processes,
-                      crawl={"delay": a.delay, **limit})
+            jobs = start_round(rnd, crawl={"delay": a.delay, **limit}, registers=registers, letters=Letter.objects.exists(),
+                               processes=a.processes, site_concurrency=a.site_concurrency)
+            reg = next((j for j in jobs if j.kind == "registers"), None)
+            if reg is not None:  # first: a bad register stops the round before any crawling
+                reg = run_job(reg.pk)
+                if reg.state == "failed":
+                    rnd.delete()
+                    raise CliError("台账或答复书无法检查：" + reg.reason.split(": ", 1)[-1])
+            run_jobs(rnd, progress=not a.quiet)
     paths = write_reports(rnd, a.out or Path("out") / f"round-{rnd.pk}")
     where = "报告：" + "，".join(str(p) for p in paths.values())
     if rnd.recheck_of_id:
@@ -144,21 +152,25 @@ def cmd_newmedia(a) -> int:
     from ..engine.content import ContentChecker
     from ..engine.fetch import CrawlConfig
     from ..engine.newmedia import AccountSpec, check_accounts
-    from ..registry.models import Account
+    from ..registry.models import Account, WorkdayOverride
+    from ..rules.ruleset import RuleSet
+    from .scoring import judge
 
     specs = [AccountSpec(x.platform, x.name, x.owner.name, x.filed, x.interaction, x.source)
              for x in Account.objects.select_related("owner")]
     if not specs:
         raise CliError("名录中没有政务新媒体账号（govinspect registry import 导入名录）")
     cfg = CrawlConfig(allow_networks=_allow_networks(a))
-    results = asyncio.run(check_accounts(specs, a.as_of, cfg, ContentChecker(typos=False)))
+    rules = RuleSet.load(a.scheme, calendar=WorkdayOverride.table())
+    results = asyncio.run(check_accounts(specs, a.as_of, cfg, ContentChecker(rules, typos=False), rules=rules))
+    verdicts = [judge(r.status, [f.rule for f in r.findings], "newmedia", rules) for r in results]
     if a.json:
-        _print_json([r.to_dict() for r in results], a.out)
+        _print_json([{**r.to_dict(), "verdict": v[0], "score": v[1]} for r, v in zip(results, verdicts)], a.out)
         return 0
     label = {"pass": "合格", "fail": "不合格", "unknown": "未能检查"}
-    for r in results:
+    for r, v in zip(results, verdicts):
         last = f"最近发布 {r.last_post:%Y-%m-%d}" if r.last_post else "无发布记录"
-        print(f"{r.account.name}（{r.account.platform}，{r.account.owner}）：{label[r.verdict]}；{last}"
+        print(f"{r.account.name}（{r.account.platform}，{r.account.owner}）：{label[v[0]]}；{last}"
               + (f"；{r.reason}" if r.reason else ""))
         for f in r.findings:
             print(f"    [{f.rule}] {f.detail}")
@@ -199,8 +211,8 @@ def cmd_ignore(a) -> int:
           f"本轮隐藏 {len(pv.this_round)} 条；以往各轮同样的、尚未整改的问题 {len(pv.earlier)} 条（已生成的报告不变）；"
           "以后各轮同样的问题不再报告。" + ("例如：" if pv.count else ""))
     for x in pv.examples(5):
-        text = x.evidence.get("text", "") if isinstance(x.evidence, dict) else ""
-        print(f"  问题 {x.pk}（{x.round.name}）{x.url}" + (f"「{text}」" if text else "") + f"：{x.detail[:60]}")
+        print(f"  问题 {x.pk}（{x.round.name}）{x.location.describe()}" + (f"「{x.match}」" if x.match else "")
+              + f"：{x.detail[:60]}")
     if not a.yes:
         if not sys.stdin.isatty():
             raise CliError("未确认，未做任何更改：没有终端可供确认，核对以上问题后加 --yes 再运行")

@@ -264,7 +264,7 @@ def _store_accounts(job: RoundJob, rules: RuleSet, result, error) -> tuple[str, 
         return "failed", ""
     for acc, res in result:
         ra = RoundAccount.objects.create(
-            round=rnd, account=acc, job=None, status=res.status, reason=res.reason,
+            round=rnd, account=acc, status=res.status, reason=res.reason,
             last_post=timezone.make_aware(res.last_post) if res.last_post and timezone.is_naive(res.last_post) else res.last_post,
             posts_in_window=res.posts_in_window, original_share=res.original_share)
         Finding.objects.bulk_create([Finding.from_engine(f, rules, round=rnd, job=job, round_account=ra,

@@ -151,13 +151,16 @@ def crawl_options(rnd: Round) -> dict:
 def start_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | None = None, accounts: bool | None = None,
                 registers: dict | None = None, letters: bool = False, processes: int | None = None,
                 site_concurrency: int = 4, overrides: str | Path | None = None) -> list[RoundJob]:
-    """Fix what the round will do: its rules (snapshot and hash), crawl settings and its jobs. Nothing is checked yet."""
+    """Fix what the round will do: its rules (snapshot and hash), crawl settings, the files submitted with it (registers:
+    {"documents": path, "proposals": path, "replies": [paths]}, copied into the storage) and its jobs. Nothing is
+    checked yet."""
     full = websites is None
     rnd.run_options = {"crawl": _jsonable(crawl), "site_concurrency": site_concurrency, "processes": processes}
     rnd.save(update_fields=["run_options"])
     _fresh_dir(rnd)
     rules_for(rnd, overrides)
-    return plan_jobs(rnd, websites, accounts=full if accounts is None else accounts, registers=registers, letters=letters)
+    uploads = register_files(rnd, **registers) if registers else None
+    return plan_jobs(rnd, websites, accounts=full if accounts is None else accounts, registers=uploads, letters=letters)
 
 
 def run_round(rnd: Round, websites: list[Website] | None = None, crawl: dict | None = None, progress: bool = False,

@@ -98,10 +98,10 @@ def cmd_sandbox_serve(a) -> int:
 
 
 def cmd_sandbox_eval(a) -> int:
-    from ..rules import load_rules
+    from ..rules.ruleset import RuleSet
     from .evaluate import TARGET, evaluate, format_columns, format_table
 
-    implemented = sorted(load_rules("catalog")["rules"])
+    implemented = sorted(RuleSet.load()["catalog"]["rules"])
     if a.round_json:
         data = json.loads(Path(a.round_json).read_text(encoding="utf-8"))
         truth = json.loads(Path(a.truth).read_text(encoding="utf-8"))

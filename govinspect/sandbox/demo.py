@@ -83,7 +83,7 @@ def cmd_demo(a) -> int:
     from .registry import write_registry
     from .serve import SandboxServer
     from .truth import ground_truth
-    from ..rules import load_rules
+    from ..rules.ruleset import RuleSet
 
     county = generate_county(a.seed, a.as_of, a.sites, a.pages)
     print(f"1/4 启动沙盒县：{len(county.sites)}个政府网站，检查时点 {county.as_of}")
@@ -93,12 +93,14 @@ def cmd_demo(a) -> int:
         counts = import_registry(reg)
         print("2/4 导入检查对象名录：" + "，".join(f"{k}{v}条" for k, v in counts.items()))
         from ..letters.services import import_letters
-        from .letters import export_csv_gbk, export_xlsx, generate_letters
+        from .letters import export_csv_gbk, export_xlsx, generate_letters, overdue_truth
 
         q_start = dt.date(county.as_of.year, 3 * ((county.as_of.month - 1) // 3) + 1, 1)
+        letter_truth = []
         for channel, n, fmt, name in (("mailbox", 31, "xlsx", "领导信箱导出.xlsx"), ("hotline", 240, "csv", "12345工单导出.csv")):
-            rows, _ = generate_letters(n=n, seed=a.seed + n, start=q_start, end=county.as_of - dt.timedelta(days=1),
-                                       prefix=channel[:2].upper())
+            rows, lt = generate_letters(n=n, seed=a.seed + n, start=q_start, end=county.as_of - dt.timedelta(days=1),
+                                        prefix=channel[:2].upper())
+            letter_truth += overdue_truth(lt, name, "letter.overdue" if channel == "mailbox" else "ticket.overdue", county.as_of)
             f = out / name
             f.write_bytes(export_xlsx(rows) if fmt == "xlsx" else export_csv_gbk(rows))
             b = import_letters(f, channel, as_of=county.as_of)
@@ -107,9 +109,6 @@ def cmd_demo(a) -> int:
                                    region=COUNTY, office=f"{COUNTY}人民政府办公室", as_of=county.as_of,
                                    period_start=county.as_of - dt.timedelta(days=91), allow_networks="127.0.0.0/8",
                                    recipients="各乡镇人民政府，县政府各部门", doc_number=f"清政办〔{county.as_of.year}〕12号")
-        print("3/4 抓取并检查各网站和政务新媒体账号：")
-        run_round(rnd, progress=not a.quiet, crawl=srv.crawl_settings())
-        from ..rounds.services import attach_registers
         from .registers import document_register, proposal_register, register_truth
         from .replies import LETTERS, letter_bytes
 
@@ -119,15 +118,17 @@ def cmd_demo(a) -> int:
         replies_dir.mkdir(exist_ok=True)
         for name in LETTERS:
             (replies_dir / name).write_bytes(letter_bytes(name))
-        attach_registers(rnd, out / "公文公开属性台账.xlsx", out / "建议提案办理台账.xlsx", sorted(replies_dir.iterdir()))
-        truth["problems"] += register_truth("公文公开属性台账.xlsx", "建议提案办理台账.xlsx", LETTERS)
+        registers = {"documents": out / "公文公开属性台账.xlsx", "proposals": out / "建议提案办理台账.xlsx",
+                     "replies": sorted(replies_dir.iterdir())}
+        print("3/4 检查各网站、政务新媒体账号、公文台账、建议提案台账、依申请公开答复书和信件办理：")
+        run_round(rnd, progress=not a.quiet, crawl=srv.crawl_settings(), registers=registers, letters=True)
+        truth["problems"] += register_truth("公文公开属性台账.xlsx", "建议提案办理台账.xlsx", LETTERS) + letter_truth
         (out / "ground-truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-        print("    公文台账、建议提案台账、依申请公开答复书：已检查")
         # the same county with no registry: columns found in the navigation and classified by name
         found = _inspect_county(county, srv, discovered=True, content=False)
     paths = write_reports(rnd, out)
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
-    res = evaluate(data["findings"], truth, sorted(load_rules("catalog")["rules"]))
+    res = evaluate(data["findings"] + data["office_findings"], truth, sorted(RuleSet.load()["catalog"]["rules"]))
     (out / "eval.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
     s = data["summary"]
     print(f"4/4 生成通报：{paths['bulletin']}\n    附件表格：{paths['workbook']}\n    检查数据：{paths['json']}")

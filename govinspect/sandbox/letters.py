@@ -119,3 +119,13 @@ def export_xlsx(rows: list[list]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def overdue_truth(truth: dict, file_name: str, rule: str, as_of: dt.date) -> list[dict]:
+    """The ground truth of a round's letters job: every letter answered after its deadline, or still open when its
+    deadline passed before as_of, is `rule` (letter.overdue / ticket.overdue) at its row of the export."""
+    out = []
+    for t in truth["letters"].values():
+        if t["state"] == "late" or (t["state"] == "open" and dt.date.fromisoformat(t["due"]) < as_of):
+            out.append({"rule": rule, "url": f"file:{file_name}#{t['row']}"})
+    return out
