@@ -78,3 +78,23 @@ def test_clear_errors_in_chinese(tmp_path):
     with pytest.raises(EvidenceError, match="没有记录网页存档位置"):
         show_evidence(row.pk, out)
     assert not out.exists()  # nothing written when there is no page to write
+
+
+def test_command_prints_the_excerpt_and_writes_the_page(tmp_path, capsys):
+    from govinspect.cli import main
+
+    rnd, warc, row = _stored(tmp_path)
+    out = tmp_path / "页面.html"
+    assert main(["evidence", str(row.pk), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "加强【管里】工作" in text and "HTTP 状态：200" in text and row.fingerprint in text
+    assert out.read_bytes() == BODY
+    # a finding from a register has no page: the finding is shown and that is said, nothing is written
+    reg = EngineFinding(rule="document.not_published", detail="未公开", subject=Subject(kind="register_row", ref="清政发〔2025〕5号"),
+                        location=Location(file="公文公开属性台账.xlsx", row=6))
+    Finding.from_engine(reg, RuleSet.load(), round=rnd).save()
+    other = tmp_path / "无.html"
+    assert main(["evidence", str(Finding.objects.get(rule="document.not_published").pk), "--out", str(other)]) == 0
+    text = capsys.readouterr().out
+    assert "公文公开属性台账.xlsx第6行" in text and "不是网页" in text and not other.exists()
+    assert main(["evidence", "999999"]) == 2

@@ -44,6 +44,12 @@ def register(sub) -> None:
     _add_network_args(nm, "访问（如自建 RSSHub 在内网）")
     nm.set_defaults(func=cmd_newmedia)
 
+    ev = sub.add_parser("evidence", help="显示一条问题的证据（命中处摘录、抓取时间、HTTP 状态），并把抓取时的页面原样写入文件")
+    ev.add_argument("finding", type=int, help="问题编号（round.json 中的 id）")
+    ev.add_argument("--out", help="页面写入的文件（默认 问题<编号>-页面.html）")
+    ev.add_argument("--json", action="store_true", help="以 JSON 输出问题和证据")
+    ev.set_defaults(func=cmd_evidence)
+
     ig = sub.add_parser("ignore", help="把一条问题标记为“忽略”（需填写理由，留痕，以后各轮继续有效）")
     ig.add_argument("finding", nargs="?", type=int, help="问题编号（round.json 中的 id）")
     ig.add_argument("--scope", choices=["hit", "page", "site"], default="hit",
@@ -174,6 +180,39 @@ def cmd_newmedia(a) -> int:
               + (f"；{r.reason}" if r.reason else ""))
         for f in r.findings:
             print(f"    [{f.rule}] {f.detail}")
+    return 0
+
+
+def cmd_evidence(a) -> int:
+    _setup_django()
+    from .evidence import _NOT_WEB, EvidenceError, show_evidence
+
+    try:
+        info = show_evidence(a.finding, None)
+        web = info["subject"]["kind"] not in _NOT_WEB
+        if web:
+            info = show_evidence(a.finding, a.out or f"问题{a.finding}-页面.html")
+    except EvidenceError as e:
+        raise CliError(str(e)) from None
+    if a.json:
+        _print_json(info, None)
+        return 0
+    ev = info["evidence"]
+    print(f"问题 {info['id']}（第{info['round']}轮）：{info['name']}（{info['rule']}）" + ("，单项否决" if info["veto"] else ""))
+    print(f"  描述：{info['detail']}")
+    print(f"  位置：{info['where'] or '—'}")
+    if ev.get("excerpt"):
+        x, hit = ev["excerpt"], ev.get("hit")
+        print("  摘录：" + (x[:hit[0]] + "【" + x[hit[0]:hit[1]] + "】" + x[hit[1]:] if hit else x))
+    if ev.get("captured_at") or ev.get("http_status"):
+        print(f"  抓取时间：{ev.get('captured_at') or '—'}，HTTP 状态：{ev.get('http_status') or '—'}")
+    if ev.get("coverage"):
+        print(f"  说明：{ev['coverage']}")
+    print(f"  问题指纹：{info['fingerprint']}")
+    if web:
+        print(f"  抓取时的页面已写入：{info['page_file']}（{info['page_bytes']} 字节，WARC {ev.get('warc_file')} @ {ev.get('warc_offset')}）")
+    else:
+        print(f"  该问题来自{_NOT_WEB[info['subject']['kind']]}，不是网页，没有页面存档")
     return 0
 
 

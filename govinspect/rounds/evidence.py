@@ -18,10 +18,10 @@ class EvidenceError(Exception):
     """Why the evidence cannot be shown (the message is for the user, in Chinese)."""
 
 
-def show_evidence(finding_id: int, out: Path | str) -> dict:
+def show_evidence(finding_id: int, out: Path | str | None) -> dict:
     """The finding as a JSON-able dict (rule, its Chinese name, detail, fingerprint, subject, location, facts, evidence
-    with the excerpt and the hit), after writing the captured page to `out`. EvidenceError when the finding does not
-    exist, has no WARC record (registers, letters) or its WARC file is gone."""
+    with the excerpt and the hit), after writing the captured page to `out` (None: no page). EvidenceError when the
+    finding does not exist, or a page is asked for and it has no WARC record (registers, letters) or its file is gone."""
     from ..engine.fetch.warc import read_payload
     from ..storage import StorageError, storage
     from .models import Finding
@@ -39,6 +39,8 @@ def show_evidence(finding_id: int, out: Path | str) -> dict:
             "veto": row.veto}
     if ev.excerpt and ev.hit:
         info["hit_text"] = ev.excerpt[ev.hit[0]:ev.hit[1]]
+    if out is None:
+        return info
     if f.subject.kind in _NOT_WEB:
         raise EvidenceError(f"问题 {finding_id}（{info['name']}）来自{_NOT_WEB[f.subject.kind]}，不是网页，没有网页存档（WARC 记录）；"
                             f"位置：{info['where'] or '未记录'}")
