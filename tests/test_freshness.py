@@ -58,8 +58,8 @@ def reports(county, sandbox):
 def test_site_checks_precision_and_recall_are_one(reports, truth, county, sandbox):
     from govinspect.sandbox.demo import _check_county_accounts
 
-    findings = [{"rule": f.rule, "url": f.url} for r in reports.values() for f in r.findings]
-    findings += [{"rule": f.rule, "url": f.url} for r in _check_county_accounts(county, sandbox) for f in r.findings]  # posts: privacy.mobile
+    findings = [f.to_dict() for r in reports.values() for f in r.findings]
+    findings += [f.to_dict() for r in _check_county_accounts(county, sandbox) for f in r.findings]  # posts: privacy.mobile
     res = evaluate(findings, truth, sorted(RS["catalog"]["rules"]))
     # decided from monitoring probes (tests/test_availability.py), or not decidable for sites on 127.0.0.1 (test_domain_rules)
     monitored = {"site.unreachable", "site.domain", "content.backdated", "site.defaced"}  # two rounds: test_resume.py

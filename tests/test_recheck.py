@@ -15,7 +15,8 @@ from govinspect.registry.xlsx import import_registry
 from govinspect.reports.bulletin import compose
 from govinspect.reports.data import round_data
 from govinspect.rounds.models import Finding, RecheckResult, Round
-from govinspect.rounds.services import run_recheck, run_round
+from govinspect.rounds.recheck import run_recheck
+from govinspect.rounds.services import run_round
 from govinspect.sandbox import generate_county
 from govinspect.sandbox.county import Article, article_path
 from govinspect.sandbox.registry import write_registry
@@ -71,7 +72,7 @@ def test_recheck_fixed_present_and_requests(tmp_path):
     assert set(states) == set(r1.findings.filter(ignored_by__isnull=True).values_list("id", flat=True))  # every finding answered
     assert states[fixed_col.pk] == "fixed", RecheckResult.objects.get(round=rc, finding=fixed_col).reason
     same_leaks = [f for f in leaks if f.url == leak.url]
-    assert all(states[f.pk] == "fixed" for f in same_leaks), [(f.rule, f.url, f.evidence.get("text"), RecheckResult.objects.get(round=rc, finding=f).reason) for f in same_leaks]
+    assert all(states[f.pk] == "fixed" for f in same_leaks), [(f.rule, f.url, f.match, RecheckResult.objects.get(round=rc, finding=f).reason) for f in same_leaks]
     # what nobody touched is still there: the other stale columns and the other leaks
     assert all(states[f.pk] == "present" for f in stale[1:])
     assert all(states[f.pk] == "present" for f in leaks if f.url != leak.url)

@@ -14,8 +14,9 @@ import pytest
 from govinspect.engine.fetch.crawler import normalise_url
 from govinspect.registry.xlsx import import_registry
 from govinspect.rounds.models import RecheckResult, Round, RoundEvent
-from govinspect.rounds.services import recheck_kind, run_recheck, run_round
-from govinspect.rules import load_rules
+from govinspect.rounds.recheck import recheck_kind, run_recheck
+from govinspect.rounds.services import run_round
+from govinspect.rules.ruleset import RuleSet
 from govinspect.sandbox import generate_county
 from govinspect.sandbox.fixes import FIXABLE, fix_problems
 from govinspect.sandbox.registry import write_registry
@@ -34,7 +35,7 @@ def family(f) -> str:
 
 
 def test_every_rule_declares_what_a_recheck_needs():
-    rules = load_rules("catalog")["rules"]
+    rules = RuleSet.load()["catalog"]["rules"]
     kinds = {r: spec.get("recheck") for r, spec in rules.items()}
     assert not [r for r, k in kinds.items() if k is None], "every rule must declare recheck"
     assert set(kinds.values()) <= {"page", "site", "links", "account", "register", "none"}, set(kinds.values())
@@ -69,7 +70,7 @@ def _matches(f, gone: dict, srv, county) -> bool:
             f.rule.startswith("column.") and urlsplit(f.url).path in (g["path"], g["path"].replace("index.html", "")))
         if not same_place and f.rule == "content.sensitive" and g["path"] == "/":
             same_place = normalise_url(f.url) == normalise_url(srv.url(g["site"], "/"))
-        text = (f.evidence or {}).get("text")
+        text = f.match
         if same_place and (not g["text"] or not text or _masked_in(text, g["text"])):
             return True
     return False
@@ -114,7 +115,7 @@ def test_recheck_invents_no_fixes_and_finds_real_ones(tmp_path):
     expected = {f.pk for f in findings if _matches(f, gone, srv, county)}
     got = {pk for pk, r in res.items() if r.state == "fixed"}
     by_pk = {f.pk: f for f in findings}
-    assert not got - expected, [(by_pk[pk].rule, by_pk[pk].url, by_pk[pk].evidence.get("text"), res[pk].reason) for pk in got - expected]
+    assert not got - expected, [(by_pk[pk].rule, by_pk[pk].url, by_pk[pk].match, res[pk].reason) for pk in got - expected]
     assert not expected - got, [(by_pk[pk].rule, by_pk[pk].url, res[pk].state, res[pk].reason) for pk in expected - got]
     assert {family(by_pk[pk]) for pk in got} == set(FAMILIES)  # at least one real fix seen in every family
 
@@ -162,9 +163,9 @@ def test_text_found_on_several_pages_is_not_fixed_because_another_page_was_met_f
         crawl = srv.crawl_settings(link_recheck_interval=0.05, concurrency_per_host=1)
         r1 = Round.objects.create(name="第一轮", as_of=county.as_of, allow_networks="127.0.0.0/8")
         run_round(r1, crawl=crawl, processes=1)
-        typo = r1.findings.get(rule="content.misspelling", evidence__text="按装")
+        typo = r1.findings.get(rule="content.misspelling", match="按装")
         pages = {normalise_url(srv.url("portal", a.path)) for a in (newer, older)}
-        assert {normalise_url(typo.url), *map(normalise_url, typo.evidence.get("others", []))} == pages
+        assert {normalise_url(typo.url), *map(normalise_url, typo.facts.get("others", []))} == pages
         assert normalise_url(typo.url) == normalise_url(srv.url("portal", newer.path))
         assert r1.findings.filter(rule="privacy.mobile", url=srv.url("portal", older.path)).exists()  # the re-check fetches it
         rc = Round.objects.create(name="复查", as_of=county.as_of, recheck_of=r1, allow_networks="127.0.0.0/8")

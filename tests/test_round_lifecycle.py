@@ -36,7 +36,7 @@ import_registry(a["registry"])
 import datetime as dt
 as_of = dt.date.fromisoformat(a["as_of"])
 rnd = Round.objects.create(name="第四季度检查", as_of=as_of, period_start=as_of - dt.timedelta(days=91), allow_networks="127.0.0.0/8")
-run_round(rnd, crawl=_from_json(a["crawl"]), site_concurrency=1, processes=1)
+run_round(rnd, crawl=_from_json(a["crawl"]), site_concurrency=a.get("workers", 1), processes=a.get("processes", 1))
 """
 
 
@@ -65,10 +65,10 @@ def _result(data: Path) -> dict:
     sites = {url: (status, verdict) for url, status, verdict in con.execute(
         "SELECT w.home_url, s.status, s.verdict FROM rounds_roundsite s JOIN registry_website w ON w.id = s.website_id")}
     findings = collections.Counter()
-    for url, rule, furl, ev in con.execute(
-            "SELECT coalesce(w.home_url, ''), f.rule, f.url, f.evidence FROM rounds_finding f "
+    for url, rule, furl, match, fp in con.execute(
+            "SELECT coalesce(w.home_url, ''), f.rule, f.url, f.match, f.fingerprint FROM rounds_finding f "
             "LEFT JOIN rounds_roundsite s ON s.id = f.round_site_id LEFT JOIN registry_website w ON w.id = s.website_id"):
-        findings[(url, rule, furl, json.loads(ev or "{}").get("text", ""))] += 1
+        findings[(url, rule, furl, match, fp)] += 1
     con.close()
     return {"sites": sites, "findings": findings}
 
@@ -86,7 +86,9 @@ def test_sigkill_marks_interrupted_and_resume_finishes_the_same_round(tmp_path):
 
         # the round killed with SIGKILL once one site is stored and the next one is half crawled
         data = tmp_path / "killed"
-        proc = subprocess.Popen([sys.executable, "-c", DRIVER, arg], env=_env(data), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # killed while two worker processes run jobs (the children die with it)
+        two = json.dumps({**json.loads(arg), "workers": 2, "processes": None})
+        proc = subprocess.Popen([sys.executable, "-c", DRIVER, two], env=_env(data), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline, in_flight = time.time() + 120, None
         while time.time() < deadline and in_flight is None and proc.poll() is None:
             stored = {r[0] for r in _query(data, "SELECT website_id FROM rounds_roundsite")}
@@ -134,6 +136,11 @@ def test_sigkill_marks_interrupted_and_resume_finishes_the_same_round(tmp_path):
     got, want = _result(data), _result(ref)
     assert got["sites"] == want["sites"] and len(got["sites"]) == 4
     assert got["findings"] == want["findings"], (got["findings"] - want["findings"], want["findings"] - got["findings"])
+    assert max(got["findings"].values()) == 1  # no finding stored twice
+    # the jobs: every one finished; those done before the kill ran once, the one in flight ran again
+    jobs = {t: (state, n) for t, state, n in _query(data, "SELECT target, state, attempts FROM rounds_roundjob WHERE kind = 'site'")}
+    assert all(state in ("done", "could_not_check") for state, _ in jobs.values()), jobs
+    assert all(jobs[site][1] == 1 for site in stored) and jobs[in_flight][1] == 2, jobs
 
 
 def test_a_round_that_checked_nothing_exits_non_zero(tmp_path):

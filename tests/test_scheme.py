@@ -3,7 +3,6 @@
 import pytest
 
 from govinspect.engine.scheme import SchemeError, load_scheme
-from govinspect.rounds.scoring import judge
 from govinspect.rules import RULES_DIR, RulesError
 from govinspect.rules.ruleset import RuleSet
 
@@ -36,10 +35,10 @@ def test_sandbox_scores_match_the_hand_table(county, sandbox):
     reports = dict(zip([s.key for s in county.sites], _inspect_county(county, sandbox)))
     for key, (score, verdict) in HAND.items():
         rep = reports[key]
-        got = judge(rep.status, [f.rule for f in rep.findings], "website", rules)
+        got = rules.scheme.judge(rep.status, [f.rule for f in rep.findings], "website")
         assert (got[1], got[0]) == (score, verdict), (key, got[2])
     fgj = reports["fgj"]
-    assert fgj.status == "could_not_check" and judge(fgj.status, [f.rule for f in fgj.findings], "website", rules)[0] == "unknown"
+    assert fgj.status == "could_not_check" and rules.scheme.judge(fgj.status, [f.rule for f in fgj.findings], "website")[0] == "unknown"
 
 
 def test_rates_round_the_schemes_way():

@@ -25,6 +25,7 @@ def test_spring_festival_2025_and_2026():
     assert workdays_between(D(2026, 2, 27), D(2026, 2, 13)) == 0
 
 
+@pytest.mark.django_db
 def test_unknown_year_is_refused_with_instructions(capsys):
     with pytest.raises(UnknownYear) as e:
         add_workdays(D(2026, 12, 25), 10)

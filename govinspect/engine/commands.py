@@ -151,7 +151,6 @@ def cmd_check_site(a) -> int:
     out_dir = Path(a.warc_dir) if a.warc_dir else None
     if a.previous and not (Path(a.previous) / "crawl-state.sqlite").exists():
         raise CliError(f"--previous 目录中没有已完成的抓取记录：{a.previous}")
-    from ..rounds.scoring import judge
     from ..rules import RulesError
     from ..rules.ruleset import RuleSet
 
@@ -171,7 +170,7 @@ def cmd_check_site(a) -> int:
     with tempfile.TemporaryDirectory(prefix="govinspect-check-") if out_dir is None else contextlib.nullcontext() as tmp:
         rep = inspect_site(a.url, a.as_of, cfg, None, out_dir or Path(tmp), previous=Path(a.previous) if a.previous else None,
                            content=content, rules=rules)
-        rep.verdict, rep.score, rep.deductions = judge(rep.status, [f.rule for f in rep.findings], "website", rules)
+        rep.verdict, rep.score, rep.deductions = rules.scheme.judge(rep.status, [f.rule for f in rep.findings], "website")
         out = rep.to_dict()
         out["rules_hash"] = rules.hash
     if out_dir is None:  # nothing of the temporary directory is left to point at

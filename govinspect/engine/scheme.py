@@ -95,6 +95,15 @@ class Scheme:
         verdict = "fail" if vetoes or score < p["pass_score"] else "pass"
         return Score(score, verdict, vetoes, deductions)
 
+    def judge(self, status: str, rules: list[str], part: str = "website") -> tuple[str, int | None, list]:
+        """(verdict, score, deductions) of a target from the rules of its findings (ignored ones left out): checked ->
+        the score; not checked -> "unknown", or "fail" when a single-veto item was established anyway. The one scoring
+        of the product (rounds/scoring.py after a job is stored and after ignores; check-site; newmedia)."""
+        scored = self.score(rules, part)
+        if status == "checked":
+            return scored.verdict, scored.score, scored.deductions
+        return ("fail" if scored.vetoes else "unknown"), None, []
+
     def is_veto(self, rule: str) -> bool:
         """Whether the rule is a single-veto item in any part of the scheme (the one place veto lists live)."""
         return any(rule in self.data[part].get("veto", []) for part in PARTS)

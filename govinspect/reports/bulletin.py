@@ -182,6 +182,9 @@ def _same(site: str, f: dict):
     """Two findings that make one example: the same matched text on the same website (or the same problem)."""
     from ..engine.finding import _norm_text
 
+    facts = f.get("facts") or {}
+    if facts.get("account") and isinstance(facts.get("others"), list):  # one unit's accounts that duplicate each other
+        return site, f["rule"], tuple(sorted([facts["account"], *facts["others"]]))
     return site, f["rule"], _norm_text(f.get("match") or "") or f.get("fingerprint") or f["id"]
 
 

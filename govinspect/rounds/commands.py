@@ -160,7 +160,6 @@ def cmd_newmedia(a) -> int:
     from ..engine.newmedia import AccountSpec, check_accounts
     from ..registry.models import Account, WorkdayOverride
     from ..rules.ruleset import RuleSet
-    from .scoring import judge
 
     specs = [AccountSpec(x.platform, x.name, x.owner.name, x.filed, x.interaction, x.source)
              for x in Account.objects.select_related("owner")]
@@ -169,7 +168,7 @@ def cmd_newmedia(a) -> int:
     cfg = CrawlConfig(allow_networks=_allow_networks(a))
     rules = RuleSet.load(a.scheme, calendar=WorkdayOverride.table())
     results = asyncio.run(check_accounts(specs, a.as_of, cfg, ContentChecker(rules, typos=False), rules=rules))
-    verdicts = [judge(r.status, [f.rule for f in r.findings], "newmedia", rules) for r in results]
+    verdicts = [rules.scheme.judge(r.status, [f.rule for f in r.findings], "newmedia") for r in results]
     if a.json:
         _print_json([{**r.to_dict(), "verdict": v[0], "score": v[1]} for r, v in zip(results, verdicts)], a.out)
         return 0

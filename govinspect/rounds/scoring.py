@@ -18,19 +18,10 @@ def round_rules(rnd: Round) -> RuleSet:
     return RuleSet.load(rnd.scheme)
 
 
-def judge(status: str, rules_found: list[str], part: str, rules: RuleSet) -> tuple[str, int | None, list]:
-    """(verdict, score, deductions) of a target: checked -> the scheme's score; not checked -> unknown, or fail when
-    a veto item was established anyway."""
-    scored = rules.scheme.score(rules_found, part)
-    if status == "checked":
-        return scored.verdict, scored.score, scored.deductions
-    return ("fail" if scored.vetoes else "unknown"), None, []
-
-
 def score_site(rs: RoundSite, rules: RuleSet | None = None) -> RoundSite:
     rules = rules or round_rules(rs.round)
     found = list(rs.findings.filter(ignored_by__isnull=True).values_list("rule", flat=True))
-    rs.verdict, rs.score, rs.deductions = judge(rs.status, found, "website", rules)
+    rs.verdict, rs.score, rs.deductions = rules.scheme.judge(rs.status, found, "website")
     rs.save(update_fields=["verdict", "score", "deductions"])
     return rs
 
@@ -38,6 +29,6 @@ def score_site(rs: RoundSite, rules: RuleSet | None = None) -> RoundSite:
 def score_account(ra: RoundAccount, rules: RuleSet | None = None) -> RoundAccount:
     rules = rules or round_rules(ra.round)
     found = list(ra.findings.filter(ignored_by__isnull=True).values_list("rule", flat=True))
-    ra.verdict, ra.score, _ = judge(ra.status, found, "newmedia", rules)
+    ra.verdict, ra.score, _ = rules.scheme.judge(ra.status, found, "newmedia")
     ra.save(update_fields=["verdict", "score"])
     return ra

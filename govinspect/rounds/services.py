@@ -91,7 +91,7 @@ def _begin(rnd: Round, kind: str, detail: str = "") -> None:
     rnd.status, rnd.error, rnd.finished_at = "running", "", None
     if kind == "start" or rnd.started_at is None:
         rnd.started_at = timezone.now()
-    rnd.save()
+    rnd.save(update_fields=["owner", "status", "error", "finished_at", "started_at"])  # jobs write the other fields
     event(rnd, kind, f"进程 {pid}（主机 {rnd.owner['host']}）" + (f"：{detail}" if detail else ""))
 
 
@@ -99,7 +99,8 @@ def _end(rnd: Round, status: str, detail: str = "") -> None:
     rnd.status, rnd.owner, rnd.finished_at = status, {}, timezone.now()
     if status == "failed":
         rnd.error = detail
-    rnd.save()
+    rnd.save(update_fields=["status", "owner", "finished_at", "error"])
+    rnd.refresh_from_db()  # what the jobs stored on the round (registers) is in this object too
     event(rnd, {"done": "finish", "failed": "fail", "interrupted": "interrupt"}[status], detail)
 
 
