@@ -18,7 +18,7 @@ BIN = Path(sys.executable).parent / "govinspect"
 
 def _keys(findings):
     """A finding's identity: rule, URL and, for content findings, the hit and where it is."""
-    return sorted((f["rule"], f["url"], f["evidence"].get("text", ""), f["evidence"].get("start", -1)) for f in findings)
+    return sorted((f["rule"], f["fingerprint"], (f["evidence"].get("excerpt") or "")) for f in findings)
 
 
 def test_second_round_transfers_far_fewer_bytes_and_finds_the_same(tmp_path):
@@ -165,9 +165,11 @@ def test_backdated_page_and_defaced_home_between_rounds(tmp_path):
         third = inspect_site(url, county.as_of, srv.crawl_config(), None, tmp_path / "r3", previous=tmp_path / "r2")
     back = [f for f in second.findings if f.rule == "content.backdated"]
     assert [f.url for f in back] == [srv.url("portal", art.path)]
-    assert back[0].evidence["stated_date"] == stated.isoformat()
+    assert back[0].facts["stated_date"] == stated.isoformat()
     defaced = next(f for f in second.findings if f.rule == "site.defaced")
-    assert "Hacked by Someone" in defaced.detail and "http://www.xpj-casino888.com/vip.html" in defaced.evidence["new_links"]
-    assert second.verdict == "fail"  # WV-1e is a single veto
+    assert "Hacked by Someone" in defaced.detail and "http://www.xpj-casino888.com/vip.html" in defaced.facts["new_links"]
+    from govinspect.rules.ruleset import RuleSet
+
+    assert RuleSet.load().scheme.judge(second.status, [f.rule for f in second.findings])[0] == "fail"  # WV-1e: single veto
     # the round after: nothing new happened, nothing is reported again
     assert not {f.rule for f in third.findings} & {"content.backdated", "site.defaced"}

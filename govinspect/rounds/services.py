@@ -9,7 +9,7 @@ import shutil
 import socket
 from pathlib import Path
 
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -191,7 +191,7 @@ def run_jobs(rnd: Round, progress: bool = False, resume: bool = False) -> Round:
     _begin(rnd, "resume" if resume else "start",
            f"已完成{total - len(todo)}项检查任务，继续其余{len(todo)}项" if resume else f"检查任务{len(todo)}项")
     workers = min(max(1, opts.get("site_concurrency") or 4), max(1, len(todo)))
-    if opts.get("processes") == 1:
+    if opts.get("processes") == 1 or connection.in_atomic_block:  # children could not see this open transaction
         workers = 1
     bar = tqdm(total=total, initial=total - len(todo), desc="检查", unit="项", disable=not progress, dynamic_ncols=True)
     pool = None
