@@ -245,7 +245,7 @@ class Session:
             return str(self.done_round())
         if word == "问题编号":
             rows = self.query("SELECT id FROM rounds_finding WHERE round_id=? AND round_site_id IS NOT NULL AND "
-                              "ignored_by_id IS NULL AND coalesce(json_extract(evidence, '$.text'), '') <> '' ORDER BY id",
+                              "ignored_by_id IS NULL AND match <> '' ORDER BY id",
                               self.done_round())
             assert rows, "没有可以忽略的问题"
             return str(rows[0][0])
