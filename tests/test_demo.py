@@ -228,3 +228,24 @@ def test_operator_template(demo, tmp_path):
     d.save(tpl)
     r = run("report", "1", "--template", str(tpl), "--out", str(tmp_path / "bad"), env=env)
     assert r.returncode == 2 and "通报模板" in r.stderr and not (tmp_path / "bad" / "通报.docx").exists()
+
+
+def test_every_finding_in_round_json_is_the_contract(demo):
+    """Every finding of the demo round: a fingerprint, a typed location (a URL or a file, never a pseudo-URL), and for
+    pages the WARC record it was seen in; the round names the rule set it ran with."""
+    out, _ = demo
+    data = json.loads((out / "round.json").read_text(encoding="utf-8"))
+    assert len(data["round"]["rules_hash"]) == 64
+    everything = data["findings"] + data["office_findings"] + [f for a in data["accounts"] for f in a.get("findings", [])]
+    kinds = set()
+    for f in everything:
+        loc, subj = f["location"], f["subject"]
+        kinds.add(subj["kind"])
+        assert len(f["fingerprint"]) == 32, f
+        assert not any(str(v).startswith(("register:", "reply:", "newmedia:")) for v in loc.values()), f
+        if subj["kind"] in ("page", "link", "column", "site"):
+            assert loc["url"].startswith("http"), f
+            assert f["evidence"].get("warc_file") and f["evidence"].get("warc_offset") is not None, f
+        if subj["kind"] in ("register_row", "reply", "letter", "ticket"):
+            assert loc["file"] and "url" not in loc, f
+    assert kinds >= {"page", "link", "column", "site", "account", "register_row", "reply", "letter", "ticket"}
