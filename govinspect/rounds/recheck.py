@@ -18,7 +18,7 @@ from ..registry.models import Website
 from .jobs import _specs, content_checker
 from .models import ColumnCheck, Finding, RecheckResult, Round
 from .scoring import round_rules
-from .services import _begin, _end, _fresh_dir, _jsonable, round_dir, rules_for
+from .services import _begin, _end, _fresh_dir, _jsonable, recorded, round_dir, rules_for
 
 
 def recheck_kind(rule: str, rules=None) -> str:
@@ -117,36 +117,31 @@ def run_recheck(rnd: Round, crawl: dict | None = None, progress: bool = False) -
         return await asyncio.gather(*(one(s, *plan[s.pk][:2]) for s in sites), return_exceptions=True)
 
     try:
-        sites = list(Website.objects.filter(pk__in=by_site).select_related("owner"))
-        plan = {}
-        for s in sites:  # the database is read here, not in the async checks
-            rs = prev.sites.filter(website=s).first()
-            before = list(rs.columns.all()) if rs else []
-            # the round's columns: registered, else those the round found (a re-check judges the same columns)
-            specs = _specs(s) or [ColumnSpec(name=c.name, url=c.url, category=c.category or None, level=c.level) for c in before]
-            fs = by_site[s.pk]
-            seeds = set().union(*(_seeds_of(f, rules) for f in fs))
-            if any(recheck_kind(f.rule, rules) == "site" for f in fs):  # the site's lists, as the rule read them
-                seeds |= {normalise_url(c.url) for c in specs}
-            plan[s.pk] = (specs, seeds, before)
-        for site, rep in zip(sites, asyncio.run(main(sites, plan))):
-            results += _judge(rnd, by_site[site.pk], rep, plan[site.pk][2], rules)
-        if by_account:
-            results += _recheck_accounts(rnd, by_account, dataclasses.replace(CrawlConfig(allow_networks=allow), **(crawl or {})),
-                                         checker, rules)
-            bar.update(1)
-        for f in old:
-            if not f.round_site_id and not f.round_account_id:  # registers and reply letters: submitted again, not fetched
-                results.append(RecheckResult(round=rnd, finding=f, state="unknown", reason="台账和答复书类问题需重新提交材料后检查"))
-        with transaction.atomic():
-            RecheckResult.objects.filter(round=rnd).delete()
-            RecheckResult.objects.bulk_create(results)
-    except KeyboardInterrupt:
-        _end(rnd, "interrupted", "复查被操作员中断（Ctrl+C 或终止信号）")
-        raise
-    except Exception as e:
-        _end(rnd, "failed", f"{type(e).__name__}: {e}")
-        raise
+        with recorded(rnd, "复查被操作员中断（Ctrl+C 或终止信号）"):
+            sites = list(Website.objects.filter(pk__in=by_site).select_related("owner"))
+            plan = {}
+            for s in sites:  # the database is read here, not in the async checks
+                rs = prev.sites.filter(website=s).first()
+                before = list(rs.columns.all()) if rs else []
+                # the round's columns: registered, else those the round found (a re-check judges the same columns)
+                specs = _specs(s) or [ColumnSpec(name=c.name, url=c.url, category=c.category or None, level=c.level) for c in before]
+                fs = by_site[s.pk]
+                seeds = set().union(*(_seeds_of(f, rules) for f in fs))
+                if any(recheck_kind(f.rule, rules) == "site" for f in fs):  # the site's lists, as the rule read them
+                    seeds |= {normalise_url(c.url) for c in specs}
+                plan[s.pk] = (specs, seeds, before)
+            for site, rep in zip(sites, asyncio.run(main(sites, plan))):
+                results += _judge(rnd, by_site[site.pk], rep, plan[site.pk][2], rules)
+            if by_account:
+                results += _recheck_accounts(rnd, by_account, dataclasses.replace(CrawlConfig(allow_networks=allow), **(crawl or {})),
+                                             checker, rules)
+                bar.update(1)
+            for f in old:
+                if not f.round_site_id and not f.round_account_id:  # registers and reply letters: submitted again, not fetched
+                    results.append(RecheckResult(round=rnd, finding=f, state="unknown", reason="台账和答复书类问题需重新提交材料后检查"))
+            with transaction.atomic():
+                RecheckResult.objects.filter(round=rnd).delete()
+                RecheckResult.objects.bulk_create(results)
     finally:
         bar.close()
     counts = {s: sum(r.state == s for r in results) for s in ("fixed", "present", "unknown")}

@@ -3,10 +3,11 @@ worker processes; the round's lifecycle (start, resume, end, interruption) is re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import shutil
 import socket
+from concurrent.futures import as_completed
 from pathlib import Path
 
 from django.db import connection, connections
@@ -104,6 +105,20 @@ def _end(rnd: Round, status: str, detail: str = "") -> None:
     event(rnd, {"done": "finish", "failed": "fail", "interrupted": "interrupt"}[status], detail)
 
 
+@contextlib.contextmanager
+def recorded(rnd: Round, interrupted: str):
+    """Run a round's work: an operator's Ctrl+C or SIGTERM ends it "interrupted" (with `interrupted` as the reason),
+    any other error "failed" with the error; both are recorded as events and raised again."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        _end(rnd, "interrupted", interrupted)
+        raise
+    except Exception as e:
+        _end(rnd, "failed", f"{type(e).__name__}: {e}")
+        raise
+
+
 def mark_interrupted() -> list[Round]:
     """Rounds still "running" whose process on this machine is gone (killed, machine restarted) become "interrupted"
     (can be continued with round --resume). Called by every command that reads or runs rounds."""
@@ -115,22 +130,6 @@ def mark_interrupted() -> list[Round]:
                                      f"已检查的网站结果保留，可用 govinspect round --resume {rnd.pk} 继续")
             out.append(rnd)
     return out
-
-
-def _jsonable(crawl: dict | None) -> dict:
-    """Crawl settings as JSON (kept on the round for a resume): tuples and sets as lists, anything else as text."""
-    return json.loads(json.dumps(crawl or {}, default=lambda o: sorted(o) if isinstance(o, (set, frozenset)) else str(o)))
-
-
-def _from_json(crawl: dict) -> dict:
-    """CrawlConfig fields as stored in JSON, with their tuples back (lists in JSON; resolve_map: host -> (ip, port))."""
-    return {k: tuple(v) if isinstance(v, list) else {h: tuple(x) if isinstance(x, list) else x for h, x in v.items()}
-            if isinstance(v, dict) else v for k, v in crawl.items()}
-
-
-def crawl_options(rnd: Round) -> dict:
-    """The crawl settings the round was started with (resume uses the same)."""
-    return _from_json((rnd.run_options or {}).get("crawl") or {})
 
 
 def _jsonable(crawl: dict | None) -> dict:
@@ -195,40 +194,32 @@ def run_jobs(rnd: Round, progress: bool = False, resume: bool = False) -> Round:
         workers = 1
     bar = tqdm(total=total, initial=total - len(todo), desc="检查", unit="项", disable=not progress, dynamic_ncols=True)
     pool = None
-    ok = False
     try:
-        if workers == 1:
-            for job in todo:
-                bar.set_postfix_str(f"正在检查 {job.label}")
-                run_job(job.pk)
-                bar.update(1)
-        else:
-            connections.close_all()  # children open their own connections
-            pool = site_pool(workers)
-            futures = [pool.submit(run_job, job.pk) for job in todo]
-            from concurrent.futures import as_completed
-
-            for fut in as_completed(futures):
-                job = fut.result()
-                bar.update(1)
-                bar.set_postfix_str(f"{job.label}：{job.get_state_display()}")
-        ok = True
-    except KeyboardInterrupt:
-        _end(rnd, "interrupted", "检查被操作员中断（Ctrl+C 或终止信号），已完成的检查任务结果保留，"
-                                 f"可用 govinspect round --resume {rnd.pk} 继续")
-        raise
-    except Exception as e:
-        _end(rnd, "failed", f"{type(e).__name__}: {e}")
-        raise
+        with recorded(rnd, "检查被操作员中断（Ctrl+C 或终止信号），已完成的检查任务结果保留，"
+                           f"可用 govinspect round --resume {rnd.pk} 继续"):
+            if workers == 1:
+                for job in todo:
+                    bar.set_postfix_str(f"正在检查 {job.label}")
+                    run_job(job.pk)
+                    bar.update(1)
+            else:
+                connections.close_all()  # children open their own connections
+                pool = site_pool(workers)
+                for fut in as_completed([pool.submit(run_job, job.pk) for job in todo]):
+                    job = fut.result()
+                    bar.update(1)
+                    bar.set_postfix_str(f"{job.label}：{job.get_state_display()}")
+                pool.shutdown(wait=True)
+                pool = None
     finally:
         bar.close()
-        if pool is not None:
-            pool.shutdown(wait=ok, cancel_futures=True)
-    states = dict(rnd.jobs.values_list("state").annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id")))
+        if pool is not None:  # interrupted or failed: the jobs in flight are abandoned (requeued on resume)
+            pool.shutdown(wait=False, cancel_futures=True)
+    failed = rnd.jobs.filter(state="failed").count()
     n, checked = rnd.sites.count(), rnd.sites.filter(status="checked").count()
     detail = f"共{n}个网站，检查{checked}个，未能检查{n - checked}个"
-    if states.get("failed"):
-        detail += f"；{states['failed']}项检查任务出错（见检查任务列表）"
+    if failed:
+        detail += f"；{failed}项检查任务出错（见检查任务列表）"
     _end(rnd, "done", detail)
     return rnd
 
