@@ -200,7 +200,7 @@ def cmd_replies(a) -> int:
             print(f"{p.name}：未能检查（{doc.error}）", file=sys.stderr)
             failed += 1
             continue
-        res = check_reply("\n".join(s.text for s in doc.segments), issuer=a.issuer or "")
+        res = check_reply("\n".join(s.text for s in doc.segments), issuer=a.issuer or "", file=p.name)
         out.append({"file": p.name, **res.to_dict()})
     if a.json:
         _print_json(out, None)

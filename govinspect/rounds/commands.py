@@ -24,8 +24,9 @@ def register(sub) -> None:
     rd.add_argument("--max-pages", type=_max_pages, metavar="页数",
                     help="每个网站最多抓取的页面数（安全上限，默认50000）；名录中填写了“抓取页面上限”的网站以名录为准。"
                          "超出上限的网站在 round.json 的 coverage 和通报中写明未检查的页面数")
-    rd.add_argument("--site-concurrency", type=int, default=4, help="同时检查的网站数（默认4）")
-    rd.add_argument("--processes", type=int, help="分担检查工作的进程数（默认每个CPU核一个，1 表示只用本进程）")
+    rd.add_argument("--site-concurrency", type=int, default=4,
+                    help="同时运行的检查任务数（每项任务一个工作进程，同一网站只在一个任务中抓取；默认4）")
+    rd.add_argument("--processes", type=int, help="1 表示全部任务在本进程中依次运行（不启动工作进程）")
     rd.add_argument("--out")
     rd.add_argument("--quiet", action="store_true")
     rd.add_argument("--scheme", default="national-2019", help="考核方案（govinspect/rules/schemes/ 中的文件名，默认国家2019指标）")

@@ -1,8 +1,9 @@
 """Ignores: an operator's audited "not a problem" for a finding, applied to this and later rounds.
 
-Scope "site" (the same matched text anywhere on the website) exists only for findings of rules with matched text
-(content, privacy, typo: evidence "text"); for every other rule an ignore names the problem itself, its URL: the
-column, the link target or the page, so ignoring one dead link never hides another.
+Scope "hit" names the problem itself by its fingerprint (engine/finding.py: rule, subject, place, matched text), so
+it keeps applying when the page is restyled and never hides another dead link or column; "page" covers the rule on
+one URL; "site" (the same matched text anywhere on the website) exists only for rules with matched text (content,
+privacy, typo). A site-wide judgement (footer, meta tags …) is ignored only as described (its detail).
 """
 
 from __future__ import annotations
