@@ -26,9 +26,12 @@ class LocalStorage:
 
     def path(self, key: str) -> Path:
         k = PurePosixPath(key)
-        if not key or k.is_absolute() or ".." in k.parts:
+        if not key or k.is_absolute() or ".." in k.parts or "\\" in key or "\x00" in key:
             raise StorageError(f"存储位置不合法：{key!r}")
-        return self.root.joinpath(*k.parts)
+        p = self.root.joinpath(*k.parts)
+        if not p.resolve().is_relative_to(self.root):  # a link inside the store pointing out of it
+            raise StorageError(f"存储位置 {key!r} 指向存储目录以外")
+        return p
 
     def key(self, path: Path | str) -> str:
         """The key of a path inside the store; StorageError for a path outside it."""
@@ -48,8 +51,11 @@ class LocalStorage:
             return str(path)
 
     def resolve(self, key_or_path: str) -> Path:
-        """A stored key (or an absolute path kept from before keys) as a local path."""
-        return Path(key_or_path) if os.path.isabs(key_or_path) else self.path(key_or_path)
+        """A stored key as a local path; an absolute path (kept by rows from before keys) only when it lies inside the
+        store. StorageError otherwise: a stored value never makes the product read outside its data."""
+        if os.path.isabs(key_or_path):
+            return self.path(self.key(key_or_path))
+        return self.path(key_or_path)
 
     def exists(self, key: str) -> bool:
         return self.path(key).exists()

@@ -39,7 +39,9 @@ def test_typed_subjects_and_locations_round_trip_without_pseudo_urls():
     g = Finding.from_dict(d)
     assert g == f and g.fingerprint == f.fingerprint == d["fingerprint"]
     moved = Finding(rule=f.rule, detail="x", subject=f.subject, location=Location(file="公文公开属性台账.xlsx", sheet="Sheet1", row=8))
-    assert moved.fingerprint != f.fingerprint
+    assert moved.fingerprint == f.fingerprint  # named by its document number: the row it sits in may change
+    unnamed = Subject(kind="register_row", unit="县发改局")  # no number: the row is all that tells two rows apart
+    assert fingerprint(f.rule, unnamed, Location(file="a.xlsx", row=7)) != fingerprint(f.rule, unnamed, Location(file="a.xlsx", row=8))
     with pytest.raises(ValueError):
         Subject(kind="register")  # only the declared kinds
     assert fingerprint("r", Subject(kind="account", account="微信/清河发布"), Location()) == \
@@ -103,3 +105,36 @@ def test_a_problem_keeps_its_fingerprint_across_rounds_and_a_new_template(site, 
     assert ev.warc_file and ev.warc_offset is not None and ev.http_status == 200
     assert "130534199001018378" not in (ev.excerpt + first.match + str(first.facts))
     assert ev.hit and ev.excerpt[ev.hit[0]:ev.hit[1]] == first.match
+
+
+def test_a_hit_on_many_pages_is_placed_on_the_same_page_whatever_the_crawl_order():
+    from govinspect.engine.checks.content import SiteContent
+    from govinspect.engine.content import ContentChecker
+
+    checker = ContentChecker(only=("privacy",), typos=False)
+    text = "联系人身份证号130534199001018378，欢迎来电。"
+    (hit,) = checker.check(text)
+    pages = ["http://a.gov.cn/b.html", "http://a.gov.cn/a.html", "http://a.gov.cn/c.html"]
+    prints = set()
+    for order in (pages, pages[::-1], pages[1:] + pages[:1]):
+        sc = SiteContent(checker)
+        for u in order:
+            sc._add(u, hit, text, {"page_title": u})
+        (f,) = sc.findings("http://a.gov.cn/")
+        assert f.url == "http://a.gov.cn/a.html" and f.facts["also_on"] == 2
+        prints.add(f.fingerprint)
+    assert len(prints) == 1
+
+
+def test_register_rows_and_letters_keep_their_fingerprint_when_the_file_grows_or_is_renamed():
+    subj = Subject(kind="register_row", unit="县发改局", ref="清发改〔2026〕3号")
+    a = fingerprint("document.published_late", subj, Location(file="2026Q3台账.xlsx", row=5))
+    b = fingerprint("document.published_late", subj, Location(file="2026Q4台账.xlsx", sheet="台账", row=9))
+    assert a == b
+    assert a != fingerprint("document.published_late", Subject(kind="register_row", unit="县发改局", ref="清发改〔2026〕4号"),
+                            Location(file="2026Q3台账.xlsx", row=5))
+    # content ids in query strings are kept (sid is a content id on many CMS sites), session ids dropped
+    assert Finding.at_url("link.dead", "http://a.gov.cn/art.jsp?sid=101", "").fingerprint != \
+        Finding.at_url("link.dead", "http://a.gov.cn/art.jsp?sid=202", "").fingerprint
+    assert Finding.at_url("link.dead", "http://a.gov.cn/art.jsp;jsessionid=ABC?id=1", "").fingerprint == \
+        Finding.at_url("link.dead", "http://a.gov.cn/art.jsp?id=1", "").fingerprint

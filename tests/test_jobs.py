@@ -112,3 +112,39 @@ def test_worker_processes_find_what_one_process_finds(small, tmp_path):
     run_round(two, crawl=crawl, site_concurrency=2, accounts=False)
     assert _findings(one) == _findings(two) and _findings(one)
     assert set(two.jobs.values_list("state", flat=True)) == {"done"} and two.status == "done"
+
+
+@pytest.mark.django_db
+def test_a_job_another_live_process_runs_is_left_to_it_and_store_errors_fail_the_job(small, tmp_path, monkeypatch):
+    county, srv = small
+    import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
+    rnd = _round(county)
+    planned = start_round(rnd, crawl=srv.crawl_settings(check_links=False), accounts=False, letters=True)
+    site = planned[0]
+    RoundJob.objects.filter(pk=site.pk).update(state="running", owner=jobs._me(), attempts=1)  # this very process: alive
+    assert jobs.requeue_abandoned(rnd) == 0
+    got = run_job(site.pk)
+    assert (got.state, got.attempts) == ("running", 1) and not Finding.objects.filter(job=site).exists()
+    import socket
+
+    RoundJob.objects.filter(pk=site.pk).update(state="running", owner=f"{socket.gethostname()}:999999999:1")  # gone
+    assert jobs.requeue_abandoned(rnd) == 1 and RoundJob.objects.get(pk=site.pk).state == "queued"
+
+    def refuse(job, rules, result, error):
+        raise ValueError("数据库拒绝写入")
+
+    letters = next(j for j in planned if j.kind == "letters")
+    monkeypatch.setitem(jobs.STORE, "letters", refuse)
+    bad = run_job(letters.pk)
+    assert bad.state == "failed" and "保存检查结果时出错" in bad.reason and "数据库拒绝写入" in bad.reason
+    # a round whose letters (or accounts, registers) could not be stored does not end as done: the bulletin would
+    # silently lack them
+    from govinspect.rounds.services import run_jobs
+
+    run_jobs(rnd)
+    rnd.refresh_from_db()
+    assert rnd.status == "failed" and "--resume" in rnd.error and "信件与工单" in rnd.error
+    monkeypatch.undo()
+    resume_round(rnd)
+    rnd.refresh_from_db()
+    assert rnd.status == "done" and set(rnd.jobs.values_list("state", flat=True)) <= {"done", "could_not_check"}

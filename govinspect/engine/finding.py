@@ -144,9 +144,11 @@ class Finding:
     def column(self) -> str | None:
         return self.subject.column or None
 
+    stored_fingerprint: str = ""  # as stored with the finding (a row read back keeps the identity it was stored with)
+
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.rule, self.subject, self.location, self.match)
+        return self.stored_fingerprint or fingerprint(self.rule, self.subject, self.location, self.match)
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "detail": self.detail, "fingerprint": self.fingerprint, "subject": self.subject.to_dict(),
@@ -162,7 +164,8 @@ class Finding:
 
 # ------------------------------------------------------------------------------------------- fingerprints
 _SPACE = re.compile(r"\s+")
-_SESSION = re.compile(r";jsessionid=[^/?#]*|(?:^|&)(?:jsessionid|phpsessid|aspsessionid\w*|sid|cfid|cftoken)=[^&]*", re.I)
+# session ids only: `sid` and `id` name content on many Chinese CMS sites (art.jsp?sid=101) and are kept
+_SESSION = re.compile(r";jsessionid=[^/?#]*|(?:^|&)(?:jsessionid|phpsessid|aspsessionid\w*|cfid|cftoken)=[^&]*", re.I)
 
 
 def _norm_text(s: str) -> str:
@@ -186,8 +189,14 @@ def _norm_url(url: str) -> str:
     return urlunsplit((scheme, host + (f":{port}" if port else ""), path, query, ""))
 
 
+# subjects named by their own reference (a document number, a letter's number, a reply letter's file): the place in
+# a submitted file (row, sheet, file name) changes when the register grows or is exported again, the problem does not
+_NAMED_BY_REF = ("register_row", "reply", "letter", "ticket")
+
+
 def fingerprint(rule: str, subject: Subject, location: Location, match: str = "") -> str:
-    raw = "\x1f".join((rule, subject.key(), location.key(), _norm_text(match)))
+    place = "" if subject.kind in _NAMED_BY_REF and subject.ref else location.key()
+    raw = "\x1f".join((rule, subject.key(), place, _norm_text(match)))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 

@@ -237,17 +237,20 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
 
 def _capture_evidence(findings: list[Finding], crawl: CrawlResult, home_url: str) -> None:
     """Each finding's capture: the page it is located on (an attachment; a column's list page), for a link the first
-    page it was seen on, else the home page; and a note when the crawl stopped at its page limit."""
+    page it was seen on, for a site-wide finding else the home page; and a note when the crawl stopped at its page
+    limit."""
     partial = coverage(crawl.stats).get("note")
     for f in findings:
         src = f.url
         if f.subject.kind == "link":
             src = next((r["page"] for r in f.facts.get("referrers") or [] if r.get("page")), "") or f.facts.get("page") or home_url
-        rec = crawl.get(src) or crawl.get(home_url)
+        # a page the crawl did not keep has no capture: never the home page's capture shown as that page
+        rec = crawl.get(src) or (crawl.get(home_url) if f.subject.kind == "site" else None)
         ev = f.evidence
         if rec is not None and ev.captured_at is None:
             ev.captured_at, ev.http_status = rec.fetched_at or None, rec.status
-            ev.warc_file, ev.warc_offset = rec.warc_file or crawl.warc_path or "", rec.warc_offset
+            if rec.warc_offset is not None:
+                ev.warc_file, ev.warc_offset = rec.warc_file or crawl.warc_path or "", rec.warc_offset
         if partial and f.rule.startswith(WHOLE_SITE_RULES):  # found on the part fetched; more may lie beyond
             ev.coverage = partial
 

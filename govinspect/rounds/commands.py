@@ -137,6 +137,9 @@ def cmd_round(a) -> int:
                     rnd.delete()
                     raise CliError("台账或答复书无法检查：" + reg.reason.split(": ", 1)[-1])
             run_jobs(rnd, progress=not a.quiet)
+    rnd.refresh_from_db()
+    if rnd.status == "failed":
+        raise CliError(f"第{rnd.pk}轮未完成：{rnd.error}")
     paths = write_reports(rnd, a.out or Path("out") / f"round-{rnd.pk}")
     where = "报告：" + "，".join(str(p) for p in paths.values())
     if rnd.recheck_of_id:

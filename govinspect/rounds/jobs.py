@@ -99,12 +99,12 @@ class _Heartbeat(threading.Thread):
 
 
 def run_job(job_id: int) -> RoundJob:
-    """Run one job: claim it, check its target, store everything in one transaction. A job already finished is left
-    as it is; a job that fails is recorded as failed with its error (its target as could not check), never half
-    stored."""
+    """Run one job: claim it (only a queued or failed job: a job another live process runs is left to it), check its
+    target, store everything in one transaction while it is still ours. A job that fails, in its work or in storing, is
+    recorded as failed with its error (its target as could not check), never half stored."""
     me = _me()
     now = timezone.now()
-    claimed = RoundJob.objects.filter(pk=job_id).exclude(state__in=TERMINAL).update(
+    claimed = RoundJob.objects.filter(pk=job_id, state__in=("queued", "failed")).update(
         state="running", owner=me, heartbeat=now, started_at=now, finished_at=None, attempts=F("attempts") + 1, reason="")
     job = RoundJob.objects.select_related("round").get(pk=job_id)
     if not claimed:
@@ -114,16 +114,21 @@ def run_job(job_id: int) -> RoundJob:
     beat.start()
     try:
         try:
-            result = WORK[job.kind](job, rules)
-            error = None
+            result, error = WORK[job.kind](job, rules), None
         except Exception as e:  # a bug must not turn into an accusation: the target is "could not check"
             result, error = None, e
-        with transaction.atomic():
-            state, reason = STORE[job.kind](job, rules, result, error)
-            if error is not None:
-                state, reason = "failed", f"{type(error).__name__}: {error}"[:2000]
-            RoundJob.objects.filter(pk=job_id).update(state=state, reason=reason, finished_at=timezone.now(),
-                                                      heartbeat=timezone.now(), progress=_progress(job.kind, result))
+        try:
+            with transaction.atomic():
+                if not RoundJob.objects.select_for_update().filter(pk=job_id, state="running", owner=me).exists():
+                    return RoundJob.objects.get(pk=job_id)  # taken from us (requeued as abandoned): store nothing
+                state, reason = STORE[job.kind](job, rules, result, error)
+                if error is not None:
+                    state, reason = "failed", f"{type(error).__name__}: {error}"[:2000]
+                RoundJob.objects.filter(pk=job_id).update(state=state, reason=reason, finished_at=timezone.now(),
+                                                          heartbeat=timezone.now(), progress=_progress(job.kind, result))
+        except Exception as e:  # storing failed (a database error, text the database refuses): recorded, nothing kept
+            RoundJob.objects.filter(pk=job_id, owner=me).update(
+                state="failed", reason=f"保存检查结果时出错：{type(e).__name__}: {e}"[:2000], finished_at=timezone.now())
     finally:
         beat.stop.set()
     job.refresh_from_db()

@@ -190,8 +190,8 @@ class Finding(models.Model):
                                    help_text="同一问题在各轮中的标识（规则、对象、位置、命中内容）")
     subject_kind = models.CharField("对象类型", max_length=20, blank=True)
     subject = models.JSONField("对象", default=dict, blank=True)
-    url = models.CharField("地址", max_length=1000, blank=True)
-    file = models.CharField("文件", max_length=300, blank=True)
+    url = models.TextField("地址", blank=True)  # whole: the fingerprint is made from it
+    file = models.TextField("文件", blank=True)
     sheet = models.CharField("工作表", max_length=100, blank=True)
     row = models.PositiveIntegerField("行", null=True, blank=True)
     cell = models.CharField("单元格", max_length=20, blank=True)
@@ -199,7 +199,7 @@ class Finding(models.Model):
     paragraph = models.PositiveIntegerField("段", null=True, blank=True)
     column_name = models.CharField("栏目", max_length=100, blank=True)
     detail = models.TextField("问题描述")
-    match = models.CharField("命中内容", max_length=500, blank=True, help_text="个人信息为脱敏后的形式")
+    match = models.TextField("命中内容", blank=True, help_text="个人信息为脱敏后的形式")
     facts = models.JSONField("事实", default=dict, blank=True)
     evidence = models.JSONField("证据", default=dict, blank=True,
                                 help_text="抓取时间、HTTP 状态、WARC 文件和记录位置、命中处的摘录")
@@ -235,7 +235,8 @@ class Finding(models.Model):
         subj = dict(self.subject or {})
         return EngineFinding(rule=self.rule, detail=self.detail, subject=Subject(**subj) if subj.get("kind") else
                              Subject(kind=self.subject_kind or "page"), location=self.location, facts=dict(self.facts or {}),
-                             evidence=Evidence.from_dict(self.evidence), match=self.match)
+                             evidence=Evidence.from_dict(self.evidence), match=self.match,
+                             stored_fingerprint=self.fingerprint)
 
     @classmethod
     def from_engine(cls, f, rules=None, **kw) -> "Finding":
@@ -243,9 +244,9 @@ class Finding(models.Model):
         loc = f.location
         entry = rules.rule(f.rule) if rules is not None else {}
         return cls(rule=f.rule, fingerprint=f.fingerprint, subject_kind=f.subject.kind, subject=f.subject.to_dict(),
-                   url=loc.url[:1000], file=loc.file[:300], sheet=loc.sheet[:100], row=loc.row, cell=loc.cell[:20],
+                   url=loc.url, file=loc.file, sheet=loc.sheet[:100], row=loc.row, cell=loc.cell[:20],
                    page_no=loc.page, paragraph=loc.paragraph, column_name=(f.subject.column or "")[:100], detail=f.detail,
-                   match=(f.match or "")[:500], facts=f.facts, evidence=f.evidence.to_dict(),
+                   match=f.match or "", facts=f.facts, evidence=f.evidence.to_dict(),
                    severity=entry.get("severity", ""), veto=bool(entry.get("veto")), **kw)
 
 

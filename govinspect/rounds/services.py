@@ -185,7 +185,7 @@ def run_jobs(rnd: Round, progress: bool = False, resume: bool = False) -> Round:
 
     opts = rnd.run_options or {}
     requeue_abandoned(rnd)
-    todo = list(rnd.jobs.exclude(state__in=("done", "could_not_check")).order_by("id"))
+    todo = list(rnd.jobs.filter(state__in=("queued", "failed")).order_by("id"))
     total = rnd.jobs.count()
     _begin(rnd, "resume" if resume else "start",
            f"已完成{total - len(todo)}项检查任务，继续其余{len(todo)}项" if resume else f"检查任务{len(todo)}项")
@@ -215,11 +215,19 @@ def run_jobs(rnd: Round, progress: bool = False, resume: bool = False) -> Round:
         bar.close()
         if pool is not None:  # interrupted or failed: the jobs in flight are abandoned (requeued on resume)
             pool.shutdown(wait=False, cancel_futures=True)
-    failed = rnd.jobs.filter(state="failed").count()
     n, checked = rnd.sites.count(), rnd.sites.filter(status="checked").count()
     detail = f"共{n}个网站，检查{checked}个，未能检查{n - checked}个"
+    failed = list(rnd.jobs.filter(state="failed"))
+    busy = rnd.jobs.filter(state="running").count()
     if failed:
-        detail += f"；{failed}项检查任务出错（见检查任务列表）"
+        detail += f"；{len(failed)}项检查任务出错（见检查任务列表）：" + "；".join(f"{j.label}：{j.reason[:200]}" for j in failed[:3])
+    # a site whose job failed is stored as could not check (the bulletin says so); accounts, registers or letters
+    # that failed would be silently missing from the bulletin: the round then fails, to be resumed
+    missing = [j for j in failed if j.kind != "site"]
+    if missing or busy:
+        why = (f"{busy}项检查任务仍由其他进程运行；" if busy else "") + detail
+        _end(rnd, "failed", why + f"。排除原因后用 govinspect round --resume {rnd.pk} 重试未完成的任务")
+        return rnd
     _end(rnd, "done", detail)
     return rnd
 

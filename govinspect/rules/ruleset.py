@@ -120,7 +120,7 @@ class RuleSet:
     scheme_key: str
     scheme_data: dict  # the scheme with its `extends` chain resolved
     calendar_extra: dict[str, bool] = field(default_factory=dict)  # the admin's working-day table (ISO date -> workday)
-    lists: dict[str, str] = field(default_factory=dict)  # plain-text word list -> sha256 of its content
+    lists: dict[str, str] = field(default_factory=dict)  # plain-text word list -> sha256; library -> version
 
     # ------------------------------------------------------------------------------------------- loading
     @classmethod
@@ -137,7 +137,10 @@ class RuleSet:
         files = {name: _read_toml(p) for name, p in paths.items() if not name.startswith("schemes/")}
         schemes = {name.split("/", 1)[1]: p for name, p in paths.items() if name.startswith("schemes/")}
         data = _resolve_scheme(scheme, schemes)
-        lists = {}
+        from importlib.metadata import version
+
+        # data read at run time outside the rule files: the typo lists and the holiday library (its version)
+        lists = {"chinesecalendar": version("chinesecalendar")}
         for d in TEXT_LISTS:
             for p in sorted((RULES_DIR / d).glob("*.txt")):
                 lists[f"{d}/{p.name}"] = hashlib.sha256(p.read_bytes()).hexdigest()

@@ -62,6 +62,8 @@ class SiteContent:
         if seen is not None:
             if url != seen["url"]:
                 seen["also_on"] += 1
+                if url < seen["url"]:  # the finding sits on the smallest URL, whatever order the crawl met the pages in
+                    url, seen["url"], seen["where"] = seen["url"], url, where
                 if len(seen["others"]) < SAMPLE_OTHERS:
                     seen["others"].append(url)
             return
@@ -71,7 +73,7 @@ class SiteContent:
     def scan_attachments(self, crawl) -> None:
         done: dict[str, str] = {}
         names = {l.url: l.text for r in crawl.records.values() if r.page is not None for l in r.page.attachments if l.text}
-        for rec in list(crawl.records.values()):
+        for rec in sorted(crawl.records.values(), key=lambda r: r.url):  # one file under two URLs: the smallest, every round
             if not rec.ok or rec.page is not None or not crawl.in_scope(rec.final_url or rec.url):
                 continue
             path = (rec.final_url or rec.url).split("?")[0].lower()

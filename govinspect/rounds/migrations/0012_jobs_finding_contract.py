@@ -60,6 +60,17 @@ def forwards(apps, schema_editor):
         f.facts, f.evidence, f.match = facts, ev, text[:500]
         f.fingerprint = fingerprint(f.rule, subject, Location(url=url, file=file, row=row), text)
         f.save(update_fields=["subject", "subject_kind", "url", "file", "row", "facts", "evidence", "match", "fingerprint"])
+    # every site of an earlier round becomes a finished job naming its crawl: the next round finds it as its baseline
+    # (conditional requests, backdated pages, defacement) through the storage, as it finds the crawls of new rounds
+    RoundSite, RoundJob = apps.get_model("rounds", "RoundSite"), apps.get_model("rounds", "RoundJob")
+    for rs in RoundSite.objects.filter(job__isnull=True).select_related("website"):
+        job = RoundJob.objects.create(
+            round_id=rs.round_id, kind="site", target=rs.website_id, label=rs.website.name[:300],
+            state="done" if rs.status == "checked" else "could_not_check", attempts=1, reason=rs.reason[:2000],
+            artifacts={"crawl": f"rounds/{rs.round_id}/site-{rs.website_id}"})
+        rs.job = job
+        rs.save(update_fields=["job"])
+        Finding.objects.filter(round_site=rs).update(job=job)
     Ignore = apps.get_model("rounds", "Ignore")
     for ig in Ignore.objects.filter(source_finding__isnull=False).select_related("source_finding"):
         ig.fingerprint = ig.source_finding.fingerprint
@@ -86,7 +97,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='finding',
             name='file',
-            field=models.CharField(blank=True, max_length=300, verbose_name='文件'),
+            field=models.TextField(blank=True, verbose_name='文件'),
         ),
         migrations.AddField(
             model_name='finding',
@@ -96,7 +107,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='finding',
             name='match',
-            field=models.CharField(blank=True, help_text='个人信息为脱敏后的形式', max_length=500, verbose_name='命中内容'),
+            field=models.TextField(blank=True, help_text='个人信息为脱敏后的形式', verbose_name='命中内容'),
         ),
         migrations.AddField(
             model_name='finding',
@@ -161,7 +172,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='finding',
             name='url',
-            field=models.CharField(blank=True, max_length=1000, verbose_name='地址'),
+            field=models.TextField(blank=True, verbose_name='地址'),
         ),
         migrations.AlterField(
             model_name='ignore',
