@@ -28,6 +28,16 @@ def _round(county, name="第四季度检查") -> Round:
     return Round.objects.create(name=name, as_of=county.as_of, allow_networks="127.0.0.0/8")
 
 
+def _two_rounds(county, srv, tmp_path, first: dict, second: dict) -> tuple[Round, Round]:
+    """The registry imported, then two rounds of the same county run with the given runner settings."""
+    import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
+    crawl = srv.crawl_settings(check_links=False)
+    a, b = _round(county, "甲"), _round(county, "乙")
+    run_round(a, crawl=crawl, accounts=False, **first)
+    run_round(b, crawl=crawl, accounts=False, **second)
+    return a, b
+
+
 def _findings(rnd: Round) -> list:
     return sorted((f.fingerprint, f.rule, f.detail, repr(sorted(f.facts.items())), f.round_site.website.home_url if f.round_site_id else "")
                   for f in Finding.objects.filter(round=rnd).select_related("round_site__website"))
@@ -75,11 +85,8 @@ def test_a_job_run_twice_stores_its_target_once_and_failures_are_recorded(small,
 @pytest.mark.django_db
 def test_unchanged_rerun_reproduces_the_findings_and_a_threshold_changes_the_hash(small, tmp_path, monkeypatch):
     county, srv = small
-    import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
+    a, b = _two_rounds(county, srv, tmp_path, {"processes": 1}, {"processes": 1})
     crawl = srv.crawl_settings(check_links=False)
-    a, b = _round(county, "甲"), _round(county, "乙")
-    run_round(a, crawl=crawl, processes=1, accounts=False)
-    run_round(b, crawl=crawl, processes=1, accounts=False)
     assert a.rules_hash == b.rules_hash
     assert _findings(a) == _findings(b) and _findings(a)
     # the second round found the first one's crawl through the storage (its job's artifacts), not by a guessed path
@@ -105,11 +112,7 @@ def test_unchanged_rerun_reproduces_the_findings_and_a_threshold_changes_the_has
 @pytest.mark.django_db(transaction=True)
 def test_worker_processes_find_what_one_process_finds(small, tmp_path):
     county, srv = small
-    import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
-    crawl = srv.crawl_settings(check_links=False)
-    one, two = _round(county, "单进程"), _round(county, "多进程")
-    run_round(one, crawl=crawl, processes=1, accounts=False)
-    run_round(two, crawl=crawl, site_concurrency=2, accounts=False)
+    one, two = _two_rounds(county, srv, tmp_path, {"processes": 1}, {"site_concurrency": 2})
     assert _findings(one) == _findings(two) and _findings(one)
     assert set(two.jobs.values_list("state", flat=True)) == {"done"} and two.status == "done"
 
