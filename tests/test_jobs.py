@@ -151,3 +151,25 @@ def test_a_job_another_live_process_runs_is_left_to_it_and_store_errors_fail_the
     resume_round(rnd)
     rnd.refresh_from_db()
     assert rnd.status == "done" and set(rnd.jobs.values_list("state", flat=True)) <= {"done", "could_not_check"}
+
+
+def test_an_ended_but_unreaped_worker_counts_as_gone():
+    """A killed round's workers may linger as zombies (ended, not yet reaped by their new parent): their jobs are
+    abandoned, not "run by another process"."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from govinspect.rounds.services import _proc_start
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    started = _proc_start(child.pid)
+    deadline = time.time() + 10
+    while time.time() < deadline and "Z" not in open(f"/proc/{child.pid}/stat").read().rsplit(")", 1)[1].split()[0]:
+        time.sleep(0.05)  # ended, not waited for: a zombie
+    try:
+        assert jobs.owner_alive(f"{socket.gethostname()}:{child.pid}:{started}") is False
+        assert jobs.owner_alive(jobs._me()) is True
+    finally:
+        child.wait()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import os
 import socket
 import threading
@@ -75,11 +76,16 @@ def owner_alive(owner: str) -> bool | None:
     return alive({"host": host, "pid": int(pid), "started": started})
 
 
+STALE_SECONDS = 30 * HEARTBEAT_SECONDS  # a running job silent this long is abandoned, wherever its owner ran
+
+
 def requeue_abandoned(rnd: Round) -> int:
-    """Jobs left "running" by a process that is gone (killed, machine restarted) are queued again."""
+    """Jobs left "running" by a process that is gone (killed, machine restarted), or whose heartbeat stopped long ago,
+    are queued again (run_job stores a job only while its claimant still owns it)."""
     n = 0
+    stale = timezone.now() - dt.timedelta(seconds=STALE_SECONDS)
     for job in rnd.jobs.filter(state="running"):
-        if owner_alive(job.owner) is False:
+        if owner_alive(job.owner) is False or (job.heartbeat is not None and job.heartbeat < stale):
             n += RoundJob.objects.filter(pk=job.pk, state="running", owner=job.owner).update(state="queued")
     return n
 

@@ -66,6 +66,14 @@ def _proc_start(pid: int) -> str:
         return ""
 
 
+def _zombie(pid: int) -> bool:
+    """A process that has ended but not been reaped (a killed round's worker whose new parent does not reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
 def owner_alive(owner: dict) -> bool | None:
     """True/False when the process that runs a round is / is not alive on this machine; None when we cannot tell."""
     if not owner or owner.get("host") != socket.gethostname() or not owner.get("pid"):
@@ -77,6 +85,8 @@ def owner_alive(owner: dict) -> bool | None:
         return False
     except PermissionError:
         pass
+    if _zombie(pid):
+        return False
     started = _proc_start(pid)
     return not (owner.get("started") and started and started != owner["started"])  # the pid now belongs to another process
 
