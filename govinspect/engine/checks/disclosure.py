@@ -187,7 +187,8 @@ def _interpretation_pages(crawl, markers) -> list:
 
 def _pairs(crawl, doc_url: str, page, key: str, interp_items, interp_pages, r) -> tuple[list, list]:
     """(linked, listed): interpretation URLs the document page links to, and interpretations found elsewhere
-    (a 解读 column's list, any interpretation page naming it or linking to it as its original)."""
+    (a 解读 column's list, any interpretation page naming it or linking to it as its original). interp_items: (item,
+    subject) of the 解读 columns; interp_pages: _prepared_pages."""
     markers, originals = r["link_keywords"], set(r["original_link_words"])
     me = normalise_url(doc_url)
     linked: list[str] = []
@@ -214,17 +215,23 @@ def _pairs(crawl, doc_url: str, page, key: str, interp_items, interp_pages, r) -
             k = text.find(l.text)
             if k > 0 and _LABELLED.search(text, max(0, k - 12), k) and any(m in text[max(0, k - 12):k] for m in markers):
                 linked.append(l.url)
-    listed = [i for i in interp_items if _same_document(key, _subject(i.title, markers))]
+    listed = [i for i, subj in interp_items if _same_document(key, subj)]
     have = {normalise_url(u) for u in linked} | {normalise_url(i.url) for i in listed}
-    for url, p in interp_pages:
-        if normalise_url(url) in have:
+    for url, p, nurl, subj, links in interp_pages:
+        if nurl in have:
             continue
-        subj = _subject(p.title, markers)
         if _same_document(key, subj) or any(
-                normalise_url(b.url) == me and (_norm(b.text or "") in originals or (not subj and _names_document(b.text or "", key, markers, originals)))
-                for b in p.links):
+                b_url == me and (_norm(b_text) in originals or (not subj and _names_document(b_text, key, markers, originals)))
+                for b_url, b_text in links):
             listed.append(_Found(url, p.title, p.publish_date))
     return linked, listed
+
+
+def _prepared_pages(interp_pages, markers) -> list[tuple]:
+    """Each interpretation page once: (url, page, normalised url, its subject, its links normalised) — every policy
+    document is compared with all of them, so nothing per page is computed again per document."""
+    return [(url, p, normalise_url(url), _subject(p.title, markers), [(normalise_url(b.url), b.text or "") for b in p.links])
+            for url, p in interp_pages]
 
 
 @dataclass
@@ -238,7 +245,7 @@ def interpretation_findings(crawl, columns, rules, calendar, site: str = "") -> 
     """calendar: the RuleSet's working days."""
     r = rules["interpretation"]
     kws = r["link_keywords"]
-    interp_items = [i for c in columns if c.category == "interpretation" and c.status != "unknown"
+    interp_items = [(i, _subject(i.title, kws)) for c in columns if c.category == "interpretation" and c.status != "unknown"
                     for i in (_items(crawl, c) or [])]
     interp_pages = None
     out = []
@@ -255,7 +262,7 @@ def interpretation_findings(crawl, columns, rules, calendar, site: str = "") -> 
             if _is_interpretation(page.title or it.title, kws):
                 continue  # a 解读 listed among the documents is not a document lacking one
             if interp_pages is None:
-                interp_pages = _interpretation_pages(crawl, kws)
+                interp_pages = _prepared_pages(_interpretation_pages(crawl, kws), kws)
             linked, listed = _pairs(crawl, it.url, page, key, interp_items, interp_pages, r)
             if not linked and not listed:
                 out.append(Finding.at_url("policy.interpretation_missing", it.url, f"政策文件{_quoted(it.title)}未发布政策解读",
