@@ -188,7 +188,7 @@ def _interpretation_pages(crawl, markers) -> list:
 def _pairs(crawl, doc_url: str, page, key: str, interp_items, interp_pages, r) -> tuple[list, list]:
     """(linked, listed): interpretation URLs the document page links to, and interpretations found elsewhere
     (a 解读 column's list, any interpretation page naming it or linking to it as its original). interp_items: (item,
-    subject) of the 解读 columns; interp_pages: _prepared_pages."""
+    subject) of the 解读 columns; interp_pages: _prepared_pages (the pages and their indexes)."""
     markers, originals = r["link_keywords"], set(r["original_link_words"])
     me = normalise_url(doc_url)
     linked: list[str] = []
@@ -217,7 +217,11 @@ def _pairs(crawl, doc_url: str, page, key: str, interp_items, interp_pages, r) -
                 linked.append(l.url)
     listed = [i for i, subj in interp_items if _same_document(key, subj)]
     have = {normalise_url(u) for u in linked} | {normalise_url(i.url) for i in listed}
-    for url, p, nurl, subj, links in interp_pages:
+    pages, by_suffix, by_back = interp_pages
+    # only pages that can match: a subject sharing the key's last characters (_same_document: equal, or one ends with
+    # the other of at least 6 characters), or a link back to this document
+    for n in sorted(set(by_suffix.get(key[-6:], ())) | set(by_back.get(me, ()))):
+        url, p, nurl, subj, links = pages[n]
         if nurl in have:
             continue
         if _same_document(key, subj) or any(
@@ -227,11 +231,20 @@ def _pairs(crawl, doc_url: str, page, key: str, interp_items, interp_pages, r) -
     return linked, listed
 
 
-def _prepared_pages(interp_pages, markers) -> list[tuple]:
-    """Each interpretation page once: (url, page, normalised url, its subject, its links normalised) — every policy
-    document is compared with all of them, so nothing per page is computed again per document."""
-    return [(url, p, normalise_url(url), _subject(p.title, markers), [(normalise_url(b.url), b.text or "") for b in p.links])
-            for url, p in interp_pages]
+def _prepared_pages(interp_pages, markers) -> tuple[list, dict, dict]:
+    """Each interpretation page once — (url, page, normalised url, its subject, its links normalised) — and two indexes
+    into that list: by the subject's last six characters, by the URLs the page links to. Every policy document is
+    paired with the pages these name, not with every interpretation page of the site (that was quadratic in site size)."""
+    pages = [(url, p, normalise_url(url), _subject(p.title, markers), [(normalise_url(b.url), b.text or "") for b in p.links])
+             for url, p in interp_pages]
+    by_suffix: dict[str, list[int]] = {}
+    by_back: dict[str, list[int]] = {}
+    for n, (_, _, _, subj, links) in enumerate(pages):
+        if subj:
+            by_suffix.setdefault(subj[-6:], []).append(n)
+        for b_url in {b for b, _ in links}:
+            by_back.setdefault(b_url, []).append(n)
+    return pages, by_suffix, by_back
 
 
 @dataclass
