@@ -520,10 +520,8 @@ def letters_data(res) -> dict:
         if not got:
             continue
         st = got["stats"]
-        text = L.prose(st, label)
+        text = L.prose(st, label, topics=channel == "hotline")
         # a rate over nothing (no letter closed yet) is not printed: never "按时办结率None%" or "—%"
         text = re.sub(r"，(?:按时)?办结率(?:None|—|-|)%", "", text)
-        if channel == "hotline" and st["topics"]:
-            text += "诉求热点：" + "；".join(f"{t}{n}件，占比{st['topic_share'][t]}%" for t, n in st["topics"].items()) + "。"
         out[channel] = {"period_start": got["period_start"].isoformat(), "text": text, **st}
     return out

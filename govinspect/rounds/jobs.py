@@ -179,12 +179,15 @@ def content_checker(as_of, rules: RuleSet):
     return ContentChecker(rules, roster=Roster(terms, as_of) if terms else None)
 
 
-def site_config(rnd: Round, site: Website, **over) -> CrawlConfig:
+def round_config(rnd: Round, **over) -> CrawlConfig:
+    """The round's crawl settings: the networks it may fetch from and the options it was started with."""
     from .services import crawl_options
 
-    allow = tuple(n.strip() for n in rnd.allow_networks.split(",") if n.strip())
-    cfg = dataclasses.replace(CrawlConfig(allow_networks=allow, extra_hosts=tuple(site.extra_host_list)),
-                              **{**crawl_options(rnd), **over})
+    return dataclasses.replace(CrawlConfig(allow_networks=rnd.allowed_networks), **{**crawl_options(rnd), **over})
+
+
+def site_config(rnd: Round, site: Website, **over) -> CrawlConfig:
+    cfg = round_config(rnd, extra_hosts=tuple(site.extra_host_list), **over)
     if site.max_pages:  # the registry's limit for this site wins over the round's default (round --max-pages)
         cfg = dataclasses.replace(cfg, max_pages=site.max_pages)
     return cfg
@@ -259,11 +262,7 @@ def _accounts_work(job: RoundJob, rules: RuleSet):
     rnd = job.round
     accounts = list(Account.objects.select_related("owner").order_by("pk"))
     specs = [AccountSpec(a.platform, a.name, a.owner.name, a.filed, a.interaction, a.source) for a in accounts]
-    allow = tuple(n.strip() for n in rnd.allow_networks.split(",") if n.strip())
-    from .services import crawl_options
-
-    cfg = dataclasses.replace(CrawlConfig(allow_networks=allow), **crawl_options(rnd))
-    results = asyncio.run(check_accounts(specs, rnd.as_of, cfg, content_checker(rnd.as_of, rules), rules=rules))
+    results = asyncio.run(check_accounts(specs, rnd.as_of, round_config(rnd), content_checker(rnd.as_of, rules), rules=rules))
     return list(zip(accounts, results))
 
 

@@ -49,6 +49,11 @@ class Round(models.Model):
     def __str__(self):
         return f"{self.name}（{self.as_of}）"
 
+    @property
+    def allowed_networks(self) -> tuple[str, ...]:
+        """The private networks the operator allowed this round to fetch from (allow_networks, comma-separated)."""
+        return tuple(n.strip() for n in self.allow_networks.split(",") if n.strip())
+
 
 JOB_KINDS = [("site", "网站"), ("accounts", "新媒体账号"), ("registers", "台账与答复书"), ("letters", "信件与工单")]
 JOB_STATES = [("queued", "排队中"), ("running", "运行中"), ("done", "已完成"), ("could_not_check", "未能检查"),

@@ -83,7 +83,7 @@ def run_recheck(rnd: Round, crawl: dict | None = None, progress: bool = False) -
     rnd.run_options = {"crawl": _jsonable(crawl), "recheck": True}
     _fresh_dir(rnd)  # a re-check answers afresh every time it runs
     _begin(rnd, "start", f"复查第{prev.pk}轮发现的问题")
-    allow = tuple(n.strip() for n in rnd.allow_networks.split(",") if n.strip())
+    allow = rnd.allowed_networks
     base = round_dir(rnd)
     old = list(prev.findings.filter(ignored_by__isnull=True).select_related("round_site__website__owner", "round_account__account__owner"))
     by_site: dict[int, list[Finding]] = {}
