@@ -6,6 +6,8 @@ GOVINSPECT_DATABASE_URL  a database URL (default sqlite:///$GOVINSPECT_DATA_DIR/
 GOVINSPECT_SECRET_KEY    Django secret key; when unset a random key is created once in the data dir
 GOVINSPECT_DEBUG         "1" for debug mode (never in production)
 GOVINSPECT_ALLOWED_HOSTS comma-separated host names for the web app
+GOVINSPECT_SESSION_IDLE_MINUTES  a web session ends after this many idle minutes (default 30)
+GOVINSPECT_HTTPS         "1" when served over HTTPS (behind nginx): secure cookies and HSTS
 """
 
 import os
@@ -41,6 +43,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "axes",
+    "govinspect.web",
     "govinspect.registry",
     "govinspect.rounds",
     "govinspect.monitor",
@@ -49,12 +56,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files served by the app itself (govinspect serve)
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "govinspect.web.middleware.PasswordChangeRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "govinspect.urls"
@@ -94,8 +105,69 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = DATA_DIR / "static"  # `govinspect manage collectstatic` for a web server in front (nginx)
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from the apps' static/ folders and expects this to exist
 
+WHITENOISE_USE_FINDERS = True  # no collectstatic step: files are found in the apps' static/ folders
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- web platform: sign-in, sessions, security headers (govinspect/web) ---
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5  # failed sign-ins per user name and address before a lock-out
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "web/locked.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+SESSION_COOKIE_AGE = 60 * int(os.environ.get("GOVINSPECT_SESSION_IDLE_MINUTES", "30"))
+SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle session expires
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+if os.environ.get("GOVINSPECT_HTTPS") == "1":
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (django-csp): our own scripts, styles and images only; nothing inline, no outside requests.
+# The captured-page view replaces it with a stricter one (govinspect/web/views/findings.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# --- API (govinspect/api): Django REST framework, OpenAPI schema by drf-spectacular ---
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication",
+                                       "rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": "30/minute"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "govinspect API",
+    "DESCRIPTION": "政务公开智能检查平台接口：检查轮次、发现的问题、证据、单位，以及发布前内容检查（check-text）",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}

@@ -22,6 +22,9 @@ class Unit(models.Model):
                               help_text="通报附件“区域”列，如“襄州区”；留空则沿上级单位查找，区县单位取名称去掉“人民政府”")
     supervisor = models.CharField("主管单位", max_length=100, blank=True,
                                   help_text="通报附件“主管单位”列，如“襄州区政府办公室”；留空则沿上级单位查找，再没有则为本单位")
+    contact_name = models.CharField("联系人", max_length=50, blank=True, help_text="政务公开工作联系人；平台账号据此创建")
+    contact_phone = models.CharField("联系电话", max_length=50, blank=True)
+    contact_email = models.EmailField("联系邮箱", blank=True, help_text="整改提醒发往此邮箱")
 
     class Meta:
         verbose_name = verbose_name_plural = "单位"

@@ -1,0 +1,7 @@
+"""The platform's pages: each area's views module brings its own urlpatterns."""
+
+from .views import accounts, auth, dashboard, findings, portal, registry, rounds
+
+app_name = "web"
+urlpatterns = (auth.urlpatterns + dashboard.urlpatterns + rounds.urlpatterns + findings.urlpatterns
+               + portal.urlpatterns + registry.urlpatterns + accounts.urlpatterns)

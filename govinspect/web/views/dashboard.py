@@ -1,0 +1,14 @@
+"""(placeholder: replaced by the dashboard screens)"""
+
+from django.http import HttpResponse
+from django.urls import path
+
+from .. import access
+
+
+@access.login_required_view
+def index(request):
+    return HttpResponse("建设中")
+
+
+urlpatterns = [path("dashboard/", index, name="dashboard")]
