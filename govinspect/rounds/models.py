@@ -4,8 +4,8 @@ from django.db import models
 
 from ..registry.models import Account, Column, Unit, Website
 
-ROUND_STATUS = [("pending", "待检查"), ("running", "检查中"), ("done", "已完成"), ("failed", "失败"),
-                ("interrupted", "已中断")]
+ROUND_STATUS = [("pending", "待检查"), ("queued", "排队中"), ("running", "检查中"), ("done", "已完成"), ("failed", "失败"),
+                ("interrupted", "已中断"), ("cancelled", "已取消")]
 SITE_STATUS = [("pending", "待检查"), ("checked", "已检查"), ("could_not_check", "未能检查")]
 VERDICTS = [("pass", "合格"), ("fail", "不合格"), ("unknown", "未能检查")]
 COLUMN_STATUS = [("ok", "正常"), ("stale", "未按期更新"), ("empty", "空白栏目"), ("unknown", "未能检查")]
@@ -217,6 +217,7 @@ class Finding(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "发现的问题"
         ordering = ["round_site", "rule", "id"]
+        indexes = [models.Index(fields=["round", "fingerprint"]), models.Index(fields=["round", "responsible_unit", "rule"])]
 
     def __str__(self):
         return f"{self.rule}: {self.detail[:40]}"
