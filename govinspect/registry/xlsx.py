@@ -1,7 +1,9 @@
 """Registry import/export through one documented .xlsx template (docs/registry-template.md).
 
-Import is all or nothing: every sheet and row is validated first; if anything is wrong nothing is
-written and the error names sheet, row, column and reason. Rows are upserted by their natural key
+Import is all or nothing: every sheet and row is validated first and every error is collected (not only the first);
+if anything is wrong nothing is written and RegistryImportError.errors lists each one with sheet, row, column and
+reason (the CLI prints them, the web import page shows them as a table). The writes run in one transaction: a
+database error while writing rolls everything back and is reported the same way. Rows are upserted by their natural key
 (unit name, site home URL, site + column URL, platform + account name, leader name + unit + title + start).
 """
 
@@ -15,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
@@ -32,7 +34,8 @@ OFFICE_LIMITS = office.Limits(file_bytes=MAX_FILE_BYTES, total_uncompressed=MAX_
 # sheet -> [(header, key, required)]
 TEMPLATE = {
     "单位": [("单位名称", "name", True), ("单位类型", "kind", True), ("上级单位", "parent", False), ("所属区域", "region", False),
-           ("主管单位", "supervisor", False), ("简称", "short_name", False)],
+           ("主管单位", "supervisor", False), ("简称", "short_name", False), ("联系人", "contact_name", False),
+           ("联系电话", "contact_phone", False), ("联系邮箱", "contact_email", False)],
     "网站": [("网站名称", "name", True), ("首页地址", "home_url", True), ("网站标识码", "site_code", False),
             ("主办单位", "owner", True), ("门户网站", "is_portal", False), ("附加域名", "extra_hosts", False),
             ("抓取页面上限", "max_pages", False)],
@@ -45,6 +48,7 @@ TEMPLATE = {
 _CATEGORY_BY_LABEL = {label: key for key, label in COLUMN_CATEGORIES} | {key: key for key, _ in COLUMN_CATEGORIES}
 # what makes two rows of a sheet the same record (the key rows are upserted by)
 _KEY_LABEL = {"栏目": "网站首页地址和栏目地址", "新媒体账号": "平台和账号名称", "领导": "姓名、职务、单位和任职开始"}
+_CONTACTS = ("contact_name", "contact_phone", "contact_email")
 _YES = {"是", "y", "yes", "true", "1", "√"}
 _NO = {"否", "n", "no", "false", "0", ""}
 
@@ -196,7 +200,12 @@ def import_registry(path: str | Path) -> dict[str, int]:
             errors.append(CellError("单位", n, "单位类型", f"应为 {'/'.join(sorted(kinds))} 之一，实际为“{_str(rec.get('kind'))}”"))
         units[name] = {"row": n, "kind": _str(rec.get("kind")), "parent": _str(rec.get("parent")),
                        "region": _str(rec.get("region")), "supervisor": _str(rec.get("supervisor")),
-                       "short_name": _str(rec.get("short_name"))}
+                       "short_name": _str(rec.get("short_name")),
+                       # a file without the contact columns (a template from before them) keeps the contacts registered
+                       "contacts": {k: _str(rec.get(k)) for k in _CONTACTS if k in rec}}
+        obj = Unit(name=name, kind=_str(rec.get("kind")) or "部门", region=units[name]["region"],
+                   supervisor=units[name]["supervisor"], short_name=units[name]["short_name"], **units[name]["contacts"])
+        _model_errors(obj, "单位", n, errors, exclude=("parent", "kind") + (() if name else ("name",)))
     existing_units = set(Unit.objects.values_list("name", flat=True))
     unit_names = existing_units | set(units)
 
@@ -215,6 +224,16 @@ def import_registry(path: str | Path) -> dict[str, int]:
             unit_ref(u["parent"], "单位", u["row"], "上级单位")
             if u["parent"] == name:
                 errors.append(CellError("单位", u["row"], "上级单位", "上级单位不能是本单位"))
+    # a parent chain that comes back to a unit would loop the region, supervisor and scoping walks
+    parent_of = dict(Unit.objects.filter(parent__isnull=False).values_list("name", "parent__name"))
+    parent_of.update({name: u["parent"] for name, u in units.items() if u["parent"]})
+    for name, u in units.items():
+        seen, cur = [name], u["parent"]
+        while cur and cur != name and cur not in seen:
+            seen.append(cur)
+            cur = parent_of.get(cur)
+        if cur == name and u["parent"] != name:
+            errors.append(CellError("单位", u["row"], "上级单位", "上级单位形成循环：" + " → ".join(seen + [name])))
 
     sites: dict[str, dict] = {}
     for n, rec in data.get("网站", []):
@@ -293,36 +312,43 @@ def import_registry(path: str | Path) -> dict[str, int]:
 
     if errors:
         raise RegistryImportError(errors)
-
-    with transaction.atomic():
-        unit_objs = {u.name: u for u in Unit.objects.all()}
-        for name, u in units.items():
-            obj, _ = Unit.objects.update_or_create(name=name, defaults={"kind": u["kind"], "region": u["region"], "supervisor": u["supervisor"],
-                                                                          "short_name": u["short_name"]})
-            unit_objs[name] = obj
-        for name, u in units.items():
-            if u["parent"]:
-                Unit.objects.filter(pk=unit_objs[name].pk).update(parent=unit_objs[u["parent"]])
-        site_objs = {s.home_url: s for s in Website.objects.all()}
-        for url, s in sites.items():
-            o = s["obj"]
-            obj, _ = Website.objects.update_or_create(home_url=url, defaults={
-                "name": o.name, "site_code": o.site_code, "is_portal": o.is_portal, "extra_hosts": o.extra_hosts,
-                "owner": unit_objs[s["owner"]], **({"max_pages": o.max_pages} if s["has_limit"] else {})})
-            site_objs[url] = obj
-        for c in columns:
-            o = c["obj"]
-            Column.objects.update_or_create(site=site_objs[c["site"]], url=o.url, defaults={
-                "name": o.name, "category": o.category, "window_override": o.window_override, "level": o.level,
-                "responsible_unit": unit_objs.get(c["resp"]) if c["resp"] else None})
-        for a in accounts:
-            Account.objects.update_or_create(platform=a["platform"], name=a["name"], defaults={
-                "owner": unit_objs[a["owner"]], "filed": a["filed"], "account_id": a["account_id"], "source": a["source"],
-                "interaction": a["interaction"]})
-        for l in leaders:
-            Leader.objects.update_or_create(name=l["name"], unit=unit_objs[l["unit"]], title=l["title"], start=l["start"],
-                                            defaults={"end": l["end"]})
+    try:
+        with transaction.atomic():
+            _write(units, sites, columns, accounts, leaders)
+    except DatabaseError as e:  # rolled back: nothing half-imported
+        raise RegistryImportError([CellError("-", 0, "-", f"写入数据库失败，已全部撤销：{e}")]) from None
     return {"单位": len(units), "网站": len(sites), "栏目": len(columns), "新媒体账号": len(accounts), "领导": len(leaders)}
+
+
+def _write(units, sites, columns, accounts, leaders) -> None:
+    """The validated rows, upserted by their natural keys (inside the caller's transaction)."""
+    unit_objs = {u.name: u for u in Unit.objects.all()}
+    for name, u in units.items():
+        obj, _ = Unit.objects.update_or_create(name=name, defaults={"kind": u["kind"], "region": u["region"], "supervisor": u["supervisor"],
+                                                                      "short_name": u["short_name"], **u["contacts"]})
+        unit_objs[name] = obj
+    for name, u in units.items():
+        if u["parent"]:
+            Unit.objects.filter(pk=unit_objs[name].pk).update(parent=unit_objs[u["parent"]])
+    site_objs = {s.home_url: s for s in Website.objects.all()}
+    for url, s in sites.items():
+        o = s["obj"]
+        obj, _ = Website.objects.update_or_create(home_url=url, defaults={
+            "name": o.name, "site_code": o.site_code, "is_portal": o.is_portal, "extra_hosts": o.extra_hosts,
+            "owner": unit_objs[s["owner"]], **({"max_pages": o.max_pages} if s["has_limit"] else {})})
+        site_objs[url] = obj
+    for c in columns:
+        o = c["obj"]
+        Column.objects.update_or_create(site=site_objs[c["site"]], url=o.url, defaults={
+            "name": o.name, "category": o.category, "window_override": o.window_override, "level": o.level,
+            "responsible_unit": unit_objs.get(c["resp"]) if c["resp"] else None})
+    for a in accounts:
+        Account.objects.update_or_create(platform=a["platform"], name=a["name"], defaults={
+            "owner": unit_objs[a["owner"]], "filed": a["filed"], "account_id": a["account_id"], "source": a["source"],
+            "interaction": a["interaction"]})
+    for l in leaders:
+        Leader.objects.update_or_create(name=l["name"], unit=unit_objs[l["unit"]], title=l["title"], start=l["start"],
+                                        defaults={"end": l["end"]})
 
 
 def write_template(path: str | Path, rows: dict[str, list[list]] | None = None) -> Path:
@@ -351,7 +377,8 @@ def write_template(path: str | Path, rows: dict[str, list[list]] | None = None) 
 def export_registry(path: str | Path) -> Path:
     cat_label = dict(COLUMN_CATEGORIES)
     rows = {
-        "单位": [[u.name, u.kind, u.parent.name if u.parent else "", u.region, u.supervisor, u.short_name] for u in Unit.objects.select_related("parent")],
+        "单位": [[u.name, u.kind, u.parent.name if u.parent else "", u.region, u.supervisor, u.short_name, u.contact_name,
+                u.contact_phone, u.contact_email] for u in Unit.objects.select_related("parent")],
         "网站": [[s.name, s.home_url, s.site_code, s.owner.name, "是" if s.is_portal else "否", s.extra_hosts, s.max_pages or ""]
                for s in Website.objects.select_related("owner")],
         "栏目": [[c.site.home_url, c.name, c.url, cat_label.get(c.category, ""), c.responsible_unit.name if c.responsible_unit else "",

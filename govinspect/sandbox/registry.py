@@ -10,11 +10,24 @@ from .county import COUNTY, County
 _LABEL = dict(COLUMN_CATEGORIES)
 
 
+# the units' 政务公开 contacts (made up; the platform creates each unit's account from them)
+_SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+_GIVEN = ["建华", "秀英", "志强", "丽娟", "海涛", "晓燕", "国庆", "文静", "振宇", "红梅", "立新", "雪梅"]
+
+
+def unit_contact(i: int) -> list[str]:
+    """联系人, 联系电话, 联系邮箱 of the i-th unit of the sandbox registry (stable for a given i)."""
+    name = _SURNAMES[i % len(_SURNAMES)] + _GIVEN[(i * 7) % len(_GIVEN)]
+    return [name, f"0314-86{(i * 3917) % 100000:05d}", f"gk{i:02d}@example.gov.cn"]
+
+
 def registry_rows(county: County, urls: dict[str, str]) -> dict[str, list[list]]:
     units = [[f"{COUNTY}人民政府", "区县", ""]]
     for s in county.sites:
         if s.unit != units[0][0]:
             units.append([s.unit, s.unit_kind, f"{COUNTY}人民政府"])
+    # 所属区域, 主管单位, 简称 empty (derived from the tree), then the contacts
+    units = [u + ["", "", ""] + unit_contact(i) for i, u in enumerate(units)]
     sites, columns, accounts, leaders = [], [], [], []
     for s in county.sites:
         base = urls[s.key].rstrip("/")
