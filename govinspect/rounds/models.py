@@ -41,6 +41,10 @@ class Round(models.Model):
                                       help_text="本轮开始时确定的全部规则（继续或重跑本轮时原样使用）")
     recheck_of = models.ForeignKey("self", verbose_name="复查的轮次", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="rechecks", help_text="复查轮次只重新抓取上一轮问题所在页面，逐条判断是否已整改")
+    scope_unit = models.ForeignKey(Unit, verbose_name="检查范围（单位）", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", help_text="只检查该单位及其下级单位的网站和账号；空为整个名录")
+    cancel_requested = models.DateTimeField("请求取消时间", null=True, blank=True, editable=False,
+                                            help_text="检查单位在平台上取消了本轮：本地运行器停止正在运行的检查任务")
 
     class Meta:
         verbose_name = verbose_name_plural = "检查轮次"
@@ -90,7 +94,7 @@ class RoundJob(models.Model):
 
 
 ROUND_EVENTS = [("start", "开始"), ("resume", "继续"), ("finish", "完成"), ("fail", "失败"), ("interrupt", "中断"),
-                ("report", "生成报告")]
+                ("report", "生成报告"), ("queue", "排队"), ("cancel", "取消")]
 
 
 class RoundEvent(models.Model):
