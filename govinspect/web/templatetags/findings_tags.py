@@ -1,0 +1,30 @@
+"""Template filters of the findings pages.
+
+    {{ ev.excerpt|highlight:ev.hit }}    the excerpt escaped, only the hit [start, end) wrapped in <mark>
+"""
+
+from django import template
+from django.utils.html import escape, format_html
+
+register = template.Library()
+
+
+@register.filter
+def highlight(excerpt, hit):
+    """Crawled text is never trusted: each part (before, the hit, after) is escaped on its own, and only the <mark> we
+    add is markup. A missing or impossible hit leaves the excerpt escaped and unmarked."""
+    text = "" if excerpt is None else str(excerpt)
+    try:
+        start, end = int(hit[0]), int(hit[1])
+    except (TypeError, ValueError, IndexError, KeyError):
+        return escape(text)
+    if not 0 <= start < end <= len(text):
+        return escape(text)
+    return format_html("{}<mark>{}</mark>{}", text[:start], text[start:end], text[end:])
+
+
+@register.filter
+def severity_name(value):
+    from ...rounds.models import SEVERITIES
+
+    return dict(SEVERITIES).get(value, value or "")
