@@ -1,0 +1,195 @@
+"""Rounds on the web: list, detail and progress scoped by role, create/launch/cancel/resume (office only, CSRF),
+downloads scoped to a unit's own 整改清单; and a real round on the sandbox run by the runner process."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from django.urls import reverse
+
+
+# ------------------------------------------------------------------------------------------------ pages and scoping
+def test_list_and_detail_for_office_readonly_supervisor(platform, client_for, django_assert_max_num_queries):
+    cur = platform.rounds["current"]
+    c = client_for("office")
+    with django_assert_max_num_queries(12):
+        r = c.get(reverse("web:rounds"))
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "2026年第三季度检查" in html and "已完成" in html and "新建检查轮次" in html
+    assert f"/findings/?round={cur.pk}" in html
+    r = c.get(reverse("web:round", args=[cur.pk]))
+    html = r.content.decode()
+    assert r.status_code == 200 and "测试县教育局网站" in html and "城关镇人民政府网" in html
+    assert "首页无法访问（连接超时）" in html  # a could-not-check reason is shown per site
+    assert f"/rounds/{cur.pk}/download/bulletin/" in html and "<script src=" in html and "<script>" not in html
+
+    c = client_for("readonly")
+    html = c.get(reverse("web:round", args=[cur.pk])).content.decode()
+    assert "测试县教育局网站" in html and "新建检查轮次" not in html and "取消本轮" not in html
+
+    c = client_for("supervisor")  # 城关镇: its own site only
+    r = c.get(reverse("web:round", args=[cur.pk]))
+    html = r.content.decode()
+    assert r.status_code == 200 and "城关镇人民政府网" in html
+    assert "测试县教育局网站" not in html and "测试县卫生健康局网站" not in html and "新媒体账号" not in html
+    assert f"/rounds/{cur.pk}/download/rectification/" in html and "/download/bulletin/" not in html
+    data = c.get(reverse("web:round_progress", args=[cur.pk])).json()
+    assert [j["label"] for j in data["jobs"]] == ["城关镇人民政府网"]
+    assert data["jobs"][0]["state"] == "done" and data["jobs"][0]["pages"] == 120
+    r = c.get(reverse("web:rounds"))
+    assert r.status_code == 200 and "新建检查轮次" not in r.content.decode()
+
+
+def test_unit_sees_no_round_pages_and_changes_nothing(platform, client_for):
+    cur = platform.rounds["current"]
+    c = client_for("unit_a")
+    for url in (reverse("web:rounds"), reverse("web:round", args=[cur.pk]), reverse("web:round_progress", args=[cur.pk]),
+                reverse("web:round_create")):
+        assert c.get(url).status_code == 403, url
+    for name in ("round_launch", "round_cancel", "round_resume"):
+        assert c.post(reverse(f"web:{name}", args=[cur.pk])).status_code == 403
+    c = client_for("readonly")
+    pending = type(cur).objects.create(name="待开始", as_of=cur.as_of)
+    assert c.post(reverse("web:round_launch", args=[pending.pk])).status_code == 403
+    pending.refresh_from_db()
+    assert pending.status == "pending" and not pending.jobs.exists()
+    assert client_for("office").get(reverse("web:round_create")).status_code == 200
+
+
+def test_posts_need_csrf(platform):
+    from django.test import Client
+
+    from govinspect.rounds.models import Round
+
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(platform.users["office"])
+    rnd = Round.objects.create(name="待开始", as_of=platform.rounds["current"].as_of)
+    assert c.post(reverse("web:round_cancel", args=[rnd.pk])).status_code == 403
+    rnd.refresh_from_db()
+    assert rnd.status == "pending"
+    assert c.get(reverse("web:round_launch", args=[rnd.pk])).status_code == 405  # POST only
+
+
+def test_create_validates_and_scopes(platform, client_for):
+    from govinspect.rounds.models import Round, RoundJob
+
+    c = client_for("office")
+    form = {"name": "第四季度检查", "as_of": "2026-12-31", "scope": str(platform.units["a"].pk), "region": "卫健系统",
+            "office": "测试县人民政府办公室", "scheme": "national-2019", "recipients": "各乡镇人民政府",
+            "doc_number": "测政办〔2026〕9号", "allow_networks": "127.0.0.1/8, 10.0.0.0/8", "max_pages": "50"}
+    r = c.post(reverse("web:round_create"), {**form, "allow_networks": "127.0.0.1/8, 内网"})
+    assert r.status_code == 200 and "不是有效的网段" in r.content.decode()
+    r = c.post(reverse("web:round_create"), {**form, "scheme": "../../settings"})
+    assert r.status_code == 200 and not Round.objects.filter(name="第四季度检查").exists()
+    html = c.get(reverse("web:round_create")).content.decode()
+    assert "national-2019" in html and "county-example" in html and "测试县疾病预防控制中心" in html
+    r = c.post(reverse("web:round_create"), form)
+    rnd = Round.objects.get(name="第四季度检查")
+    assert r.status_code == 302 and r["Location"] == reverse("web:round", args=[rnd.pk])
+    assert rnd.allow_networks == "127.0.0.0/8,10.0.0.0/8" and rnd.scope_unit == platform.units["a"]
+    assert rnd.status == "pending" and rnd.doc_number == "测政办〔2026〕9号" and rnd.recipients == "各乡镇人民政府"
+    r = c.post(reverse("web:round_launch", args=[rnd.pk]))
+    rnd.refresh_from_db()
+    assert r.status_code == 302 and rnd.status == "queued" and rnd.events.filter(kind="queue").exists()
+    jobs = {(j.kind, j.target): j for j in RoundJob.objects.filter(round=rnd)}
+    # 卫健局 and its child centre: its site, and its account only (the accounts job is limited to the subtree)
+    assert set(jobs) == {("site", platform.sites["a"].pk), ("accounts", 0)}
+    assert sorted(jobs[("accounts", 0)].params["owners"]) == sorted([platform.units["a"].pk, platform.units["a_child"].pk])
+    assert rnd.run_options["crawl"]["max_pages"] == 50 and rnd.rules_hash
+    assert c.post(reverse("web:round_launch", args=[rnd.pk])).status_code == 302  # twice: refused, nothing added
+    assert RoundJob.objects.filter(round=rnd).count() == 2
+    # cancel while queued: cancelled at once; resume: queued again
+    c.post(reverse("web:round_cancel", args=[rnd.pk]))
+    rnd.refresh_from_db()
+    assert rnd.status == "cancelled" and rnd.cancel_requested and rnd.events.filter(kind="cancel").exists()
+    c.post(reverse("web:round_resume", args=[rnd.pk]))
+    rnd.refresh_from_db()
+    assert rnd.status == "queued" and rnd.cancel_requested is None
+    assert c.post(reverse("web:round_resume", args=[platform.rounds["current"].pk])).status_code == 302
+    assert Round.objects.get(pk=platform.rounds["current"].pk).status == "done"  # a done round is not resumed
+
+
+# ------------------------------------------------------------------------------------------------ downloads
+def _filename(resp) -> str:
+    cd = resp["Content-Disposition"]
+    assert cd.startswith("attachment")
+    return unquote(cd.split("filename*=utf-8''", 1)[1]) if "filename*=" in cd else cd.split('filename="', 1)[1][:-1]
+
+
+def _xlsx_text(data: bytes) -> str:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data))
+    return " ".join(str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row if v is not None) + \
+        " " + (wb.properties.title or "")
+
+
+def test_downloads_scoped_by_role(platform, client_for):
+    cur = platform.rounds["current"]
+    U = platform.units
+    url = lambda kind, **q: reverse("web:round_download", args=[cur.pk, kind]) + (f"?unit={q['unit']}" if q else "")  # noqa: E731
+
+    c = client_for("office")
+    r = c.get(url("bulletin"))
+    assert r.status_code == 200 and _filename(r) == f"第{cur.pk}轮通报.docx"
+    assert "filename*=utf-8''" in r["Content-Disposition"]
+    assert b"".join(r.streaming_content)[:2] == b"PK"
+    r = c.get(url("json"))
+    data = json.loads(b"".join(r.streaming_content))
+    assert data["round"]["name"] == "2026年第三季度检查"
+    assert platform.findings["b1"].pk in {f["id"] for f in data["findings"]}
+    r = c.get(url("rectification"))
+    z = zipfile.ZipFile(io.BytesIO(b"".join(r.streaming_content)))
+    assert len(z.namelist()) == 4 and _filename(r).endswith("整改清单.zip")  # a, a_child, b, town
+    assert c.get(url("attachment")).status_code == 200
+    assert c.get(url("bogus")).status_code == 404
+
+    c = client_for("unit_a")
+    for kind in ("bulletin", "attachment", "json"):
+        assert c.get(url(kind)).status_code == 404
+    r = c.get(url("rectification"))
+    assert r.status_code == 200 and _filename(r).endswith(".xlsx") and "卫生健康局" in _filename(r)
+    text = _xlsx_text(b"".join(r.streaming_content))
+    assert "测试县卫生健康局" in text and "教育局" not in text and "城关镇" not in text.replace("住址城关镇", "")
+    assert c.get(url("rectification", unit=U["b"].pk)).status_code == 404  # another unit's workbook: never
+    assert c.get(url("rectification", unit=U["a_child"].pk)).status_code == 404  # a unit is its unit alone
+    assert c.get(url("rectification", unit="x")).status_code == 404
+    assert client_for("unit_b").get(url("rectification", unit=U["a"].pk)).status_code == 404
+
+    c = client_for("supervisor")  # 城关镇 supervises its 社区中心: only the town has problems
+    r = c.get(url("rectification"))
+    z = zipfile.ZipFile(io.BytesIO(b"".join(r.streaming_content)))
+    assert [n for n in z.namelist()] == ["测试县城关镇人民政府.xlsx"]
+    assert c.get(url("rectification", unit=U["a"].pk)).status_code == 404
+    assert c.get(url("bulletin")).status_code == 404
+
+    # the reports are regenerated when the round changed (an ignore hides a finding)
+    from govinspect.rounds.models import Finding, Ignore
+
+    ig = Ignore.objects.create(rule="content.wording", scope="page", website=platform.sites["b"], url="http://127.0.0.1:9/b/1.html",
+                               reason="测试", created_by="office")
+    Finding.objects.filter(pk=platform.findings["b1"].pk).update(ignored_by=ig)
+    r = client_for("office").get(url("json"))
+    data = json.loads(b"".join(r.streaming_content))
+    assert platform.findings["b1"].pk not in {f["id"] for f in data["findings"]}
+    assert platform.findings["b2"].pk in {f["id"] for f in data["findings"]}
+
+
+def test_download_of_unfinished_round_is_409(platform, client_for):
+    from govinspect.rounds.models import Round
+
+    rnd = Round.objects.create(name="进行中", as_of=platform.rounds["current"].as_of, status="running")
+    r = client_for("office").get(reverse("web:round_download", args=[rnd.pk, "bulletin"]))
+    assert r.status_code == 409 and "检查尚未完成" in r.content.decode()
+    assert client_for("unit_a").get(reverse("web:round_download", args=[rnd.pk, "rectification"])).status_code == 409
