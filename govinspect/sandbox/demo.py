@@ -138,5 +138,20 @@ def cmd_demo(a) -> int:
     disc = _discovered_eval(county, found, truth)
     (out / "eval-discovered.json").write_text(json.dumps(disc, ensure_ascii=False, indent=1), encoding="utf-8")
     print("\n" + format_columns(disc["columns"], disc["rules"]))
+    _demo_accounts(Path(paths["bulletin"]).parent)
     return 0
+
+
+def _demo_accounts(out: Path) -> Path:
+    """The demo's platform accounts (an office account and one per unit), printed and written to demo-accounts.json
+    beside the bulletin."""
+    from ..web.accounts import ROLE_LABELS, demo_accounts, write_demo_accounts
+
+    accounts = demo_accounts()
+    path = out / "demo-accounts.json"
+    write_demo_accounts(accounts, path)
+    print(f"\n演示账号（密码也写在 {path}；govinspect serve 后用这些账号登录）：")
+    for x in accounts:
+        print(f"  {x['username']}\t{x['password']}\t{ROLE_LABELS[x['role']]}{'（' + x['unit'] + '）' if x['unit'] else ''}")
+    return path
 
