@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..rounds.models import Finding, Round
@@ -191,11 +193,25 @@ class UnitDetailSerializer(UnitSerializer):
 
 # --- pre-publication check ---
 
+@extend_schema_field(OpenApiTypes.STR)
+class RawTextField(serializers.Field):
+    """A string taken exactly as sent: NUL and other control characters, leading "=", spaces are all just text
+    (CharField would refuse NUL and trim)."""
+
+    default_error_messages = {"invalid": "应为字符串"}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 class CheckTextRequestSerializer(serializers.Serializer):
-    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
-                                 help_text="待检查的文字（与 html 二选一）")
-    html = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
-                                 help_text="待检查的 HTML（只检查其中可见的文字，脚本和样式不检查）")
+    text = RawTextField(required=False, help_text="待检查的文字（与 html 二选一）")
+    html = RawTextField(required=False, help_text="待检查的 HTML（只检查其中可见的文字，脚本和样式不检查）")
     rules = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=20,
                                   help_text="只检查这些规则（规则编号或前缀，如 content.sensitive、privacy）；默认全部")
     typos = serializers.BooleanField(required=False, default=True, help_text="是否检查错别字（较慢），默认是")
