@@ -194,9 +194,11 @@ def test_units_scope(platform, api):
     assert ids(api("office").get("/api/v1/units/")) == {u.pk for u in U.values()}
 
 
-def test_rounds_counts_per_role(platform, api):
+def test_rounds_counts_per_role(platform, api, django_assert_max_num_queries):
     cur, prev = platform.rounds["current"], platform.rounds["previous"]
-    office = api("office").get("/api/v1/rounds/").json()
+    o = api("office")
+    with django_assert_max_num_queries(7):  # token+user, profile, count, page, sites, accounts, findings counts
+        office = o.get("/api/v1/rounds/").json()
     assert [r["id"] for r in office["results"]] == [cur.pk, prev.pk]
     c = office["results"][0]["counts"]
     assert c["sites"] == {"total": 4, "checked": 3, "could_not_check": 1, "passed": 2, "failed": 1, "unknown": 1}
@@ -328,6 +330,8 @@ def test_check_text_html(platform, api):
     broken = "<div><p>彩金<b>未闭合<table><tr><td>赌博网站</i></span></p><<<>>&#xffffff;&bogus;<p"
     r = check(c, html=broken, typos=False)
     assert r.status_code == 200 and any(f["text"] == "彩金" for f in r.json()["findings"])
+    r = check(c, html="<div>" * 5000 + "博彩" + "</div>" * 10, typos=False)  # deeper than libxml2's limit
+    assert r.status_code == 200 and [f["text"] for f in r.json()["findings"]] == ["博彩"]
     r = check(c, html="<div><script>博彩</script></div>")
     assert r.status_code == 400 and "没有可检查的文字" in r.json()["detail"]
 
