@@ -180,13 +180,14 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
                              site_code: str | None = None, previous: Path | None = None,
                              is_portal: bool | None = None, portal_url: str | None = None,
                              content: ContentChecker | None | bool = True, seeds: list[str] | None = None,
-                             rules: RuleSet | None = None) -> SiteReport:
+                             rules: RuleSet | None = None, on_progress=None) -> SiteReport:
     """government: the site belongs to a people's government (annual report due 31 March) rather than
     a department (31 January); None when unknown (the later deadline is used). site_code: the
     registered 网站标识码, compared with the footer. out_dir: where the crawl is kept (and resumed from);
     previous: an earlier crawl's out_dir, for conditional requests and the checks over time. content: the content
     checker (True: all content rules without the leader roster; False/None: no content checks). seeds: URLs to fetch
-    besides the home page (default: the columns' URLs). rules: the round's RuleSet (None: the shipped rules)."""
+    besides the home page (default: the columns' URLs). rules: the round's RuleSet (None: the shipped rules).
+    on_progress: called with the crawl's progress ({"pages": n, ...}) about once a second (crawl_site_async)."""
     cfg = cfg or CrawlConfig()
     rules = rules or RuleSet.load()
     fresh = rules["freshness"]
@@ -194,7 +195,8 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
     if content is True:
         content = ContentChecker(rules)
     site_content = SiteContent(content) if content else None
-    crawl = await crawl_site_async(site_url, cfg, out_dir, seeds, previous, site_content.on_page if site_content else None)
+    crawl = await crawl_site_async(site_url, cfg, out_dir, seeds, previous, site_content.on_page if site_content else None,
+                                   on_progress)
     home_url = crawl.site_url
     report = SiteReport(site_url=home_url, as_of=as_of, status="checked", pages_fetched=crawl.pages_fetched,
                         crawl_stats=crawl.stats, warc_path=crawl.warc_path, log_path=crawl.log_path,

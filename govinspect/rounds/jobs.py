@@ -19,6 +19,7 @@ import datetime as dt
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 from django.db import connection, transaction
@@ -34,6 +35,7 @@ from .models import ColumnCheck, Finding, Round, RoundAccount, RoundJob, RoundSi
 from .scoring import round_rules, score_account, score_site
 
 HEARTBEAT_SECONDS = 10
+PROGRESS_SECONDS = 2  # a running job's live progress (pages fetched so far) is written at most this often
 TERMINAL = ("done", "could_not_check")
 
 
@@ -92,14 +94,29 @@ def requeue_abandoned(rnd: Round) -> int:
 
 # ------------------------------------------------------------------------------------------- running
 class _Heartbeat(threading.Thread):
+    """Beside a running job: its heartbeat every HEARTBEAT_SECONDS, and its live progress (what the work last passed
+    to report(), e.g. the crawl's pages fetched so far) every PROGRESS_SECONDS when it changed."""
+
     def __init__(self, job_id: int):
         super().__init__(daemon=True, name=f"job-{job_id}-heartbeat")
         self.job_id, self.stop = job_id, threading.Event()
+        self.progress: dict | None = None  # replaced whole by report() (the work's thread), read here
+
+    def report(self, progress: dict) -> None:
+        self.progress = dict(progress)
 
     def run(self):
+        written, last_beat = None, time.monotonic()
         try:
-            while not self.stop.wait(HEARTBEAT_SECONDS):
-                RoundJob.objects.filter(pk=self.job_id, state="running").update(heartbeat=timezone.now())
+            while not self.stop.wait(PROGRESS_SECONDS):
+                fields, now = {}, time.monotonic()
+                if now - last_beat >= HEARTBEAT_SECONDS:
+                    fields["heartbeat"], last_beat = timezone.now(), now
+                progress = self.progress
+                if progress is not None and progress != written:
+                    fields["progress"], written = progress, progress
+                if fields:
+                    RoundJob.objects.filter(pk=self.job_id, state="running").update(**fields)
         finally:
             connection.close()
 
@@ -118,6 +135,7 @@ def run_job(job_id: int) -> RoundJob:
     rules = round_rules(job.round)
     beat = _Heartbeat(job_id)
     beat.start()
+    job.report_progress = beat.report  # the work may pass its live progress (site jobs: pages fetched so far)
     try:
         try:
             result, error = WORK[job.kind](job, rules), None
@@ -137,6 +155,7 @@ def run_job(job_id: int) -> RoundJob:
                 state="failed", reason=f"保存检查结果时出错：{type(e).__name__}: {e}"[:2000], finished_at=timezone.now())
     finally:
         beat.stop.set()
+        del job.report_progress  # the job goes back to the runner's process (pickled): no thread in it
     job.refresh_from_db()
     return job
 
@@ -204,7 +223,7 @@ def _site_work(job: RoundJob, rules: RuleSet):
         site.home_url, rnd.as_of, site_config(rnd, site), _specs(site) or None, storage().path(key),
         period_start=rnd.period_start, government=site.owner.kind in ("区县", "乡镇"), site_code=site.site_code or None,
         previous=previous_crawl(rnd, site), is_portal=site.is_portal, portal_url=portal,
-        content=content_checker(rnd.as_of, rules), rules=rules))
+        content=content_checker(rnd.as_of, rules), rules=rules, on_progress=getattr(job, "report_progress", None)))
     return rep, {"crawl": key}
 
 
@@ -260,7 +279,10 @@ def _accounts_work(job: RoundJob, rules: RuleSet):
     from ..engine.newmedia import AccountSpec, check_accounts
 
     rnd = job.round
-    accounts = list(Account.objects.select_related("owner").order_by("pk"))
+    accounts = Account.objects.select_related("owner").order_by("pk")
+    if (job.params or {}).get("owners"):  # a round scoped to a unit subtree (web): that subtree's accounts only
+        accounts = accounts.filter(owner__in=job.params["owners"])
+    accounts = list(accounts)
     specs = [AccountSpec(a.platform, a.name, a.owner.name, a.filed, a.interaction, a.source) for a in accounts]
     results = asyncio.run(check_accounts(specs, rnd.as_of, round_config(rnd), content_checker(rnd.as_of, rules), rules=rules))
     return list(zip(accounts, results))

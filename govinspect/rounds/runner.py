@@ -47,13 +47,24 @@ def run_one(round_id: int) -> int:
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     rnd = Round.objects.get(pk=round_id)
     resume = RoundEvent.objects.filter(round=rnd, kind__in=("start", "resume")).exists()
+    code = 0
     try:
         run_jobs(rnd, resume=resume)
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt:  # cancelled or stopped: recorded as interrupted by services.recorded()
+        code = 130
     except Exception:  # recorded on the round as "failed" by services.recorded()
-        return 1
-    return 0
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    # end now: an interrupted pool's workers are still crawling, and the interpreter's exit would wait for them
+    # (they die with this process, PR_SET_PDEATHSIG; their jobs are requeued by the runner)
+    from django.db import connections
+
+    connections.close_all()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 # ------------------------------------------------------------------------------------------- the loop
@@ -118,7 +129,14 @@ class Runner:
                 event(rnd, "interrupt", f"运行本轮的进程在开始检查前结束（退出码 {code}）")
             else:  # killed: its owner is gone
                 mark_interrupted()
-        requeue_abandoned(rnd)
+        # the jobs its workers were running when it ended: queued again once those workers are gone (they die with
+        # the round's process, a moment later)
+        deadline = time.monotonic() + 15
+        while True:
+            requeue_abandoned(rnd)
+            if not rnd.jobs.filter(state="running").exists() or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         rnd.refresh_from_db()
         if rnd.cancel_requested and rnd.status in ("interrupted", "running", "failed", "queued"):
             Round.objects.filter(pk=rid).update(status="cancelled", owner={}, finished_at=rnd.finished_at or _now())

@@ -193,3 +193,138 @@ def test_download_of_unfinished_round_is_409(platform, client_for):
     r = client_for("office").get(reverse("web:round_download", args=[rnd.pk, "bulletin"]))
     assert r.status_code == 409 and "检查尚未完成" in r.content.decode()
     assert client_for("unit_a").get(reverse("web:round_download", args=[rnd.pk, "rectification"])).status_code == 409
+
+
+# ------------------------------------------------------------------------------------------------ the crawl's progress hook
+def test_crawl_reports_progress_while_it_runs(sandbox, tmp_path):
+    import asyncio
+
+    from govinspect.engine.fetch.crawler import _Crawler, crawl_site_async
+
+    seen = []
+    old = _Crawler.PROGRESS_SECONDS
+    _Crawler.PROGRESS_SECONDS = 0.05
+    try:
+        res = asyncio.run(crawl_site_async(sandbox.urls["jyj"], sandbox.crawl_config(check_links=False, max_pages=60),
+                                           tmp_path / "crawl", on_progress=lambda p: seen.append(dict(p))))
+    finally:
+        _Crawler.PROGRESS_SECONDS = old
+    pages = [p["pages"] for p in seen]
+    assert len(seen) >= 3 and pages == sorted(pages)  # several reports, growing, during the crawl
+    assert 0 < pages[0] < res.pages_fetched
+    assert seen[-1]["pages"] == res.pages_fetched and seen[-1]["queued"] == 0  # the last one at the end
+
+
+# ------------------------------------------------------------------------------------------------ a real round
+def _runner(env_extra=None) -> subprocess.Popen:
+    from django.conf import settings
+
+    env = {**os.environ, "GOVINSPECT_DATA_DIR": str(settings.DATA_DIR),
+           "GOVINSPECT_DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}", **(env_extra or {})}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.Popen([sys.executable, "-m", "govinspect.rounds.runner"], env=env,
+                            cwd=Path(__file__).resolve().parents[2])
+
+
+def _wait(cond, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_round_launched_on_the_web_runs_on_the_runner_cancel_and_resume(sandbox, county, tmp_path, client):
+    from django.contrib.auth.models import User
+
+    from govinspect.registry.models import Unit, Website
+    from govinspect.registry.xlsx import import_registry
+    from govinspect.rounds.models import Round, RoundJob
+    from govinspect.sandbox.registry import write_registry
+    from govinspect.web.models import Profile
+
+    import_registry(write_registry(county, sandbox.urls, tmp_path / "名录.xlsx"))
+    edu = Unit.objects.get(name="清河县教育局")
+    other = Unit.objects.get(name="清河县城关镇人民政府")
+    users = {}
+    for name, role, unit in (("office", "office", None), ("edu", "unit", edu), ("town", "unit", other)):
+        users[name] = User.objects.create_user(name, password="x-Passw0rd-42")
+        Profile.objects.create(user=users[name], role=role, unit=unit, must_change_password=False)
+    client.force_login(users["office"])
+
+    r = client.post(reverse("web:round_create"), {
+        "name": "教育局专项检查", "as_of": county.as_of.isoformat(), "scope": str(edu.pk), "region": "教育系统",
+        "office": "清河县人民政府办公室", "scheme": "national-2019", "recipients": "县教育局", "doc_number": "清政办〔2026〕3号",
+        "allow_networks": "127.0.0.0/8"})
+    assert r.status_code == 302
+    rnd = Round.objects.get(name="教育局专项检查")
+    client.post(reverse("web:round_launch", args=[rnd.pk]))
+    rnd.refresh_from_db()
+    assert rnd.status == "queued"
+    site = Website.objects.get(owner=edu)
+    job = RoundJob.objects.get(round=rnd, kind="site")
+    assert job.target == site.pk and RoundJob.objects.filter(round=rnd).count() == 2  # its site and its account
+    # the sandbox's outside world is answered by the sandbox (no DNS beyond loopback in tests); slow enough to cancel
+    crawl = {**rnd.run_options["crawl"], **sandbox.crawl_settings(delay=0.15, concurrency_per_host=2)}
+    Round.objects.filter(pk=rnd.pk).update(run_options={**rnd.run_options, "crawl": crawl})
+
+    runner = _runner()
+    try:
+        progress = reverse("web:round_progress", args=[rnd.pk])
+
+        def crawling():
+            data = client.get(progress).json()
+            j = next(j for j in data["jobs"] if j["id"] == job.pk)
+            return data if j["state"] == "running" and (j["pages"] or 0) >= 3 else None
+
+        data = _wait(crawling, 90, "the site job to report pages while it crawls")
+        assert data["status"] == "running" and data["active"]
+        html = client.get(reverse("web:round", args=[rnd.pk])).content.decode()
+        assert 'data-progress-url="' + progress in html and "正在检查" not in html
+
+        client.post(reverse("web:round_cancel", args=[rnd.pk]))
+        t0 = time.time()
+        _wait(lambda: Round.objects.get(pk=rnd.pk).status == "cancelled", 60, "the round to be cancelled")
+        assert time.time() - t0 < 30  # promptly
+        rnd.refresh_from_db()
+        job.refresh_from_db()
+        assert job.state == "queued" and job.attempts == 1  # stopped mid-crawl, queued again for a resume
+        kinds = list(rnd.events.values_list("kind", flat=True))
+        assert kinds[:2] == ["queue", "start"] and "interrupt" in kinds and kinds[-1] == "cancel"
+        assert client.get(reverse("web:round_download", args=[rnd.pk, "bulletin"])).status_code == 409
+
+        # resume: faster now (the round's crawl settings are read by each job), and the crawl goes on from its state
+        crawl["delay"] = 0.01
+        Round.objects.filter(pk=rnd.pk).update(run_options={**rnd.run_options, "crawl": crawl})
+        client.post(reverse("web:round_resume", args=[rnd.pk]))
+        _wait(lambda: Round.objects.get(pk=rnd.pk).status in ("done", "failed"), 240, "the resumed round to end")
+        rnd.refresh_from_db()
+        assert rnd.status == "done", rnd.error
+        job.refresh_from_db()
+        assert job.state == "done" and job.attempts == 2
+        rs = rnd.sites.get()
+        assert rs.status == "checked" and rs.crawl_stats.get("resumed", 0) > 0 and rs.pages_fetched > 10
+        data = client.get(progress).json()
+        assert not data["active"] and data["summary"] == {**data["summary"], "finished": 2, "total": 2}
+        assert next(j for j in data["jobs"] if j["id"] == job.pk)["pages"] == rs.pages_fetched
+        assert [e for e in rnd.events.values_list("kind", flat=True)][-2:] == ["resume", "finish"]
+        html = client.get(reverse("web:rounds")).content.decode()
+        assert "教育局专项检查" in html and "已完成" in html
+
+        r = client.get(reverse("web:round_download", args=[rnd.pk, "bulletin"]))
+        assert r.status_code == 200 and _filename(r) == f"第{rnd.pk}轮通报.docx"
+        c2 = type(client)()
+        c2.force_login(users["edu"])
+        r = c2.get(reverse("web:round_download", args=[rnd.pk, "rectification"]))
+        if rnd.findings.filter(responsible_unit=edu, ignored_by__isnull=True).exists():
+            assert r.status_code == 200 and "清河县教育局" in _xlsx_text(b"".join(r.streaming_content))
+        c3 = type(client)()
+        c3.force_login(users["town"])
+        assert c3.get(reverse("web:round_download", args=[rnd.pk, "rectification"]) + f"?unit={edu.pk}").status_code == 404
+        assert c3.post(reverse("web:round_launch", args=[rnd.pk])).status_code == 403
+    finally:
+        runner.send_signal(signal.SIGTERM)
+        assert runner.wait(60) == 0

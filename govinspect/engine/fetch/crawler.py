@@ -207,10 +207,14 @@ class _HostGate:
 
 
 class _Crawler:
+    PROGRESS_SECONDS = 1.0  # on_progress is called at most this often
+
     def __init__(self, site_url: str, cfg: CrawlConfig, out_dir: Path | None, seeds: list[str], previous: Path | None = None,
-                 on_page=None):
+                 on_page=None, on_progress=None):
         self.site_url = normalise_url(site_url)
         self.on_page = on_page
+        self.on_progress = on_progress
+        self._next_progress = 0.0
         self.cfg = cfg
         self.seeds = [normalise_url(s) for s in seeds]
         self.seed_set = set(self.seeds)
@@ -568,6 +572,14 @@ class _Crawler:
         if not self.bar.disable:
             self.bar.update(1)
             self.bar.set_postfix(queued=self.queue.qsize(), errors=self.stats["errors"], refresh=False)
+        if self.on_progress is not None and time.monotonic() >= self._next_progress:
+            self._next_progress = time.monotonic() + self.PROGRESS_SECONDS
+            self.report_progress()
+
+    def report_progress(self) -> None:
+        """on_progress({"pages": pages fetched so far, "urls": URLs done, "queued": URLs waiting, "errors": n})."""
+        self.on_progress({"pages": self.result.pages_fetched, "urls": len(self.result.records),
+                          "queued": self.queue.qsize(), "errors": self.stats["errors"]})
 
     async def run(self) -> CrawlResult:
         timeout = aiohttp.ClientTimeout(total=self.cfg.timeout, sock_connect=min(self.cfg.timeout, 10))
@@ -592,6 +604,8 @@ class _Crawler:
         finally:
             self.close()
         self.result.finished_at = _now()
+        if self.on_progress is not None:
+            self.report_progress()
         self.result.stats = dict(self.stats, pages_ok=self.result.pages_fetched, urls=len(self.result.records),
                                  max_pages=self.cfg.max_pages, not_fetched=len(self.not_fetched))
         return self.result
@@ -632,11 +646,14 @@ def _now() -> str:
 
 
 async def crawl_site_async(site_url: str, cfg: CrawlConfig | None = None, out_dir: Path | None = None,
-                           seeds: list[str] | None = None, previous: Path | None = None, on_page=None) -> CrawlResult:
+                           seeds: list[str] | None = None, previous: Path | None = None, on_page=None,
+                           on_progress=None) -> CrawlResult:
     """Crawl one site. With out_dir the crawl is persisted there (WARC, log, state) and resumes what an
     interrupted crawl in out_dir stored; with `previous` (an earlier crawl's out_dir) it is incremental.
-    on_page(record, page) is called once per HTML page while its text is still in memory (content checks)."""
-    return await _Crawler(site_url, cfg or CrawlConfig(), out_dir, seeds or [], previous, on_page).run()
+    on_page(record, page) is called once per HTML page while its text is still in memory (content checks).
+    on_progress(dict) is called about once a second while the crawl runs, and at its end (pages fetched so far: the
+    live progress of a round's job)."""
+    return await _Crawler(site_url, cfg or CrawlConfig(), out_dir, seeds or [], previous, on_page, on_progress).run()
 
 
 def crawl_site(site_url: str, cfg: CrawlConfig | None = None, out_dir: Path | None = None,
