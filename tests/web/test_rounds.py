@@ -44,6 +44,15 @@ def test_list_and_detail_for_office_readonly_supervisor(platform, client_for, dj
     assert r.status_code == 200 and "城关镇人民政府网" in html
     assert "测试县教育局网站" not in html and "测试县卫生健康局网站" not in html and "新媒体账号" not in html
     assert f"/rounds/{cur.pk}/download/rectification/" in html and "/download/bulletin/" not in html
+    from govinspect.rounds.models import RoundEvent
+
+    RoundEvent.objects.create(round=cur, kind="finish", detail="1项检查任务出错：测试县教育局网站：超时")
+    cur.error = "测试县教育局网站：超时"
+    cur.save(update_fields=["error"])
+    html = c.get(reverse("web:round", args=[cur.pk])).content.decode()
+    assert "测试县教育局网站" not in html and "轮次记录" not in html  # events name other units' sites
+    assert "测试县教育局网站" in client_for("readonly").get(reverse("web:round", args=[cur.pk])).content.decode()
+    c = client_for("supervisor")
     data = c.get(reverse("web:round_progress", args=[cur.pk])).json()
     assert [j["label"] for j in data["jobs"]] == ["城关镇人民政府网"]
     assert data["jobs"][0]["state"] == "done" and data["jobs"][0]["pages"] == 120
@@ -93,6 +102,9 @@ def test_create_validates_and_scopes(platform, client_for):
     r = c.post(reverse("web:round_create"), {**form, "scheme": "../../settings"})
     assert r.status_code == 200 and not Round.objects.filter(name="第四季度检查").exists()
     html = c.get(reverse("web:round_create")).content.decode()
+    from django.utils import timezone
+
+    assert f'value="{timezone.localdate().isoformat()}"' in html  # the date input shows its initial value
     assert "national-2019" in html and "county-example" in html and "测试县疾病预防控制中心" in html
     r = c.post(reverse("web:round_create"), form)
     rnd = Round.objects.get(name="第四季度检查")

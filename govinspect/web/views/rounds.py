@@ -131,7 +131,8 @@ def detail(request, pk):
     sees_all = access.sees_everything(user)
     return render(request, "web/rounds/detail.html", {
         "round": rnd, "jobs": jobs, "summary": _summary(counts), "sites": rs, "findings": findings,
-        "events": list(rnd.events.order_by("at", "id")), "can_change": access.can_change(user), "sees_all": sees_all,
+        # events and the round's error name failed jobs of any unit: the office and read-only leaders only
+        "events": list(rnd.events.order_by("at", "id")) if sees_all else [], "can_change": access.can_change(user), "sees_all": sees_all,
         "downloads": [(k, DOWNLOADS[k]) for k in (DOWNLOADS if sees_all else ["rectification"])],
         "active": rnd.status in ACTIVE, "resumable": rnd.status in RESUMABLE and not rnd.recheck_of_id,
         "findings_url": reverse("web:findings") + f"?round={rnd.pk}",
@@ -207,7 +208,7 @@ def subtree(unit_id: int) -> set[int]:
 
 class RoundForm(forms.Form):
     name = forms.CharField(label="轮次名称", max_length=200)
-    as_of = forms.DateField(label="检查时点", widget=forms.DateInput(attrs={"type": "date"}),
+    as_of = forms.DateField(label="检查时点", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                             help_text="统计期为检查时点前三个月")
     scope = forms.ChoiceField(label="检查范围", required=False,
                               help_text="整个名录，或某一单位及其下级单位所有的网站和新媒体账号")
