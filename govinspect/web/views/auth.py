@@ -7,6 +7,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
+from rest_framework.authtoken.models import Token
 
 from .. import access
 
@@ -29,6 +30,7 @@ def password_change(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)
+        Token.objects.filter(user=user).delete()  # an API token issued before the change stops working
         profile = getattr(user, "profile", None)
         if profile is not None and profile.must_change_password:
             profile.must_change_password = False
