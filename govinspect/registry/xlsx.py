@@ -238,7 +238,9 @@ def import_registry(path: str | Path) -> dict[str, int]:
     sites: dict[str, dict] = {}
     for n, rec in data.get("网站", []):
         need("网站", n, rec)
+        before = len(errors)
         url = _url(rec.get("home_url"), "网站", n, "首页地址", errors) if _str(rec.get("home_url")) else ""
+        bad_url = len(errors) > before  # said once, not again by the model's URL validator
         if url in sites:
             errors.append(CellError("网站", n, "首页地址", f"与第{sites[url]['row']}行重复"))
         owner = unit_ref(rec.get("owner"), "网站", n, "主办单位")
@@ -249,7 +251,7 @@ def import_registry(path: str | Path) -> dict[str, int]:
             errors.append(CellError("网站", n, "抓取页面上限", f"应为正整数（页数，如 50000）或留空，实际为“{_str(rec.get('max_pages'))}”"))
         obj = Website(name=_str(rec.get("name")), home_url=url, site_code=_str(rec.get("site_code")), is_portal=portal,
                       extra_hosts=_str(rec.get("extra_hosts")), max_pages=max_pages)
-        _model_errors(obj, "网站", n, errors, exclude=("owner",))
+        _model_errors(obj, "网站", n, errors, exclude=("owner",) + (("home_url",) if bad_url or not url else ()))
         # a file without the column (a template from before it) keeps the limit already registered
         sites[url] = {"row": n, "obj": obj, "owner": owner, "has_limit": "max_pages" in rec}
     site_urls = set(Website.objects.values_list("home_url", flat=True)) | set(sites)
@@ -270,7 +272,9 @@ def import_registry(path: str | Path) -> dict[str, int]:
         site = _str(rec.get("site"))
         if site and site not in site_urls:
             errors.append(CellError("栏目", n, "网站首页地址", f"网站“{site}”不在“网站”工作表或已有名录中"))
+        before = len(errors)
         url = _url(rec.get("url"), "栏目", n, "栏目地址", errors) if _str(rec.get("url")) else ""
+        bad_url = len(errors) > before
         cat = _str(rec.get("category"))
         if cat and cat not in _CATEGORY_BY_LABEL:
             errors.append(CellError("栏目", n, "栏目类别", f"未知类别“{cat}”（可选：{'、'.join(l for _, l in COLUMN_CATEGORIES)}）"))
@@ -280,7 +284,7 @@ def import_registry(path: str | Path) -> dict[str, int]:
         resp = unit_ref(rec.get("responsible_unit"), "栏目", n, "责任单位", required=False)
         obj = Column(name=_str(rec.get("name")), url=url, category=_CATEGORY_BY_LABEL.get(cat, ""),
                      window_override=_str(rec.get("window_override")), level=int(level) if level.isdigit() else 1)
-        _model_errors(obj, "栏目", n, errors, exclude=("site", "responsible_unit"))
+        _model_errors(obj, "栏目", n, errors, exclude=("site", "responsible_unit") + (("url",) if bad_url or not url else ()))
         columns.append({"row": n, "obj": obj, "site": site, "resp": resp})
         duplicate("栏目", n, "栏目地址", (site, url) if site and url else None)
 

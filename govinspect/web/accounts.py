@@ -193,7 +193,7 @@ def demo_accounts() -> list[dict]:
     from ..registry.models import Unit
     from .models import Profile
 
-    wanted = [("office", "office", None, "检查单位（演示）")]
+    wanted = [("office", "office", None, "演示账号")]
     wanted += [(unit_username(u), "unit", u, u.contact_name) for u in Unit.objects.order_by("pk")]
     out = []
     with transaction.atomic():
