@@ -340,3 +340,36 @@ def test_round_launched_on_the_web_runs_on_the_runner_cancel_and_resume(sandbox,
     finally:
         runner.send_signal(signal.SIGTERM)
         assert runner.wait(60) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runner_start_interrupts_rounds_of_dead_processes_and_runs_queued_ones_oldest_first(tmp_path):
+    import datetime as dt
+    import socket
+
+    from govinspect.rounds.models import Round
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = Round.objects.create(name="无人运行", as_of=dt.date(2026, 9, 30), status="running",
+                                 owner={"host": socket.gethostname(), "pid": dead.pid, "started": "1"})
+    # two queued rounds with nothing to do (no jobs): the runner runs them, oldest first, and ends them done
+    first = Round.objects.create(name="先排队", as_of=dt.date(2026, 9, 30), status="queued")
+    second = Round.objects.create(name="后排队", as_of=dt.date(2026, 9, 30), status="queued")
+    cancelled = Round.objects.create(name="已请求取消", as_of=dt.date(2026, 9, 30), status="queued",
+                                     cancel_requested=dt.datetime(2026, 9, 30, tzinfo=dt.timezone.utc))
+    from django.conf import settings
+
+    env = {**os.environ, "GOVINSPECT_DATA_DIR": str(settings.DATA_DIR),
+           "GOVINSPECT_DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}"}
+    out = subprocess.run([sys.executable, "-m", "govinspect.rounds.runner", "--until-idle"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    stale.refresh_from_db()
+    assert stale.status == "interrupted" and stale.events.filter(kind="interrupt").exists()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == second.status == "done"
+    assert first.started_at < second.started_at
+    assert Round.objects.get(pk=cancelled.pk).status == "queued"  # never taken: the cancel view ends it
+    assert out.stdout.index("先排队") < out.stdout.index("后排队")
