@@ -239,3 +239,22 @@ def test_registry_list_pages_have_bounded_queries(platform, client_for, django_a
     for url in REGISTRY_PAGES + [f"/registry/websites/{platform.sites['b'].pk}/"]:
         with django_assert_max_num_queries(15):
             assert client.get(url).status_code == 200, url
+
+
+def test_registry_and_accounts_posts_need_the_csrf_token(platform):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    policy, _ = _discovered(platform)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(platform.users["office"])
+    site = platform.sites["b"]
+    assert client.post(f"/registry/websites/{site.pk}/columns/", {"check": policy.pk, "category": "policy"}).status_code == 403
+    assert client.post("/accounts/add/", {"username": "csrf", "role": "office"}).status_code == 403
+    assert not Column.objects.filter(site=site).exists() and not User.objects.filter(username="csrf").exists()
+    # with the token from the page the same POST goes through
+    page = client.get(f"/registry/websites/{site.pk}/").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    r = client.post(f"/registry/websites/{site.pk}/columns/",
+                    {"check": policy.pk, "category": "policy", "csrfmiddlewaretoken": token})
+    assert r.status_code == 302 and Column.objects.filter(site=site, url=policy.url).exists()
