@@ -97,15 +97,18 @@ def _limit(qs, user, *paths: str):
 def findings(user, qs=None):
     """A finding belongs to its responsible unit; one without (a site-level finding stored before units were set)
     belongs to the owner of its site or account."""
-    from ..rounds.models import Finding
+    from ..rounds.models import Finding, RoundAccount, RoundSite
 
     qs = Finding.objects.all() if qs is None else qs
     ids = unit_ids(user)
     if ids is None:
         return qs
-    return qs.filter(Q(responsible_unit__in=ids)
-                     | Q(responsible_unit__isnull=True, round_site__website__owner__in=ids)
-                     | Q(responsible_unit__isnull=True, round_account__account__owner__in=ids))
+    # Written as (qs AND unit) OR (qs AND no unit AND owner), the owner by subqueries, not joins: SQLite then answers
+    # each branch from an index ((round, responsible_unit, rule) when qs names a round). The plain OR over joins scans
+    # the whole round: a unit's findings count at 200,000 findings took ~110 ms (and its page ~300 ms), now ~1 ms.
+    owned = (Q(round_site__in=RoundSite.objects.filter(website__owner__in=ids).values("pk"))
+             | Q(round_account__in=RoundAccount.objects.filter(account__owner__in=ids).values("pk")))
+    return qs.filter(responsible_unit__in=ids) | qs.filter(owned, responsible_unit__isnull=True)
 
 
 def units(user, qs=None):
