@@ -28,3 +28,15 @@ def severity_name(value):
     from ...rounds.models import SEVERITIES
 
     return dict(SEVERITIES).get(value, value or "")
+
+
+# the catalogue's basis column marks how far a source was verified (docs/rules.md): words, not emoji a font may lack
+_MARKS = {"✅": "（已核实）", "🟡": "（部分核实）", "❓": "（未核实）"}
+
+
+@register.filter
+def basis_text(value):
+    text = "" if value is None else str(value)
+    for mark, words in _MARKS.items():
+        text = text.replace(" " + mark, words).replace(mark, words)
+    return text

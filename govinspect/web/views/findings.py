@@ -102,10 +102,14 @@ def _int(value) -> int | None:
 
 
 # --------------------------------------------------------------------------------------------------- the list
-def _owned_by(unit_id: int) -> Q:
-    """The findings of one unit, as access.findings assigns them (responsible unit, else the site's/account's owner)."""
-    return (Q(responsible_unit_id=unit_id) | Q(responsible_unit__isnull=True, round_site__website__owner_id=unit_id)
-            | Q(responsible_unit__isnull=True, round_account__account__owner_id=unit_id))
+def _of_unit(qs, unit_id: int):
+    """The findings of one unit, as access.findings assigns them (responsible unit, else the site's/account's owner),
+    written the way access.findings is so that SQLite answers each branch from an index."""
+    from ...rounds.models import RoundAccount, RoundSite
+
+    owned = (Q(round_site__in=RoundSite.objects.filter(website__owner_id=unit_id).values("pk"))
+             | Q(round_account__in=RoundAccount.objects.filter(account__owner_id=unit_id).values("pk")))
+    return qs.filter(responsible_unit_id=unit_id) | qs.filter(owned, responsible_unit__isnull=True)
 
 
 def filter_findings(user, rnd: Round, prev: Round | None, params, catalog: dict):
@@ -114,7 +118,7 @@ def filter_findings(user, rnd: Round, prev: Round | None, params, catalog: dict)
     f: dict = {}
     unit = _int(params.get("unit"))
     if unit is not None:
-        qs, f["unit"] = qs.filter(_owned_by(unit)), unit
+        qs, f["unit"] = _of_unit(qs, unit), unit
     site = _int(params.get("site"))
     if site is not None:
         qs, f["site"] = qs.filter(round_site__website_id=site), site
@@ -182,8 +186,10 @@ def index(request):
     titles = _group_titles()
     qs, applied = filter_findings(user, rnd, prev, request.GET, catalog)
     qs = qs.select_related("round_site__website", "round_account__account", "responsible_unit", "ignored_by")
-    # unit, site, rule: ids, so the index (round, responsible_unit, rule) carries most of the order at 200,000 rows
-    qs = qs.order_by("responsible_unit_id", "round_site_id", "rule", "id")
+    # unit, then rule, then id (a site's findings are stored together, so within a rule they come site by site): the
+    # index (round, responsible_unit, rule) gives this order whole, so any page of 200,000 findings costs a few ms
+    # (unit, site, rule needs a sort: ~250 ms at page 2,000)
+    qs = qs.order_by("responsible_unit_id", "rule", "id")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     still = set()
