@@ -1,0 +1,491 @@
+"""Round statistics for the office dashboard, the unit portal and the unit and site pages, scoped to a user.
+
+Everything is counted by the database (values/annotate/Count, Exists subqueries on the fingerprint), never by a loop over
+findings in Python: the pages stay fast at a province-size round (2,000 sites, 200,000 findings) and each page runs a
+bounded number of queries, whatever the size of the round. Python only loops over grouped rows (rules, units, reasons).
+
+    round_stats(rnd, user)            the dashboard: pass rates, vetoes, worst units, problems by group, could-not-check,
+                                      change against the previous round per unit, overdue rectifications
+    unit_stats(rnd, user, unit_ids)   a unit's (or a few units') problems by site and rule, new/still/fixed, deadlines
+    previous_round(rnd)               the round this one is compared with (by fingerprint)
+
+Change against the previous round, by fingerprint (the same rule, subject, place and matched text): a current problem
+is "still" (上轮已发现，本轮仍存在) when the previous round had a finding with its fingerprint, else "new"; a previous
+problem is "fixed" when this round has no finding with its fingerprint and looked at its target again (the site or the
+account was checked, or the register/letters job ran), else it could not be re-checked ("unknown"). Ignored findings
+(不是问题) count nowhere. A finding belongs to its responsible unit, else to the owner of its site or account (as in
+web/access.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlencode
+
+from django.db.models import BooleanField, Case, Count, Exists, F, Max, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from ..rounds.models import Finding, Round, RoundAccount, RoundJob, RoundSite
+from . import access
+
+OVERDUE_LABEL = "逾期未整改（上轮问题本轮仍存在）"
+NO_DEADLINE = "待通报"
+OTHER_GROUP = "其他问题"
+TOP_UNITS = 10
+
+
+# ------------------------------------------------------------------------------------------- rounds
+# a round's large JSON fields (the rules snapshot) are read only when its rule names are not cached yet
+HEAVY = ("rules_snapshot", "run_options", "registers", "owner")
+
+
+def rounds():
+    return Round.objects.defer(*HEAVY).order_by("-as_of", "-id")
+
+
+def done_rounds():
+    return rounds().filter(status="done")
+
+
+def default_round() -> Round | None:
+    """The latest done round (a full round before a re-check round of the same date)."""
+    rounds = done_rounds()
+    return rounds.filter(recheck_of__isnull=True).first() or rounds.first()
+
+
+def previous_round(rnd: Round) -> Round | None:
+    """The round rnd re-checks, else the latest done full round with an earlier as-of date (re-check rounds look only
+    at the previous problems' pages, so a full round is never compared with one)."""
+    if rnd.recheck_of_id:
+        return rounds().filter(pk=rnd.recheck_of_id).first()
+    return done_rounds().filter(as_of__lt=rnd.as_of, recheck_of__isnull=True).first()
+
+
+def deadline(rnd: Round | None) -> dt.date | None:
+    """The rectification deadline the round's bulletin states (as-of date + bulletin.toml rectify_days, as in
+    reports/bulletin.py compose()); None until the round is done (no bulletin yet)."""
+    if rnd is None or rnd.status != "done":
+        return None
+    return rnd.as_of + dt.timedelta(days=int(_bulletin().get("rectify_days", 15)))
+
+
+def cn_deadline(rnd: Round | None) -> str:
+    from ..reports.data import cn_date
+
+    d = deadline(rnd)
+    return cn_date(d) if d else NO_DEADLINE
+
+
+@lru_cache(maxsize=1)
+def _bulletin() -> dict:
+    from ..rules import load_rules
+
+    return load_rules("bulletin")
+
+
+# ------------------------------------------------------------------------------------------- rule names
+@dataclass
+class RuleInfo:
+    names: dict[str, str]
+    groups: dict[str, str]        # rule id -> group code
+    group_names: dict[str, str]   # group code -> Chinese title (bulletin.toml [problems] sections)
+    group_order: list[str]
+
+    def name(self, rule: str) -> str:
+        return self.names.get(rule) or rule
+
+    def group(self, rule: str) -> str:
+        return self.groups.get(rule, "")
+
+    def group_name(self, group: str) -> str:
+        return self.group_names.get(group, OTHER_GROUP)
+
+
+_RULE_CACHE: dict[tuple, RuleInfo] = {}
+
+
+def rule_info(rnd: Round) -> RuleInfo:
+    """Rule names and groups of the round's rules (its snapshot, else its scheme's shipped rules); cached per round
+    and rules hash."""
+    key = (rnd.pk, rnd.rules_hash, rnd.scheme)
+    info = _RULE_CACHE.get(key)
+    if info is None:
+        from ..rounds.scoring import round_rules
+
+        catalog = round_rules(rnd)["catalog"]["rules"]  # loads a deferred snapshot only now
+        sections = (_bulletin().get("problems") or {}).get("sections") or []
+        group_names, order = {}, []
+        for s in sections:
+            for g in s.get("groups", []):
+                group_names.setdefault(g, s["title"])
+                order.append(g)
+        info = RuleInfo(names={k: v.get("name", k) for k, v in catalog.items()},
+                        groups={k: v.get("group", "") for k, v in catalog.items()}, group_names=group_names,
+                        group_order=order)
+        if len(_RULE_CACHE) > 32:
+            _RULE_CACHE.clear()
+        _RULE_CACHE[key] = info
+    return info
+
+
+# ------------------------------------------------------------------------------------------- query pieces
+# the unit a finding belongs to: its responsible unit, else its site's or account's owner (web/access.py)
+UNIT_OF = Coalesce("responsible_unit", "round_site__website__owner", "round_account__account__owner")
+
+
+def unit_q(ids) -> Q:
+    """Findings that belong to one of the units `ids`."""
+    return (Q(responsible_unit__in=ids) | Q(responsible_unit__isnull=True, round_site__website__owner__in=ids)
+            | Q(responsible_unit__isnull=True, round_account__account__owner__in=ids))
+
+
+def current_findings(rnd: Round, user, prev: Round | None = None):
+    """The round's findings the user may see, not ignored, with the alias `seen` (prev had a finding with the same
+    fingerprint) when there is a previous round: filter with still_q(prev)."""
+    qs = access.findings(user, Finding.objects.filter(round=rnd, ignored_by__isnull=True))
+    if prev is None:
+        return qs
+    return qs.alias(seen=Exists(Finding.objects.filter(round=prev, fingerprint=OuterRef("fingerprint"))))
+
+
+def still_q(prev) -> Q:
+    """The condition "still present" on current_findings(rnd, user, prev)."""
+    return Q(seen=True) & ~Q(fingerprint="") if prev is not None else Q(pk__in=[])
+
+
+SEVERITY_RANK = Case(When(severity="high", then=Value(0)), When(severity="medium", then=Value(1)),
+                     When(severity="low", then=Value(2)), default=Value(3))
+
+
+def _counts(prev) -> dict:
+    return {"n": Count("id"), "veto": Count("id", filter=Q(veto=True)), "still": Count("id", filter=still_q(prev)),
+            "high": Count("id", filter=Q(severity="high"))}
+
+
+def fixed_findings(rnd: Round, prev: Round, user):
+    """prev's findings the user may see (not ignored) whose fingerprint rnd did not find; count them with looked_q."""
+    qs = access.findings(user, Finding.objects.filter(round=prev, ignored_by__isnull=True).exclude(fingerprint=""))
+    return qs.alias(now=Exists(Finding.objects.filter(round=rnd, fingerprint=OuterRef("fingerprint")))).filter(now=False)
+
+
+def looked_q(rnd: Round, prev: Round) -> Q:
+    """prev's findings whose target rnd checked again: the site or the account was checked, or (registers, letters) a
+    job of the same kind ran. Lists computed once by the database (no join per finding)."""
+    sites = RoundSite.objects.filter(round=prev, website__in=RoundSite.objects.filter(round=rnd, status="checked")
+                                     .values("website")).values("pk")
+    accounts = RoundAccount.objects.filter(round=prev, account__in=RoundAccount.objects.filter(
+        round=rnd, status="checked").values("account")).values("pk")
+    jobs = RoundJob.objects.filter(round=prev, kind__in=RoundJob.objects.filter(round=rnd, state="done")
+                                   .values("kind")).values("pk")
+    return (Q(round_site__in=sites) | Q(round_site__isnull=True, round_account__in=accounts)
+            | Q(round_site__isnull=True, round_account__isnull=True, job__in=jobs))
+
+
+def findings_url(**params) -> str:
+    """The findings browser with filters (round, unit, site = website id, column, group, rule, state new|still|open)."""
+    q = {k: v for k, v in params.items() if v not in (None, "")}
+    return reverse("web:findings") + ("?" + urlencode(q) if q else "")
+
+
+def _rate(num: int, den: int) -> float | None:
+    return round(100.0 * num / den, 2) if den else None
+
+
+def _reasons(rows) -> list[dict]:
+    """(reason, n) rows grouped by the reason in short Chinese (reports/data.py explain)."""
+    from ..reports.data import cn_reason
+
+    out: dict[str, int] = defaultdict(int)
+    for reason, n in rows:
+        out[cn_reason(reason) or "未说明原因"] += n
+    return [{"reason": k, "n": v} for k, v in sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+# ------------------------------------------------------------------------------------------- the dashboard
+@dataclass
+class RoundStats:
+    round: Round
+    previous: Round | None
+    sites: dict = field(default_factory=dict)         # total checked passed failed unknown rate
+    accounts: dict = field(default_factory=dict)
+    findings: dict = field(default_factory=dict)      # n veto still new high fixed unknown
+    veto_rules: list = field(default_factory=list)    # [{rule, name, n}]
+    rules: list = field(default_factory=list)         # [{rule, name, group, n, still, veto}]
+    groups: list = field(default_factory=list)        # [{group, name, n, still, rules}]
+    units: list = field(default_factory=list)         # every unit with something: [{id, name, n, veto, still, new, fixed,
+                                                      #   unknown, sites, sites_failed, sites_unknown}]
+    worst: list = field(default_factory=list)         # top units
+    overdue: list = field(default_factory=list)       # units with still > 0
+    could_not_check: dict = field(default_factory=dict)  # {"sites": [...], "accounts": [...], "n": int}
+    deadline: str = NO_DEADLINE
+    previous_deadline: str = ""
+
+    def chart_data(self) -> dict:
+        """What dashboard.js draws (names are plain text; ECharts renders them as text)."""
+        return {
+            "groups": [{"name": g["name"], "value": g["n"]} for g in self.groups],
+            "rates": {"labels": ["网站", "新媒体账号"],
+                      "passed": [self.sites.get("passed", 0), self.accounts.get("passed", 0)],
+                      "failed": [self.sites.get("failed", 0), self.accounts.get("failed", 0)],
+                      "unknown": [self.sites.get("unknown", 0), self.accounts.get("unknown", 0)]},
+            "worst": {"labels": [u["name"] for u in self.worst], "findings": [u["n"] for u in self.worst],
+                      "veto": [u["veto"] for u in self.worst], "failed": [u["sites_failed"] for u in self.worst]},
+            "change": {"new": self.findings.get("new", 0), "still": self.findings.get("still", 0),
+                       "fixed": self.findings.get("fixed", 0)},
+        }
+
+
+def _target_counts(qs, owner: str) -> tuple[dict, dict]:
+    """Round sites or accounts by owner: ({unit: counts}, totals)."""
+    rows = qs.values(unit=F(owner)).annotate(
+        total=Count("id"), checked=Count("id", filter=Q(status="checked")),
+        passed=Count("id", filter=Q(status="checked", verdict="pass")),
+        failed=Count("id", filter=Q(verdict="fail")), unknown=Count("id", filter=Q(status="could_not_check")))
+    by_unit, total = {}, defaultdict(int)
+    for r in rows:
+        by_unit[r["unit"]] = r
+        for k in ("total", "checked", "passed", "failed", "unknown"):
+            total[k] += r[k]
+    total = dict(total)
+    for k in ("total", "checked", "passed", "failed", "unknown"):
+        total.setdefault(k, 0)
+    total["rate"] = _rate(total["passed"], total["checked"])
+    return by_unit, total
+
+
+CACHE_SECONDS = 600
+
+
+def _stamp(rnd: Round, prev: Round | None, user) -> str:
+    """What the finding counts of rnd against prev, for the user's scope, depend on: the rounds (their creation time
+    tells apart rounds that reuse an id, as test databases do), their findings (count and last id: a re-run or a
+    running round changes them) and the ignores (created or revoked). Three index-only queries."""
+    from ..rounds.models import Ignore
+
+    parts = [str(access.unit_ids(user) is None and "all" or sorted(access.unit_ids(user)))]
+    for r in (rnd, prev):
+        if r is None:
+            parts.append("-")
+            continue
+        agg = Finding.objects.filter(round=r).aggregate(n=Count("id"), last=Max("id"))
+        parts.append(f"{r.pk}:{r.created_at.isoformat()}:{r.status}:{agg['n']}:{agg['last']}")
+    ig = Ignore.objects.aggregate(n=Count("id"), last=Max("id"), revoked=Count("revoked_at"), at=Max("revoked_at"))
+    parts.append(f"{ig['n']}:{ig['last']}:{ig['revoked']}:{ig['at']}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _raw(qs) -> list[tuple]:
+    """The rows of a grouped values_list query (plain ints and strings), read without Django's per-row converters: a
+    province round groups into tens of thousands of (unit, rule) rows."""
+    from django.db import connections
+
+    sql, params = qs.query.sql_with_params()
+    with connections[qs.db].cursor() as c:
+        c.execute(sql, params)
+        return c.fetchall()
+
+
+def finding_counts(rnd: Round, prev: Round | None, user) -> dict:
+    """The heavy part of the dashboard, counted by the database in two grouped scans (this round's findings by unit
+    and rule, the previous round's by unit) and kept for CACHE_SECONDS keyed by _stamp, so a page view after the
+    first, or another user with the same scope, reads it at once; an ignore or a re-run changes the stamp.
+
+    {"rules": {rule: [n, veto, high, still]}, "units": {unit: [n, veto, high, still]}, "fixed": {unit: [fixed, unknown]}}
+    """
+    from django.core.cache import cache
+
+    key = "govinspect.web.stats.finding_counts:" + _stamp(rnd, prev, user)
+    out = cache.get(key)
+    if out is not None:
+        return out
+    out = {"rules": defaultdict(lambda: [0, 0, 0, 0]), "units": defaultdict(lambda: [0, 0, 0, 0]),
+           "fixed": defaultdict(lambda: [0, 0])}
+    cur = current_findings(rnd, user, prev)
+    aggs = {"n": Count("id"), "veto": Count("id", filter=Q(veto=True)), "high": Count("id", filter=Q(severity="high")),
+            "still": Count("id", filter=still_q(prev))}
+    # responsible unit set (nearly all): grouped in the order of the (round, responsible_unit, rule) index; the few
+    # without one belong to their site's or account's owner (joins only for those)
+    rows = _raw(cur.filter(responsible_unit__isnull=False).values_list("responsible_unit", "rule")
+                .annotate(**aggs).order_by())
+    rows += _raw(cur.filter(responsible_unit__isnull=True).values_list(UNIT_OF, "rule").annotate(**aggs).order_by())
+    for unit, rule, *nums in rows:
+        r, u = out["rules"][rule], out["units"][unit]
+        for i, v in enumerate(nums):
+            r[i] += v
+            u[i] += v
+    if prev is not None:
+        fixed = fixed_findings(rnd, prev, user)
+        looked = looked_q(rnd, prev)
+        aggs = {"fixed": Count("id", filter=looked), "unknown": Count("id", filter=~looked)}
+        rows = _raw(fixed.filter(responsible_unit__isnull=False).values_list("responsible_unit").annotate(**aggs)
+                    .order_by())
+        rows += _raw(fixed.filter(responsible_unit__isnull=True).values_list(UNIT_OF).annotate(**aggs).order_by())
+        for unit, n_fixed, n_unknown in rows:
+            out["fixed"][unit][0] += n_fixed
+            out["fixed"][unit][1] += n_unknown
+    out = {k: dict(v) for k, v in out.items()}
+    cache.set(key, out, CACHE_SECONDS)
+    return out
+
+
+def round_stats(rnd: Round, user) -> RoundStats:
+    """The dashboard's numbers for the round, as the user may see them (about 10 queries whatever the round's size)."""
+    prev = previous_round(rnd)
+    info = rule_info(rnd)
+    st = RoundStats(round=rnd, previous=prev, deadline=cn_deadline(rnd),
+                    previous_deadline=cn_deadline(prev) if prev else "")
+
+    sites_q = access.round_sites(user, RoundSite.objects.filter(round=rnd))
+    accounts_q = access.round_accounts(user, RoundAccount.objects.filter(round=rnd))
+    site_units, st.sites = _target_counts(sites_q, "website__owner")
+    _, st.accounts = _target_counts(accounts_q, "account__owner")
+
+    fc = finding_counts(rnd, prev, user)
+    by_rule = [{"rule": k, "n": v[0], "veto": v[1], "high": v[2], "still": v[3]} for k, v in fc["rules"].items()]
+    by_unit = {u: {"n": v[0], "veto": v[1], "high": v[2], "still": v[3]} for u, v in fc["units"].items()}
+    fixed = {u: {"fixed": v[0], "unknown": v[1]} for u, v in fc["fixed"].items()}
+
+    # problems by rule and by group
+    groups: dict[str, dict] = {}
+    tot = defaultdict(int)
+    for r in sorted(by_rule, key=lambda r: (-r["n"], r["rule"])):
+        g = info.group(r["rule"]) or "other"
+        gname = info.group_name(g)
+        row = {"rule": r["rule"], "name": info.name(r["rule"]), "group": g, "group_name": gname, "n": r["n"],
+               "still": r["still"], "new": r["n"] - r["still"], "veto": r["veto"]}
+        st.rules.append(row)
+        grp = groups.setdefault(gname, {"group": g, "name": gname, "n": 0, "still": 0, "rules": []})
+        grp["n"] += r["n"]
+        grp["still"] += r["still"]
+        grp["rules"].append(row)
+        for k in ("n", "veto", "still", "high"):
+            tot[k] += r[k]
+        if r["veto"]:
+            st.veto_rules.append({"rule": r["rule"], "name": info.name(r["rule"]), "n": r["veto"]})
+    st.groups = sorted(groups.values(), key=lambda g: (-g["n"], g["name"]))
+    st.findings = {"n": tot["n"], "veto": tot["veto"], "still": tot["still"], "new": tot["n"] - tot["still"],
+                   "high": tot["high"], "fixed": sum(r["fixed"] for r in fixed.values()),
+                   "unknown": sum(r["unknown"] for r in fixed.values())}
+
+    # per unit: problems, change, sites
+    ids = {u for u in (set(by_unit) | set(fixed) | set(site_units)) if u is not None}
+    names = _unit_names(ids)
+    for uid in ids:
+        f, x, s = by_unit.get(uid, {}), fixed.get(uid, {}), site_units.get(uid, {})
+        n, still = f.get("n", 0), f.get("still", 0)
+        st.units.append({"id": uid, "name": names.get(uid, f"#{uid}"), "n": n, "veto": f.get("veto", 0),
+                         "high": f.get("high", 0), "still": still, "new": n - still, "fixed": x.get("fixed", 0),
+                         "unknown": x.get("unknown", 0), "sites": s.get("total", 0), "sites_failed": s.get("failed", 0),
+                         "sites_unknown": s.get("unknown", 0)})
+    st.units.sort(key=lambda u: (-u["n"], -u["sites_failed"], -u["veto"], u["name"]))
+    st.worst = [u for u in st.units if u["n"] or u["sites_failed"]][:TOP_UNITS]
+    st.overdue = sorted((u for u in st.units if u["still"]), key=lambda u: (-u["still"], u["name"]))
+
+    # could not check, with reasons
+    site_reasons = _reasons(sites_q.filter(status="could_not_check").values_list("reason").annotate(n=Count("id"))
+                            .order_by())
+    acc_reasons = _reasons(accounts_q.filter(status="could_not_check").values_list("reason").annotate(n=Count("id"))
+                           .order_by())
+    st.could_not_check = {"sites": site_reasons, "accounts": acc_reasons,
+                          "n": st.sites["unknown"] + st.accounts["unknown"]}
+    return st
+
+
+def _unit_names(ids) -> dict[int, str]:
+    from ..registry.models import Unit
+
+    if not ids:
+        return {}
+    return dict(Unit.objects.filter(pk__in=ids).values_list("id", "name"))
+
+
+# ------------------------------------------------------------------------------------------- a unit's view
+@dataclass
+class UnitStats:
+    round: Round
+    previous: Round | None
+    counts: dict = field(default_factory=dict)     # n veto still new high fixed unknown
+    by_site: list = field(default_factory=list)    # [{site_id, round_site_id, name, n, new, veto, rules: [...]}]
+    new: list = field(default_factory=list)        # the newest problems (Finding rows, at most `limit`)
+    findings: list = field(default_factory=list)   # the problems (Finding rows, at most `limit`), still ones marked
+    sites: list = field(default_factory=list)      # the units' own round sites (RoundSite rows)
+    accounts: list = field(default_factory=list)   # the units' own round accounts (RoundAccount rows)
+    deadline: str = NO_DEADLINE
+    previous_deadline: str = ""
+
+
+def unit_stats(rnd: Round, user, ids, limit: int = 200) -> UnitStats:
+    """The problems of the units `ids` (within the user's scope) in the round: by site and rule, new since the previous
+    round, fixed, the units' sites and accounts, deadlines. About 8 queries."""
+    prev = previous_round(rnd)
+    info = rule_info(rnd)
+    us = UnitStats(round=rnd, previous=prev, deadline=cn_deadline(rnd), previous_deadline=cn_deadline(prev) if prev else "")
+    ids = list(ids)
+    cur = current_findings(rnd, user, prev).filter(unit_q(ids))
+    counts = _counts(prev)
+
+    sites: dict = {}
+    tot = defaultdict(int)
+    rows = cur.values("rule", "round_site", "round_site__website", "round_site__website__name", "round_account",
+                      "round_account__account__name", "round_account__account__platform").annotate(**counts).order_by()
+    for r in rows:
+        if r["round_site"]:
+            key, name = ("site", r["round_site"]), r["round_site__website__name"]
+        elif r["round_account"]:
+            key = ("account", r["round_account"])
+            name = f"{r['round_account__account__name']}（{r['round_account__account__platform']}）"
+        else:
+            key, name = ("other", 0), "台账、答复书和信件"
+        s = sites.setdefault(key, {"kind": key[0], "round_site_id": r["round_site"], "site_id": r["round_site__website"],
+                                   "name": name, "n": 0, "new": 0, "still": 0, "veto": 0, "rules": []})
+        s["rules"].append({"rule": r["rule"], "name": info.name(r["rule"]), "group": info.group(r["rule"]), "n": r["n"],
+                           "new": r["n"] - r["still"], "still": r["still"], "veto": r["veto"]})
+        for k in ("n", "still", "veto"):
+            s[k] += r[k]
+            tot[k] += r[k]
+        s["new"] += r["n"] - r["still"]
+        tot["high"] += r["high"]
+    for s in sites.values():
+        s["rules"].sort(key=lambda x: (-x["n"], x["rule"]))
+    us.by_site = sorted(sites.values(), key=lambda s: (-s["n"], s["name"]))
+    us.counts = {"n": tot["n"], "still": tot["still"], "new": tot["n"] - tot["still"], "veto": tot["veto"],
+                 "high": tot["high"], "fixed": 0, "unknown": 0}
+    if prev is not None:
+        looked = looked_q(rnd, prev)
+        x = fixed_findings(rnd, prev, user).filter(unit_q(ids)).aggregate(
+            fixed=Count("id", filter=looked), unknown=Count("id", filter=~looked))
+        us.counts.update(fixed=x["fixed"] or 0, unknown=x["unknown"] or 0)
+
+    us.findings = finding_rows(cur, prev, info, limit)
+    us.new = finding_rows(cur.exclude(still_q(prev)), prev, info, limit) if prev is not None else []
+    us.sites = list(RoundSite.objects.filter(round=rnd, website__owner__in=ids).select_related("website")
+                    .order_by("website__name"))
+    us.accounts = list(RoundAccount.objects.filter(round=rnd, account__owner__in=ids).select_related("account")
+                       .order_by("account__platform", "account__name"))
+    return us
+
+
+FINDING_COLUMNS = ("id", "rule", "detail", "url", "severity", "veto", "column_name", "round_site__website__name",
+                   "round_account__account__name", "responsible_unit__name")
+
+
+def finding_rows(qs, prev: Round | None, info: RuleInfo, limit: int) -> list[dict]:
+    """At most `limit` findings of current_findings(...) as dicts, vetoes and severe ones first, each with is_still
+    (None without a previous round), rule_name and target (the site or account)."""
+    if prev is not None:
+        qs = qs.annotate(is_still=Case(When(still_q(prev), then=Value(True)), default=Value(False),
+                                       output_field=BooleanField()))
+        cols = FINDING_COLUMNS + ("is_still",)
+    else:
+        cols = FINDING_COLUMNS
+    out = list(qs.values(*cols).order_by("-veto", SEVERITY_RANK, "rule", "id")[:limit])
+    for f in out:
+        f.setdefault("is_still", None)
+        f["rule_name"] = info.name(f["rule"])
+        f["target"] = f["round_site__website__name"] or f["round_account__account__name"] or ""
+    return out

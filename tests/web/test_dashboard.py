@@ -1,0 +1,260 @@
+"""The office dashboard, the unit and site drill-down pages and their statistics (govinspect/web/stats.py), on the small
+county of tests/web/conftest.py: previous round (done) and current round (done) compared by fingerprint."""
+
+import re
+
+import pytest
+
+from govinspect.web import stats
+
+
+def _dash(client_for, who, **params):
+    r = client_for(who).get("/dashboard/", params)
+    assert r.status_code == 200
+    return r
+
+
+def _still_expected(platform):
+    """What the fixture implies: the current findings whose fingerprint the previous round also found."""
+    from govinspect.rounds.models import Finding
+
+    prev = set(Finding.objects.filter(round=platform.rounds["previous"]).values_list("fingerprint", flat=True))
+    return {k for k, f in platform.findings.items() if f.fingerprint in prev}
+
+
+def test_office_sees_every_unit(platform, client_for):
+    r = _dash(client_for, "office")
+    st = r.context["st"]
+    assert st.round.pk == platform.rounds["current"].pk and st.previous.pk == platform.rounds["previous"].pk
+    assert st.sites == {"total": 4, "checked": 3, "passed": 2, "failed": 1, "unknown": 1, "rate": 66.67}
+    assert st.accounts["checked"] == 2 and st.accounts["passed"] == 1 and st.accounts["rate"] == 50.0
+    assert st.findings["n"] == 7 and st.findings["veto"] == 2
+    assert {v["rule"]: v["n"] for v in st.veto_rules} == {"privacy.id_number": 1, "link.illegal": 1}
+    U = platform.units
+    by_unit = {u["id"]: u["n"] for u in st.units}
+    assert by_unit[U["a"].pk] == 3 and by_unit[U["b"].pk] == 2 and by_unit[U["town"].pk] == 1
+    assert by_unit[U["a_child"].pk] == 1
+    assert [u["id"] for u in st.worst][:2] == [U["a"].pk, U["b"].pk]
+    # problems by group, in Chinese (bulletin sections), each rule named by the catalogue
+    groups = {g["name"]: g["n"] for g in st.groups}
+    assert groups["网站链接存在问题"] == 2 and groups["公开内容泄露个人信息"] == 1 and groups["存在空白栏目"] == 1
+    assert {r["rule"]: r["name"] for r in st.rules}["privacy.id_number"] == "公开内容含完整身份证号码"
+    assert st.could_not_check == {"sites": [{"reason": "首页无法访问（连接超时）", "n": 1}], "accounts": [], "n": 1}
+    html = r.content.decode()
+    for name in ("测试县卫生健康局", "测试县教育局", "测试县城关镇人民政府", "66.67%", "首页无法访问（连接超时）",
+                 "逾期未整改（上轮问题本轮仍存在）", "2026年10月15日"):
+        assert name in html
+    # drill-down links: a unit, the findings browser with its filters
+    assert f'href="/units/{U["b"].pk}/?round={platform.rounds["current"].pk}"' in html
+    assert f'/findings/?round={platform.rounds["current"].pk}&amp;unit={U["a"].pk}&amp;state=still' in html
+
+
+def test_change_against_previous_round_by_fingerprint(platform, client_for):
+    F, U = platform.findings, platform.units
+    still = _still_expected(platform)
+    assert "still" in still and "privacy" not in still and "new_a" not in still  # what conftest says of unit A
+    st = _dash(client_for, "office").context["st"]
+    assert st.findings["still"] == len(still)
+    assert st.findings["new"] == len(F) - len(still)
+    assert st.findings["fixed"] == 1 and st.findings["unknown"] == 0  # the previous column.stale of site A
+    a = next(u for u in st.units if u["id"] == U["a"].pk)
+    assert (a["new"], a["still"], a["fixed"]) == (2, 1, 1)
+    # overdue rectifications: the previous round's problems still present, per unit
+    assert {u["id"]: u["still"] for u in st.overdue} == {
+        f.responsible_unit_id: sum(1 for k in still if F[k].responsible_unit_id == f.responsible_unit_id)
+        for f in (F[k] for k in still)}
+    assert st.chart_data()["change"] == {"new": len(F) - len(still), "still": len(still), "fixed": 1}
+
+
+def test_fixed_needs_the_target_checked_again(platform, client_for):
+    """A previous problem whose site could not be checked this round is not "fixed" but could not be re-checked."""
+    from govinspect.rounds.models import RoundSite
+
+    RoundSite.objects.filter(round=platform.rounds["current"], website=platform.sites["a"]).update(
+        status="could_not_check", verdict="unknown")
+    st = _dash(client_for, "office").context["st"]
+    assert st.findings["fixed"] == 0 and st.findings["unknown"] == 1
+
+
+def test_supervisor_counts_only_its_units(platform, client_for):
+    r = _dash(client_for, "supervisor")
+    st = r.context["st"]
+    U = platform.units
+    assert {u["id"] for u in st.units} <= {U["town"].pk, U["town_child"].pk}
+    assert st.findings["n"] == 1 and st.sites["total"] == 1 and st.sites["unknown"] == 1
+    assert st.accounts["total"] == 0 and st.veto_rules == []
+    html = r.content.decode()
+    assert "测试县城关镇人民政府" in html
+    for other in ("测试县卫生健康局", "测试县教育局", "测试县疾病预防控制中心", "身份证"):
+        assert other not in html
+
+
+def test_unit_role_goes_to_its_portal(platform, client_for):
+    r = client_for("unit_a").get("/dashboard/")
+    assert r.status_code == 302 and r.headers["Location"] == "/portal/"
+
+
+def test_readonly_sees_the_dashboard_without_office_actions(platform, client_for):
+    r = _dash(client_for, "readonly")
+    assert r.context["st"].findings["n"] == 7 and not r.context["can_change"]
+
+
+def test_round_picker_and_bad_round(platform, client_for):
+    prev = platform.rounds["previous"]
+    r = _dash(client_for, "office", round=prev.pk)
+    st = r.context["st"]
+    assert st.round.pk == prev.pk and st.previous is None and st.findings["n"] == 3 and st.findings["still"] == 0
+    assert "没有可对比的上一轮" in r.content.decode()
+    c = client_for("office")
+    assert c.get("/dashboard/", {"round": 999999}).status_code == 404
+    assert c.get("/dashboard/", {"round": "x"}).status_code == 404
+
+
+def test_empty_state_without_rounds(db, client_for):
+    from django.contrib.auth.models import User
+
+    from govinspect.web.models import Profile
+
+    u = User.objects.create_user("office0", password="x")
+    Profile.objects.create(user=u, role="office", must_change_password=False)
+    r = client_for("office0").get("/dashboard/")
+    html = r.content.decode()
+    assert r.status_code == 200 and "还没有已完成的检查轮次" in html and "/rounds/" in html
+    assert "echarts.min.js" not in html
+
+
+def test_ignored_finding_leaves_the_counts(platform, client_for):
+    """An ignore (不是问题) changes the numbers at once, although the counts are cached."""
+    from govinspect.rounds.ignores import ignore_finding
+
+    assert _dash(client_for, "office").context["st"].findings["n"] == 7
+    ignore_finding(platform.findings["b2"], "page", "测试：链接已核实为合法网站", "office")
+    st = _dash(client_for, "office").context["st"]
+    assert st.findings["n"] == 6 and st.findings["veto"] == 1
+
+
+def _grow(platform, n_units):
+    """n_units more units, each with a website checked in both rounds and two findings (one still present)."""
+    from govinspect.registry.models import Unit, Website
+    from govinspect.rounds.models import Finding, RoundJob, RoundSite
+
+    for i in range(n_units):
+        u = Unit.objects.create(name=f"扩展单位{i}", kind="部门", parent=platform.units["top"])
+        w = Website.objects.create(name=f"扩展网站{i}", home_url=f"http://127.0.0.1:9/x{i}/", owner=u)
+        for key in ("previous", "current"):
+            rnd = platform.rounds[key]
+            job = RoundJob.objects.create(round=rnd, kind="site", target=w.pk, state="done")
+            rs = RoundSite.objects.create(round=rnd, job=job, website=w, status="checked", verdict="fail" if i % 2 else "pass")
+            Finding.objects.create(round=rnd, job=job, round_site=rs, rule="link.dead", fingerprint=f"same{i:028d}",
+                                   detail="链接无法访问", responsible_unit=u, severity="medium")
+            if key == "current":
+                Finding.objects.create(round=rnd, job=job, round_site=rs, rule="content.typo", fingerprint=f"new{i:029d}",
+                                       detail="疑似错别字", responsible_unit=u, severity="low")
+
+
+@pytest.mark.parametrize("who", ["office", "supervisor"])
+def test_query_count_does_not_grow_with_the_round(platform, client_for, django_assert_max_num_queries, who):
+    from django.core.cache import cache
+
+    c = client_for(who)
+    cache.clear()
+    with django_assert_max_num_queries(25) as small:
+        assert c.get("/dashboard/").status_code == 200
+    _grow(platform, 30)
+    cache.clear()
+    with django_assert_max_num_queries(25) as big:
+        r = c.get("/dashboard/")
+    assert r.status_code == 200 and len(big.captured_queries) == len(small.captured_queries)
+    if who == "office":
+        assert r.context["st"].findings["n"] == 7 + 60 and r.context["st"].findings["still"] == len(_still_expected(platform)) + 30
+
+
+def test_pages_escape_crawled_text(platform, client_for):
+    c = client_for("office")
+    r = c.get(f"/units/{platform.units['a'].pk}/", {"round": platform.rounds["current"].pk})
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert "&lt;script&gt;alert(" in html and "<script>alert(" not in html
+
+
+def test_no_inline_script_and_charts_from_json(platform, client_for):
+    html = _dash(client_for, "office").content.decode()
+    for tag in re.findall(r"<script[^>]*>", html):
+        assert 'src="/static/' in tag or 'type="application/json"' in tag, tag
+    assert 'id="dash-data"' in html and "/static/web/vendor/echarts/echarts.min.js" in html
+    assert "/static/web/dashboard.js" in html and " style=" not in html and "onclick" not in html
+
+
+def test_echarts_served_from_our_static_files(platform, client):
+    r = client.get("/static/web/vendor/echarts/echarts.min.js")
+    assert r.status_code == 200
+    body = b"".join(r.streaming_content) if r.streaming else r.content
+    assert b"Apache Software Foundation" in body[:2000] and len(body) > 500_000
+    assert client.get("/static/web/dashboard.js").status_code == 200
+    assert client.get("/static/web/vendor/echarts/LICENSE").status_code == 200
+
+
+def test_unit_page(platform, client_for, django_assert_max_num_queries):
+    U, cur = platform.units, platform.rounds["current"]
+    c = client_for("office")
+    with django_assert_max_num_queries(20):
+        r = c.get(f"/units/{U['a'].pk}/", {"round": cur.pk})
+    assert r.status_code == 200
+    us = r.context["us"]
+    assert us.counts["n"] == 3 and us.counts["new"] == 2 and us.counts["still"] == 1 and us.counts["fixed"] == 1
+    html = r.content.decode()
+    assert "公开了身份证号码" in html and "测试县疾病预防控制中心" in html  # the child unit is linked, not counted
+    assert "表述不规范" not in html
+    site_a = r.context["us"].sites[0]
+    assert f'href="/rounds/{cur.pk}/sites/{site_a.pk}/"' in html
+    # scope: a unit reads its own page only, a supervisor only its subtree
+    assert client_for("unit_b").get(f"/units/{U['a'].pk}/").status_code == 404
+    assert client_for("supervisor").get(f"/units/{U['b'].pk}/").status_code == 404
+    assert client_for("supervisor").get(f"/units/{U['town_child'].pk}/").status_code == 200
+
+
+def test_site_page(platform, client_for, django_assert_max_num_queries):
+    from govinspect.rounds.models import ColumnCheck, RoundSite
+
+    cur = platform.rounds["current"]
+    rs = RoundSite.objects.get(round=cur, website=platform.sites["a"])
+    rs.deductions = [{"id": "D1", "name": "链接不可用", "count": 1, "points": 2, "confirmed": True}]
+    rs.save()
+    ColumnCheck.objects.create(round_site=rs, name="通知公告", url="http://127.0.0.1:9/a/tzgg/", category="notice",
+                               window="6m", status="ok", newest_date="2026-09-01", newest_title="关于<b>公示</b>的通知",
+                               item_count=12)
+    ColumnCheck.objects.create(round_site=rs, name="政策文件", url="http://127.0.0.1:9/a/zcwj/", category="policy",
+                               window="6m", status="stale", newest_date="2025-12-01", item_count=3)
+    c = client_for("office")
+    with django_assert_max_num_queries(20):
+        r = c.get(f"/rounds/{cur.pk}/sites/{rs.pk}/")
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert "不合格" in html and "80" in html and "链接不可用" in html and "120" in html
+    assert "通知公告类" in html and "2026-09-01" in html and "未按期更新" in html
+    assert "关于&lt;b&gt;公示&lt;/b&gt;的通知" in html
+    assert (f"/findings/?round={cur.pk}&amp;site={platform.sites['a'].pk}&amp;column=%E6%94%BF%E7%AD%96%E6%96%87%E4%BB%B6"
+            in html)
+    assert "公开了身份证号码" in html and r.context["total"] == 3  # two of unit A, one of its child centre
+    # a site that could not be checked shows why
+    town = RoundSite.objects.get(round=cur, website=platform.sites["town"])
+    html = c.get(f"/rounds/{cur.pk}/sites/{town.pk}/").content.decode()
+    assert "首页无法访问（连接超时）" in html and "未能检查" in html
+    # scope and a wrong round: 404
+    assert client_for("unit_b").get(f"/rounds/{cur.pk}/sites/{rs.pk}/").status_code == 404
+    assert client_for("unit_a").get(f"/rounds/{cur.pk}/sites/{rs.pk}/").status_code == 200
+    assert c.get(f"/rounds/{platform.rounds['previous'].pk}/sites/{rs.pk}/").status_code == 404
+
+
+def test_previous_round_skips_recheck_rounds_and_follows_recheck_of(platform):
+    import datetime as dt
+
+    from govinspect.rounds.models import Round
+
+    prev, cur = platform.rounds["previous"], platform.rounds["current"]
+    recheck = Round.objects.create(name="复查", as_of=dt.date(2026, 8, 15), status="done", recheck_of=prev)
+    assert stats.previous_round(cur).pk == prev.pk
+    assert stats.previous_round(recheck).pk == prev.pk
+    assert stats.default_round().pk == cur.pk
+    Round.objects.create(name="进行中", as_of=dt.date(2026, 12, 31), status="running")
+    assert stats.default_round().pk == cur.pk
