@@ -1,9 +1,15 @@
 """Platform accounts: created from the registry's unit contacts, added by hand, reset, deactivated; the demo's
 accounts; and `govinspect accounts list|add|from-registry|reset|deactivate`.
 
-Every password goes through Django's hashers (User.set_password). A temporary password is returned once to the caller
-(the page or the command shows it) and never stored in clear; an account created or reset with one must set its own
-password at its next sign-in (Profile.must_change_password, enforced by web/middleware.py).
+Every password goes through Django's hashers. A temporary password is returned once to the caller (the page or the
+command shows it) and never stored in clear; an account created or reset with one must set its own password at its next
+sign-in (Profile.must_change_password, enforced by web/middleware.py).
+
+Temporary (and demo) passwords are random, about 70 bits, so what protects them is their length, not the hash's work
+factor: they are hashed with Django's PBKDF2 hasher at TEMPORARY_ITERATIONS (a standard pbkdf2_sha256 hash Django
+verifies with the iterations it records, and re-hashes at the default strength at the first successful sign-in).
+At Django's default 1,000,000 iterations one hash takes about 0.5 s here: creating the accounts of 60 units would
+keep the office's request waiting half a minute. A password a person chose (password=...) gets set_password as is.
 """
 
 from __future__ import annotations
@@ -45,6 +51,20 @@ def temporary_password() -> str:
     return "-".join(chars[i:i + 4] for i in range(0, 12, 4))
 
 
+TEMPORARY_ITERATIONS = 20_000
+
+
+def _set_random_password(user, password: str) -> None:
+    """Hash a random temporary password with Django's PBKDF2 hasher at TEMPORARY_ITERATIONS (see the module doc)."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
+
+    class Temporary(PBKDF2PasswordHasher):
+        iterations = TEMPORARY_ITERATIONS
+
+    user.password = make_password(password, hasher=Temporary())
+    user._password = password  # as set_password: password validators' password_changed() sees it
+
+
 def unit_username(unit) -> str:
     """The stable ascii username of a unit's account."""
     return f"unit-{unit.pk}"
@@ -60,13 +80,17 @@ def _free_username(base: str) -> str:
     return name
 
 
-def _make(username: str, role: str, unit, full_name: str, email: str, password: str, must_change: bool):
+def _make(username: str, role: str, unit, full_name: str, email: str, password: str, must_change: bool,
+          chosen: bool = False):
     from django.contrib.auth.models import User
 
     from .models import Profile
 
     user = User(username=username, first_name=(full_name or "")[:150], email=email or "")  # a Chinese name is whole
-    user.set_password(password)
+    if chosen:
+        user.set_password(password)
+    else:
+        _set_random_password(user, password)
     user.save()
     Profile.objects.create(user=user, role=role, unit=unit, must_change_password=must_change)
     return user
@@ -134,8 +158,9 @@ def add_account(username: str, role: str, unit=None, full_name: str = "", email:
             raise AccountError(f"邮箱格式不正确：{email}") from None
     if User.objects.filter(username__iexact=username).exists():
         raise AccountError(f"用户名“{username}”已存在")
+    chosen = bool(password)
     password = password or temporary_password()
-    _make(username, role, unit, full_name.strip(), email, password, must_change)
+    _make(username, role, unit, full_name.strip(), email, password, must_change, chosen=chosen)
     return NewPassword(username, password, role, unit.name if unit else None, full_name.strip())
 
 
@@ -161,7 +186,7 @@ def reset_password(username) -> NewPassword:
 
     user = _user(username)
     password = temporary_password()
-    user.set_password(password)
+    _set_random_password(user, password)
     user.save(update_fields=["password"])
     profile = _profile_of(user)
     if profile is not None:
@@ -203,7 +228,7 @@ def demo_accounts() -> list[dict]:
             if user is None:
                 _make(username, role, unit, full_name, unit.contact_email if unit else "", password, must_change=False)
             else:
-                user.set_password(password)
+                _set_random_password(user, password)
                 user.is_active = True
                 user.save()
                 Profile.objects.update_or_create(user=user, defaults={"role": role, "unit": unit,

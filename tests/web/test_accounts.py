@@ -37,7 +37,8 @@ def test_accounts_from_registry_must_change_password_at_first_sign_in(platform, 
     user = User.objects.get(username=f"unit-{child.pk}")
     assert user.get_full_name() == "陈七" and user.email == "sq@example.gov.cn"
     assert user.profile.role == "unit" and user.profile.unit_id == child.pk and user.profile.must_change_password
-    assert password not in user.password and user.check_password(password)  # hashed by Django's hashers
+    # hashed by Django's PBKDF2 hasher, at the temporary work factor (a random ~70-bit password)
+    assert password not in user.password and user.password.startswith("pbkdf2_sha256$20000$")
     # shown once: the next request creates nothing and shows no password
     assert office.post("/accounts/from-registry/").status_code == 302
     assert User.objects.filter(profile__unit=child).count() == 1
@@ -45,6 +46,8 @@ def test_accounts_from_registry_must_change_password_at_first_sign_in(platform, 
 
     office.logout()
     assert client.post("/login/", {"username": user.username, "password": password}).status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith("pbkdf2_sha256$1000000$")  # Django re-hashed it at full strength on sign-in
     r = client.get("/portal/")
     assert r.status_code == 302 and r.headers["Location"] == "/password/"
     assert "首次登录" in client.get("/password/").content.decode()
