@@ -185,13 +185,17 @@ def index(request):
     catalog = _catalog(rules)
     titles = _group_titles()
     qs, applied = filter_findings(user, rnd, prev, request.GET, catalog)
-    qs = qs.select_related("round_site__website", "round_account__account", "responsible_unit", "ignored_by")
     # unit, then rule, then id (a site's findings are stored together, so within a rule they come site by site): the
     # index (round, responsible_unit, rule) gives this order whole, so any page of 200,000 findings costs a few ms
     # (unit, site, rule needs a sort: ~250 ms at page 2,000)
     qs = qs.order_by("responsible_unit_id", "rule", "id")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    # the page's ids first (from the index alone), then those 50 rows with their site and unit: joined, a deep page
+    # would join every row it skips (~200 ms at page 2,000)
+    page = Paginator(qs.values_list("id", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+    ids = list(page.object_list)
+    by_id = Finding.objects.select_related("round_site__website", "round_account__account", "responsible_unit",
+                                           "ignored_by").in_bulk(ids)
+    rows = [by_id[i] for i in ids if i in by_id]
     still = set()
     if prev is not None:
         fps = {r.fingerprint for r in rows if r.fingerprint}
