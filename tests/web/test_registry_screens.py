@@ -131,6 +131,7 @@ def test_office_confirms_or_corrects_discovered_categories(platform, client_for)
     assert Column.objects.filter(site=site, url=leaders.url).get().category == "personnel"
     page = client.get(f"/registry/websites/{site.pk}/").content.decode()
     assert "已确认" in page and "未登记" not in page
+    assert "已确认：人事信息类" in page  # the office's category, different from what the round found, is the registry's
     # a registered column's category corrected
     col_a = Column.objects.get(site=platform.sites["a"], name="通知公告")
     client.post(f"/registry/websites/{platform.sites['a'].pk}/columns/", {"column": col_a.pk, "category": "dynamic"})

@@ -155,7 +155,8 @@ def _site_columns(site):
         for cc in rs.columns.order_by("id"):
             col = by_url.get(cc.url)
             checks.append({"check": cc, "column": col, "label": CATEGORY_LABELS.get(cc.category, cc.category),
-                           "confirmed": col is not None and col.category == cc.category,
+                           # the registry's category is the office's word: the next round uses it
+                           "confirmed": col is not None and bool(col.category),
                            "selected": (col.category if col is not None and col.category else cc.category)})
     return registered, rs, checks
 
