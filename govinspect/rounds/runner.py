@@ -74,6 +74,7 @@ class Runner:
         self.child: subprocess.Popen | None = None
         self.round_id: int | None = None
         self.stopping = False
+        self.signalled: set[int] = set()
 
     def claim(self):
         """The oldest queued round, now marked running by this loop (a second runner cannot take it too)."""
@@ -139,18 +140,38 @@ class Runner:
             time.sleep(0.2)
         rnd.refresh_from_db()
         if rnd.cancel_requested and rnd.status in ("interrupted", "running", "failed", "queued"):
-            Round.objects.filter(pk=rid).update(status="cancelled", owner={}, finished_at=rnd.finished_at or _now())
-            done = rnd.jobs.filter(state__in=("done", "could_not_check")).count()
-            event(rnd, "cancel", f"检查单位取消了本轮：已完成的{done}项检查任务结果保留，其余{rnd.jobs.count() - done}项未运行"
-                                 "（可在平台上“继续”）")
-            print(f"运行器：第{rid}轮已取消", flush=True)
+            _mark_cancelled(rnd)
         else:
             print(f"运行器：第{rid}轮结束（{rnd.get_status_display()}，退出码 {code}）", flush=True)
+
+    def cancel_others(self) -> bool:
+        """Rounds run by another process on this machine (`govinspect round`) whose cancel was requested on the web:
+        SIGTERM to that process (it records the round as interrupted), then the round is marked cancelled."""
+        from .models import Round
+        from .services import owner_alive
+
+        waiting = False
+        for rnd in Round.objects.filter(cancel_requested__isnull=False, status__in=("running", "interrupted")).exclude(
+                pk=self.round_id).only("id", "status", "owner", "cancel_requested", "finished_at", "name"):
+            if rnd.status == "interrupted":
+                _mark_cancelled(rnd)
+            elif (rnd.pk not in self.signalled and owner_alive(rnd.owner) and rnd.owner.get("pid") != os.getpid()
+                  and not _is_runner_loop(int(rnd.owner["pid"]))):  # another runner stops its own child
+                self.signalled.add(rnd.pk)
+                try:
+                    os.kill(int(rnd.owner["pid"]), signal.SIGTERM)
+                    print(f"运行器：第{rnd.pk}轮由进程 {rnd.owner['pid']} 运行，已请其停止", flush=True)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            waiting = waiting or rnd.pk in self.signalled
+        return waiting
 
     def step(self) -> bool:
         """One turn of the loop; False when idle (nothing running, nothing queued)."""
         from .models import Round
 
+        beat()
+        waiting = self.cancel_others()
         if self.child is not None:
             if self.child.poll() is not None:
                 self.finish()
@@ -161,7 +182,7 @@ class Runner:
             return True
         rnd = self.claim()
         if rnd is None:
-            return False
+            return waiting
         self.start(rnd)
         return True
 
@@ -183,6 +204,52 @@ class Runner:
         if self.child is not None:
             self.stop_child()
             self.finish()
+
+
+def _mark_cancelled(rnd) -> None:
+    from .models import Round
+    from .services import event
+
+    if not Round.objects.filter(pk=rnd.pk, cancel_requested__isnull=False).exclude(status__in=("cancelled", "done")).update(
+            status="cancelled", owner={}, finished_at=rnd.finished_at or _now()):
+        return
+    done = rnd.jobs.filter(state__in=("done", "could_not_check")).count()
+    event(rnd, "cancel", f"检查单位取消了本轮：已完成的{done}项检查任务结果保留，其余{rnd.jobs.count() - done}项未运行"
+                         "（可在平台上“继续”）")
+    print(f"运行器：第{rnd.pk}轮已取消", flush=True)
+
+
+HEARTBEAT_FILE = "runner.json"  # in the data directory: the web pages tell whether a runner is looking at the queue
+
+
+def beat() -> None:
+    import json
+    import socket
+
+    from django.conf import settings
+
+    p = settings.DATA_DIR / HEARTBEAT_FILE
+    tmp = p.with_name(f".{p.name}.{os.getpid()}")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "at": time.time()}))
+    os.replace(tmp, p)
+
+
+def alive(max_age: float = 90) -> bool:
+    """Whether a runner looked at the queue lately (its heartbeat file in the data directory)."""
+    from django.conf import settings
+
+    try:
+        return time.time() - (settings.DATA_DIR / HEARTBEAT_FILE).stat().st_mtime < max_age
+    except OSError:
+        return False
+
+
+def _is_runner_loop(pid: int) -> bool:
+    try:
+        args = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+    except OSError:
+        return False
+    return b"govinspect.rounds.runner" in args and b"--round" not in args
 
 
 def _now():

@@ -373,3 +373,74 @@ def test_runner_start_interrupts_rounds_of_dead_processes_and_runs_queued_ones_o
     assert first.started_at < second.started_at
     assert Round.objects.get(pk=cancelled.pk).status == "queued"  # never taken: the cancel view ends it
     assert out.stdout.index("先排队") < out.stdout.index("后排队")
+
+
+_CLI_LIKE = r"""
+import os, signal, sys, time, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "govinspect.settings"
+django.setup()
+from govinspect.rounds.models import Round
+from govinspect.rounds.services import _begin, recorded
+def term(signum, frame):
+    raise KeyboardInterrupt
+signal.signal(signal.SIGTERM, term)
+rnd = Round.objects.get(pk=int(sys.argv[1]))
+try:
+    with recorded(rnd, "检查被操作员中断"):
+        _begin(rnd, "start")
+        print("running", flush=True)
+        time.sleep(120)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_on_the_web_stops_a_round_run_by_the_command_line(tmp_path, client):
+    import datetime as dt
+
+    from django.conf import settings
+    from django.contrib.auth.models import User
+
+    from govinspect.rounds.models import Round
+    from govinspect.web.models import Profile
+
+    office = User.objects.create_user("office", password="x-Passw0rd-42")
+    Profile.objects.create(user=office, role="office", must_change_password=False)
+    client.force_login(office)
+    rnd = Round.objects.create(name="命令行运行", as_of=dt.date(2026, 9, 30))
+    env = {**os.environ, "GOVINSPECT_DATA_DIR": str(settings.DATA_DIR),
+           "GOVINSPECT_DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}"}
+    cli = subprocess.Popen([sys.executable, "-c", _CLI_LIKE, str(rnd.pk)], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert cli.stdout.readline().strip() == "running"
+        (settings.DATA_DIR / "runner.json").unlink(missing_ok=True)
+        html = client.get(reverse("web:round", args=[rnd.pk])).content.decode()
+        assert "取消本轮" in html
+        client.post(reverse("web:round_cancel", args=[rnd.pk]))
+        assert Round.objects.get(pk=rnd.pk).status == "running"  # the runner stops it
+        out = subprocess.run([sys.executable, "-m", "govinspect.rounds.runner", "--until-idle"], env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert cli.wait(30) == 130
+        rnd.refresh_from_db()
+        assert rnd.status == "cancelled"
+        assert list(rnd.events.values_list("kind", flat=True)) == ["start", "cancel", "interrupt", "cancel"]
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+
+
+def test_queued_round_says_when_no_runner_is_running(platform, client_for):
+    from django.conf import settings
+
+    from govinspect.rounds.models import Round
+    from govinspect.rounds.runner import beat
+
+    rnd = Round.objects.create(name="排队中", as_of=platform.rounds["current"].as_of, status="queued")
+    (settings.DATA_DIR / "runner.json").unlink(missing_ok=True)
+    c = client_for("office")
+    assert "检查任务运行器没有在运行" in c.get(reverse("web:round", args=[rnd.pk])).content.decode()
+    assert c.get(reverse("web:round_progress", args=[rnd.pk])).json()["runner_missing"] is True
+    beat()
+    assert "检查任务运行器没有在运行" not in c.get(reverse("web:round", args=[rnd.pk])).content.decode()

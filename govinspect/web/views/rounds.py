@@ -36,6 +36,7 @@ from django.views.decorators.http import require_POST
 
 from ...registry.models import Account, Unit, Website
 from ...rounds.models import Finding, Ignore, RecheckResult, Round, RoundEvent, RoundJob, RoundSite
+from ...rounds.runner import alive as runner_alive
 from .. import access
 
 SCHEMES_DIR = Path(__file__).resolve().parents[2] / "rules" / "schemes"
@@ -134,6 +135,7 @@ def detail(request, pk):
         # events and the round's error name failed jobs of any unit: the office and read-only leaders only
         "events": list(rnd.events.order_by("at", "id")) if sees_all else [], "can_change": access.can_change(user), "sees_all": sees_all,
         "downloads": [(k, DOWNLOADS[k]) for k in (DOWNLOADS if sees_all else ["rectification"])],
+        "runner_missing": rnd.status == "queued" and not runner_alive(),
         "active": rnd.status in ACTIVE, "resumable": rnd.status in RESUMABLE and not rnd.recheck_of_id,
         "findings_url": reverse("web:findings") + f"?round={rnd.pk}",
     })
@@ -147,7 +149,8 @@ def progress(request, pk):
     for j in jobs:
         counts[j["state"]] = counts.get(j["state"], 0) + 1
     return JsonResponse({"id": rnd.pk, "status": rnd.status, "status_display": rnd.get_status_display(),
-                         "active": rnd.status in ACTIVE, "cancel_requested": rnd.cancel_requested is not None,
+                         "runner_missing": rnd.status == "queued" and not runner_alive(),
+        "active": rnd.status in ACTIVE, "cancel_requested": rnd.cancel_requested is not None,
                          "summary": _summary(counts), "jobs": jobs})
 
 
