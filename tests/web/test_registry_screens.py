@@ -116,6 +116,7 @@ def test_office_confirms_or_corrects_discovered_categories(platform, client_for)
     policy, leaders = _discovered(platform)
     site = platform.sites["b"]
     client = client_for("office")
+    assert re.search(r"待确认类别的栏目</div><div class=\"value\">2<", client.get("/registry/").content.decode())
     page = client.get(f"/registry/websites/{site.pk}/").content.decode()
     assert "自动发现" in page and "政策文件" in page and "领导之窗" in page and page.count("未登记") == 2
     # confirm the discovered category
@@ -132,6 +133,7 @@ def test_office_confirms_or_corrects_discovered_categories(platform, client_for)
     page = client.get(f"/registry/websites/{site.pk}/").content.decode()
     assert "已确认" in page and "未登记" not in page
     assert "已确认：人事信息类" in page  # the office's category, different from what the round found, is the registry's
+    assert re.search(r"待确认类别的栏目</div><div class=\"value\">0<", client.get("/registry/").content.decode())
     # a registered column's category corrected
     col_a = Column.objects.get(site=platform.sites["a"], name="通知公告")
     client.post(f"/registry/websites/{platform.sites['a'].pk}/columns/", {"column": col_a.pk, "category": "dynamic"})

@@ -68,8 +68,8 @@ def _tree(units: list[Unit]) -> list[tuple[Unit, int]]:
 
 
 def _unconfirmed_checks(qs):
-    """Column checks whose URL is not (yet) a registered column of their site."""
-    registered = Column.objects.filter(site=OuterRef("round_site__website"), url=OuterRef("url"))
+    """Column checks whose URL is not a registered column of their site with a category (not yet confirmed)."""
+    registered = Column.objects.filter(site=OuterRef("round_site__website"), url=OuterRef("url")).exclude(category="")
     return qs.annotate(registered=Exists(registered)).filter(registered=False)
 
 
