@@ -87,14 +87,16 @@ def index(request):
                                    no_account=Count("id", filter=~Q(contact_name="") & Q(accounts_on_platform__isnull=True)))
     latest = _latest_site_rounds()
     pending = _unconfirmed_checks(ColumnCheck.objects.filter(round_site__in=latest)).count()
+    columns = Column.objects.aggregate(total=Count("id"), uncategorised=Count("id", filter=Q(category="")))
+    accounts = Account.objects.aggregate(total=Count("id"), unfiled=Count("id", filter=Q(filed=False)))
     ctx = {
         "units": units,
         "websites": Website.objects.count(),
-        "columns": Column.objects.count(),
-        "uncategorised": Column.objects.filter(category="").count(),
+        "columns": columns["total"],
+        "uncategorised": columns["uncategorised"],
         "pending": pending,
-        "accounts": Account.objects.count(),
-        "unfiled": Account.objects.filter(filed=False).count(),
+        "accounts": accounts["total"],
+        "unfiled": accounts["unfiled"],
         "leaders": today_leaders.count(),
         "can_change": access.can_change(request.user),
     }
