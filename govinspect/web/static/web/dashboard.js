@@ -16,6 +16,7 @@
 
   var COLORS = { blue: "#1f4e8c", red: "#b3261e", amber: "#a15c00", green: "#1e7a3c", grey: "#8a96a5" };
   var FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif';
+  var BAR = 28;  // the widest bar, whatever the number of units
   var base = {
     textStyle: { fontFamily: FONT },
     tooltip: { renderMode: "richText", confine: true },
@@ -53,9 +54,9 @@
         xAxis: { type: "value", minInterval: 1 },
         yAxis: { type: "category", data: r.labels },
         series: [
-          { name: "合格", type: "bar", stack: "n", data: r.passed, itemStyle: { color: COLORS.green } },
-          { name: "不合格", type: "bar", stack: "n", data: r.failed, itemStyle: { color: COLORS.red } },
-          { name: "未能检查", type: "bar", stack: "n", data: r.unknown, itemStyle: { color: COLORS.amber } }
+          { name: "合格", type: "bar", barMaxWidth: BAR, stack: "n", data: r.passed, itemStyle: { color: COLORS.green } },
+          { name: "不合格", type: "bar", barMaxWidth: BAR, stack: "n", data: r.failed, itemStyle: { color: COLORS.red } },
+          { name: "未能检查", type: "bar", barMaxWidth: BAR, stack: "n", data: r.unknown, itemStyle: { color: COLORS.amber } }
         ]
       });
     },
@@ -70,9 +71,9 @@
         xAxis: { type: "value", minInterval: 1 },
         yAxis: { type: "category", data: labels, axisLabel: { width: 160, overflow: "truncate" } },
         series: [
-          { name: "问题", type: "bar", data: w.findings.slice().reverse(), itemStyle: { color: COLORS.blue } },
-          { name: "单项否决", type: "bar", data: w.veto.slice().reverse(), itemStyle: { color: COLORS.red } },
-          { name: "不合格网站", type: "bar", data: w.failed.slice().reverse(), itemStyle: { color: COLORS.amber } }
+          { name: "问题", type: "bar", barMaxWidth: BAR, data: w.findings.slice().reverse(), itemStyle: { color: COLORS.blue } },
+          { name: "单项否决", type: "bar", barMaxWidth: BAR, data: w.veto.slice().reverse(), itemStyle: { color: COLORS.red } },
+          { name: "不合格网站", type: "bar", barMaxWidth: BAR, data: w.failed.slice().reverse(), itemStyle: { color: COLORS.amber } }
         ]
       });
     },
