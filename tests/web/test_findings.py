@@ -329,3 +329,17 @@ def test_finding_page_query_count_is_bounded(platform, client_for, django_assert
     c.get(reverse("web:finding", args=[platform.findings["still"].pk]))
     with django_assert_max_num_queries(15):
         assert c.get(reverse("web:finding", args=[platform.findings["still"].pk])).status_code == 200
+
+
+def test_facts_are_a_definition_list_in_chinese_and_escaped(platform, client_for):
+    from govinspect.rounds.models import Finding
+
+    f = Finding.objects.get(pk=platform.findings["privacy"].pk)
+    f.facts = {"page_title": "<img src=x onerror=alert(1)>公示", "occurrences": 2, "also_on": ["a.html", "b.html"],
+               "custom_x": {"k": True}}
+    f.save(update_fields=["facts"])
+    html = client_for("unit_a").get(reverse("web:finding", args=[f.pk])).content.decode()
+    assert '<dt title="page_title">页面标题</dt><dd class="wrap">&lt;img src=x onerror=alert(1)&gt;公示</dd>' in html
+    assert '<dt title="also_on">同时出现于</dt><dd class="wrap">a.html、b.html</dd>' in html
+    assert '<dt title="custom_x">custom_x</dt><dd class="wrap">k：是</dd>' in html
+    assert "<img src=x" not in html

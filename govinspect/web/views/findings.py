@@ -261,17 +261,49 @@ def _history(user, f: Finding, rounds: list[Round]) -> list[dict]:
     return out
 
 
-def _facts(facts: dict) -> list[tuple[str, str]]:
-    out = []
-    for k, v in (facts or {}).items():
-        if isinstance(v, (list, tuple)):
-            v = "、".join(str(i) for i in v)
-        elif isinstance(v, dict):
-            v = "；".join(f"{a}：{b}" for a, b in v.items())
-        elif isinstance(v, bool):
-            v = "是" if v else "否"
-        out.append((str(k), "" if v is None else str(v)))
-    return out
+# the facts' names (rules/catalog.toml `facts`) in Chinese; a name not listed is shown as it is
+FACT_LABELS = {
+    "a": "a 项计数", "b": "b 项计数", "c": "c 项计数", "account": "账号", "also_on": "同时出现于",
+    "article_missing": "缺少的文章", "articles_sampled": "抽查文章数", "attachment": "附件", "category": "类别",
+    "columns": "栏目", "css": "样式表", "days": "天数", "deadline": "期限", "document_date": "成文日期",
+    "due": "应办结日期", "due_year": "应办年度", "dynamic_stale": "动态要闻类未更新栏目数", "empty": "空白栏目数",
+    "excluded_network": "排除的网段", "expected_title": "应有标题", "external": "外部链接", "failed": "失败",
+    "failures": "失败次数", "file": "文件", "finished": "完成时间", "first_probe": "第一次探测",
+    "footer_text": "页面底部文字", "format": "格式", "groups": "分组", "groups_not_judged": "未判断的分组",
+    "hits": "命中", "home_missing": "首页缺少", "host": "主机", "illegal": "违法违规", "inner_missing": "内页缺少",
+    "inner_sampled": "抽查内页数", "interpretation_date": "解读发布日期", "item_count": "信息条数", "key": "标识",
+    "kind": "类型", "label": "标签", "last_post": "最近发布", "line": "行", "linked": "已链接", "listed": "已列出",
+    "mean_ms": "平均响应（毫秒）", "missing": "缺少", "new_links": "新增链接", "newest_date": "最新信息日期",
+    "newest_title": "最新信息标题", "newest_url": "最新信息地址", "note": "说明",
+    "notice_policy_top_stale": "通知公告、政策文件类一级栏目未更新数", "number": "编号", "occurrences": "出现次数",
+    "original_share": "原创占比", "others": "其他", "p95_ms": "95% 响应（毫秒）", "page": "页面", "page_title": "页面标题",
+    "page_url": "页面地址", "platform": "平台", "posts": "发布数", "present": "存在", "previous_crawl": "上次抓取",
+    "previous_list_covered_from": "上次列表覆盖起始", "previous_list_url": "上次列表地址", "previous_title": "上次标题",
+    "probe": "探测", "probes": "探测记录", "publish_date": "发布日期", "query": "查询", "reason": "原因",
+    "reasons": "理由", "received": "收到日期", "referrer_count": "引用页面数", "referrers": "引用页面",
+    "replied": "答复日期", "results": "结果", "row": "行", "search_url": "搜索地址", "second_probe": "第二次探测",
+    "sentence": "句子", "severity": "严重程度", "share": "占比", "should_update_stale": "应更新栏目未更新数",
+    "source": "来源", "stated_date": "标注日期", "status": "状态", "suggestion": "建议", "text": "命中文字",
+    "title": "标题", "unit": "单位", "unknown": "未能检查数", "valid": "有效", "window": "更新周期",
+    "workdays": "工作日数", "years_found": "发现年份",
+}
+
+
+def _fact_value(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, dict):
+        return "；".join(f"{FACT_LABELS.get(str(a), a)}：{_fact_value(b)}" for a, b in v.items())
+    if isinstance(v, (list, tuple)):
+        return "、".join(_fact_value(i) for i in v)
+    return str(v)
+
+
+def _facts(facts: dict) -> list[tuple[str, str, str]]:
+    """(label, name, value) of each fact, as text: the template escapes it."""
+    return [(FACT_LABELS.get(str(k), str(k)), str(k), _fact_value(v)) for k, v in (facts or {}).items()]
 
 
 @access.login_required_view
