@@ -188,6 +188,9 @@ def reset_password(username) -> NewPassword:
     password = temporary_password()
     _set_random_password(user, password)
     user.save(update_fields=["password"])
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()  # the API token of the old password stops working
     profile = _profile_of(user)
     if profile is not None:
         Profile.objects.filter(pk=profile.pk).update(must_change_password=True)
