@@ -47,6 +47,9 @@ def test_unit_lists_exactly_its_current_findings(platform, client_for):
     assert _list(c) == {F["privacy"].pk, F["still"].pk, F["new_a"].pk}
     html = c.get(reverse("web:findings")).content.decode()
     assert "测试县教育局网站" not in html  # B's site is not even in the dropdown
+    # its own site, and the portal where a column it answers for has a finding
+    assert f'<option value="{platform.sites["a"].pk}">' in html and f'<option value="{platform.sites["portal"].pk}">' in html
+    assert f'<option value="{platform.units["a"].pk}">' in html and f'<option value="{platform.units["b"].pk}">' not in html
     assert F["b1"].detail not in html
 
 
@@ -69,6 +72,15 @@ def test_unit_cannot_open_another_units_finding_or_its_page(platform, client_for
     assert c.get(reverse("web:finding", args=[F["privacy"].pk])).status_code == 404
     resp = c.get(reverse("web:finding_page", args=[F["privacy"].pk]))
     assert resp.status_code == 404 and b"110101" not in resp.content
+
+
+def test_supervisor_and_readonly_scopes(platform, client_for):
+    F = platform.findings
+    assert _list(client_for("supervisor")) == {F["town"].pk}
+    assert client_for("supervisor").get(reverse("web:finding", args=[F["privacy"].pk])).status_code == 404
+    assert _list(client_for("readonly")) == {f.pk for f in F.values()}
+    html = client_for("readonly").get(reverse("web:finding", args=[F["new_a"].pk])).content.decode()
+    assert 'name="reason"' not in html
 
 
 def test_unit_filter_outside_scope_gives_nothing(platform, client_for):
