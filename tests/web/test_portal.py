@@ -80,6 +80,7 @@ def test_supervisor_portal_covers_its_units(platform, client_for):
     r = c.get("/portal/")
     assert r.status_code == 200
     assert [f["id"] for f in r.context["us"].findings] == [platform.findings["town"].pk]
+    assert "首页无法访问（连接超时）" in r.content.decode()  # why its site could not be checked
     assert c.get("/portal/", {"unit": platform.units["a"].pk}).status_code == 404
     assert c.get("/portal/", {"unit": platform.units["town_child"].pk}).status_code == 200
 

@@ -3,6 +3,7 @@
     {% url_or_none "web:finding" f.id as href %}   the URL, or "" while that page does not exist (yet)
     {% findings_url round=r.pk unit=u.id state="new" %}   the findings browser with its filters
     {{ rate|pct }}                                  66.67 -> "66.67%", None -> "—"
+    {{ rs.reason|cn_reason }}                       a could-not-check reason in short Chinese
 """
 
 from django import template
@@ -31,3 +32,11 @@ def pct(value):
     if value is None or value == "":
         return "—"
     return f"{float(value):.2f}".rstrip("0").rstrip(".") + "%"
+
+
+@register.filter
+def cn_reason(value):
+    """A could-not-check reason in short Chinese (reports/data.py explain): engine wording becomes the cause."""
+    from ...reports.data import cn_reason as _cn
+
+    return _cn(value) if value else ""
