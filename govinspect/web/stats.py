@@ -95,6 +95,13 @@ class RuleInfo:
     groups: dict[str, str]        # rule id -> group code
     group_names: dict[str, str]   # group code -> Chinese title (bulletin.toml [problems] sections)
     group_order: list[str]
+    rates: dict = field(default_factory=dict)  # the scheme's [rates]: decimals, rounding
+
+    def rate(self, num: int, den: int) -> str | None:
+        """A pass rate the scheme's way, as the bulletin prints it ("66.67"); None without anything checked."""
+        from ..engine.scheme import percent
+
+        return percent(num, den, int(self.rates.get("decimals", 2)), self.rates.get("rounding", "half_up"))
 
     def name(self, rule: str) -> str:
         return self.names.get(rule) or rule
@@ -117,7 +124,8 @@ def rule_info(rnd: Round) -> RuleInfo:
     if info is None:
         from ..rounds.scoring import round_rules
 
-        catalog = round_rules(rnd)["catalog"]["rules"]  # loads a deferred snapshot only now
+        ruleset = round_rules(rnd)  # loads a deferred snapshot only now
+        catalog = ruleset["catalog"]["rules"]
         sections = (_bulletin().get("problems") or {}).get("sections") or []
         group_names, order = {}, []
         for s in sections:
@@ -126,7 +134,7 @@ def rule_info(rnd: Round) -> RuleInfo:
                 order.append(g)
         info = RuleInfo(names={k: v.get("name", k) for k, v in catalog.items()},
                         groups={k: v.get("group", "") for k, v in catalog.items()}, group_names=group_names,
-                        group_order=order)
+                        group_order=order, rates=dict(ruleset.scheme_data.get("rates") or {}))
         if len(_RULE_CACHE) > 32:
             _RULE_CACHE.clear()
         _RULE_CACHE[key] = info
@@ -192,10 +200,6 @@ def findings_url(**params) -> str:
     return reverse("web:findings") + ("?" + urlencode(q) if q else "")
 
 
-def _rate(num: int, den: int) -> float | None:
-    return round(100.0 * num / den, 2) if den else None
-
-
 def _reasons(rows) -> list[dict]:
     """(reason, n) rows grouped by the reason in short Chinese (reports/data.py explain)."""
     from ..reports.data import cn_reason
@@ -254,7 +258,6 @@ def _target_counts(qs, owner: str) -> tuple[dict, dict]:
     total = dict(total)
     for k in ("total", "checked", "passed", "failed", "unknown"):
         total.setdefault(k, 0)
-    total["rate"] = _rate(total["passed"], total["checked"])
     return by_unit, total
 
 
@@ -344,6 +347,8 @@ def round_stats(rnd: Round, user) -> RoundStats:
     accounts_q = access.round_accounts(user, RoundAccount.objects.filter(round=rnd))
     site_units, st.sites = _target_counts(sites_q, "website__owner")
     _, st.accounts = _target_counts(accounts_q, "account__owner")
+    for t in (st.sites, st.accounts):
+        t["rate"] = info.rate(t["passed"], t["checked"])
 
     fc = finding_counts(rnd, prev, user)
     by_rule = [{"rule": k, "n": v[0], "veto": v[1], "high": v[2], "still": v[3]} for k, v in fc["rules"].items()]

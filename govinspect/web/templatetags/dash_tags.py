@@ -2,7 +2,7 @@
 
     {% url_or_none "web:finding" f.id as href %}   the URL, or "" while that page does not exist (yet)
     {% findings_url round=r.pk unit=u.id state="new" %}   the findings browser with its filters
-    {{ rate|pct }}                                  66.67 -> "66.67%", None -> "—"
+    {{ rate|pct }}                                  "66.67" -> "66.67%", None -> "—"
     {{ rs.reason|cn_reason }}                       a could-not-check reason in short Chinese
 """
 
@@ -31,7 +31,7 @@ def findings_url(**params):
 def pct(value):
     if value is None or value == "":
         return "—"
-    return f"{float(value):.2f}".rstrip("0").rstrip(".") + "%"
+    return f"{value}%"
 
 
 @register.filter
