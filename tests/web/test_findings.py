@@ -355,3 +355,25 @@ def test_facts_are_a_definition_list_in_chinese_and_escaped(platform, client_for
     assert '<dt title="also_on">同时出现于</dt><dd class="wrap">a.html、b.html</dd>' in html
     assert '<dt title="custom_x">custom_x</dt><dd class="wrap">k：是</dd>' in html
     assert "<img src=x" not in html
+
+
+def test_captured_attachment_is_offered_for_download_not_rendered(platform, client_for):
+    from govinspect.rounds.models import Finding
+
+    key = "rounds/test/site-a/pdf.warc.gz"
+    pdf = b"%PDF-1.4\n<html><script>alert(1)</script>\n%%EOF"
+    offset = _warc(key, "http://127.0.0.1:9/a/files/list.pdf", pdf, content_type="application/pdf")
+    src = platform.findings["privacy"]
+    f = Finding.objects.create(round=src.round, round_site=src.round_site, job=src.job, rule="privacy.id_number",
+                               subject_kind="page", subject={"kind": "page"}, url="http://127.0.0.1:9/a/files/list.pdf",
+                               detail="附件公开了身份证号码", responsible_unit=platform.units["a"], fingerprint="pdf1",
+                               evidence={"warc_file": key, "warc_offset": offset})
+    c = client_for("unit_a")
+    resp = c.get(reverse("web:finding_page", args=[f.pk]))
+    assert resp.status_code == 200 and "application/pdf" in resp.content.decode() and b"%PDF" not in resp.content
+    resp = c.get(reverse("web:finding_page", args=[f.pk]), {"download": "1"})
+    assert resp.content == pdf and resp["Content-Type"] == "application/octet-stream"
+    assert resp["Content-Disposition"] == 'attachment; filename="list.pdf"'
+    assert "sandbox" in resp["Content-Security-Policy"] and resp["X-Content-Type-Options"] == "nosniff"
+    # another unit cannot download it either
+    assert client_for("unit_b").get(reverse("web:finding_page", args=[f.pk]), {"download": "1"}).status_code == 404

@@ -452,12 +452,35 @@ def captured_page(request, pk: int):
     except Exception:  # a damaged file, a wrong offset, a key outside the store: say so, no traceback
         return _framed(_message_page(request, 404, "网页存档无法读取",
                                      "这一问题的网页存档文件已损坏或记录位置不正确，无法显示抓取时的页面。", where))
+    if request.GET.get("download") == "1":
+        # the captured bytes as a file (evidence to keep or to open in a viewer): never rendered by the browser
+        resp = HttpResponse(body, content_type="application/octet-stream")
+        resp["Content-Disposition"] = f'attachment; filename="{_download_name(f)}"'
+        return _framed(resp)
+    mime = (content_type or "").split(";")[0].strip().lower()
+    if mime and mime not in _PAGE_TYPES:
+        return _framed(_message_page(
+            request, 200, "存档的是附件，不是网页",
+            f"抓取时取得的是 {mime} 文件（{len(body):,} 字节），不能在此显示；可在问题页面下载存档原件后用相应软件查看。", where))
     charset = detect_charset(body, content_type)
     if charset.startswith(("utf-16", "utf-32")):  # not ASCII-compatible: rewrite as text, serve as utf-8
         body = body.decode(charset, "replace").encode("utf-8")
         charset = "utf-8"
     body = neutralise_refresh(body)
-    return _framed(HttpResponse(body, content_type=f"text/html; charset={charset}"))
+    kind = "text/plain" if mime == "text/plain" else "text/html"
+    return _framed(HttpResponse(body, content_type=f"{kind}; charset={charset}"))
+
+
+# what is shown as a page in the frame; anything else (PDF, Word, images …) is offered for download instead
+_PAGE_TYPES = {"text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml"}
+
+
+def _download_name(f: Finding) -> str:
+    """An ASCII file name for the download: the URL's last segment if it is plain, else finding-<id>."""
+    from urllib.parse import urlsplit
+
+    last = urlsplit(f.url or "").path.rsplit("/", 1)[-1]
+    return last if re.fullmatch(r"[A-Za-z0-9._-]{1,100}", last or "") else f"finding-{f.pk}.bin"
 
 
 # --------------------------------------------------------------------------------------------------- ignore / revoke
