@@ -143,7 +143,8 @@ def filter_findings(user, rnd: Round, prev: Round | None, params, catalog: dict)
         if prev is None:
             qs = qs if state == "new" else qs.none()
         else:
-            seen = Exists(Finding.objects.filter(round=prev, fingerprint=OuterRef("fingerprint")).exclude(fingerprint=""))
+            seen = Exists(Finding.objects.filter(round=prev, fingerprint=OuterRef("fingerprint"))
+                          .exclude(fingerprint=""))
             qs = qs.filter(seen) if state == "still" else qs.exclude(seen)
         f["state"] = state
     elif state == "ignored":
@@ -206,8 +207,8 @@ def index(request):
         r.group_title = titles.get(entry.get("group", ""), "")
         r.state = "still" if r.fingerprint and r.fingerprint in still else ("new" if prev is not None else "")
         r.where = r.location.describe()
-        r.site_name = (r.round_site.website.name if r.round_site_id else
-                       f"{r.round_account.account.platform}·{r.round_account.account.name}" if r.round_account_id else "")
+        acc = r.round_account.account if r.round_account_id else None
+        r.site_name = (r.round_site.website.name if r.round_site_id else f"{acc.platform}·{acc.name}" if acc else "")
     rule_choices = sorted(((k, e.get("name", k), e.get("group", "")) for k, e in catalog.items()),
                           key=lambda t: (t[2], t[1]))
     return render(request, "web/findings/list.html", {
@@ -242,7 +243,8 @@ def _history(user, f: Finding, rounds: list[Round]) -> list[dict]:
                 .select_related("ignored_by").only("id", "round_id", "ignored_by__id", "fingerprint"))
     by_round = {x.round_id: x for x in same}
     rechecks: dict[int, list] = {}
-    for rr in RecheckResult.objects.filter(finding__in=[x.pk for x in same]).select_related("round").order_by("round__as_of"):
+    found = RecheckResult.objects.filter(finding__in=[x.pk for x in same]).select_related("round")
+    for rr in found.order_by("round__as_of"):
         rechecks.setdefault(rr.finding_id, []).append(rr)
     first = min((r.as_of for r in rounds if r.pk in by_round), default=None)
     out = []
@@ -325,7 +327,8 @@ def detail(request, pk: int):
     state = next((h["state"] for h in history if h.get("current")), "")
     scopes = [(k, v) for k, v in IGNORE_SCOPES if k != "site" or f.match]
     return render(request, "web/findings/detail.html", {
-        "f": f, "entry": entry, "rule_name": entry.get("name", f.rule), "group_title": titles.get(entry.get("group", ""), ""),
+        "f": f, "entry": entry, "rule_name": entry.get("name", f.rule),
+        "group_title": titles.get(entry.get("group", ""), ""),
         "ev": ev, "hit": ev.get("hit"), "where": f.location.describe(), "facts": _facts(f.facts), "previous": prev,
         "has_capture": _has_capture(f), "history": history, "state": state, "state_name": STATES.get(state, ""),
         "ignores": ignores, "can_change": access.can_change(request.user), "scopes": scopes,
@@ -421,8 +424,8 @@ def read_capture(ev: dict) -> tuple[bytes, str | None]:
 
 
 def _message_page(request, status: int, title: str, text: str, where: str = "") -> HttpResponse:
-    resp = render(request, "web/findings/page_message.html", {"title": title, "text": text, "where": where}, status=status)
-    return resp
+    return render(request, "web/findings/page_message.html", {"title": title, "text": text, "where": where},
+                  status=status)
 
 
 def _framed(resp: HttpResponse) -> HttpResponse:
