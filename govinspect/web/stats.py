@@ -243,8 +243,8 @@ class RoundStats:
                       "unknown": [self.sites.get("unknown", 0), self.accounts.get("unknown", 0)]},
             "worst": {"labels": [u["name"] for u in self.worst], "findings": [u["n"] for u in self.worst],
                       "veto": [u["veto"] for u in self.worst], "failed": [u["sites_failed"] for u in self.worst]},
-            "change": {"new": self.findings.get("new", 0), "still": self.findings.get("still", 0),
-                       "fixed": self.findings.get("fixed", 0)},
+            "change": {"previous": self.previous is not None, "new": self.findings.get("new", 0),
+                       "still": self.findings.get("still", 0), "fixed": self.findings.get("fixed", 0)},
         }
 
 

@@ -63,7 +63,7 @@ def test_change_against_previous_round_by_fingerprint(platform, client_for):
     assert {u["id"]: u["still"] for u in st.overdue} == {
         f.responsible_unit_id: sum(1 for k in still if F[k].responsible_unit_id == f.responsible_unit_id)
         for f in (F[k] for k in still)}
-    assert st.chart_data()["change"] == {"new": len(F) - len(still), "still": len(still), "fixed": 1}
+    assert st.chart_data()["change"] == {"previous": True, "new": len(F) - len(still), "still": len(still), "fixed": 1}
 
 
 def test_fixed_needs_the_target_checked_again(platform, client_for):

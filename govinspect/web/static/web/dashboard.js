@@ -36,12 +36,17 @@
 
   var charts = {
     groups: function (el) {
-      var items = data.groups || [];
+      var items = (data.groups || []).slice().reverse();  // the most frequent at the top
       if (!items.length) { return empty(el, "本轮没有发现问题"); }
+      if (items.length > 10) { el.classList.add("chart-tall"); }
       draw(el, {
-        tooltip: Object.assign({}, base.tooltip, { trigger: "item", formatter: "{b}：{c}个（{d}%）" }),
-        series: [{ type: "pie", radius: ["35%", "65%"], center: ["50%", "52%"], data: items,
-                   label: { formatter: "{b}\n{c}" }, minShowLabelAngle: 6 }]
+        tooltip: Object.assign({}, base.tooltip, { trigger: "axis" }),
+        grid: { left: 8, right: 40, top: 8, bottom: 24, containLabel: true },
+        xAxis: { type: "value", minInterval: 1 },
+        yAxis: { type: "category", data: items.map(function (g) { return g.name; }),
+                 axisLabel: { width: 200, overflow: "truncate" } },
+        series: [{ name: "问题数", type: "bar", barMaxWidth: BAR, data: items.map(function (g) { return g.value; }),
+                   itemStyle: { color: COLORS.blue }, label: { show: true, position: "right" } }]
       });
     },
     rates: function (el) {
@@ -79,7 +84,8 @@
     },
     change: function (el) {
       var c = data.change;
-      if (!c || !(c.new + c.still + c.fixed)) { return empty(el, "没有可比较的问题"); }
+      if (!c || !c.previous) { return empty(el, "没有可对比的上一轮"); }
+      if (!(c.new + c.still + c.fixed)) { return empty(el, "两轮均未发现问题"); }
       draw(el, {
         tooltip: Object.assign({}, base.tooltip, { trigger: "axis" }),
         grid: { left: 8, right: 24, top: 16, bottom: 24, containLabel: true },
