@@ -133,7 +133,7 @@ def build_platform() -> Platform:
         severity="medium")
     add(prev, prev_rs, "a", "column.stale", U["a"], "http://127.0.0.1:9/a/tzgg/", "栏目“通知公告”超过2周未更新",
         kind="column", severity="medium")  # fixed by the current round
-    add(prev, prev_rs, "b", "content.wording", U["b"], "http://127.0.0.1:9/b/1.html", "表述不规范：“中华人民共和国国务院”",
+    add(prev, prev_rs, "b", "content.expression", U["b"], "http://127.0.0.1:9/b/1.html", "表述不规范：“中华人民共和国国务院”",
         severity="medium")
 
     cur_rs, _ = site_rows(cur)
@@ -148,7 +148,7 @@ def build_platform() -> Platform:
                      "链接无法访问：http://127.0.0.1:9/a/x.html", severity="medium")
     F["new_a"] = add(cur, cur_rs, "portal", "content.typo", U["a"], "http://127.0.0.1:9/portal/wsjk/1.html",
                      "疑似错别字：“洽谈”误为“恰谈”<script>alert('x')</script>", match="恰谈", severity="low")
-    F["b1"] = add(cur, cur_rs, "b", "content.wording", U["b"], "http://127.0.0.1:9/b/1.html",
+    F["b1"] = add(cur, cur_rs, "b", "content.expression", U["b"], "http://127.0.0.1:9/b/1.html",
                   "表述不规范：“中华人民共和国国务院”", severity="medium")
     F["b2"] = add(cur, cur_rs, "b", "link.illegal", U["b"], "http://127.0.0.1:9/b/2.html", "链接到非法网站 www.bad.top",
                   veto=True)

@@ -91,12 +91,11 @@ def test_unit_filter_outside_scope_gives_nothing(platform, client_for):
 def test_filters_state_group_severity_unit_veto_rule(platform, client_for):
     F = platform.findings
     c = client_for("office")
-    # previous round has link.dead (old.html, A) and content.wording (b/1.html, B): same fingerprints now
+    # previous round has link.dead (old.html, A) and content.expression (b/1.html, B): same fingerprints now
     assert _list(c, state="still") == {F["still"].pk, F["b1"].pk}
     assert _list(c, state="new") == {F[k].pk for k in ("privacy", "new_a", "b2", "town", "a_child")}
     assert _list(c, group="links") == {F["still"].pk, F["b2"].pk}
-    # content.wording (b1) is not a catalogue rule, so it belongs to no group
-    assert _list(c, group="content") == {F["new_a"].pk, F["a_child"].pk}
+    assert _list(c, group="content") == {F["new_a"].pk, F["a_child"].pk, F["b1"].pk}
     assert _list(c, group="privacy") == {F["privacy"].pk}
     assert _list(c, severity="high") == {F["privacy"].pk, F["b2"].pk, F["a_child"].pk}
     assert _list(c, severity="low") == {F["new_a"].pk}
