@@ -264,3 +264,24 @@ def test_previous_round_skips_recheck_rounds_and_follows_recheck_of(platform):
     assert stats.default_round().pk == cur.pk
     Round.objects.create(name="进行中", as_of=dt.date(2026, 12, 31), status="running")
     assert stats.default_round().pk == cur.pk
+
+
+def test_finding_without_responsible_unit_belongs_to_the_owner(platform, client_for):
+    """A finding stored without a responsible unit counts for its site's (or account's) owner, as access.py scopes it."""
+    from govinspect.rounds.models import Finding, RoundAccount, RoundSite
+
+    cur = platform.rounds["current"]
+    rs_b = RoundSite.objects.get(round=cur, website=platform.sites["b"])
+    ra_a = RoundAccount.objects.get(round=cur, account=platform.accounts["a"])
+    Finding.objects.create(round=cur, round_site=rs_b, rule="link.dead", fingerprint="orphan-site", detail="无责任单位的问题",
+                           severity="medium")
+    Finding.objects.create(round=cur, round_account=ra_a, rule="newmedia.not_updated", fingerprint="orphan-acc",
+                           detail="账号长期未更新", severity="medium")
+    st = _dash(client_for, "office").context["st"]
+    by_unit = {u["id"]: u["n"] for u in st.units}
+    assert by_unit[platform.units["b"].pk] == 3 and by_unit[platform.units["a"].pk] == 4 and st.findings["n"] == 9
+    assert _dash(client_for, "supervisor").context["st"].findings["n"] == 1
+    us = client_for("unit_a").get("/portal/").context["us"]
+    assert us.counts["n"] == 4
+    account = next(s for s in us.by_site if s["kind"] == "account")
+    assert account["name"] == "健康测试县（微信公众号）" and account["rules"][0]["rule"] == "newmedia.not_updated"
