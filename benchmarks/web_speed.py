@@ -6,7 +6,9 @@ A database (SQLite, the embedded default, in a temp dir) gets a generated provin
 two finished rounds (previous and current) of `--findings` findings each, 60 % of the current ones carrying a
 previous round's fingerprint (still present), the rest new. The dashboard, the findings list (first page, and a page
 filtered by state=new), a unit's portal and the API's findings list are requested through Django's test client in this
-process as the office and as a unit; the median of 7 requests is the server time (no network, no browser). The
+process as the office and as a unit: the first request (cold: nothing cached, as after a round ends) and the median
+of 7 more (warm) are the server times (no network, no browser); then one finding is ignored, as the office does
+while triaging, and the dashboard is asked for again (cold after an ignore). The
 baseline, measured in the same run, is the same pages on a county-size database (20 sites, 2,000 findings): the ratio
 says how the pages scale with the data, the target says whether a province is usable.
 """
@@ -94,21 +96,29 @@ def generate(n_sites: int, n_findings: int, seed: int = 7) -> None:
         Profile.objects.create(user=unit, role="unit", unit=units[0], must_change_password=False)
 
 
-def measure(repeats: int = 7) -> dict[str, float]:
+def measure(repeats: int = 7) -> dict[str, list]:
     from django.contrib.auth.models import User
+    from django.core.cache import cache
     from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+
+    from govinspect.rounds.ignores import ignore_finding
+    from govinspect.rounds.models import Finding, Round
 
     clients = {}
     for who in ("office", "unit"):
         c = Client()
         c.force_login(User.objects.get(username=who))
         clients[who] = c
+    clients["office"].get("/login/")  # templates and the rule catalogue loaded once per process, not per page
+    cache.clear()
     out = {}
     for label, who, url in PAGES:
         c = clients[who]
-        r = c.get(url)  # warm (templates, rule catalogue)
+        t = time.perf_counter()
+        r = c.get(url)
+        cold = (time.perf_counter() - t) * 1000
         if r.status_code != 200:
             raise SystemExit(f"{url} as {who}: HTTP {r.status_code}")
         times = []
@@ -117,8 +127,13 @@ def measure(repeats: int = 7) -> dict[str, float]:
             with CaptureQueriesContext(connection) as q:
                 c.get(url)
             times.append((time.perf_counter() - t) * 1000)
+        out[label] = [cold, statistics.median(times), len(q)]
         reset_queries()
-        out[label] = (statistics.median(times), len(q))
+    rnd = Round.objects.order_by("-as_of").first()
+    ignore_finding(Finding.objects.filter(round=rnd).order_by("id")[5], "hit", "基准测试：不是问题", "office")
+    t = time.perf_counter()
+    clients["office"].get("/dashboard/")
+    out["dashboard after an ignore"] = [(time.perf_counter() - t) * 1000, None, None]
     return out
 
 
@@ -149,14 +164,16 @@ def main() -> None:
     big, gen = run(a.sites, a.findings)
     print(f"province: {a.sites} sites, {a.findings} findings per round, 2 rounds (generated in {gen:.0f} s); "
           f"baseline: 20 sites, 2,000 findings; median of 7 requests, server time in this process")
-    print(f"{'page':<22}{'province ms':>12}{'queries':>9}{'baseline ms':>13}{'ratio':>8}{'target':>9}")
+    print(f"{'page':<27}{'cold ms':>9}{'warm ms':>9}{'queries':>9}{'baseline cold':>15}{'ratio':>7}{'target':>8}")
     worst = 0.0
-    for label, _, _ in PAGES:
-        ms, q = big[label]
-        bms, _ = base[label]
-        worst = max(worst, ms)
-        print(f"{label:<22}{ms:>12.0f}{q:>9}{bms:>13.0f}{ms / bms:>8.1f}{'ok' if ms < TARGET_MS else 'SLOW':>9}")
-    print(f"slowest page {worst:.0f} ms = {worst / TARGET_MS:.2f} x the {TARGET_MS} ms target")
+    for label in big:
+        cold, warm, q = big[label]
+        bcold = base[label][0]
+        worst = max(worst, cold, warm or 0)
+        slow = cold >= TARGET_MS or (warm or 0) >= TARGET_MS
+        print(f"{label:<27}{cold:>9.0f}{'' if warm is None else round(warm):>9}{'' if q is None else q:>9}"
+              f"{bcold:>15.0f}{cold / bcold:>7.1f}{'SLOW' if slow else 'ok':>8}")
+    print(f"slowest request {worst:.0f} ms = {worst / TARGET_MS:.2f} x the {TARGET_MS} ms target")
 
 
 if __name__ == "__main__":
