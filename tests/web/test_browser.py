@@ -119,10 +119,19 @@ def _context(browser):
     return browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
 
 
-def shot(page, name: str) -> Path:
+def shot(page, name: str, tall: bool = False) -> Path:
+    """A full-page screenshot. tall: the viewport is made as tall as the page instead (chromium's full-page capture
+    leaves the sandboxed frame of a captured page blank: it is painted by another process)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    if tall:
+        old = page.viewport_size
+        page.set_viewport_size({"width": old["width"], "height": page.evaluate("() => document.documentElement.scrollHeight")})
+        page.wait_for_timeout(500)  # the frame repaints at the new size
+        page.screenshot(path=str(path))
+        page.set_viewport_size(old)
+    else:
+        page.screenshot(path=str(path), full_page=True)
     return path
 
 
@@ -165,7 +174,7 @@ def test_office_creates_a_round_watches_it_live_and_opens_a_captured_page(platfo
     page.fill("input[name=as_of]", "2026-09-30")
     page.select_option("select[name=scope]", value="")  # the whole registry
     page.fill("input[name=allow_networks]", "127.0.0.0/8")
-    page.fill("input[name=max_pages]", "30")
+    page.fill("input[name=max_pages]", "200")
     with page.expect_navigation():
         page.click("form.round-form button[type=submit]")
     assert re.search(r"/rounds/\d+/$", page.url), page.url
@@ -217,7 +226,7 @@ def test_office_creates_a_round_watches_it_live_and_opens_a_captured_page(platfo
     body = frame.locator("body").inner_text(timeout=15_000)
     assert len(body.strip()) > 20 and "清河县" in body, body[:500]  # the captured page rendered in the frame
     page.wait_for_timeout(2500)  # the sandboxed frame paints late: wait before the evidence screenshot
-    shot(page, "finding")
+    shot(page, "finding", tall=True)
     outside = watch.outside()
     assert not outside, f"requests left 127.0.0.1: {outside[:10]}"
     assert [u for u in watch.requests if u.endswith(f"/findings/{f['id']}/page/")], watch.requests
@@ -274,6 +283,7 @@ def test_unit_lands_on_its_portal_sees_only_its_findings_and_404_for_others(plat
     assert r.status == 404
     text = page.locator("body").inner_text()
     assert others[0]["url"] not in page.content() and others[0]["owner"] not in text
+    assert "页面不存在" in text
     shot(page, "unit-404")
     errors = [e for e in own_errors(watch.errors) if f"/findings/{others[0]['id']}/" not in e]  # the 404 itself
     assert not errors, errors
