@@ -111,6 +111,8 @@ def test_create_validates_and_scopes(platform, client_for):
     assert r.status_code == 302 and r["Location"] == reverse("web:round", args=[rnd.pk])
     assert rnd.allow_networks == "127.0.0.0/8,10.0.0.0/8" and rnd.scope_unit == platform.units["a"]
     assert rnd.status == "pending" and rnd.doc_number == "测政办〔2026〕9号" and rnd.recipients == "各乡镇人民政府"
+    html = c.get(reverse("web:round", args=[rnd.pk])).content.decode()
+    assert "网站1个、政务新媒体账号1个：测试县卫生健康局网站" in html and 'id="round-launch"' in html  # the scope to confirm
     r = c.post(reverse("web:round_launch", args=[rnd.pk]))
     rnd.refresh_from_db()
     assert r.status_code == 302 and rnd.status == "queued" and rnd.events.filter(kind="queue").exists()
@@ -189,7 +191,7 @@ def test_downloads_scoped_by_role(platform, client_for):
     # the reports are regenerated when the round changed (an ignore hides a finding)
     from govinspect.rounds.models import Finding, Ignore
 
-    ig = Ignore.objects.create(rule="content.wording", scope="page", website=platform.sites["b"], url="http://127.0.0.1:9/b/1.html",
+    ig = Ignore.objects.create(rule="content.expression", scope="page", website=platform.sites["b"], url="http://127.0.0.1:9/b/1.html",
                                reason="测试", created_by="office")
     Finding.objects.filter(pk=platform.findings["b1"].pk).update(ignored_by=ig)
     r = client_for("office").get(url("json"))

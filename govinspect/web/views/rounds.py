@@ -130,7 +130,13 @@ def detail(request, pk):
         failed=Count("id", filter=Q(status="could_not_check")), passed=Count("id", filter=Q(verdict="pass")))
     findings = access.findings(user, rnd.findings.filter(ignored_by__isnull=True)).count()
     sees_all = access.sees_everything(user)
+    planned = None
+    if rnd.status == "pending" and access.can_change(user):  # what launching will check, to confirm the scope
+        sites, owners = scope_targets(rnd)
+        planned = {"sites": sites, "accounts": Account.objects.filter(
+            **({"owner__in": owners} if owners is not None else {})).count()}
     return render(request, "web/rounds/detail.html", {
+        "planned": planned,
         "round": rnd, "jobs": jobs, "summary": _summary(counts), "sites": rs, "findings": findings,
         # events and the round's error name failed jobs of any unit: the office and read-only leaders only
         "events": list(rnd.events.order_by("at", "id")) if sees_all else [], "can_change": access.can_change(user), "sees_all": sees_all,

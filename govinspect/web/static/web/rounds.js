@@ -33,6 +33,8 @@
     if (statusEl) { setBadge(statusEl, data.status, STATUSES, data.status_display); }
     if (bar) { bar.max = Math.max(1, data.summary.total); bar.value = data.summary.finished; }
     if (finished) { finished.textContent = data.summary.finished + "/" + data.summary.total; }
+    var missingRunner = document.getElementById("runner-missing");
+    if (missingRunner) { missingRunner.hidden = !data.runner_missing; }
     return missing;
   }
 
