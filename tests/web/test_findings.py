@@ -376,3 +376,15 @@ def test_captured_attachment_is_offered_for_download_not_rendered(platform, clie
     assert "sandbox" in resp["Content-Security-Policy"] and resp["X-Content-Type-Options"] == "nosniff"
     # another unit cannot download it either
     assert client_for("unit_b").get(reverse("web:finding_page", args=[f.pk]), {"download": "1"}).status_code == 404
+
+
+def test_facts_in_words_not_codes(platform, client_for):
+    """A column finding's facts: the category and the update window in Chinese, empty facts left out."""
+    from govinspect.rounds.models import Finding
+
+    f = platform.findings["town"]
+    Finding.objects.filter(pk=f.pk).update(facts={"category": "plan", "window": "1y", "newest_date": None, "item_count": 0})
+    body = client_for("office").get(f"/findings/{f.pk}/").content.decode()
+    assert "规划计划类" in body and "1年" in body
+    assert ">plan<" not in body and ">1y<" not in body
+    assert "最新信息日期" not in body and "信息条数" in body

@@ -303,9 +303,26 @@ def _fact_value(v) -> str:
     return str(v)
 
 
+def _fact_of(name: str, v) -> str:
+    """A fact's value for people: column categories and update windows in words, not their codes."""
+    if name == "category" and isinstance(v, str):
+        from ...registry.models import COLUMN_CATEGORIES
+
+        return dict(COLUMN_CATEGORIES).get(v, v)
+    if name == "window" and isinstance(v, str) and v:
+        from ...engine.checks.freshness import window_label
+
+        try:
+            return window_label(v)
+        except (ValueError, KeyError):
+            return v
+    return _fact_value(v)
+
+
 def _facts(facts: dict) -> list[tuple[str, str, str]]:
-    """(label, name, value) of each fact, as text: the template escapes it."""
-    return [(FACT_LABELS.get(str(k), str(k)), str(k), _fact_value(v)) for k, v in (facts or {}).items()]
+    """(label, name, value) of each fact that has a value, as text: the template escapes it."""
+    return [(FACT_LABELS.get(str(k), str(k)), str(k), _fact_of(str(k), v)) for k, v in (facts or {}).items()
+            if v not in (None, "", [], {})]
 
 
 @access.login_required_view
