@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := fonts-noto-cjk poppler-utils poppler-data antiword chromium
+APT_PACKAGES := fonts-noto-cjk poppler-utils poppler-data antiword chromium curl
 DEMO_OUT ?= out/demo
 
 .PHONY: demo test install system venv clean ocr

@@ -8,8 +8,9 @@ a user would have them. A command fails when it exits non-zero, prints a traceba
 with no checked site, a re-check that re-checked no finding, a check-site whose site could not be checked).
 
 Commands that run until stopped: the README's first `sandbox serve` is the sandbox itself (started, kept running
-for every later command, stopped with Ctrl+C at the end, as in the README's two terminals); a later `sandbox serve`
-and `manage runserver` are started, asked for a page, and stopped with Ctrl+C. SKIPPED below lists what is not run.
+for every later command, stopped with Ctrl+C at the end, as in the README's two terminals); a later `sandbox serve`,
+`manage runserver` and `serve` (the web platform; its `--port 8000` replaced by a free port, since a CI machine may
+have 8000 taken) are started, asked for a page, and stopped with Ctrl+C. SKIPPED below lists what is not run.
 The subprocesses resolve no host name beyond loopback (a sitecustomize installs the guard of conftest.py), like a
 checking machine without outside DNS.
 """
@@ -261,7 +262,7 @@ class Session:
             return f"127.0.0.1:{free_port()}"
         return {"理由": "经核实不是问题（沙盒测试）", "日期": "2025-09-28", "N": "10", "文件": "样例.txt",
                 "导出文件": "信箱导出.xlsx", "表头=字段": "受理时间=received", "答复机关": "清河县人民政府",
-                "方案名": "national-2019", "密码": "Sandbox-2026-pw"}.get(word, word)
+                "方案名": "national-2019", "密码": "Sandbox-2026-pw", "用户名": "zhangsan"}.get(word, word)
 
     # --------------------------------------------------------------------- one command
     def run(self, cmd: str) -> tuple[str, str]:
@@ -277,6 +278,12 @@ class Session:
         full = {**self.env, **env}
         if args[:2] == ["sandbox", "serve"] and "--duration" not in args:
             return self.run_until_stopped(args, full, r"^\s+(http://127\.0\.0\.1:\d+/)")
+        if args[:1] == ["serve"]:
+            if "--port" in args:
+                args[args.index("--port") + 1] = str(free_port())
+            else:
+                args += ["--port", str(free_port())]
+            return self.run_until_stopped(args, full, r"平台已启动：(http://127\.0\.0\.1:\d+/)")
         if args[:2] == ["manage", "runserver"]:
             addr = next((a for a in args[2:] if re.fullmatch(r"[\d.]+:\d+", a)), None)
             if addr is None:
