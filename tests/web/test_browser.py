@@ -2,7 +2,8 @@
 with the sandbox county's registry; the office signs in, creates and launches a round on the form, watches its
 progress update live, and opens a finding with its captured page in the sandboxed frame (nothing leaves 127.0.0.1, no
 script of the captured page runs); a unit signs in, lands on its portal, sees only its own findings and gets the 404
-page for another unit's. Full-page screenshots of the main pages go to $GOVINSPECT_SCREENSHOTS (else out/screenshots)."""
+page for another unit's. Full-page screenshots of the main pages go to $GOVINSPECT_SCREENSHOTS (else
+out/screenshots)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ from govinspect.registry.xlsx import import_registry
 from govinspect.web.accounts import add_account
 import_registry(args["registry"])
 add_account("office", "office", full_name="检查员", password=args["password"], must_change=False)
-add_account("edu", "unit", unit=args["unit"], full_name="教育局联系人", password=args["password"], must_change=False)
+add_account("edu", "unit", unit=args["unit"], full_name="教育局联系人", password=args["password"],
+            must_change=False)
 print(json.dumps("ok"))
 """
 
@@ -83,7 +85,7 @@ def platform_server(sandbox, county, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make installs it); the browser tests never skip")
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make installs it); browser tests never skip")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -126,7 +128,8 @@ def shot(page, name: str, tall: bool = False) -> Path:
     path = SHOTS / f"{name}.png"
     if tall:
         old = page.viewport_size
-        page.set_viewport_size({"width": old["width"], "height": page.evaluate("() => document.documentElement.scrollHeight")})
+        height = page.evaluate("() => document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": old["width"], "height": height})
         page.wait_for_timeout(500)  # the frame repaints at the new size
         page.screenshot(path=str(path))
         page.set_viewport_size(old)
@@ -187,11 +190,32 @@ def test_office_creates_a_round_watches_it_live_and_opens_a_captured_page(platfo
     assert page.locator("#round-jobs tbody tr[data-job]").count() >= 9  # a job per site (and the accounts)
 
     # ---------------------------------------------------------------- live progress: rows change without a reload
-    page.evaluate("window.__notReloaded = true")
-    page.wait_for_function("""() => window.__notReloaded === true && [...document.querySelectorAll(
-        '#round-jobs [data-field="pages"]')].some(td => parseInt(td.textContent || '0', 10) > 0)""", timeout=90_000)
-    page.wait_for_function("""() => window.__notReloaded === true && document.querySelector(
-        '#round-jobs .badge.done') !== null""", timeout=90_000)
+    rows = "() => [...document.querySelectorAll('#round-jobs tr[data-job]')].map(tr => " \
+        "tr.querySelector('[data-field=state]').className + '|' + tr.querySelector('[data-field=pages]').textContent)"
+    initial = page.evaluate(f"() => {{ window.__notReloaded = true; const r = ({rows})();"
+                            " window.__initial = JSON.stringify(r); return r; }")
+    assert any("queued" in r or "running" in r for r in initial), initial  # rendered before the jobs ended
+    progress_url = f"{base}/rounds/{rnd}/progress.json"
+
+    def live(condition: str, what: str, timeout: int = 90_000) -> None:
+        """Wait until `condition` holds on the page as it is (no reload since the launch); a reload or a timeout
+        fails with the round's progress and the server's log."""
+        try:
+            page.wait_for_function(f"() => !window.__notReloaded || ({condition})", timeout=timeout)
+            ok = page.evaluate("() => window.__notReloaded === true")
+        except Exception as e:  # playwright's TimeoutError
+            ok = f"timeout: {e}"
+        if ok is not True:
+            data = ctx.request.get(progress_url).text()
+            raise AssertionError(f"{what}: {'the page reloaded first' if ok is False else ok}\nprogress: {data[:3000]}"
+                                 f"\nserve.log: {platform_server.log.read_text()[-3000:]}")
+
+    # a row's state or page count changes in place (rounds.js polls progress.json)
+    live(f"JSON.stringify(({rows})()) !== window.__initial", "no row changed in place")
+    # mid-run: a site done, the round still running
+    live("document.querySelector('#round-jobs .badge.done') !== null", "no job ended while the page watched")
+    assert page.locator("#round-jobs .badge.queued, #round-jobs .badge.running").count() > 0 or \
+        "done" in page.get_attribute("#round-status", "class")
     shot(page, "round-progress-running")
     # when the round ends, the page reloads once to show the results and downloads
     page.wait_for_function("() => ['done', 'failed'].some(c => document.querySelector('#round-status')"
@@ -214,7 +238,8 @@ def test_office_creates_a_round_watches_it_live_and_opens_a_captured_page(platfo
     findings = run_py(platform_server.data, _FINDINGS, {"round": rnd})
     platform_server.state["findings"] = findings
     assert findings, "the round found nothing in the sandbox"
-    captured = [f for f in findings if f["captured"] and f["site_unit"] == UNIT] or [f for f in findings if f["captured"]]
+    captured = [f for f in findings if f["captured"]]
+    captured = [f for f in captured if f["site_unit"] == UNIT] or captured
     assert captured, "no finding with a captured page"
     f = captured[0]
     watch.requests.clear()
@@ -257,7 +282,8 @@ def test_unit_lands_on_its_portal_sees_only_its_findings_and_404_for_others(plat
     assert rnd and findings, "the office scenario did not produce a finished round"
     own = {f["id"] for f in findings if f["owner"] == UNIT}
     # another unit's finding, on a page of its own site (its URL and unit name must not leak into the 404 page)
-    others = sorted((f for f in findings if f["owner"] not in (UNIT, None) and f["url"]), key=lambda f: not f["captured"])
+    others = sorted((f for f in findings if f["owner"] not in (UNIT, None) and f["url"]),
+                    key=lambda f: not f["captured"])
     assert own and others, (len(own), len(others))
 
     ctx = _context(browser)
