@@ -113,8 +113,8 @@ class Watch:
 
 def own_errors(errors: list[str]) -> list[str]:
     """Console errors of the platform's own pages: those of the captured page in the frame (its refused resources,
-    its blocked scripts) are asserted apart; a missing /favicon.ico is tolerated (reported)."""
-    return [e for e in errors if "/page/" not in e and "/favicon.ico" not in e]
+    its blocked scripts) are asserted apart."""
+    return [e for e in errors if "/page/" not in e]
 
 
 def _context(browser):

@@ -138,7 +138,7 @@ def test_finding_page_escapes_detail_and_marks_the_hit(platform, client_for):
     assert "<mark>110101********4518</mark>" in html
     assert "张三，身份证号 <mark>" in html
     assert "公开内容含完整身份证号码" in html and "个保法第二十五条（已核实）" in html  # the rule in Chinese with its basis
-    assert "2026-09-29T10:00:00+08:00" in html and ">200<" in html  # capture time, HTTP status
+    assert "2026-09-29 10:00:00" in html and ">200<" in html  # capture time (local, Asia/Shanghai), HTTP status
     assert f'<iframe sandbox="" class="evidence" src="{reverse("web:finding_page", args=[F["privacy"].pk])}"' in html
 
 

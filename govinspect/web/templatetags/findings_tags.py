@@ -40,3 +40,22 @@ def basis_text(value):
     for mark, words in _MARKS.items():
         text = text.replace(" " + mark, words).replace(mark, words)
     return text
+
+
+@register.filter
+def local_time(value):
+    """An ISO time stored with a finding's evidence (often UTC) as local time "2026-11-29 07:13:41"; text that is not
+    an ISO time is shown as it is."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    if not value:
+        return ""
+    try:
+        t = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if timezone.is_naive(t):
+        return t.strftime("%Y-%m-%d %H:%M:%S")
+    return timezone.localtime(t).strftime("%Y-%m-%d %H:%M:%S")

@@ -205,7 +205,7 @@ def index(request):
         entry = catalog.get(r.rule, {})
         r.rule_name = entry.get("name", r.rule)
         r.group_title = titles.get(entry.get("group", ""), "")
-        r.state = "still" if r.fingerprint and r.fingerprint in still else ("new" if prev is not None else "")
+        r.state = "still" if r.fingerprint and r.fingerprint in still else "new"  # no previous round: all new, as the filter says
         r.where = r.location.describe()
         acc = r.round_account.account if r.round_account_id else None
         r.site_name = (r.round_site.website.name if r.round_site_id else f"{acc.platform}·{acc.name}" if acc else "")
