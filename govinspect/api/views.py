@@ -16,7 +16,8 @@ import threading
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 from drf_spectacular.types import OpenApiTypes
@@ -258,14 +259,20 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
                 raise ParseError("参数 severity 应为 high、medium 或 low")
             qs = qs.filter(severity=sev)
         if (p.get("include_ignored") or "").lower() not in ("1", "true", "yes"):
-            qs = qs.filter(ignored_by__isnull=True)
+            # "not ignored", written so that no index is looked up for it (nearly every finding is not ignored): SQLite
+            # then reads the findings in the order of the (round desc, id) index and stops at the page's end, instead
+            # of taking them all through the ignored_by index and sorting 200,000 rows
+            qs = qs.alias(ignored=Coalesce("ignored_by_id", Value(0))).filter(ignored=0)
         return qs.order_by("-round_id", "id")
 
     def _context(self, rows):
         return {**self.get_serializer_context(), "rules": rulesets({r.round_id for r in rows})}
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filtered())
+        # the page's ids first, in index order and without joins; then those rows with their unit, site and account
+        ids = list(self.paginate_queryset(self.filtered().values_list("id", flat=True)))
+        rows = {f.pk: f for f in self.get_queryset().filter(pk__in=ids)}
+        page = [rows[i] for i in ids if i in rows]
         return self.get_paginated_response(s.FindingSerializer(page, many=True, context=self._context(page)).data)
 
     def retrieve(self, request, *args, **kwargs):

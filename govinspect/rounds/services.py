@@ -113,6 +113,21 @@ def _end(rnd: Round, status: str, detail: str = "") -> None:
     rnd.save(update_fields=["status", "owner", "finished_at", "error"])
     rnd.refresh_from_db()  # what the jobs stored on the round (registers) is in this object too
     event(rnd, {"done": "finish", "failed": "fail", "interrupted": "interrupt"}[status], detail)
+    if status == "done":
+        _summarize(rnd)
+
+
+def _summarize(rnd: Round) -> None:
+    """The dashboard's counts against the previous round, made once now that they are known (web/stats.py); a
+    failure here never fails the round: the dashboard then makes them at its first view."""
+    try:
+        from ..web.stats import summarize_round
+
+        summarize_round(rnd)
+    except Exception:  # noqa: BLE001
+        import logging
+
+        logging.getLogger(__name__).exception("round %s: dashboard summary not made", rnd.pk)
 
 
 @contextlib.contextmanager

@@ -164,15 +164,23 @@ def test_query_count_does_not_grow_with_the_round(platform, client_for, django_a
 
     c = client_for(who)
     cache.clear()
-    with django_assert_max_num_queries(25) as small:
+    # the first view of a round without its summary makes it: two grouped scans and one upsert (with its savepoint)
+    with django_assert_max_num_queries(28) as small:
         assert c.get("/dashboard/").status_code == 200
-    _grow(platform, 30)
+    _grow(platform, 30)  # the rounds' findings changed: the summary is made again
     cache.clear()
-    with django_assert_max_num_queries(25) as big:
+    with django_assert_max_num_queries(28) as big:
         r = c.get("/dashboard/")
     assert r.status_code == 200 and len(big.captured_queries) == len(small.captured_queries)
     if who == "office":
         assert r.context["st"].findings["n"] == 7 + 60 and r.context["st"].findings["still"] == len(_still_expected(platform)) + 30
+    # later views, in any process (nothing in this one's cache), read the summary kept in the database
+    cache.clear()
+    with django_assert_max_num_queries(23) as later:
+        r = c.get("/dashboard/")
+    assert r.status_code == 200 and len(later.captured_queries) == len(big.captured_queries) - 5
+    assert not any("rounds_roundsummary" in q["sql"] and not q["sql"].startswith("SELECT")
+                   for q in later.captured_queries)
 
 
 def test_pages_escape_crawled_text(platform, client_for):
@@ -285,3 +293,123 @@ def test_finding_without_responsible_unit_belongs_to_the_owner(platform, client_
     assert us.counts["n"] == 4
     account = next(s for s in us.by_site if s["kind"] == "account")
     assert account["name"] == "健康测试县（微信公众号）" and account["rules"][0]["rule"] == "newmedia.not_updated"
+
+
+# --- the round summary (rounds.models.RoundSummary): made once, the same numbers as counting finding by finding ---
+
+def _reference(rnd, prev, user):
+    """finding_counts' numbers counted finding by finding, in Python, from the plain scoped querysets (no summary)."""
+    from collections import defaultdict
+
+    from django.db.models import BooleanField, Case, Value, When
+
+    rules, units, fixed = defaultdict(lambda: [0, 0, 0, 0]), defaultdict(lambda: [0, 0, 0, 0]), defaultdict(lambda: [0, 0])
+    still = Case(When(stats.still_q(prev), then=Value(True)), default=Value(False), output_field=BooleanField())
+    for unit, rule, veto, severity, is_still in (stats.current_findings(rnd, user, prev).annotate(u=stats.UNIT_OF, s=still)
+                                                 .values_list("u", "rule", "veto", "severity", "s")):
+        for row in (rules[rule], units[unit]):
+            row[0] += 1
+            row[1] += veto
+            row[2] += severity == "high"
+            row[3] += bool(is_still)
+    if prev is not None:
+        looked = Case(When(stats.looked_q(rnd, prev), then=Value(True)), default=Value(False), output_field=BooleanField())
+        for unit, was_looked in stats.fixed_findings(rnd, prev, user).annotate(u=stats.UNIT_OF, l=looked).values_list("u", "l"):
+            fixed[unit][0 if was_looked else 1] += 1
+    return {"rules": dict(rules), "units": dict(units), "fixed": dict(fixed)}
+
+
+def _check_all_roles(platform):
+    from django.contrib.auth.models import User
+    from django.core.cache import cache
+
+    cur = stats.rounds().get(pk=platform.rounds["current"].pk)
+    prev = stats.previous_round(cur)
+    for who in ("office", "readonly", "supervisor", "unit_a", "unit_b"):
+        user = User.objects.get(username=who)
+        cache.clear()
+        assert stats.finding_counts(cur, prev, user) == _reference(cur, prev, user), who
+
+
+def test_summary_counts_equal_counting_each_finding(platform):
+    """Whatever happens after the summary was made (ignores in both rounds and their revoking, findings without a
+    responsible unit, a site not checked again, a job run again), the dashboard's counts for every role are those of
+    counting each finding."""
+    from django.contrib.auth.models import User
+
+    from govinspect.rounds.ignores import ignore_finding, revoke_ignore
+    from govinspect.rounds.models import Finding, RoundSite, RoundSummary
+
+    cur, prev = platform.rounds["current"], platform.rounds["previous"]
+    _grow(platform, 3)
+    gone = Finding.objects.create(round=prev, round_site=RoundSite.objects.get(round=prev, website=platform.sites["b"]),
+                                  rule="link.dead", fingerprint="gone-b", detail="上轮问题，本轮未再发现",
+                                  responsible_unit=platform.units["b"], severity="medium")
+    stats.summarize_round(cur)
+    made = RoundSummary.objects.get(round=cur)
+    _check_all_roles(platform)
+    # ignores: a current finding (still present) and a previous one not found again
+    F = platform.findings
+    ig = ignore_finding(F["still"], "hit", "测试：不是问题", "office")
+    ignore_finding(gone, "hit", "测试：不是问题", "office")
+    assert Finding.objects.filter(ignored_by__isnull=False, round=cur).exists()
+    assert Finding.objects.filter(ignored_by__isnull=False, round=prev).exists()
+    _check_all_roles(platform)
+    assert RoundSummary.objects.get(round=cur).made_at == made.made_at  # an ignore does not remake the summary
+    revoke_ignore(ig, "office")
+    _check_all_roles(platform)
+    # a finding without a responsible unit in each round, one found again
+    for rnd in (prev, cur):
+        rs = RoundSite.objects.get(round=rnd, website=platform.sites["b"])
+        Finding.objects.create(round=rnd, round_site=rs, rule="link.dead", fingerprint="orphan-both", detail="无责任单位",
+                               severity="medium")
+    Finding.objects.create(round=prev, round_site=RoundSite.objects.get(round=prev, website=platform.sites["b"]),
+                           rule="link.dead", fingerprint="orphan-gone", detail="无责任单位，已整改", severity="medium")
+    _check_all_roles(platform)
+    # a site of this round that could not be checked after all: its previous problems are no longer "fixed"
+    office = _reference(stats.rounds().get(pk=cur.pk), prev, User.objects.get(username="office"))
+    assert office["fixed"][platform.units["a"].pk] == [1, 0]
+    RoundSite.objects.filter(round=cur, website=platform.sites["a"]).update(status="could_not_check")
+    _check_all_roles(platform)
+    # a job run again (its findings replaced): the summary is made again at the next view
+    Finding.objects.filter(round=cur, rule="content.typo").delete()
+    _check_all_roles(platform)
+    assert RoundSummary.objects.get(round=cur).stamp != made.stamp
+
+
+def test_dashboard_reads_the_summary_made_at_the_round_end(platform, client_for):
+    """The runner makes the summary when a round ends; the dashboard then reads it (shown here by altering it), and
+    makes it again once the round's findings change."""
+    from django.core.cache import cache
+
+    from govinspect.rounds.models import Finding, RoundSummary
+    from govinspect.rounds.services import _end
+
+    cur = platform.rounds["current"]
+    RoundSummary.objects.all().delete()
+    _end(cur, "done", "测试")
+    s = RoundSummary.objects.get(round=cur)
+    assert s.stamp.startswith(f"v{stats.SUMMARY_VERSION}|{cur.pk}:") and s.data["units"] and s.data["gone"]
+    cache.clear()
+    assert _dash(client_for, "office").context["st"].findings["n"] == 7
+    data = s.data
+    data["units"] = [row[:2] + [row[2] + 100] + row[3:] for row in data["units"]]  # 100 more per unit and rule
+    RoundSummary.objects.filter(pk=s.pk).update(data=data)
+    cache.clear()
+    assert _dash(client_for, "office").context["st"].findings["n"] == 7 + 100 * len(data["units"])
+    rs = Finding.objects.filter(round=cur).first()
+    Finding.objects.create(round=cur, round_site=rs.round_site, job=rs.job, rule="link.dead", fingerprint="x-new",
+                           detail="新发现", responsible_unit=rs.responsible_unit, severity="medium")
+    assert _dash(client_for, "office").context["st"].findings["n"] == 8  # the stamp changed: counted again
+    assert RoundSummary.objects.get(round=cur).stamp != s.stamp
+
+
+def test_running_round_summary_is_not_kept(platform):
+    from govinspect.rounds.models import Round, RoundSummary
+    from django.contrib.auth.models import User
+
+    cur = platform.rounds["current"]
+    Round.objects.filter(pk=cur.pk).update(status="running")
+    rnd = stats.rounds().get(pk=cur.pk)
+    stats.finding_counts(rnd, stats.previous_round(rnd), User.objects.get(username="office"))
+    assert not RoundSummary.objects.filter(round=cur).exists()
