@@ -282,6 +282,63 @@ def test_ignored_findings_are_left_out_unless_asked(platform, api):
     assert a.get(f"/api/v1/rounds/{cur.pk}/").json()["counts"]["findings"]["total"] == 2
 
 
+
+def _walk(client, url: str) -> tuple[list[int], list[int]]:
+    """Every id of a paginated list, page after page, and the number of queries each page took."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    out, queries = [], []
+    while url:
+        with CaptureQueriesContext(connection) as q:
+            r = client.get(url)
+        assert r.status_code == 200, r.content.decode()
+        d = r.json()
+        out += [row["id"] for row in d["results"]]
+        queries.append(len(q.captured_queries))
+        url = d["next"]
+    return out, queries
+
+
+@pytest.mark.parametrize("who", ["office", "unit_a"])
+def test_findings_list_order_and_queries_whatever_the_size(platform, api, who):
+    """Newest round first, then in stored order, every finding once; each page takes the same few queries (the page's
+    ids in index order, then its rows with their unit, site and account), however many findings there are."""
+    from govinspect.rounds.models import Finding, Ignore
+
+    from govinspect.web import access
+    from django.contrib.auth.models import User
+
+    user = User.objects.get(username=who)
+
+    def expected(include_ignored=False):
+        qs = access.findings(user, Finding.objects.all())
+        if not include_ignored:
+            qs = qs.filter(ignored_by__isnull=True)
+        return [f.pk for f in sorted(qs, key=lambda f: (-f.round_id, f.pk))]
+
+    c = api(who)
+    small, q_small = _walk(c, "/api/v1/findings/")
+    assert small == expected()
+    _many_findings(platform, 130)
+    prev = platform.rounds["previous"]
+    rs = platform.findings["still"].round_site
+    Finding.objects.bulk_create([Finding(round=prev, rule="link.dead", detail=f"上轮 {i}", fingerprint=f"old{i:029d}",
+                                         responsible_unit=platform.units["a"], severity="medium") for i in range(40)])
+    F = platform.findings
+    ig = Ignore.objects.create(rule=F["new_a"].rule, scope="hit", website=rs.website, reason="测试", created_by="office",
+                               fingerprint=F["new_a"].fingerprint)
+    Finding.objects.filter(pk=F["new_a"].pk).update(ignored_by=ig)
+    big, q_big = _walk(c, "/api/v1/findings/")
+    assert big == expected() and F["new_a"].pk not in big and len(big) > 150
+    assert len(q_big) == 4 and max(q_big) <= 6 and max(q_big) == max(q_small)
+    every, _ = _walk(c, "/api/v1/findings/?include_ignored=1")
+    assert every == expected(include_ignored=True) and F["new_a"].pk in every
+    cur = platform.rounds["current"]
+    in_round, _ = _walk(c, f"/api/v1/findings/?round={cur.pk}")
+    assert in_round == [pk for pk in expected() if Finding.objects.get(pk=pk).round_id == cur.pk]
+
+
 # --- the pre-publication check ---
 
 def check(client, **body):
