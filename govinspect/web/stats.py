@@ -270,6 +270,7 @@ def _target_counts(qs, owner: str) -> tuple[dict, dict]:
 
 CACHE_SECONDS = 600
 SUMMARY_VERSION = 1  # bump when the layout of RoundSummary.data changes: older summaries are then made again
+IGNORED_IDS_MAX = 2000  # ignored findings of a round read by their ids up to this many (SQL parameters), else by round
 
 
 def _raw(qs) -> list[tuple]:
@@ -427,23 +428,29 @@ def finding_counts(rnd: Round, prev: Round | None, user) -> dict:
                 r[i] += sign * v
                 u[i] += sign * v
 
-    # the ignored findings of both rounds, found by the ignored_by index alone (given the round too, SQLite would walk
-    # the round's 200,000 rows instead): their rows are then read by id
-    ignored = defaultdict(list)  # (ignored_by > 0: SQLite takes "IS NOT NULL" for a reason to scan the table)
+    # the ignored findings of both rounds, found by the ignored_by index alone (given the round too, SQLite walks the
+    # round's 200,000 rows instead; and "ignored_by > 0", as "IS NOT NULL" with another column read scans the table):
+    # their rows are then read by id (by round when there are very many)
+    ignored = defaultdict(list)
     for pk, r in Finding.objects.filter(ignored_by__gt=0).values_list("pk", "round").order_by():
         ignored[r].append(pk)
-    with_unit = Q(responsible_unit__isnull=False)
+
+    def ignored_in(r):
+        ids = ignored[r.pk]
+        qs = (Finding.objects.filter(pk__in=ids) if len(ids) <= IGNORED_IDS_MAX
+              else Finding.objects.filter(round=r, ignored_by__gt=0))
+        return qs.filter(responsible_unit__isnull=False)
+
     add_cur(base["units"], 1)
     if ignored[rnd.pk]:
-        add_cur(_cur_rows(Finding.objects.filter(with_unit, pk__in=ignored[rnd.pk]), prev, "responsible_unit"), -1)
+        add_cur(_cur_rows(ignored_in(rnd), prev, "responsible_unit"), -1)
     add_cur(_cur_rows(Finding.objects.filter(round=rnd, responsible_unit__isnull=True, ignored_by__isnull=True), prev,
                       UNIT_OF), 1)
     fixed = defaultdict(lambda: [0, 0])
     if prev is not None:
         gone = [(row, 1) for row in base["gone"]]
         if ignored[prev.pk]:
-            gone += [(row, -1) for row in _gone_rows(Finding.objects.filter(with_unit, pk__in=ignored[prev.pk]), rnd,
-                                                     "responsible_unit")]
+            gone += [(row, -1) for row in _gone_rows(ignored_in(prev), rnd, "responsible_unit")]
         gone += [(row, 1) for row in _gone_rows(Finding.objects.filter(round=prev, responsible_unit__isnull=True,
                                                                        ignored_by__isnull=True), rnd, UNIT_OF)]
         gone = [(row, sign) for row, sign in gone if visible(row[0])]
