@@ -27,9 +27,11 @@ import time
 from pathlib import Path
 
 TARGET_MS = 300
+# rows that happen once, not at every view: said apart, not counted in the slowest request
+ONCE = {"dashboard, no summary": "once per round stored before summaries existed, then kept for every process"}
 PAGES = [("dashboard", "office", "/dashboard/"), ("findings", "office", "/findings/"),
          ("findings state=new", "office", "/findings/?state=new"), ("portal", "unit", "/portal/"),
-         ("api findings", "office", "/api/v1/findings/")]
+         ("api findings", "office", "/api/v1/findings/"), ("api findings, unit", "unit", "/api/v1/findings/")]
 
 
 def setup(data_dir: Path) -> None:
@@ -181,11 +183,14 @@ def main() -> None:
     for label in big:
         cold, warm, q = big[label]
         bcold = base[label][0]
-        worst = max(worst, cold, warm or 0)
+        once = label in ONCE
+        if not once:
+            worst = max(worst, cold, warm or 0)
         slow = cold >= TARGET_MS or (warm or 0) >= TARGET_MS
         print(f"{label:<27}{cold:>9.0f}{'' if warm is None else round(warm):>9}{'' if q is None else q:>9}"
-              f"{bcold:>15.0f}{cold / bcold:>7.1f}{'SLOW' if slow else 'ok':>8}")
-    print(f"slowest request {worst:.0f} ms = {worst / TARGET_MS:.2f} x the {TARGET_MS} ms target")
+              f"{bcold:>15.0f}{cold / bcold:>7.1f}{('once' if once else 'SLOW') if slow else 'ok':>8}")
+    print(f"slowest request {worst:.0f} ms = {worst / TARGET_MS:.2f} x the {TARGET_MS} ms target"
+          + "".join(f"; not counted: {label} ({big[label][0]:.0f} ms, {ONCE[label]})" for label in ONCE if label in big))
 
 
 if __name__ == "__main__":
