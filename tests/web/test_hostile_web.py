@@ -427,3 +427,12 @@ def test_a_renamed_unit_still_gets_its_workbook(platform, client_for):
     platform.units["a"].save()
     r = client_for("unit_a").get(url)
     assert r.status_code == 200, f"unit A's 整改清单 after its unit was renamed: {r.status_code}"
+
+
+@pytest.mark.xfail(strict=True, reason=DEFECT)
+def test_confirm_column_with_a_non_numeric_id(platform, client_for):
+    c = client_for("office")
+    c.raise_request_exception = False
+    url = reverse("web:registry_column_confirm", args=[platform.sites["a"].pk])
+    codes = {k: c.post(url, {"category": "notice", k: "abc"}).status_code for k in ("column", "check")}
+    assert all(v < 500 for v in codes.values()), f"confirm_column with column=abc / check=abc: {codes}"
