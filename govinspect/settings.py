@@ -8,6 +8,8 @@ GOVINSPECT_DEBUG         "1" for debug mode (never in production)
 GOVINSPECT_ALLOWED_HOSTS comma-separated host names for the web app
 GOVINSPECT_SESSION_IDLE_MINUTES  a web session ends after this many idle minutes (default 30)
 GOVINSPECT_HTTPS         "1" when served over HTTPS (behind nginx): secure cookies and HSTS
+GOVINSPECT_TRUSTED_PROXY the address of a reverse proxy in front of `govinspect serve` (e.g. 127.0.0.1 for nginx on the
+                         same machine): its X-Forwarded-For names the client (sign-in throttling, API rate limits)
 """
 
 import os
@@ -122,6 +124,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "web/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AUTH_PASSWORD_VALIDATORS = [  # a password a person chooses (first sign-in, change); temporary ones are random
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 SESSION_COOKIE_AGE = 60 * int(os.environ.get("GOVINSPECT_SESSION_IDLE_MINUTES", "30"))
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an idle session expires
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -164,6 +172,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": "30/minute"},
+    # the client is REMOTE_ADDR, never a header the client wrote; behind a proxy `govinspect serve` (waitress) sets
+    # REMOTE_ADDR from the trusted proxy's X-Forwarded-For (GOVINSPECT_TRUSTED_PROXY)
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "govinspect API",

@@ -196,20 +196,23 @@ def rulesets(round_ids) -> dict:
 
 
 def _int_param(request, name: str) -> int | None:
+    from ..web.views import int_param
+
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ParseError(f"参数 {name} 应为整数编号：{raw[:50]}") from None
+    value = int_param(raw)
+    if value is None:
+        raise ParseError(f"参数 {name} 应为整数编号：{raw[:50]}")
+    return value
 
 
 def _scoped_object(qs, pk, what: str):
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound(f"{what}不存在，或不在本账号的查看范围内") from None
+    from ..web.views import int_param
+
+    pk = int_param(pk)
+    if pk is None:
+        raise NotFound(f"{what}不存在，或不在本账号的查看范围内")
     obj = qs.filter(pk=pk).first()
     if obj is None:
         raise NotFound(f"{what}不存在，或不在本账号的查看范围内")

@@ -7,6 +7,7 @@ SIGTERM stops the web server and the runner (a round it was running is interrupt
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -74,8 +75,11 @@ def cmd_serve(a) -> int:
     if warning:
         print(warning, file=sys.stderr)
     try:
+        proxy = os.environ.get("GOVINSPECT_TRUSTED_PROXY", "").strip()
+        trust = {"trusted_proxy": proxy, "trusted_proxy_count": 1,
+                 "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} if proxy else {}
         server = create_server(application, host=a.host, port=a.port, threads=max(1, a.threads),
-                               ident="govinspect", clear_untrusted_proxy_headers=True)
+                               ident="govinspect", clear_untrusted_proxy_headers=True, **trust)
     except OSError as e:
         raise CliError(f"无法在 {a.host}:{a.port} 上启动：{e.strerror or e}（端口可能已被占用，可用 --port 换一个）") from None
     runner = None if a.no_runner else start_runner()

@@ -39,12 +39,11 @@ def _text(r) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- odd query parameters
-DEFECT = "review 2026-11-29: a real defect, see the assert message; remove the mark when fixed"
 ODD = ["abc", "1.5", "-1", "１", "", "%00", "1e3", "0x10",
-       # str.isdigit() is true for "²" but int() refuses it (dashboard.pick_round, portal, rounds.download: 500)
-       pytest.param("²", marks=pytest.mark.xfail(strict=True, reason=DEFECT)),
-       # beyond SQLite's 64-bit integers: OverflowError in findings ?unit=/?site= and the API's ?round=/?unit= (500)
-       pytest.param("9" * 30, marks=pytest.mark.xfail(strict=True, reason=DEFECT))]
+       # str.isdigit() is true for "²" but int() refuses it (was a 500 in dashboard.pick_round, portal, rounds.download)
+       "²",
+       # beyond SQLite's 64-bit integers (was an OverflowError in findings ?unit=/?site= and the API's ?round=/?unit=)
+       "9" * 30]
 
 
 @pytest.mark.parametrize("value", ODD)
@@ -68,10 +67,11 @@ def test_odd_query_parameters_never_500(platform, client_for, value):
         if r.status_code >= 500:
             bad.append(f"{url}: {r.status_code}")
     assert not bad, "server errors on odd query parameters:\n" + "\n".join(bad)
+    r = c.get(f"/api/v1/findings/{'9' * 30}/")
+    assert r.status_code == 404
 
 
 # ----------------------------------------------------------------------------------------------- scoping the matrix misses
-@pytest.mark.xfail(strict=True, reason=DEFECT)
 def test_supervisor_round_pages_name_another_units_scope(platform, client_for):
     """A round scoped to unit B's subtree: its scope line names B to a supervisor of the town."""
     from govinspect.rounds.models import Round
@@ -205,7 +205,6 @@ def test_round_create_refuses_absurd_input_without_500(platform, client_for, ove
         assert Round.objects.count() == before and 'class="error"' in _text(r), over
 
 
-@pytest.mark.xfail(strict=True, reason=DEFECT)
 def test_round_create_with_the_earliest_dates(platform, client_for):
     """as_of 0001-01-01 is a valid date to the form; the 91-day period start before it does not exist."""
     c = client_for("office")
@@ -274,7 +273,7 @@ def test_error_pages_carry_the_policy(platform, client, client_for):
     c = client_for("unit_a")
     c.raise_request_exception = False
     for url, status in ((f"/findings/{platform.findings['b1'].pk}/", 404), ("/no-such-page/", 404),
-                        ("/registry/", 403), ("/portal/?unit=²", 500)):
+                        ("/registry/", 403), ("/portal/?unit=²", 404)):
         r = c.get(url)
         assert r.status_code == status, (url, r.status_code)
         _strict_csp(r)
@@ -285,6 +284,24 @@ def test_error_pages_carry_the_policy(platform, client, client_for):
         r = anon.post(reverse("web:login"), {"username": "unit_b", "password": "wrong"})
     assert r.status_code in (403, 429)
     _strict_csp(r)
+
+
+def _boom(request):
+    raise RuntimeError("a bug")
+
+
+urlpatterns = [__import__("django.urls", fromlist=["path"]).path("boom/", _boom)]  # this module as a URLconf
+
+
+def test_server_error_page_carries_the_policy(platform, client_for, settings):
+    """A bug gives the Chinese 500 page under the same headers, without a traceback."""
+    settings.ROOT_URLCONF = __name__
+    c = client_for("office")
+    c.raise_request_exception = False
+    r = c.get("/boom/")
+    assert r.status_code == 500 and "服务器内部错误" in _text(r) and "Traceback" not in _text(r)
+    _strict_csp(r)
+    assert r.headers.get("X-Content-Type-Options") == "nosniff"
 
 
 def test_every_post_needs_the_csrf_token_including_logout(platform):
@@ -342,7 +359,6 @@ def test_check_text_hostile_input(platform, client_for, payload):
 
 
 # ----------------------------------------------------------------------------------------------- accounts and throttles
-@pytest.mark.xfail(strict=True, reason=DEFECT)
 def test_office_cannot_take_over_a_superuser(platform, client_for):
     """The office manages platform accounts; a Django superuser (createsuperuser, /admin/) is not one of them."""
     from django.contrib.auth.models import User
@@ -355,7 +371,6 @@ def test_office_cannot_take_over_a_superuser(platform, client_for):
         f"the office reset the superuser's password (status {r.status_code}): a temporary password for /admin/")
 
 
-@pytest.mark.xfail(strict=True, reason=DEFECT)
 def test_token_throttle_is_not_bypassed_by_x_forwarded_for(platform, client):
     from django.core.cache import cache
 
@@ -367,7 +382,6 @@ def test_token_throttle_is_not_bypassed_by_x_forwarded_for(platform, client):
     assert 429 in codes, f"40 sign-in attempts a minute from one address, each with its own X-Forwarded-For: {set(codes)}"
 
 
-@pytest.mark.xfail(strict=True, reason=DEFECT)
 def test_a_weak_password_is_refused_at_the_forced_change(platform, client_for):
     """Unit accounts are named unit-<id> (guessable) and lock out per name and address only: a password like 123456
     would fall to one try per account."""
@@ -411,7 +425,6 @@ def test_downloads_store_crawled_formulas_as_text(platform, client_for):
     assert any("HYPERLINK" in v for v in seen), "the crawled formula text did not reach the workbooks"
 
 
-@pytest.mark.xfail(strict=True, reason=DEFECT)
 def test_a_renamed_unit_still_gets_its_workbook(platform, client_for):
     """The reports are kept while the round's signature holds; the signature does not include the units' names, and
     the unit -> workbook map (.units.json) is by name: after a rename in the registry the unit's 整改清单 is a 404."""
@@ -429,7 +442,6 @@ def test_a_renamed_unit_still_gets_its_workbook(platform, client_for):
     assert r.status_code == 200, f"unit A's 整改清单 after its unit was renamed: {r.status_code}"
 
 
-@pytest.mark.xfail(strict=True, reason=DEFECT)
 def test_confirm_column_with_a_non_numeric_id(platform, client_for):
     c = client_for("office")
     c.raise_request_exception = False

@@ -82,11 +82,17 @@ def add(request):
     return render(request, "web/accounts/index.html", _list_context(request, form), status=400)
 
 
+def _platform_user(pk):
+    """A platform account: never a Django superuser or staff account (those are managed on the command line), so that
+    the office cannot take over the admin by resetting its password."""
+    return get_object_or_404(User.objects.filter(is_superuser=False, is_staff=False), pk=pk)
+
+
 @access.office_required
 @require_POST
 @never_cache
 def reset(request, pk):
-    user = get_object_or_404(User, pk=pk)
+    user = _platform_user(pk)
     created = service.reset_password(user)
     note = "" if user.is_active else "该账号已停用：重新启用后才能用此密码登录。"
     return _passwords(request, f"已重置“{user.username}”的密码", [created], note)
@@ -95,7 +101,7 @@ def reset(request, pk):
 @access.office_required
 @require_POST
 def deactivate(request, pk):
-    user = get_object_or_404(User, pk=pk)
+    user = _platform_user(pk)
     if user.pk == request.user.pk:
         messages.error(request, "不能停用自己正在使用的账号")
     else:
@@ -107,7 +113,7 @@ def deactivate(request, pk):
 @access.office_required
 @require_POST
 def activate(request, pk):
-    user = get_object_or_404(User, pk=pk)
+    user = _platform_user(pk)
     User.objects.filter(pk=user.pk).update(is_active=True)
     messages.success(request, f"账号“{user.username}”已重新启用")
     return redirect("web:accounts")

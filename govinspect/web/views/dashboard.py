@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 
 from .. import access, stats
+from . import int_param
 from ...registry.models import COLUMN_CATEGORIES, Unit
 from ...rounds.models import ColumnCheck
 
@@ -25,9 +26,9 @@ def pick_round(request):
     """(the round named by ?round=, else the latest done round; the rounds for the picker). A bad id is a 404."""
     raw = request.GET.get("round", "").strip()
     if raw:
-        if not raw.isdigit():
+        if int_param(raw) is None:
             raise Http404("没有这个检查轮次")
-        rnd = get_object_or_404(stats.rounds(), pk=int(raw))
+        rnd = get_object_or_404(stats.rounds(), pk=int_param(raw))
     else:
         rnd = stats.default_round()
     choices = list(stats.rounds().exclude(status="pending").only("id", "name", "as_of", "status")[:60])

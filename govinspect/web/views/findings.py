@@ -32,6 +32,7 @@ from csp.decorators import csp
 
 from ...rounds.models import IGNORE_SCOPES, SEVERITIES, Finding, Ignore, RecheckResult, Round
 from .. import access
+from . import int_param
 
 PAGE_SIZE = 50
 STATES = {"new": "新发现", "still": "仍存在", "ignored": "已忽略", "open": "未忽略"}
@@ -94,11 +95,7 @@ def _group_choices(catalog: dict, titles: dict) -> list[tuple[str, str]]:
     return out
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+_int = int_param
 
 
 # --------------------------------------------------------------------------------------------------- the list

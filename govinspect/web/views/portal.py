@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
 from .. import access, stats
+from . import int_param
 from .dashboard import pick_round
 
 
@@ -21,9 +22,9 @@ def index(request):
     raw = request.GET.get("unit", "").strip()
     unit = None
     if raw:
-        if not raw.isdigit():
+        if int_param(raw) is None:
             raise Http404("没有这个单位")
-        unit = get_object_or_404(access.units(user), pk=int(raw))
+        unit = get_object_or_404(access.units(user), pk=int_param(raw))
         ids = [unit.pk]
     else:
         scope = access.unit_ids(user)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ...registry.models import COLUMN_CATEGORIES, Account, Column, Leader, Unit, Website
 from ...rounds.models import ColumnCheck, RoundSite
 from .. import access
+from . import int_param
 
 PAGE = 100
 CATEGORY_LABELS = dict(COLUMN_CATEGORIES) | {"unknown": "未识别", "": "未设置"}
@@ -184,12 +185,12 @@ def confirm_column(request, pk):
         return redirect("web:registry_website", pk=site.pk)
     label = dict(COLUMN_CATEGORIES)[category]
     if request.POST.get("column"):
-        col = get_object_or_404(Column, pk=request.POST["column"], site=site)
+        col = get_object_or_404(Column, pk=int_param(request.POST["column"]) or 0, site=site)
         col.category = category
         col.save(update_fields=["category"])
         messages.success(request, f"栏目“{col.name}”的类别已改为{label}")
     else:
-        cc = get_object_or_404(ColumnCheck, pk=request.POST.get("check") or 0, round_site__website=site)
+        cc = get_object_or_404(ColumnCheck, pk=int_param(request.POST.get("check")) or 0, round_site__website=site)
         col, created = Column.objects.get_or_create(site=site, url=cc.url, defaults={
             "name": cc.name[:100], "category": category, "level": cc.level or 1})
         if not created:

@@ -38,6 +38,7 @@ from ...registry.models import Account, Unit, Website
 from ...rounds.models import Finding, Ignore, RecheckResult, Round, RoundEvent, RoundJob, RoundSite
 from ...rounds.runner import alive as runner_alive
 from .. import access
+from . import int_param
 
 SCHEMES_DIR = Path(__file__).resolve().parents[2] / "rules" / "schemes"
 ACTIVE = ("queued", "running")
@@ -76,6 +77,15 @@ def _summary(counts: dict[str, int]) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------------------ list
+def scope_label(user, rnd) -> str:
+    """The round's scope as the user may read it: a supervisor does not learn which other unit a round was for."""
+    if rnd.scope_unit_id is None:
+        return f"整个名录（{rnd.region}）"
+    if access.may_see_unit(user, rnd.scope_unit_id):
+        return f"{rnd.scope_unit.name}（含下级单位）"
+    return "其他单位（含下级单位）"
+
+
 @access.login_required_view
 def index(request):
     _see_rounds(request)
@@ -89,7 +99,7 @@ def index(request):
                 .values("round_id").annotate(checked=Count("id", filter=Q(status="checked")), n=Count("id"))):
         sites[row["round_id"]] = row
     rows = [{"round": r, "jobs": _summary(jobs.get(r.pk, {})), "findings": findings.get(r.pk, 0),
-             "sites": sites.get(r.pk, {"checked": 0, "n": 0})} for r in rounds]
+             "sites": sites.get(r.pk, {"checked": 0, "n": 0}), "scope": scope_label(request.user, r)} for r in rounds]
     return render(request, "web/rounds/index.html", {"rows": rows, "can_change": access.can_change(request.user)})
 
 
@@ -140,6 +150,7 @@ def detail(request, pk):
         "round": rnd, "jobs": jobs, "summary": _summary(counts), "sites": rs, "findings": findings,
         # events and the round's error name failed jobs of any unit: the office and read-only leaders only
         "events": list(rnd.events.order_by("at", "id")) if sees_all else [], "can_change": access.can_change(user), "sees_all": sees_all,
+        "scope": scope_label(user, rnd),
         "downloads": [(k, DOWNLOADS[k]) for k in (DOWNLOADS if sees_all else ["rectification"])],
         "runner_missing": rnd.status == "queued" and not runner_alive(),
         "active": rnd.status in ACTIVE, "resumable": rnd.status in RESUMABLE and not rnd.recheck_of_id,
@@ -219,6 +230,13 @@ class RoundForm(forms.Form):
     name = forms.CharField(label="轮次名称", max_length=200)
     as_of = forms.DateField(label="检查时点", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                             help_text="统计期为检查时点前三个月")
+
+    def clean_as_of(self):
+        d = self.cleaned_data["as_of"]
+        if not 2000 <= d.year <= 2100:
+            raise forms.ValidationError("检查时点应在 2000 年至 2100 年之间")
+        return d
+
     scope = forms.ChoiceField(label="检查范围", required=False,
                               help_text="整个名录，或某一单位及其下级单位所有的网站和新媒体账号")
     region = forms.CharField(label="范围名称", max_length=100, initial="全县", help_text="通报中的检查范围，如“全县”")
@@ -317,10 +335,16 @@ def _who(request) -> str:
 @require_POST
 @access.office_required
 def launch(request, pk):
-    rnd = get_object_or_404(Round, pk=pk)
-    if rnd.status != "pending":
-        messages.error(request, f"第{rnd.pk}轮的状态为“{rnd.get_status_display()}”，不能再次开始")
-        return redirect("web:round", pk=pk)
+    with transaction.atomic():  # the round row locked: a second click waits here, then finds the round queued
+        rnd = get_object_or_404(Round.objects.select_for_update(), pk=pk)
+        if rnd.status != "pending":
+            messages.error(request, f"第{rnd.pk}轮的状态为“{rnd.get_status_display()}”，不能再次开始")
+            return redirect("web:round", pk=pk)
+        return _launch(request, rnd)
+
+
+def _launch(request, rnd):
+    pk = rnd.pk
     websites, owners = scope_targets(rnd)
     if not websites and not Account.objects.filter(**({"owner__in": owners} if owners is not None else {})).exists():
         messages.error(request, "检查范围内没有网站或新媒体账号，请先导入检查对象名录或选择其他范围")
@@ -384,11 +408,15 @@ _report_lock = threading.Lock()
 
 
 def _signature(rnd: Round) -> str:
-    """What the reports depend on that can change after the round ended (ignores, re-checks, a resumed round)."""
-    f = rnd.findings.aggregate(n=Count("id"), ignored=Count("id", filter=Q(ignored_by__isnull=False)))
+    """What the reports depend on that can change after the round ended (ignores, re-checks, a resumed round, and the
+    registry's unit names, regions and supervisors: the workbooks are named after the units)."""
+    f = rnd.findings.aggregate(n=Count("id"), ignored=Count("id", filter=Q(ignored_by__isnull=False)),
+                               last=Max("id"))
+    units = hashlib.sha256(json.dumps(list(Unit.objects.order_by("pk").values_list(
+        "pk", "name", "short_name", "region", "supervisor", "parent_id")), ensure_ascii=False).encode()).hexdigest()
     ig = Ignore.objects.aggregate(last=Max("id"), revoked=Max("revoked_at"))
     rc = RecheckResult.objects.filter(finding__round=rnd).aggregate(n=Count("id"), last=Max("id"))
-    parts = [rnd.status, rnd.finished_at, rnd.name, rnd.recipients, rnd.doc_number, f, ig, rc]
+    parts = [rnd.status, rnd.finished_at, rnd.name, rnd.recipients, rnd.doc_number, f, ig, rc, units]
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
 
 
@@ -446,9 +474,10 @@ def download(request, pk, kind):
     unit_param = request.GET.get("unit")
     units = None
     if unit_param is not None:  # one unit's workbook: only a unit the user may see
-        if not unit_param.isdigit() or not access.may_see_unit(user, int(unit_param)):
+        uid = int_param(unit_param)
+        if uid is None or not access.may_see_unit(user, uid):
             raise Http404("没有这个单位的整改清单")
-        units = list(Unit.objects.filter(pk=int(unit_param)))
+        units = list(Unit.objects.filter(pk=uid))
     elif not sees_all:
         units = list(access.units(user).order_by("name"))
     if rnd.status != "done":
