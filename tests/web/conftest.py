@@ -21,6 +21,7 @@ import io
 from dataclasses import dataclass, field
 
 import pytest
+from captures import write_warc as _warc
 
 PASSWORD = "Test-Passw0rd-42"
 
@@ -45,22 +46,6 @@ class Platform:
     warc_key: str = ""
 
 
-def _warc(key: str, url: str, body: bytes) -> int:
-    """Write one gzip WARC response record at storage key `key`; its offset."""
-    from warcio.statusandheaders import StatusAndHeaders
-    from warcio.warcwriter import WARCWriter
-
-    from govinspect.storage import storage
-
-    path = storage().path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as fh:
-        w = WARCWriter(fh, gzip=True)
-        w.write_record(w.create_warc_record("warcinfo:", "warcinfo", payload=io.BytesIO(b"software: tests")))
-        offset = fh.tell()
-        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-        w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers))
-    return offset
 
 
 def build_platform() -> Platform:

@@ -7,26 +7,10 @@ import re
 import pytest
 from django.urls import reverse
 
+from captures import write_warc as _warc
 
 
-def _warc(key: str, url: str, body: bytes, content_type: str = "text/html") -> int:
-    """One gzip WARC response record at storage key `key` (as the fixture's helper, with our own Content-Type)."""
-    import io
 
-    from warcio.statusandheaders import StatusAndHeaders
-    from warcio.warcwriter import WARCWriter
-
-    from govinspect.storage import storage
-
-    path = storage().path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as fh:
-        w = WARCWriter(fh, gzip=True)
-        w.write_record(w.create_warc_record("warcinfo:", "warcinfo", payload=io.BytesIO(b"software: tests")))
-        offset = fh.tell()
-        headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
-        w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers))
-    return offset
 
 
 def _ids(resp) -> set[int]:
@@ -215,7 +199,7 @@ def test_captured_page_removes_meta_refresh_and_detects_charset(platform, client
             '<meta content="1;url=http://evil.example/2" http-equiv="refresh">'
             "<meta charset=gbk><title>通知</title></head><body><p>联系电话 13800000000</p></body></html>").encode("gbk")
     key = "rounds/test/site-a/refresh.warc.gz"
-    offset = _warc(key, "http://127.0.0.1:9/a/r.html", page)
+    offset = _warc(key, "http://127.0.0.1:9/a/r.html", page, content_type="text/html")
     src = platform.findings["privacy"]
     f = Finding.objects.create(round=src.round, round_site=src.round_site, job=src.job, rule="privacy.phone",
                                subject_kind="page", subject={"kind": "page"}, url="http://127.0.0.1:9/a/r.html",

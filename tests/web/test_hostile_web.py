@@ -10,24 +10,10 @@ import zipfile
 import pytest
 from django.urls import reverse
 
+from captures import write_warc as _warc
 
 
-def _warc(key: str, url: str, body: bytes, content_type: str | None = "text/html") -> int:
-    """One WARC response record at storage key `key` (content_type None: no Content-Type header); its offset."""
-    from warcio.statusandheaders import StatusAndHeaders
-    from warcio.warcwriter import WARCWriter
 
-    from govinspect.storage import storage
-
-    path = storage().path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as fh:
-        w = WARCWriter(fh, gzip=True)
-        offset = fh.tell()
-        headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)] if content_type else [],
-                                   protocol="HTTP/1.1")
-        w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers))
-    return offset
 
 B_NAME = "测试县教育局"
 
