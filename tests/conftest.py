@@ -17,8 +17,7 @@ from govinspect.sandbox import generate_county  # noqa: E402
 from govinspect.sandbox.serve import SandboxServer  # noqa: E402
 from govinspect.sandbox.truth import ground_truth  # noqa: E402
 
-# ../shared beside the checkout (as on developer machines and in CI); tests using it skip without it
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+from realdata import REALDATA  # noqa: E402  (../shared/realdata; tests using it skip without it)
 
 
 @pytest.fixture(scope="session")

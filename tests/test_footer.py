@@ -12,7 +12,7 @@ import json
 import re
 
 import pytest
-from conftest import REALDATA
+from realdata import REALDATA
 
 from govinspect.engine.checks.furniture import _fingerprint, _readable, footer_items
 from govinspect.engine.extract import decode_html, extract_page

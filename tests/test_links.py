@@ -281,7 +281,7 @@ def test_labelled_fixture_precision_and_recall():
 
 
 def _real_pages():
-    from conftest import REALDATA
+    from realdata import REALDATA
 
     labels = {l["path"]: l.get("url") for l in json.loads((REALDATA / "pages-v2" / "labels.json").read_text("utf-8"))} \
         if (REALDATA / "pages-v2" / "labels.json").exists() else {}

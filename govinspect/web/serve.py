@@ -48,10 +48,13 @@ def _host_warning(host: str) -> str | None:
 
 
 def start_runner() -> subprocess.Popen:
-    """The runner loop in its own process; it gets SIGTERM if this process dies (PR_SET_PDEATHSIG)."""
+    """The runner loop in its own process; it gets SIGTERM if this process dies (PR_SET_PDEATHSIG). It runs in a
+    session of its own: Ctrl+C in the terminal reaches only `serve`, which then stops the runner with SIGTERM (a
+    SIGINT landing on the runner while it was still importing Django printed a traceback)."""
     from ..rounds.runner import _die_with_parent
 
-    return subprocess.Popen([sys.executable, "-m", "govinspect.rounds.runner"], preexec_fn=_die_with_parent)
+    return subprocess.Popen([sys.executable, "-m", "govinspect.rounds.runner"], preexec_fn=_die_with_parent,
+                            start_new_session=True)
 
 
 def stop_runner(proc: subprocess.Popen | None) -> None:
