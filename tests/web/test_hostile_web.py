@@ -68,6 +68,11 @@ def test_supervisor_round_pages_name_another_units_scope(platform, client_for):
     leaks = [u for u in (reverse("web:rounds"), reverse("web:round", args=[rnd.pk]))
              if B_NAME in _text(c.get(u))]
     assert not leaks, f"a supervisor of the town reads unit B's name in the scope line of {leaks}"
+    for u in (reverse("web:rounds"), reverse("web:round", args=[rnd.pk])):  # it reads that the scope is another unit's
+        assert "其他单位（含下级单位）" in _text(c.get(u)), u
+        assert f"{B_NAME}（含下级单位）" in _text(client_for("office").get(u)), u  # the office reads the name
+        c = client_for("supervisor")
+    assert "整个名录（测试县）" in _text(c.get(reverse("web:rounds")))  # the fixture's rounds cover the registry
 
 
 def test_unit_counts_and_options_carry_only_its_own(platform, client_for):
