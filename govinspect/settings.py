@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "govinspect.rounds",
     "govinspect.monitor",
     "govinspect.letters",
+    "govinspect.rectify",
 ]
 
 MIDDLEWARE = [
