@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..rounds.models import Finding, Round, RoundAccount, RoundJob, RoundSite
+from ..rounds.models import Finding, Round, RoundSite
 from .models import STATE_LABELS, Item, ItemEvent
 
 # (from, to): every state change an item may make. Same-state pairs are re-checks that bring new evidence.
@@ -156,11 +156,8 @@ def issue_round(rnd: Round, by: str, issued_on: dt.date | None = None) -> int:
 
 
 def _checked(rnd: Round):
-    """What rnd looked at again (as stats.looked_q): websites and accounts checked, kinds of job done."""
-    sites = set(RoundSite.objects.filter(round=rnd, status="checked").values_list("website_id", flat=True))
-    accounts = set(RoundAccount.objects.filter(round=rnd, status="checked").values_list("account_id", flat=True))
-    kinds = set(RoundJob.objects.filter(round=rnd, state="done").values_list("kind", flat=True))
-    return sites, accounts, kinds
+    """What rnd looked at again (Round.looked_at, the rule the dashboard uses too), as sets."""
+    return tuple(set(q) for q in rnd.looked_at())
 
 
 def _looked(f: Finding | None, sites, accounts, kinds) -> bool:

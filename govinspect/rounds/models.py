@@ -53,6 +53,14 @@ class Round(models.Model):
     def __str__(self):
         return f"{self.name}（{self.as_of}）"
 
+    def looked_at(self):
+        """What this round checked: THE rule of "checked again" whenever two rounds are compared (the dashboard's fixed
+        versus could-not-re-check, rectification items followed into a later round): (websites whose site was checked,
+        accounts checked, kinds of job done), each a lazy flat values_list (a subquery, or a set when iterated)."""
+        return (self.sites.filter(status="checked").values_list("website", flat=True),
+                self.accounts.filter(status="checked").values_list("account", flat=True),
+                self.jobs.filter(state="done").values_list("kind", flat=True).distinct())
+
     @property
     def allowed_networks(self) -> tuple[str, ...]:
         """The private networks the operator allowed this round to fetch from (allow_networks, comma-separated)."""

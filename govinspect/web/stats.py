@@ -191,12 +191,10 @@ def fixed_findings(rnd: Round, prev: Round, user):
 def looked_q(rnd: Round, prev: Round) -> Q:
     """prev's findings whose target rnd checked again: the site or the account was checked, or (registers, letters) a
     job of the same kind ran. Lists computed once by the database (no join per finding)."""
-    sites = RoundSite.objects.filter(round=prev, website__in=RoundSite.objects.filter(round=rnd, status="checked")
-                                     .values("website")).values("pk")
-    accounts = RoundAccount.objects.filter(round=prev, account__in=RoundAccount.objects.filter(
-        round=rnd, status="checked").values("account")).values("pk")
-    jobs = RoundJob.objects.filter(round=prev, kind__in=RoundJob.objects.filter(round=rnd, state="done")
-                                   .values("kind")).values("pk")
+    checked_sites, checked_accounts, done_kinds = rnd.looked_at()
+    sites = RoundSite.objects.filter(round=prev, website__in=checked_sites).values("pk")
+    accounts = RoundAccount.objects.filter(round=prev, account__in=checked_accounts).values("pk")
+    jobs = RoundJob.objects.filter(round=prev, kind__in=done_kinds).values("pk")
     return (Q(round_site__in=sites) | Q(round_site__isnull=True, round_account__in=accounts)
             | Q(round_site__isnull=True, round_account__isnull=True, job__in=jobs))
 
@@ -455,12 +453,13 @@ def finding_counts(rnd: Round, prev: Round | None, user) -> dict:
                                                                        ignored_by__isnull=True), rnd, UNIT_OF)]
         gone = [(row, sign) for row, sign in gone if visible(row[0])]
         sites = accounts = kinds = ()
+        checked_sites, checked_accounts, done_kinds = rnd.looked_at()  # lazy: only the lists needed are read
         if any(row[1] is not None for row, _ in gone):
-            sites = set(RoundSite.objects.filter(round=rnd, status="checked").values_list("website", flat=True))
+            sites = set(checked_sites)
         if any(row[1] is None and row[2] is not None for row, _ in gone):
-            accounts = set(RoundAccount.objects.filter(round=rnd, status="checked").values_list("account", flat=True))
+            accounts = set(checked_accounts)
         if any(row[1] is None and row[2] is None and row[3] is not None for row, _ in gone):
-            kinds = set(RoundJob.objects.filter(round=rnd, state="done").values_list("kind", flat=True).distinct())
+            kinds = set(done_kinds)
         for (unit, site, account, kind, n), sign in gone:
             looked = site in sites if site is not None else account in accounts if account is not None else kind in kinds
             fixed[unit][0 if looked else 1] += sign * n
