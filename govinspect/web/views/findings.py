@@ -95,9 +95,6 @@ def _group_choices(catalog: dict, titles: dict) -> list[tuple[str, str]]:
     return out
 
 
-_int = int_param
-
-
 # --------------------------------------------------------------------------------------------------- the list
 def _of_unit(qs, unit_id: int):
     """The findings of one unit, as access.findings assigns them (responsible unit, else the site's/account's owner),
@@ -113,10 +110,10 @@ def filter_findings(user, rnd: Round, prev: Round | None, params, catalog: dict)
     """The user's findings of the round narrowed by the GET filters; (queryset, the filters that applied)."""
     qs = access.findings(user, Finding.objects.filter(round=rnd))
     f: dict = {}
-    unit = _int(params.get("unit"))
+    unit = int_param(params.get("unit"))
     if unit is not None:
         qs, f["unit"] = _of_unit(qs, unit), unit
-    site = _int(params.get("site"))
+    site = int_param(params.get("site"))
     if site is not None:
         qs, f["site"] = qs.filter(round_site__website_id=site), site
     column = (params.get("column") or "").strip()
@@ -169,7 +166,7 @@ def index(request):
     user = request.user
     rounds = _all_rounds()
     listed = [r for r in rounds if r.recheck_of_id is None]
-    rid = _int(request.GET.get("round"))
+    rid = int_param(request.GET.get("round"))
     if rid is not None:
         rnd = next((r for r in rounds if r.pk == rid), None)
         if rnd is None:
@@ -528,7 +525,7 @@ def unignore(request, pk: int):
     from ...rounds.ignores import revoke_ignore
 
     f = _scoped(request, pk)
-    ig = get_object_or_404(Ignore, pk=_int(request.POST.get("ignore")) or f.ignored_by_id or 0)
+    ig = get_object_or_404(Ignore, pk=int_param(request.POST.get("ignore")) or f.ignored_by_id or 0)
     if ig.source_finding_id != f.pk and ig.pk != f.ignored_by_id:
         raise PermissionDenied("该忽略记录与此问题无关")
     if ig.revoked_at is not None:
