@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..rounds.models import Finding, Round, RoundSite
-from .models import STATE_LABELS, Item, ItemEvent
+from .models import CLOSED_STATES, STATE_LABELS, Item, ItemEvent
 
 # (from, to): every state change an item may make. Same-state pairs are re-checks that bring new evidence.
 ALLOWED = {
@@ -24,6 +24,7 @@ ALLOWED = {
     ("disputed", "open"), ("disputed", "present"), ("disputed", "fixed"),
     ("overdue", "claimed"), ("overdue", "present"), ("overdue", "fixed"), ("overdue", "disputed"),
     ("fixed", "open"),
+    ("disputed", "accepted"), ("disputed", "overdue"), ("overdue", "overdue"),
 }
 # states of an item not verified as fixed: an open deadline (mark_overdue) and found again (sync_with_round)
 OVERDUE_FROM = ("open", "claimed", "present", "unverified")
@@ -65,9 +66,9 @@ def transition(item: Item, to_state: str, actor: str, action: str, note: str = "
         if (frm, to_state) not in ALLOWED:
             raise TransitionError(f"整改事项不能从“{STATE_LABELS[frm]}”变为“{STATE_LABELS[to_state]}”")
         fresh.state = to_state
-        if to_state == "fixed":
+        if to_state in CLOSED_STATES:
             fresh.closed_at = timezone.now()
-        elif frm == "fixed":
+        elif frm in CLOSED_STATES:
             fresh.closed_at = None
         for k, v in changes.items():
             setattr(fresh, k, v)
@@ -79,16 +80,22 @@ def transition(item: Item, to_state: str, actor: str, action: str, note: str = "
     return ev
 
 
+def settings_for(rnd: Round | None) -> dict:
+    """The rectification settings (rules/rectify.toml with the scheme's [rectify]) the round was made with; rounds made
+    before rectify.toml existed get the shipped file."""
+    from ..rules import load_rules
+
+    got = None
+    if rnd is not None:
+        from ..rounds.scoring import round_rules
+
+        got = round_rules(rnd).get("rectify")
+    return got or load_rules("rectify")
+
+
 def rectify_days(rnd: Round) -> int:
-    """The rectification period of the round's bulletin (bulletin.toml rectify_days, the round's own rules first)."""
-    from ..rounds.scoring import round_rules
-
-    days = (round_rules(rnd).get("bulletin") or {}).get("rectify_days")
-    if days is None:
-        from ..rules import load_rules
-
-        days = load_rules("bulletin")["rectify_days"]
-    return int(days)
+    """The rectification period in working days: the round's own, else its scheme's (rectify.toml `days`)."""
+    return int(rnd.rectify_days or settings_for(rnd)["days"])
 
 
 def deadline_for(rnd: Round, issued_on: dt.date) -> dt.date:
@@ -226,7 +233,220 @@ def sync_with_round(rnd: Round, by: str = "system") -> dict:
 def mark_overdue(today: dt.date, by: str = "system") -> int:
     """Items past their deadline without a verified fix → 逾期 (an `overdue` event each). Idempotent."""
     n = 0
-    for item in Item.objects.filter(state__in=OVERDUE_FROM, deadline__lt=today, closed_at__isnull=True).order_by("id"):
+    # a claim whose re-check is still pending was made in time: it waits for the answer
+    pending = Q(state="claimed", recheck_round__isnull=False)
+    for item in (Item.objects.filter(state__in=OVERDUE_FROM, deadline__lt=today, closed_at__isnull=True)
+                 .exclude(pending).order_by("id")):
         transition(item, "overdue", by, "overdue", note=f"整改期限{item.deadline.isoformat()}已过，未核实整改")
         n += 1
     return n
+
+
+# ------------------------------------------------------------------------------------------- the unit's and office's acts
+CLAIM_FROM = ("open", "present", "unverified", "overdue")
+DISPUTE_FROM = ("open", "claimed", "present", "overdue")
+
+
+def claim(item: Item, actor: str, note: str, files=()) -> ItemEvent:
+    """The unit says the problem is fixed (已反馈), with a note and optional files (uploads.store); the re-check of the
+    item is queued at once (request_recheck) and its result is a later state of the item."""
+    from .uploads import attach
+
+    note = (note or "").strip()
+    if not note:
+        raise TransitionError("请说明整改情况")
+    if item.state not in CLAIM_FROM:
+        raise TransitionError(f"整改事项为“{STATE_LABELS[item.state]}”，不能反馈已整改")
+    if item.finding_id is None:
+        raise TransitionError("该事项没有可复查的问题记录，请联系检查单位")
+    with transaction.atomic():
+        ev = transition(item, "claimed", actor, "claim", note=note)
+        attach(item, ev, files, actor)
+        request_recheck([item], actor)
+    return ev
+
+
+def dispute(item: Item, actor: str, reason: str, files=()) -> ItemEvent:
+    """The unit says it is not a problem (申诉), with its reason; the office accepts or rejects it."""
+    from .uploads import attach
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionError("申诉必须说明理由")
+    if item.state not in DISPUTE_FROM:
+        raise TransitionError(f"整改事项为“{STATE_LABELS[item.state]}”，不能申诉")
+    with transaction.atomic():
+        ev = transition(item, "disputed", actor, "dispute", note=reason, recheck_round=None)
+        attach(item, ev, files, actor)
+    return ev
+
+
+def accept_dispute(item: Item, actor: str, note: str) -> ItemEvent:
+    """The office accepts a dispute: the finding becomes an audited ignore (this problem, "hit" scope, so later rounds do
+    not report it again) and the item ends 申诉成立."""
+    from ..rounds.ignores import ignore_finding
+
+    note = (note or "").strip()
+    if not note:
+        raise TransitionError("同意申诉须说明理由")
+    if item.state != "disputed":
+        raise TransitionError(f"整改事项为“{STATE_LABELS[item.state]}”，没有待处理的申诉")
+    with transaction.atomic():
+        f, ignore = item.finding, None
+        if f is not None and f.round_site_id is not None and f.ignored_by_id is None:
+            ignore = ignore_finding(f, "hit", f"整改申诉成立（事项{item.pk}）：{note}", actor)
+        return transition(item, "accepted", actor, "accept", note=note,
+                          evidence=finding_evidence(f, ignore=ignore.pk if ignore else None))
+
+
+def reject_dispute(item: Item, actor: str, note: str, today: dt.date | None = None) -> ItemEvent:
+    """The office rejects a dispute: the item is the unit's to fix again (逾期 when its deadline has passed)."""
+    note = (note or "").strip()
+    if not note:
+        raise TransitionError("驳回申诉须说明理由")
+    if item.state != "disputed":
+        raise TransitionError(f"整改事项为“{STATE_LABELS[item.state]}”，没有待处理的申诉")
+    today = today or timezone.localdate()
+    return transition(item, "overdue" if item.deadline < today else "open", actor, "reject", note=note)
+
+
+def sign_off(item: Item, actor: str, note: str = "") -> ItemEvent:
+    """The office confirms an item the re-check found fixed (确认整改; required when rectify.toml `signoff` is true)."""
+    with transaction.atomic():
+        fresh = Item.objects.select_for_update().get(pk=item.pk)
+        if fresh.state != "fixed":
+            raise TransitionError(f"整改事项为“{STATE_LABELS[fresh.state]}”，复查确认已整改后才能确认")
+        if fresh.signed_off_at is not None:
+            raise TransitionError("该事项已经确认")
+        now = timezone.now()
+        Item.objects.filter(pk=item.pk).update(signed_off_at=now, signed_off_by=actor)
+        item.signed_off_at, item.signed_off_by = now, actor
+        return ItemEvent.objects.create(item=fresh, actor=actor, action="signoff", from_state="fixed", to_state="fixed",
+                                        note=(note or "").strip())
+
+
+def needs_signoff(item: Item) -> bool:
+    return item.state == "fixed" and item.signed_off_at is None and bool(settings_for(item.round_issued).get("signoff"))
+
+
+# ------------------------------------------------------------------------------------------- per-item re-checks
+def request_recheck(items: list[Item], by: str, as_of: dt.date | None = None) -> list[Round]:
+    """Queue a re-check of the items' latest findings now: one item-recheck round (Round.item_recheck) per round the
+    findings come from, run by the runner (`govinspect serve` starts it) like any queued round. A queued one that has
+    not started yet takes the new findings too. Returns the rounds."""
+    by_round: dict[int, list[Item]] = {}
+    for it in items:
+        if it.finding_id is None:
+            raise TransitionError(f"整改事项{it.pk}没有可复查的问题记录")
+        by_round.setdefault(it.finding.round_id, []).append(it)
+    out = []
+    for orig_id, its in by_round.items():
+        orig = Round.objects.get(pk=orig_id)
+        ids = [it.finding_id for it in its]
+        rnd = None
+        for cand in Round.objects.filter(item_recheck=True, recheck_of=orig, status="queued", cancel_requested__isnull=True):
+            opts = dict(cand.run_options)
+            opts["findings"] = sorted(set(opts.get("findings") or []) | set(ids))
+            # only while still queued and unchanged since read (a concurrent claim or the runner got there first)
+            if Round.objects.filter(pk=cand.pk, status="queued", run_options=cand.run_options).update(run_options=opts):
+                rnd = cand
+                break
+        if rnd is None:
+            day = max(as_of or timezone.localdate(), orig.as_of)
+            rnd = Round.objects.create(
+                name=f"整改复查：{orig.name}", region=orig.region, office=orig.office, as_of=day, period_start=orig.period_start,
+                scheme=orig.scheme, allow_networks=orig.allow_networks, recheck_of=orig, item_recheck=True, status="queued",
+                run_options={"findings": sorted(set(ids)), "crawl": (orig.run_options or {}).get("crawl"), "requested_by": by})
+        Item.objects.filter(pk__in=[it.pk for it in its]).update(recheck_round=rnd)
+        for it in its:
+            it.recheck_round = rnd
+        out.append(rnd)
+    return out
+
+
+WAITING = ("claimed", "unverified", "overdue")  # states of an item whose re-check may answer it
+
+
+def apply_recheck(rnd: Round, by: str = "system") -> dict:
+    """An item re-check ended: each waiting item takes its answer — 已整改 or 仍存在 with before/after evidence, or
+    未能复查 with the reason (also when the re-check itself failed or was cancelled: never counted as fixed)."""
+    from ..rounds.models import RecheckResult
+
+    counts = {"fixed": 0, "present": 0, "unverified": 0}
+    results = {r.finding_id: r for r in RecheckResult.objects.filter(round=rnd)} if rnd.status == "done" else {}
+    for item in Item.objects.filter(recheck_round=rnd).select_related("finding").order_by("id"):
+        if item.state not in WAITING:  # disputed or judged by a round meanwhile: the answer is no longer asked for
+            Item.objects.filter(pk=item.pk).update(recheck_round=None)
+            continue
+        r = results.get(item.finding_id)
+        before = finding_evidence(item.finding)
+        if r is None:
+            why = {"failed": "复查任务失败", "cancelled": "复查任务被取消", "interrupted": "复查任务被中断"}.get(
+                rnd.status, "复查未能得出结果")
+            state, note, after = "unverified", f"{why}，将按计划再次复查", {}
+        else:
+            state = {"fixed": "fixed", "present": "present"}.get(r.state, "unverified")
+            note, after = r.reason, r.evidence or {}
+        if state == "unverified" and item.state == "overdue":
+            state = "overdue"  # still not verified, past the deadline: stays overdue, the attempt recorded
+        transition(item, state, by, "recheck", note=note,
+                   evidence={"before": before, "after": after, "recheck_round": rnd.pk}, recheck_round=None)
+        counts[state] += 1
+    return counts
+
+
+def run_item_recheck(rnd: Round) -> dict:
+    """Run an item re-check round in this process (the runner's child does this) and answer its items, whatever the end
+    (a failed re-check leaves them 未能复查, retried later)."""
+    from ..rounds.recheck import run_recheck
+    from ..rounds.services import crawl_options
+
+    counts: dict = {}
+    try:
+        run_recheck(rnd, crawl=crawl_options(rnd))
+    finally:
+        rnd.refresh_from_db()
+        if rnd.status not in ("running", "queued"):
+            counts = apply_recheck(rnd)
+    return counts
+
+
+def retry_unverified(by: str = "system", now=None) -> list[Round]:
+    """Items left 未能复查 are re-checked again `retry_hours` after their last attempt (never counted as fixed meanwhile).
+    An item whose re-check round is gone or ended without answering it is re-queued too."""
+    now = now or timezone.now()
+    due = []
+    for item in (Item.objects.filter(state__in=WAITING, closed_at__isnull=True, finding__isnull=False)
+                 .select_related("recheck_round", "round_issued", "finding").order_by("id")):
+        if item.state == "overdue" and not _claimed_since_issue(item):
+            continue  # overdue without any claim: nothing to re-check until the unit says it fixed it
+        rr = item.recheck_round
+        if rr is not None and rr.status in ("queued", "running", "pending"):
+            continue
+        if rr is not None:  # it ended without apply_recheck (a crash between the two): answer it now
+            apply_recheck(rr, by)
+            item.refresh_from_db()
+            if item.state not in WAITING:
+                continue
+        last = item.events.order_by("-at", "-id").first()
+        hours = float(settings_for(item.round_issued).get("retry_hours", 24))
+        if item.state == "claimed" or last is None or (now - last.at).total_seconds() >= hours * 3600:
+            due.append(item)
+    return request_recheck(due, by) if due else []
+
+
+def _claimed_since_issue(item: Item) -> bool:
+    last = item.events.filter(action__in=("claim", "issue", "reopen", "reject")).order_by("-at", "-id").first()
+    return last is not None and last.action == "claim"
+
+
+def housekeeping(today: dt.date | None = None, by: str = "system") -> dict:
+    """What the loop does on a schedule (the runner every few minutes; `govinspect rectify tick` from cron): items past
+    their deadline → 逾期, reminders before/on the deadline, re-checks of 未能复查 items retried."""
+    from .reminders import send_due
+
+    today = today or timezone.localdate()
+    out = {"overdue": mark_overdue(today, by)}
+    out["reminders"] = send_due(today)
+    out["retried"] = len(retry_unverified(by))
+    return out

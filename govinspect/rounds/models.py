@@ -45,6 +45,12 @@ class Round(models.Model):
                                    related_name="+", help_text="只检查该单位及其下级单位的网站和账号；空为整个名录")
     cancel_requested = models.DateTimeField("请求取消时间", null=True, blank=True, editable=False,
                                             help_text="检查单位在平台上取消了本轮：本地运行器停止正在运行的检查任务")
+    item_recheck = models.BooleanField("整改事项复查", default=False, editable=False,
+                                       help_text="单位反馈已整改后为个别事项立即运行的复查（只复查 run_options.findings 中的问题）")
+    rectify_days = models.PositiveSmallIntegerField("整改期限（工作日）", null=True, blank=True,
+                                                    help_text="空为考核方案或通报设置中的天数")
+    examples = models.JSONField("典型问题", default=dict, blank=True,
+                                help_text="通报中各类问题举例的问题编号 {规则: [编号, …]}，下发前由检查单位挑选；空为自动选取")
 
     class Meta:
         verbose_name = verbose_name_plural = "检查轮次"
@@ -368,6 +374,8 @@ class RecheckResult(models.Model):
     finding = models.ForeignKey(Finding, verbose_name="原问题", on_delete=models.CASCADE, related_name="rechecks")
     state = models.CharField("复查结果", max_length=10, choices=RECHECK_STATES)
     reason = models.TextField("说明", blank=True)
+    evidence = models.JSONField("复查证据", default=dict, blank=True,
+                                help_text="复查时的页面存档：url、warc_file、warc_offset、captured_at、http_status（仍存在时还有摘录）")
 
     class Meta:
         verbose_name = verbose_name_plural = "复查结果"

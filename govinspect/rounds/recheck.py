@@ -80,12 +80,16 @@ def run_recheck(rnd: Round, crawl: dict | None = None, progress: bool = False) -
     prev = rnd.recheck_of
     if prev is None:
         raise ValueError("not a re-check round")
-    rnd.run_options = {"crawl": _jsonable(crawl), "recheck": True}
+    only = (rnd.run_options or {}).get("findings") if rnd.item_recheck else None  # an item re-check: these findings
+    rnd.run_options = {**(rnd.run_options or {}), "crawl": _jsonable(crawl), "recheck": True}
     _fresh_dir(rnd)  # a re-check answers afresh every time it runs
     _begin(rnd, "start", f"复查第{prev.pk}轮发现的问题")
     allow = rnd.allowed_networks
     base = round_dir(rnd)
-    old = list(prev.findings.filter(ignored_by__isnull=True).select_related("round_site__website__owner", "round_account__account__owner"))
+    old = prev.findings.filter(ignored_by__isnull=True)
+    if only is not None:
+        old = old.filter(pk__in=only)
+    old = list(old.select_related("round_site__website__owner", "round_account__account__owner"))
     by_site: dict[int, list[Finding]] = {}
     by_account: dict[int, list[Finding]] = {}
     for f in old:
@@ -155,7 +159,7 @@ def _judge(rnd: Round, old: list[Finding], rep, before: list[ColumnCheck] = (), 
     rules = rules or round_rules(rnd)
 
     def result(f, state, reason):
-        return RecheckResult(round=rnd, finding=f, state=state, reason=reason[:1000])
+        return RecheckResult(round=rnd, finding=f, state=state, reason=reason[:1000], evidence=_after(f, state, rep, rules))
 
     if isinstance(rep, BaseException):
         return [result(f, "unknown", f"复查程序内部错误，该网站未能复查（{type(rep).__name__}）") for f in old]
@@ -210,6 +214,30 @@ def _judge(rnd: Round, old: list[Finding], rep, before: list[ColumnCheck] = (), 
         else:
             out.append(result(f, "unknown", "该类问题不能在网站上复查"))
     return out
+
+
+def _after(f: Finding, state: str, rep, rules) -> dict:
+    """The re-check's evidence for a finding (the "after" beside the finding's own "before"): for a problem still there,
+    the new finding's capture and excerpt; otherwise the capture of the page it was on (a link: the first page that
+    carried it), when the re-check fetched it."""
+    from ..storage import storage
+
+    if isinstance(rep, BaseException) or rep is None:
+        return {}
+    store = storage()
+    if state == "present":
+        g = next((g for g in rep.findings if g.fingerprint == f.fingerprint), None)
+        if g is not None:
+            ev = {k: v for k, v in g.evidence.to_dict().items() if v not in (None, "", [], {})}
+            if ev.get("warc_file"):
+                ev["warc_file"] = store.key_or_path(ev["warc_file"])
+            return {"url": g.url, **ev}
+    pages = _referrer_pages(f) if recheck_kind(f.rule, rules) == "links" else [normalise_url(f.url)] if _is_page(f.url) else []
+    for p in pages:
+        cap = (rep.captures or {}).get(p)
+        if cap:
+            return {**cap, "warc_file": store.key_or_path(cap["warc_file"])}
+    return {}
 
 
 def _seen_elsewhere(f: Finding, rep) -> tuple[str, str] | None:

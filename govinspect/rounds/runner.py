@@ -49,7 +49,12 @@ def run_one(round_id: int) -> int:
     resume = RoundEvent.objects.filter(round=rnd, kind__in=("start", "resume")).exists()
     code = 0
     try:
-        run_jobs(rnd, resume=resume)
+        if rnd.item_recheck:  # a unit's claim: re-check its items now, then give each item its answer
+            from ..rectify.services import run_item_recheck
+
+            run_item_recheck(rnd)
+        else:
+            run_jobs(rnd, resume=resume)
     except KeyboardInterrupt:  # cancelled or stopped: recorded as interrupted by services.recorded()
         code = 130
     except Exception:  # recorded on the round as "failed" by services.recorded()
@@ -75,6 +80,7 @@ class Runner:
         self.round_id: int | None = None
         self.stopping = False
         self.signalled: set[int] = set()
+        self.next_housekeeping = 0.0
 
     def claim(self):
         """The oldest queued round, now marked running by this loop (a second runner cannot take it too)."""
@@ -143,6 +149,11 @@ class Runner:
             _mark_cancelled(rnd)
         else:
             print(f"运行器：第{rid}轮结束（{rnd.get_status_display()}，退出码 {code}）", flush=True)
+        if rnd.item_recheck:  # killed or cancelled before it answered its items: they are told so (未能复查, retried)
+            from ..rectify.services import apply_recheck
+
+            rnd.refresh_from_db()
+            apply_recheck(rnd)
 
     def cancel_others(self) -> bool:
         """Rounds run by another process on this machine (`govinspect round`) whose cancel was requested on the web:
@@ -192,11 +203,30 @@ class Runner:
         for rnd in mark_interrupted():
             print(f"运行器：第{rnd.pk}轮的进程已不存在，记为已中断", flush=True)
         while not self.stopping:
+            self.housekeeping()
             busy = self.step()
             if not busy and until_idle:
                 return 0
             time.sleep(POLL_SECONDS)
         return 0
+
+    def housekeeping(self) -> None:
+        """The rectification loop's schedule (rectify.services.housekeeping: overdue items, reminders, re-check retries),
+        every GOVINSPECT_HOUSEKEEPING_MINUTES (default 10); a failure is printed and tried again next time."""
+        now = time.monotonic()
+        if now < self.next_housekeeping:
+            return
+        self.next_housekeeping = now + 60 * float(os.environ.get("GOVINSPECT_HOUSEKEEPING_MINUTES") or 10)
+        try:
+            from ..rectify.services import housekeeping
+
+            done = housekeeping()
+            if any(done.values()):
+                print(f"运行器：整改事项例行处理 {done}", flush=True)
+        except Exception:  # noqa: BLE001
+            import traceback
+
+            traceback.print_exc()
 
     def shutdown(self) -> None:
         """The loop is told to stop: the round it runs is interrupted (resumable), not cancelled."""

@@ -115,6 +115,8 @@ def _end(rnd: Round, status: str, detail: str = "") -> None:
     event(rnd, {"done": "finish", "failed": "fail", "interrupted": "interrupt"}[status], detail)
     if status == "done":
         _summarize(rnd)
+        if not rnd.recheck_of_id:
+            _follow_items(rnd)
 
 
 def _summarize(rnd: Round) -> None:
@@ -128,6 +130,19 @@ def _summarize(rnd: Round) -> None:
         import logging
 
         logging.getLogger(__name__).exception("round %s: dashboard summary not made", rnd.pk)
+
+
+def _follow_items(rnd: Round) -> None:
+    """A full round done: earlier rounds' rectification items are closed or reopened by fingerprint (rectify.services
+    sync_with_round). A failure is logged, never fails the round; `govinspect rectify sync` makes it again."""
+    try:
+        from ..rectify.services import sync_with_round
+
+        sync_with_round(rnd)
+    except Exception:  # noqa: BLE001
+        import logging
+
+        logging.getLogger(__name__).exception("round %s: rectification items not followed", rnd.pk)
 
 
 @contextlib.contextmanager

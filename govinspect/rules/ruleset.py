@@ -30,6 +30,7 @@ SCHEME_KEYS = {
     "rates": "比率的小数位数和取舍", "letters": "信件办理期限（覆盖 letters.toml 的 deadline_workdays）",
     "newmedia_rules": "政务新媒体检查阈值（覆盖 newmedia.toml 的同名项）",
     "workdays": "工作日调整（覆盖 workdays.toml 的同名年份）",
+    "rectify": "整改期限、确认、提醒和逾期扣分（覆盖 rectify.toml 的同名项）",
 }
 TEXT_LISTS = ("typo",)  # directories of plain-text word lists shipped with the rules
 
@@ -163,6 +164,11 @@ class RuleSet:
             letters["deadline_workdays"] = s["letters"]["deadline_workdays"]
         if letters and "letters" in self.files:
             self.files["letters"] = _merge(self.files["letters"], letters)
+        if "rectify" in s:
+            unknown = _unknown_keys(s["rectify"], self.files.get("rectify", {}))
+            if unknown:
+                raise RulesError(f"考核方案 {self.scheme_key}：[rectify] 中的“{'、'.join(unknown)}”不是 rectify.toml 的设置项")
+            self.files["rectify"] = _merge(self.files["rectify"], s["rectify"])
         if "workdays" in s:
             self.files["workdays"] = _merge(self.files.get("workdays", {}), {"years": s["workdays"].get("years", {})})
 
