@@ -147,6 +147,12 @@ def build_platform() -> Platform:
         u = User.objects.create_user(username, password=PASSWORD)
         Profile.objects.create(user=u, role=role, unit=unit, must_change_password=False)
         p.users[username] = u
+    # the current round is issued (issue 18): one rectification item per finding, p.items by the same keys as F
+    from govinspect.rectify.models import Item
+    from govinspect.rectify.services import issue_round
+
+    issue_round(cur, "office", issued_on=cur.as_of)
+    p.items = {k: Item.objects.get(finding=f) for k, f in F.items() if f.round_id == cur.pk and Item.objects.filter(finding=f).exists()}
     return p
 
 

@@ -71,6 +71,23 @@ MATRIX = {
     "api:unit-list": ("GET", lambda p: [], "", SIGNED_IN),
     "api:unit-detail": ("GET", lambda p: [p.units["b"].pk], "", SEE_ALL),
 }
+
+
+def _area_matrices() -> None:
+    """Areas keep their entries in tests/web/authz_<area>.py (a MATRIX dict of the same shape), merged here."""
+    import importlib.util
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("authz_*.py")):
+        spec = importlib.util.spec_from_file_location(f"_authz_{path.stem}", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        twice = set(mod.MATRIX) & set(MATRIX)
+        assert not twice, f"{path.name}: entries already in the matrix: {twice}"
+        MATRIX.update(mod.MATRIX)
+
+
+_area_matrices()
 # POSTs by an allowed role would change the fixture (launch a round, reset a password): their success is tested by
 # each area's own tests; here only the refusals of the other roles are asked for.
 SIDE_EFFECTS = {n for n, (m, *_) in MATRIX.items() if m == "POST"} - {"api:token", "api:check_text", "web:logout"}
