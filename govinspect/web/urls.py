@@ -1,7 +1,8 @@
 """The platform's pages: each area's views module brings its own urlpatterns."""
 
-from .views import accounts, auth, dashboard, findings, portal, registry, rounds
+from .views import accounts, auth, dashboard, findings, portal, rectify, registry, review, rounds
 
 app_name = "web"
 urlpatterns = (auth.urlpatterns + dashboard.urlpatterns + rounds.urlpatterns + findings.urlpatterns
-               + portal.urlpatterns + registry.urlpatterns + accounts.urlpatterns)
+               + portal.urlpatterns + registry.urlpatterns + accounts.urlpatterns + review.urlpatterns
+               + rectify.urlpatterns)

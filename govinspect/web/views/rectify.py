@@ -1,0 +1,3 @@
+"""rectify views (issue 18): being built."""
+
+urlpatterns = []

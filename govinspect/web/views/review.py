@@ -1,0 +1,3 @@
+"""review views (issue 18): being built."""
+
+urlpatterns = []
