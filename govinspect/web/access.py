@@ -111,6 +111,19 @@ def findings(user, qs=None):
     return qs.filter(responsible_unit__in=ids) | qs.filter(owned, responsible_unit__isnull=True)
 
 
+def items(user, qs=None):
+    """Rectification items (整改事项) belong to their unit (the finding's responsible unit when issued)."""
+    from ..rectify.models import Item
+
+    return _limit(Item.objects.all() if qs is None else qs, user, "unit")
+
+
+def may_act_on_item(user, item) -> bool:
+    """Whether the user may answer for the item (claim it fixed, dispute it, attach files): the unit it is assigned to,
+    and no one else (the office judges; supervisors and read-only users look)."""
+    return role(user) == "unit" and item.unit_id in (unit_ids(user) or set())
+
+
 def units(user, qs=None):
     from ..registry.models import Unit
 
