@@ -183,3 +183,18 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# --- rectification reminders by e-mail (govinspect/rectify/reminders.py) ---
+# GOVINSPECT_SMTP_HOST/_PORT (25)/_USER/_PASSWORD, _TLS or _SSL "1", GOVINSPECT_MAIL_FROM. Without a host no e-mail is
+# sent (each reminder is recorded as not sent: 未配置邮件服务器).
+GOVINSPECT_SMTP_HOST = os.environ.get("GOVINSPECT_SMTP_HOST", "").strip()
+if GOVINSPECT_SMTP_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = GOVINSPECT_SMTP_HOST
+EMAIL_PORT = int(os.environ.get("GOVINSPECT_SMTP_PORT") or 25)
+EMAIL_HOST_USER = os.environ.get("GOVINSPECT_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("GOVINSPECT_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("GOVINSPECT_SMTP_TLS") == "1"
+EMAIL_USE_SSL = os.environ.get("GOVINSPECT_SMTP_SSL") == "1"
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("GOVINSPECT_MAIL_FROM", "") or "govinspect@localhost"
