@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..rectify.models import STATES
 from ..rounds.models import Finding, Round
 from ..registry.models import Unit
 
@@ -233,3 +234,83 @@ class CheckTextResponseSerializer(serializers.Serializer):
     findings = CheckTextHitSerializer(many=True)
     masked = serializers.IntegerField(help_text="已按规定脱敏的个人信息处数（合规，不是问题）")
     characters = serializers.IntegerField(help_text="检查的字符数（HTML 为提取出的文字）")
+
+
+# --- rectification items (整改事项) ---
+
+class RoundRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ItemFindingSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="问题编号（/api/v1/findings/{id}/）")
+    url = serializers.CharField(help_text="问题所在页面地址")
+    detail = serializers.CharField(help_text="问题描述")
+    round = serializers.IntegerField(help_text="发现该问题的检查轮次编号")
+
+
+class ItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="整改事项编号")
+    state = serializers.CharField(help_text="状态（中文，与网页显示相同）：待整改、已反馈、已整改、仍存在、未能复查、申诉中、逾期、申诉成立")
+    state_code = serializers.ChoiceField(choices=[c for c, _ in STATES],
+                                         help_text="状态代码：open、claimed、fixed、present、unverified、disputed、overdue、accepted")
+    deadline = serializers.DateField(help_text="整改期限")
+    rule = serializers.CharField(help_text="规则编号")
+    rule_name = serializers.CharField(help_text="规则的中文名称")
+    unit = UnitRefSerializer(help_text="责任单位")
+    round_issued = RoundRefSerializer(help_text="下发本事项的检查轮次")
+    created_at = serializers.DateTimeField(help_text="下发时间")
+    closed_at = serializers.DateTimeField(allow_null=True, help_text="办结时间（已整改或申诉成立；未办结为 null）")
+    signed_off_at = serializers.DateTimeField(allow_null=True, help_text="检查单位确认整改的时间（未确认为 null）")
+    finding = ItemFindingSerializer(allow_null=True, help_text="最近一次发现该问题的记录")
+    needs_signoff = serializers.BooleanField(help_text="复查已整改、按方案须检查单位确认而尚未确认")
+    recheck_round = serializers.IntegerField(allow_null=True, help_text="正在排队或运行的复查任务（轮次编号；没有时为 null）")
+
+
+class ItemEventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="时间")
+    actor = serializers.CharField(help_text="操作人（账号或 system）")
+    action = serializers.CharField(help_text="操作（中文）：下发、反馈已整改、复查、申诉、同意申诉、驳回申诉、确认整改等")
+    action_code = serializers.CharField(help_text="操作代码：issue、claim、recheck、dispute、accept、reject、signoff 等")
+    from_state = serializers.CharField(allow_blank=True, help_text="原状态（中文；下发时为空）")
+    to_state = serializers.CharField(help_text="新状态（中文）")
+    note = serializers.CharField(allow_blank=True, help_text="说明")
+    evidence = serializers.JSONField(help_text="证据：问题记录、网页存档位置、抓取时间；复查时为 before/after 两次抓取和复查任务编号")
+    attachments = serializers.ListField(child=serializers.IntegerField(), help_text="随本次操作上传的材料编号")
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="文件名")
+    content_type = serializers.CharField(help_text="按文件内容识别的类型")
+    size = serializers.IntegerField(help_text="大小（字节）")
+    sha256 = serializers.CharField(help_text="SHA-256")
+    uploaded_by = serializers.CharField(help_text="上传人")
+    at = serializers.DateTimeField(help_text="上传时间")
+    url = serializers.CharField(allow_null=True, help_text="在网页上下载该材料的地址（登录后，仅对可查看该事项的账号开放；没有时为 null）")
+
+
+class ItemDetailSerializer(ItemSerializer):
+    events = ItemEventSerializer(many=True, help_text="整改记录（按时间先后，只增不改）")
+    attachments = AttachmentSerializer(many=True, help_text="单位上传的材料")
+
+
+class ClaimRequestSerializer(serializers.Serializer):
+    note = serializers.CharField(help_text="整改情况说明（必填）")
+    files = serializers.ListField(child=serializers.FileField(), required=False,
+                                  help_text="材料（multipart/form-data 时可附，最多 5 个：图片、PDF 或 Office 文档）")
+
+
+class DisputeRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="申诉理由（必填）")
+    files = serializers.ListField(child=serializers.FileField(), required=False,
+                                  help_text="材料（multipart/form-data 时可附，最多 5 个）")
+
+
+class NoteRequestSerializer(serializers.Serializer):
+    note = serializers.CharField(help_text="理由（必填）")
+
+
+class SignoffRequestSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, help_text="说明（可不填）")

@@ -1,4 +1,4 @@
-"""/api/v1/: token, rounds, findings (+ evidence), units, the pre-publication check and the OpenAPI schema."""
+"""/api/v1/: token, rounds, findings (+ evidence), units, rectification items, the pre-publication check and the OpenAPI schema."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
@@ -12,6 +12,7 @@ router = SimpleRouter()
 router.register("rounds", views.RoundViewSet, basename="round")
 router.register("findings", views.FindingViewSet, basename="finding")
 router.register("units", views.UnitViewSet, basename="unit")
+router.register("rectifications", views.RectificationViewSet, basename="rectification")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="token"),

@@ -6,6 +6,9 @@ its own units' rounds numbers, findings, evidence and units only; anything else 
     GET  /api/v1/findings/ (?round= ?unit= ?site= ?rule= ?severity= ?include_ignored=1), /findings/{id}/,
          /findings/{id}/evidence/
     GET  /api/v1/units/ , /units/{id}/
+    GET  /api/v1/rectifications/ (?round= ?unit= ?state=), /rectifications/{id}/ (with the trail and attachments)
+    POST /api/v1/rectifications/{id}/claim/ {"note"} (+ files, multipart) -> 202, the re-check queued at once;
+         dispute/ {"reason"} (the unit the item is assigned to); accept/, reject/ {"note"}; signoff/ (the office)
     POST /api/v1/check-text/          the pre-publication check: {"text"} or {"html"} -> content findings
     GET  /api/v1/schema/              OpenAPI 3 (drf-spectacular; ?format=json)
 """
@@ -25,8 +28,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.exceptions import NotFound, ParseError, PermissionDenied, UnsupportedMediaType
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
@@ -443,3 +446,255 @@ class CheckTextView(APIView):
 
 def _too_big():
     return Response({"detail": "请求内容超过 2 MB，请分段提交检查"}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+
+
+# --- rectification items (整改事项) ---
+
+def _state_code(raw: str) -> str:
+    """A state given as its code (claimed) or as shown in the UI (已反馈)."""
+    from ..rectify.models import STATES
+
+    raw = raw.strip()
+    for code, label in STATES:
+        if raw in (code, label):
+            return code
+    raise ParseError(f"参数 state 不正确：{raw[:20]}（可用：{'、'.join(label for _, label in STATES)}，或其代码 "
+                     f"{'、'.join(code for code, _ in STATES)}）")
+
+
+def _signoff_required(rules) -> bool:
+    """The scheme's rectify `signoff` (rules/rectify.toml with the scheme's [rectify]), as services.settings_for reads it."""
+    from ..rules import load_rules
+
+    got = rules.get("rectify") if rules is not None else None
+    return bool((got or load_rules("rectify")).get("signoff"))
+
+
+def _attachment_url(pk: int) -> str | None:
+    try:
+        return reverse("web:rectify_attachment", args=[pk])
+    except NoReverseMatch:
+        return None
+
+
+def item_rows(items) -> list[dict]:
+    """The items as the API shows them (ItemSerializer): the state in Chinese as in the UI, the rule's name and whether
+    the office's sign-off is awaited from the rule set the round was issued with (one per round, kept per process)."""
+    from ..rectify.models import STATE_LABELS
+
+    items = list(items)
+    rules = rulesets({i.round_issued_id for i in items})
+    signoff = {rid: _signoff_required(rs) for rid, rs in rules.items()}
+    out = []
+    for i in items:
+        rs, f = rules.get(i.round_issued_id), i.finding
+        out.append({
+            "id": i.pk, "state": STATE_LABELS.get(i.state, i.state), "state_code": i.state, "deadline": i.deadline,
+            "rule": i.rule, "rule_name": (rs.rule(i.rule).get("name") if rs is not None else None) or i.rule,
+            "unit": {"id": i.unit_id, "name": i.unit.name},
+            "round_issued": {"id": i.round_issued_id, "name": i.round_issued.name},
+            "created_at": i.created_at, "closed_at": i.closed_at, "signed_off_at": i.signed_off_at,
+            "finding": {"id": f.pk, "url": f.url, "detail": f.detail, "round": f.round_id} if f is not None else None,
+            "needs_signoff": i.state == "fixed" and i.signed_off_at is None and signoff.get(i.round_issued_id, False),
+            "recheck_round": i.recheck_round_id,
+        })
+    return out
+
+
+def item_detail(item) -> dict:
+    """One item with its trail (events, oldest first) and the files units attached (two queries)."""
+    from ..rectify.models import ACTIONS, STATE_LABELS
+
+    actions = dict(ACTIONS)
+    row = item_rows([item])[0]
+    files = list(item.attachments.order_by("at", "id"))
+    by_event: dict[int, list[int]] = {}
+    for a in files:
+        if a.event_id is not None:
+            by_event.setdefault(a.event_id, []).append(a.pk)
+    row["events"] = [{"at": e.at, "actor": e.actor, "action": actions.get(e.action, e.action), "action_code": e.action,
+                      "from_state": STATE_LABELS.get(e.from_state, e.from_state),
+                      "to_state": STATE_LABELS.get(e.to_state, e.to_state), "note": e.note, "evidence": e.evidence or {},
+                      "attachments": by_event.get(e.pk, [])}
+                     for e in item.events.order_by("at", "id")]
+    row["attachments"] = [{"id": a.pk, "name": a.name, "content_type": a.content_type, "size": a.size,
+                           "sha256": a.sha256, "uploaded_by": a.uploaded_by, "at": a.at, "url": _attachment_url(a.pk)}
+                          for a in files]
+    return row
+
+
+_ITEM_FILTERS = [
+    OpenApiParameter("round", OpenApiTypes.INT, description="下发事项的检查轮次编号"),
+    OpenApiParameter("unit", OpenApiTypes.INT, description="责任单位编号"),
+    OpenApiParameter("state", OpenApiTypes.STR,
+                     description="状态：中文（待整改、已反馈、已整改、仍存在、未能复查、申诉中、逾期、申诉成立）或其代码"
+                                 "（open、claimed、fixed、present、unverified、disputed、overdue、accepted）"),
+]
+_ACT_ERRORS = {400: s.ErrorSerializer, 403: s.ErrorSerializer, 404: s.ErrorSerializer, 413: s.ErrorSerializer}
+
+
+class RectifyActThrottle(UserRateThrottle):
+    """Per account: actions write the trail and may carry files."""
+
+    scope = "rectify_act"
+    rate = "30/minute"
+
+
+def _act_request(ser_class, with_files: bool):
+    """The request body of an action: JSON, or multipart/form-data when files are attached (field "files")."""
+    if not with_files:
+        return {"application/json": ser_class}
+    return {"application/json": ser_class, "multipart/form-data": ser_class}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="整改事项（分页）", parameters=_ITEM_FILTERS, responses=s.ItemSerializer(many=True),
+                       description="只含本账号可见单位的整改事项（与问题的可见范围相同）：责任单位只看到本单位的事项，主管单位看到所辖单位的事项。"
+                                   "每个事项有状态（中文，与网页相同）、整改期限和最近一次发现的问题。按整改期限排序。"),
+    retrieve=extend_schema(summary="一个整改事项", responses=s.ItemDetailSerializer,
+                           description="事项及其全部整改记录（谁、何时、做了什么、状态从何变为何、依据的证据）和单位上传的材料。"
+                                       "不在本账号可见范围内的事项返回 404。"))
+class RectificationViewSet(viewsets.GenericViewSet):
+    """GET /api/v1/rectifications/ (?round= ?unit= ?state=), /rectifications/{id}/; POST …/{id}/claim/, dispute/ (the
+    unit the item is assigned to), accept/, reject/, signoff/ (the office). Out of scope: 404; in scope but not the
+    user's to act on: 403; a refused change (TransitionError) or file (UploadError): 400 with the Chinese message."""
+
+    permission_classes = [PlatformAccount]
+    serializer_class = s.ItemSerializer
+
+    def get_queryset(self):
+        from ..rectify.models import Item
+
+        qs = Item.objects.select_related("unit", "round_issued", "finding").only(
+            "id", "state", "deadline", "rule", "unit_id", "round_issued_id", "finding_id", "created_at", "closed_at",
+            "signed_off_at", "recheck_round_id", "unit__name", "round_issued__name", "finding__url", "finding__detail",
+            "finding__round_id")
+        return access.items(self.request.user, qs)
+
+    def get_object(self):
+        return _scoped_object(self.get_queryset(), self.kwargs["pk"], "整改事项")
+
+    def filtered(self):
+        qs = self.get_queryset()
+        for name, field in (("round", "round_issued_id"), ("unit", "unit_id")):
+            v = _int_param(self.request, name)
+            if v is not None:
+                qs = qs.filter(**{field: v})
+        state = self.request.query_params.get("state") or ""
+        if state.strip():
+            qs = qs.filter(state=_state_code(state))
+        return qs.order_by("deadline", "id")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filtered())
+        return self.get_paginated_response(s.ItemSerializer(item_rows(page), many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(s.ItemDetailSerializer(item_detail(self.get_object())).data)
+
+    # --- actions ---
+
+    def _text(self, request, name: str) -> str:
+        try:
+            data = request.data
+        except (ParseError, UnsupportedMediaType):
+            raise ParseError(f"请求内容应为 JSON（{{\"{name}\": \"…\"}}）或 multipart/form-data") from None
+        if not hasattr(data, "get"):
+            raise ParseError(f"请求内容应为 JSON 对象：{{\"{name}\": \"…\"}}")
+        value = data.get(name)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise ParseError(f"参数 {name} 应为文字")
+        return value
+
+    def _act(self, request, pk, who: str, do, status_code=200, files=False):
+        """Scope (404), then who may act (403), then the body and the service (400 with its message)."""
+        from ..rectify.services import TransitionError
+        from ..rectify.uploads import MAX_FILES, UploadError, max_bytes
+
+        user = request.user
+        item = _scoped_object(access.items(user), pk, "整改事项")  # whole rows: the services change and save them
+        if who == "unit" and not access.may_act_on_item(user, item):
+            raise PermissionDenied("只有该事项的责任单位可以反馈整改或申诉")
+        if who == "office" and not access.can_change(user):
+            raise PermissionDenied("只有检查单位可以处理申诉和确认整改")
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if files and length > MAX_FILES * max_bytes(item) + 1024 * 1024:
+            return Response({"detail": f"上传内容过大：最多{MAX_FILES}个文件，每个不超过{max_bytes(item) // (1024 * 1024)}MB"},
+                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        try:
+            do(item, user.get_username(), request)
+        except (TransitionError, UploadError) as e:
+            return Response({"detail": str(e)}, status=400)
+        fresh = self.get_queryset().get(pk=item.pk)
+        return Response(s.ItemDetailSerializer(item_detail(fresh)).data, status=status_code)
+
+    def _files(self, request) -> list:
+        try:
+            return request.FILES.getlist("files")
+        except (ParseError, UnsupportedMediaType):
+            raise ParseError("请求内容应为 JSON 或 multipart/form-data") from None
+
+    @extend_schema(
+        summary="反馈已整改", request=_act_request(s.ClaimRequestSerializer, True),
+        responses={202: s.ItemDetailSerializer, **_ACT_ERRORS},
+        description="责任单位说明问题已整改（note 必填，可用 multipart/form-data 在 files 字段附截图、PDF 或 Office 文档）。"
+                    "事项变为“已反馈”，系统立即排队复查该问题（recheck_round 为复查任务编号）；复查结果是事项之后的状态："
+                    "已整改（附整改前后的证据）、仍存在（附新的证据）或未能复查（按计划再次复查，不算已整改）。"
+                    "只有事项所属的责任单位可以反馈（其他账号 403，看不到该事项的账号 404）。")
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser],
+            throttle_classes=[RectifyActThrottle])
+    def claim(self, request, pk=None):
+        from ..rectify.services import claim
+
+        return self._act(request, pk, "unit",
+                         lambda item, actor, req: claim(item, actor, self._text(req, "note"), self._files(req)),
+                         status_code=status.HTTP_202_ACCEPTED, files=True)
+
+    @extend_schema(
+        summary="申诉（认为不是问题）", request=_act_request(s.DisputeRequestSerializer, True),
+        responses={200: s.ItemDetailSerializer, **_ACT_ERRORS},
+        description="责任单位认为不是问题，说明理由（reason 必填，可附材料）。事项变为“申诉中”，由检查单位同意或驳回。"
+                    "只有事项所属的责任单位可以申诉。")
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser],
+            throttle_classes=[RectifyActThrottle])
+    def dispute(self, request, pk=None):
+        from ..rectify.services import dispute
+
+        return self._act(request, pk, "unit",
+                         lambda item, actor, req: dispute(item, actor, self._text(req, "reason"), self._files(req)),
+                         files=True)
+
+    @extend_schema(
+        summary="同意申诉", request=s.NoteRequestSerializer, responses={200: s.ItemDetailSerializer, **_ACT_ERRORS},
+        description="检查单位同意申诉（note 必填）：该问题标记为“不是问题”（留有记录，以后各轮不再报告），事项变为“申诉成立”。仅检查单位。")
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser], throttle_classes=[RectifyActThrottle])
+    def accept(self, request, pk=None):
+        from ..rectify.services import accept_dispute
+
+        return self._act(request, pk, "office",
+                         lambda item, actor, req: accept_dispute(item, actor, self._text(req, "note")))
+
+    @extend_schema(
+        summary="驳回申诉", request=s.NoteRequestSerializer, responses={200: s.ItemDetailSerializer, **_ACT_ERRORS},
+        description="检查单位驳回申诉（note 必填）：事项回到“待整改”，已过整改期限的为“逾期”。仅检查单位。")
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser], throttle_classes=[RectifyActThrottle])
+    def reject(self, request, pk=None):
+        from ..rectify.services import reject_dispute
+
+        return self._act(request, pk, "office",
+                         lambda item, actor, req: reject_dispute(item, actor, self._text(req, "note")))
+
+    @extend_schema(
+        summary="确认整改", request=s.SignoffRequestSerializer, responses={200: s.ItemDetailSerializer, **_ACT_ERRORS},
+        description="检查单位确认复查已整改的事项（note 可不填）。只能确认“已整改”且尚未确认的事项；方案要求确认时，"
+                    "待确认的事项 needs_signoff 为 true。仅检查单位。")
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser], throttle_classes=[RectifyActThrottle])
+    def signoff(self, request, pk=None):
+        from ..rectify.services import sign_off
+
+        return self._act(request, pk, "office", lambda item, actor, req: sign_off(item, actor, self._text(req, "note")))
