@@ -366,3 +366,79 @@ def test_schema_documents_the_endpoints(platform):
     assert {"id", "state", "state_code", "deadline", "rule_name", "unit", "round_issued", "finding", "needs_signoff"} <= set(item)
     assert "待整改" in item["state"]["description"]
     assert {"events", "attachments"} <= set(comps["ItemDetail"]["properties"])
+
+
+# --- the README's examples, run with curl against `govinspect serve` holding the test county ---
+
+@pytest.fixture
+def served_county(tmp_path):
+    """`govinspect serve` (no runner: a queued re-check stays queued) on a data directory holding the county of
+    tests/web/conftest.py with its current round issued."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from test_readme_api import BIN, _free_port
+
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, "GOVINSPECT_DATA_DIR": str(tmp_path / "data"), "GOVINSPECT_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    setup = (f"import sys;sys.path.insert(0,{str(here)!r});import django,os;"
+             "os.environ['DJANGO_SETTINGS_MODULE']='govinspect.settings';django.setup();"
+             "from django.core.management import call_command;call_command('migrate',verbosity=0);"
+             "from conftest import build_platform;build_platform()")
+    subprocess.run([sys.executable, "-c", setup], env=env, check=True, timeout=180)
+    port = _free_port()
+    p = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--no-runner"], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        end = time.time() + 60
+        while time.time() < end:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError("govinspect serve did not answer")
+        yield port
+    finally:
+        os.killpg(p.pid, signal.SIGTERM)
+        p.wait(timeout=30)
+
+
+def test_readme_rectification_examples_as_a_unit(served_county):
+    """The README's token line (as unit_a), then its rectification lines as printed: the list of 待整改 items (the
+    Chinese state sent URL-encoded by curl), then the claim of the first of them (编号) → 已反馈 with its re-check queued."""
+    import shlex
+    import subprocess
+
+    from test_readme_api import curl_lines
+
+    lines = curl_lines()
+    token_line = lines[0]
+    rect = [l for l in lines if "/rectifications/" in l]
+    assert len(rect) == 2 and "claim/" in rect[1], rect
+
+    def run(line, **subs):
+        cmd = line.replace("127.0.0.1:8000", f"127.0.0.1:{served_county}")
+        for k, v in subs.items():
+            assert k in cmd, (k, line)
+            cmd = cmd.replace(k, v)
+        r = subprocess.run(shlex.split(cmd), capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, (line, r.stderr)
+        return json.loads(r.stdout)
+
+    token = run(token_line, **{'"office"': '"unit_a"', "密码": PASSWORD})["token"]
+    listed = run(rect[0], 令牌=token)
+    assert listed["count"] == 3 and {x["state"] for x in listed["results"]} == {"待整改"}
+    assert {x["unit"]["name"] for x in listed["results"]} == {"测试县卫生健康局"}
+    first = listed["results"][0]
+    claimed = run(rect[1], 令牌=token, 编号=str(first["id"]))
+    assert claimed["id"] == first["id"] and claimed["state"] == "已反馈" and claimed["recheck_round"]
+    assert claimed["events"][-1]["actor"] == "unit_a" and claimed["events"][-1]["note"]
+    again = run(rect[0], 令牌=token)
+    assert again["count"] == 2 and first["id"] not in {x["id"] for x in again["results"]}
