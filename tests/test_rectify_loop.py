@@ -29,8 +29,8 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 
 
 def _item(rule_prefix, exclude=()):
-    return next(i for i in Item.objects.filter(rule__startswith=rule_prefix).select_related("finding").order_by("id")
-                if i.pk not in exclude)
+    return next(i for i in Item.objects.filter(rule__startswith=rule_prefix, finding__round_site__isnull=False)
+                .select_related("finding").order_by("id") if i.pk not in exclude)
 
 
 def _run(items, who):
@@ -149,3 +149,43 @@ def test_uploads_are_checked_by_content(tmp_path):
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("word/document.xml", "<w:document/>")
     assert sniff(buf.getvalue())[0] == "docx"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_is_rechecked_by_the_runner_at_once(tmp_path):
+    """The claim queues the item's re-check; the runner process (as `govinspect serve` starts it) runs it at once and
+    the item takes its answer — here 已整改, the sandbox page having really been fixed."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.conf import settings
+
+    county = generate_county(seed=12, n_sites=2, pages_per_site=40, no_default_faults=True)
+    with SandboxServer(county) as srv:
+        import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
+        r1 = Round.objects.create(name="第一轮检查", region="清河县", office="清河县人民政府办公室", as_of=county.as_of,
+                                  allow_networks="127.0.0.0/8")
+        run_round(r1, crawl=srv.crawl_settings(), processes=1)  # the pool is tested elsewhere; here the runner
+        issue_round(r1, "office", issued_on=county.as_of)
+        leak = _item("privacy.")
+        gone = fix_problems(county, [leak.rule], sites=[next(s.key for s in county.sites if s.unit == leak.unit.name)])
+        assert any(leak.finding.url.endswith(g["path"]) for g in gone), (leak.finding.url, leak.finding.match, gone)
+        srv.refresh()
+        claim(leak, "unit-1", "已删除")
+        env = {**os.environ, "GOVINSPECT_DATA_DIR": str(settings.DATA_DIR),
+               "GOVINSPECT_DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}"}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        runner = subprocess.Popen([sys.executable, "-m", "govinspect.rounds.runner", "--until-idle"], env=env,
+                                  cwd=Path(__file__).resolve().parents[1])
+        try:
+            runner.wait(120)
+        finally:
+            if runner.poll() is None:
+                runner.kill()
+    leak.refresh_from_db()
+    assert runner.returncode == 0
+    assert leak.state == "fixed" and leak.recheck_round is None, list(leak.events.values_list("note", flat=True))
+    assert Round.objects.get(item_recheck=True).status == "done"
