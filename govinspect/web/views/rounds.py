@@ -482,7 +482,10 @@ def download(request, pk, kind):
         units = list(access.units(user).order_by("name"))
     if rnd.status != "done":
         return render(request, "web/rounds/not_ready.html", {"round": rnd}, status=409)
-    out = reports_for(rnd)
+    from ...rectify.issue import issued_dir
+
+    frozen = issued_dir(rnd)  # an issued round: its documents as issued, never written again
+    out = frozen if frozen is not None else reports_for(rnd)
     stem = f"第{rnd.pk}轮"
     if kind == "rectification":
         if units is None:
@@ -496,6 +499,8 @@ def download(request, pk, kind):
             return FileResponse(open(p, "rb"), as_attachment=True, filename=f"{stem}整改清单-{p.name}")
         return FileResponse(_zip(files), as_attachment=True, filename=f"{stem}整改清单.zip")
     p = out / DOWNLOADS[kind]
+    if not p.is_file():
+        raise Http404("下发的文件缺失")
     names = {"bulletin": f"{stem}通报.docx", "attachment": f"{stem}附件.xlsx", "json": f"round-{rnd.pk}.json"}
     return FileResponse(open(p, "rb"), as_attachment=True, filename=names[kind])
 
