@@ -312,10 +312,10 @@ def test_issue_creates_items_and_frozen_files(platform, client_for, settings, tm
     from openpyxl import load_workbook
 
     wb_file = next(f for f in iss.files if f["name"].startswith("整改清单/"))
-    cells = " ".join(str(c.value) for ws in load_workbook(store.path(wb_file["key"])).worksheets
-                     for row in ws.iter_rows() for c in row if c.value is not None)
+    cells = " ".join(f"{c.value} {c.hyperlink.target if c.hyperlink else ''}"
+                     for ws in load_workbook(store.path(wb_file["key"])).worksheets for row in ws.iter_rows() for c in row)
     unit_items = [i for i in items if i.unit.name in wb_file["name"]]
-    assert unit_items and all(str(i.pk) in cells for i in unit_items)
+    assert unit_items and all(f"/rectify/items/{i.pk}/" in cells for i in unit_items), cells[:2000]
 
     # issuing twice is refused, nothing changes
     with pytest.raises(IssueError, match="已下发"):
@@ -327,7 +327,10 @@ def test_issue_creates_items_and_frozen_files(platform, client_for, settings, tm
     bulletin = next(f for f in iss.files if f["name"] == "通报.docx")
     r = c.get(reverse("web:round_download", args=[rnd.pk, "bulletin"]))
     got = b"".join(r.streaming_content)
+    from govinspect.reports.data import cn_date
+
     assert _sha(got) == bulletin["sha256"] and "测政办〔2026〕40号" in _docx_text(got)
+    assert cn_date(items[0].deadline) in _docx_text(got)  # the items' deadline: written after them
     c.post(reverse("web:review_settings", args=[rnd.pk]), {"recipients": "县政府各部门", "doc_number": "测政办〔2026〕99号",
                                                           "office": "测试县人民政府办公室", "rectify_days": "12"})
     rnd.refresh_from_db()
@@ -425,3 +428,125 @@ def test_non_office_roles_are_refused(platform, client_for, who):
     rnd.refresh_from_db()
     assert rnd.recipients == "" and rnd.examples == {} and not Ignore.objects.exists()
     assert not Issuance.objects.exists()
+
+
+# ------------------------------------------------------------------------------------------------------------ browser
+_BROWSER_SETUP = """
+import datetime as dt
+from django.core.management import call_command
+call_command("migrate", verbosity=0, interactive=False)
+from govinspect.engine.finding import Evidence, Finding as EF, Location, Subject
+from govinspect.registry.models import Unit, Website
+from govinspect.rounds.models import Finding, Round, RoundJob, RoundSite
+from govinspect.web.accounts import add_account
+
+top = Unit.objects.create(name="浏览县人民政府", kind="区县")
+units = [Unit.objects.create(name=f"浏览县{n}", short_name=n, kind="部门", parent=top) for n in ("教育局", "卫健局", "交通局")]
+rnd = Round.objects.create(name="浏览器审核检查", as_of=dt.date(2026, 11, 10), status="done", region="浏览县",
+                           office="浏览县人民政府办公室")
+for i, u in enumerate(units):
+    site = Website.objects.create(name=f"{u.name}网站", home_url=f"http://127.0.0.1:9/s{i}/", owner=u)
+    job = RoundJob.objects.create(round=rnd, kind="site", target=site.pk, label=site.name, state="done")
+    rs = RoundSite.objects.create(round=rnd, job=job, website=site, status="checked", verdict="pass", score=90,
+                                  pages_fetched=40)
+    for k in range(3):
+        ef = EF(rule="link.dead", detail=f"链接无法访问：http://127.0.0.1:9/s{i}/gone-{k}.html<script>x()</script>",
+                subject=Subject(kind="page", site=site.name, unit=u.name),
+                location=Location(url=f"http://127.0.0.1:9/s{i}/old/{k}.html"), evidence=Evidence())
+        row = Finding.from_engine(ef, None, round=rnd, job=job, round_site=rs, responsible_unit=u)
+        row.severity = "medium"
+        row.save()
+add_account("office", "office", full_name="检查员", password=args["password"], must_change=False)
+print(json.dumps(rnd.pk))
+"""
+
+_ISSUED = """
+from govinspect.rectify.models import Issuance, Item
+iss = Issuance.objects.get(round_id=args["round"])
+print(json.dumps({"items": Item.objects.filter(round_issued_id=args["round"]).count(), "files": iss.files,
+                  "by": iss.issued_by, "on": iss.issued_on.isoformat()}))
+"""
+
+
+@pytest.mark.browser
+def test_browser_office_reviews_and_issues(tmp_path):
+    from pathlib import Path
+
+    from browser_util import CHROMIUM, CHROMIUM_ARGS, ROOT, Served, run_py
+
+    password = "Br0wser-Review-Passw0rd"
+    shots = Path(__import__("os").environ.get("GOVINSPECT_SCREENSHOTS") or ROOT / "out" / "screenshots")
+    data = tmp_path / "data"
+    data.mkdir()
+    rnd = run_py(data, _BROWSER_SETUP, {"password": password}, timeout=300)
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: browser tests never skip"
+    from playwright.sync_api import sync_playwright
+
+    srv = Served(data, tmp_path / "serve.log")
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
+            page.set_default_timeout(30_000)
+            errors, outside = [], []
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: "127.0.0.1" not in r.url and not r.url.startswith("data:") and outside.append(r.url))
+            page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))  # an injected alert() would land here
+
+            page.goto(f"{srv.base}/login/")
+            page.fill("input[name=username]", "office")
+            page.fill("input[name=password]", password)
+            with page.expect_navigation():
+                page.click("form button[type=submit]")
+            page.goto(f"{srv.base}/rounds/{rnd}/")
+            with page.expect_navigation():
+                page.click("#round-review")
+            assert page.url.endswith(f"/rounds/{rnd}/review/")
+            assert "主送单位未填写" in page.locator("#warnings").inner_text()
+            assert "关于" in page.locator("#bulletin-preview .bulletin-title").inner_text()
+
+            # settings
+            page.fill("#id_recipients", "各镇人民政府，县政府各部门")
+            page.fill("#id_doc_number", "浏政办〔2026〕8号")
+            page.fill("#id_rectify_days", "10")
+            with page.expect_navigation():
+                page.click("#review-settings button[type=submit]")
+            assert "已保存" in page.locator("ul.messages").inner_text()
+            assert "浏政办〔2026〕8号" in page.locator("#bulletin-preview").inner_text()
+            assert "主送单位未填写" not in page.locator("#warnings").inner_text()
+
+            # typical examples: the page's script allows at most 5 per problem type
+            boxes = page.locator("fieldset.example-group input[type=checkbox]")
+            assert boxes.count() == 9
+            for i in range(5):
+                boxes.nth(i).check()
+            assert boxes.nth(5).is_disabled()
+            boxes.nth(4).uncheck()
+            assert not boxes.nth(5).is_disabled()
+            with page.expect_navigation():
+                page.click("#examples-save")
+            assert "已保存典型问题" in page.locator("ul.messages").inner_text()
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / "review.png"), full_page=True)
+
+            # issue: the confirmation step, then the frozen files
+            page.fill("#issued-on", "2026-11-16")
+            with page.expect_navigation():
+                page.click("#issue-start")
+            assert "确认下发" in page.locator("h1").inner_text()
+            with page.expect_navigation():
+                page.click("#issue-confirm")
+            assert page.locator("#review-state").inner_text() == "已下发"
+            issued = run_py(data, _ISSUED, {"round": rnd})
+            assert issued["items"] == 9 and issued["by"] == "office" and issued["on"] == "2026-11-16"
+            text = page.locator("#issued").inner_text()
+            assert all(f["sha256"] in text for f in issued["files"])
+            page.screenshot(path=str(shots / "review-issued.png"), full_page=True)
+            assert page.locator("#issue-start").count() == 0  # no second issue button
+            page.goto(f"{srv.base}/rounds/{rnd}/")
+            assert "已下发 2026-11-16" in page.locator("#round-review").inner_text()
+            assert errors == [] and outside == [], (errors, outside)
+            browser.close()
+    finally:
+        srv.stop()
