@@ -19,6 +19,7 @@ import threading
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.db.models import Count, Q, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -28,7 +29,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ParseError, PermissionDenied, UnsupportedMediaType
+from rest_framework.exceptions import APIException, NotFound, ParseError, PermissionDenied, UnsupportedMediaType
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
@@ -530,14 +531,23 @@ _ITEM_FILTERS = [
                      description="状态：中文（待整改、已反馈、已整改、仍存在、未能复查、申诉中、逾期、申诉成立）或其代码"
                                  "（open、claimed、fixed、present、unverified、disputed、overdue、accepted）"),
 ]
-_ACT_ERRORS = {400: s.ErrorSerializer, 403: s.ErrorSerializer, 404: s.ErrorSerializer, 413: s.ErrorSerializer}
+_ACT_ERRORS = {400: s.ErrorSerializer, 403: s.ErrorSerializer, 404: s.ErrorSerializer, 413: s.ErrorSerializer,
+               429: s.ErrorSerializer}
+
+
+MAX_NOTE = 5000  # characters of a note or a reason
+
+
+class TooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "请求内容过大：说明请精简，材料请作为文件上传（最多5个）"
 
 
 class RectifyActThrottle(UserRateThrottle):
-    """Per account: actions write the trail and may carry files."""
+    """Per account: actions write the trail and may carry files (up to 5 × upload_max_mb each)."""
 
     scope = "rectify_act"
-    rate = "30/minute"
+    rate = "60/minute"
 
 
 def _act_request(ser_class, with_files: bool):
@@ -599,6 +609,8 @@ class RectificationViewSet(viewsets.GenericViewSet):
             data = request.data
         except (ParseError, UnsupportedMediaType):
             raise ParseError(f"请求内容应为 JSON（{{\"{name}\": \"…\"}}）或 multipart/form-data") from None
+        except RequestDataTooBig:
+            raise TooLarge() from None
         if not hasattr(data, "get"):
             raise ParseError(f"请求内容应为 JSON 对象：{{\"{name}\": \"…\"}}")
         value = data.get(name)
@@ -606,6 +618,8 @@ class RectificationViewSet(viewsets.GenericViewSet):
             return ""
         if not isinstance(value, str):
             raise ParseError(f"参数 {name} 应为文字")
+        if len(value) > MAX_NOTE:
+            raise ParseError(f"说明不能超过{MAX_NOTE}字，详细材料请作为附件上传")
         return value
 
     def _act(self, request, pk, who: str, do, status_code=200, files=False):
@@ -638,6 +652,8 @@ class RectificationViewSet(viewsets.GenericViewSet):
             return request.FILES.getlist("files")
         except (ParseError, UnsupportedMediaType):
             raise ParseError("请求内容应为 JSON 或 multipart/form-data") from None
+        except (RequestDataTooBig, TooManyFilesSent):
+            raise TooLarge() from None
 
     @extend_schema(
         summary="反馈已整改", request=_act_request(s.ClaimRequestSerializer, True),

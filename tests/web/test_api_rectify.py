@@ -10,6 +10,7 @@ import json
 
 import pytest
 from django.core.cache import cache
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -216,6 +217,11 @@ def test_claim_with_files_and_a_refused_file(platform, api):
     assert att["sha256"] == hashlib.sha256(PNG).hexdigest() and att["uploaded_by"] == "unit_a"
     assert d["events"][-1]["action_code"] == "claim" and d["events"][-1]["attachments"] == [att["id"]]
     assert "key" not in att  # where it is stored is not the API's business
+    try:  # the web's download of an attachment (served only to those who may see the item), when the web has it
+        web_url = reverse("web:rectify_attachment", args=[att["id"]])
+    except NoReverseMatch:
+        web_url = None
+    assert att["url"] == web_url
     # others may not see it: the item is out of unit B's scope
     assert api("unit_b").get(f"{URL}{I['still'].pk}/").status_code == 404
     assert api("office").get(f"{URL}{I['still'].pk}/").json()["attachments"] == [att]
@@ -254,6 +260,24 @@ def test_only_the_unit_may_claim(platform, api):
     assert ItemEvent.objects.count() == before and Item.objects.get(pk=I["b1"].pk).state == "open"
     r = b.get(f"{URL}{I['b1'].pk}/claim/")
     assert r.status_code == 405
+    # a body larger than 5 files of upload_max_mb (10 MB) is refused before it is read
+    r = post(b, I["b1"], "claim", {"note": "已整改"}, format="multipart", CONTENT_LENGTH=str(60 * 1024 * 1024))
+    assert r.status_code == 413 and "10MB" in r.json()["detail"]
+    r = post(b, I["b1"], "claim", {"note": "已" * 5001})
+    assert r.status_code == 400 and "5000" in r.json()["detail"]
+    for fmt in ("json", "multipart"):  # past Django's 2.5 MB for what is not a file: answered in JSON too
+        r = post(b, I["b1"], "claim", {"note": "已" * 1_000_000}, format=fmt)
+        assert r.status_code == 413 and "过大" in r.json()["detail"], fmt
+    assert ItemEvent.objects.count() == before
+
+
+def test_actions_are_throttled_per_account(platform, api):
+    I = platform.items
+    b = api("unit_b")
+    for _ in range(60):
+        assert post(b, I["b1"], "claim", {"note": ""}).status_code == 400
+    assert post(b, I["b1"], "claim", {"note": "已整改"}).status_code == 429
+    assert post(api("unit_a"), I["privacy"], "claim", {"note": "已整改"}).status_code == 202  # per account
 
 
 # --- dispute, accept, reject, sign-off ---
