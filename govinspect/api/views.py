@@ -550,10 +550,8 @@ class RectifyActThrottle(UserRateThrottle):
     rate = "60/minute"
 
 
-def _act_request(ser_class, with_files: bool):
-    """The request body of an action: JSON, or multipart/form-data when files are attached (field "files")."""
-    if not with_files:
-        return {"application/json": ser_class}
+def _json_or_multipart(ser_class) -> dict:
+    """The request body of an action that may carry files: JSON, or multipart/form-data with files (field "files")."""
     return {"application/json": ser_class, "multipart/form-data": ser_class}
 
 
@@ -656,7 +654,7 @@ class RectificationViewSet(viewsets.GenericViewSet):
             raise TooLarge() from None
 
     @extend_schema(
-        summary="反馈已整改", request=_act_request(s.ClaimRequestSerializer, True),
+        summary="反馈已整改", request=_json_or_multipart(s.ClaimRequestSerializer),
         responses={202: s.ItemDetailSerializer, **_ACT_ERRORS},
         description="责任单位说明问题已整改（note 必填，可用 multipart/form-data 在 files 字段附截图、PDF 或 Office 文档）。"
                     "事项变为“已反馈”，系统立即排队复查该问题（recheck_round 为复查任务编号）；复查结果是事项之后的状态："
@@ -672,7 +670,7 @@ class RectificationViewSet(viewsets.GenericViewSet):
                          status_code=status.HTTP_202_ACCEPTED, files=True)
 
     @extend_schema(
-        summary="申诉（认为不是问题）", request=_act_request(s.DisputeRequestSerializer, True),
+        summary="申诉（认为不是问题）", request=_json_or_multipart(s.DisputeRequestSerializer),
         responses={200: s.ItemDetailSerializer, **_ACT_ERRORS},
         description="责任单位认为不是问题，说明理由（reason 必填，可附材料）。事项变为“申诉中”，由检查单位同意或驳回。"
                     "只有事项所属的责任单位可以申诉。")
