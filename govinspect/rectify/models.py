@@ -74,6 +74,11 @@ class AppendOnlyQuerySet(models.QuerySet):
     def update_or_create(self, *args, **kwargs):
         raise PermissionDenied(APPEND_ONLY)
 
+    def bulk_create(self, objs, *args, **kwargs):
+        if kwargs.get("update_conflicts") or (len(args) >= 3 and args[2]):  # an upsert overwrites stored rows
+            raise PermissionDenied(APPEND_ONLY)
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class AppendOnly:
     """save() only inserts, delete() refuses: mixed into the audit models."""

@@ -35,6 +35,10 @@ class TransitionError(ValueError):
     pass
 
 
+class StaleState(TransitionError):
+    """The item is no longer in the state the caller decided on (another act changed it meanwhile)."""
+
+
 def finding_evidence(f: Finding | None, **extra) -> dict:
     """An event's evidence for a finding: its id and round, where its capture is kept (WARC key, offset), when."""
     out = {}
@@ -50,10 +54,11 @@ def finding_evidence(f: Finding | None, **extra) -> dict:
 
 
 def transition(item: Item, to_state: str, actor: str, action: str, note: str = "", evidence: dict | None = None,
-               **changes) -> ItemEvent:
+               expect: tuple | None = None, **changes) -> ItemEvent:
     """Change item's state to to_state (a pair of ALLOWED) and write its event, in one transaction. `changes` are other
     fields of the item set with it (finding, deadline, round_issued, last_round). Fixing closes the item (closed_at);
-    reopening clears it."""
+    reopening clears it, and a sign-off is of one fix: leaving 已整改 clears it. `expect`: the states the caller read
+    and decided on; StaleState (nothing changed) when the item, read again under the lock, is no longer in one."""
     if to_state not in STATE_LABELS:
         raise TransitionError(f"未知的整改状态：{to_state}")
     if action not in dict(ItemEvent._meta.get_field("action").choices):
@@ -63,6 +68,8 @@ def transition(item: Item, to_state: str, actor: str, action: str, note: str = "
     with transaction.atomic():
         fresh = Item.objects.select_for_update().get(pk=item.pk)
         frm = fresh.state
+        if expect is not None and frm not in expect:
+            raise StaleState(f"整改事项已变为“{STATE_LABELS[frm]}”，请刷新后再操作")
         if (frm, to_state) not in ALLOWED:
             raise TransitionError(f"整改事项不能从“{STATE_LABELS[frm]}”变为“{STATE_LABELS[to_state]}”")
         fresh.state = to_state
@@ -70,6 +77,8 @@ def transition(item: Item, to_state: str, actor: str, action: str, note: str = "
             fresh.closed_at = timezone.now()
         elif frm in CLOSED_STATES:
             fresh.closed_at = None
+        if frm == "fixed" and to_state != "fixed":  # the sign-off confirmed that fix, not a later one
+            fresh.signed_off_at, fresh.signed_off_by = None, ""
         for k, v in changes.items():
             setattr(fresh, k, v)
         fresh.save()
@@ -145,6 +154,8 @@ def issue_round(rnd: Round, by: str, issued_on: dt.date | None = None) -> int:
                                          note=f"{rnd.name}再次发现，随本轮通报下发", evidence=finding_evidence(f))
                 Item.objects.filter(pk=item.pk).update(finding=f, last_round=rnd)
                 continue
+            if f.round_site_id is None and Item.objects.filter(fingerprint=key[0], unit_id=key[1], state="accepted").exists():
+                continue  # a dispute accepted for it: an account's or a register's finding has no ignore, this is it
             closed = (Item.objects.filter(fingerprint=key[0], unit_id=key[1], state="fixed")
                       .order_by("-closed_at", "-id").first())
             if closed is not None:
@@ -198,35 +209,43 @@ def sync_with_round(rnd: Round, by: str = "system") -> dict:
         else:
             found.setdefault(f.fingerprint, []).append(f)
     sites, accounts, kinds = _checked(rnd)
+
+    def follow(item: Item) -> str:
+        again = found.get(item.fingerprint)
+        if again:
+            f = next((x for x in again if x.responsible_unit_id == item.unit_id), again[0])
+            if item.state == "fixed":
+                if Item.objects.filter(fingerprint=item.fingerprint, unit=item.unit_id, closed_at__isnull=True).exists():
+                    return "unchanged"  # a newer item of the same problem is open: that one carries it
+                transition(item, "open", by, "reopen", note=f"{rnd.name}再次发现该问题", evidence=finding_evidence(f),
+                           expect=("fixed",), finding=f, last_round=rnd)
+                return "reopened"
+            if item.state in PRESENT_FROM:
+                transition(item, "present", by, "recheck", note=f"{rnd.name}再次发现该问题",
+                           evidence=finding_evidence(f, before=item.finding_id), expect=(item.state,), finding=f,
+                           last_round=rnd)
+                return "present"
+            return "unchanged"
+        if item.fingerprint in ignored or item.state in ("fixed", "accepted"):
+            return "unchanged"
+        if _looked(item.finding, sites, accounts, kinds):
+            rs = RoundSite.objects.filter(round=rnd, website_id=item.finding.round_site.website_id).first() \
+                if item.finding.round_site_id else None
+            transition(item, "fixed", by, "recheck", note=f"{rnd.name}重新检查，未再发现该问题",
+                       evidence=finding_evidence(item.finding, checked_round=rnd.pk,
+                                                 after_warc=rs.warc_path if rs else None), expect=(item.state,),
+                       last_round=rnd)
+            return "fixed"
+        return "not_checked"
+
     with transaction.atomic():
         for item in items:
-            again = found.get(item.fingerprint)
-            if again:
-                f = next((x for x in again if x.responsible_unit_id == item.unit_id), again[0])
-                if item.state == "fixed":
-                    if Item.objects.filter(fingerprint=item.fingerprint, unit=item.unit_id, closed_at__isnull=True).exists():
-                        counts["unchanged"] += 1  # a newer item of the same problem is open: that one carries it
-                        continue
-                    transition(item, "open", by, "reopen", note=f"{rnd.name}再次发现该问题", evidence=finding_evidence(f),
-                               finding=f, last_round=rnd)
-                    counts["reopened"] += 1
-                elif item.state in PRESENT_FROM:
-                    transition(item, "present", by, "recheck", note=f"{rnd.name}再次发现该问题",
-                               evidence=finding_evidence(f, before=item.finding_id), finding=f, last_round=rnd)
-                    counts["present"] += 1
-                else:
-                    counts["unchanged"] += 1
-            elif item.fingerprint in ignored or item.state == "fixed":
-                counts["unchanged"] += 1
-            elif _looked(item.finding, sites, accounts, kinds):
-                rs = RoundSite.objects.filter(round=rnd, website_id=item.finding.round_site.website_id).first() \
-                    if item.finding.round_site_id else None
-                transition(item, "fixed", by, "recheck", note=f"{rnd.name}重新检查，未再发现该问题",
-                           evidence=finding_evidence(item.finding, checked_round=rnd.pk,
-                                                     after_warc=rs.warc_path if rs else None), last_round=rnd)
-                counts["fixed"] += 1
-            else:
-                counts["not_checked"] += 1
+            try:
+                got = follow(item)
+            except StaleState:  # an item re-check or a unit's act changed it since it was read: decide on what it is now
+                item.refresh_from_db()
+                got = follow(item)
+            counts[got] += 1
     return counts
 
 
@@ -250,7 +269,7 @@ DISPUTE_FROM = ("open", "claimed", "present", "overdue")
 def claim(item: Item, actor: str, note: str, files=()) -> ItemEvent:
     """The unit says the problem is fixed (已反馈), with a note and optional files (uploads.store); the re-check of the
     item is queued at once (request_recheck) and its result is a later state of the item."""
-    from .uploads import attach
+    from .uploads import attach, discard
 
     note = (note or "").strip()
     if not note:
@@ -259,25 +278,37 @@ def claim(item: Item, actor: str, note: str, files=()) -> ItemEvent:
         raise TransitionError(f"整改事项为“{STATE_LABELS[item.state]}”，不能反馈已整改")
     if item.finding_id is None:
         raise TransitionError("该事项没有可复查的问题记录，请联系检查单位")
-    with transaction.atomic():
-        ev = transition(item, "claimed", actor, "claim", note=note)
-        attach(item, ev, files, actor)
-        request_recheck([item], actor)
+    stored = []
+    try:
+        with transaction.atomic():
+            ev = transition(item, "claimed", actor, "claim", note=note)
+            stored = attach(item, ev, files, actor)
+            request_recheck([item], actor)
+    except BaseException:  # the claim is not made: neither are its files kept, nor its state in the caller's object
+        discard(stored)
+        item.refresh_from_db()
+        raise
     return ev
 
 
 def dispute(item: Item, actor: str, reason: str, files=()) -> ItemEvent:
     """The unit says it is not a problem (申诉), with its reason; the office accepts or rejects it."""
-    from .uploads import attach
+    from .uploads import attach, discard
 
     reason = (reason or "").strip()
     if not reason:
         raise TransitionError("申诉必须说明理由")
     if item.state not in DISPUTE_FROM:
         raise TransitionError(f"整改事项为“{STATE_LABELS[item.state]}”，不能申诉")
-    with transaction.atomic():
-        ev = transition(item, "disputed", actor, "dispute", note=reason, recheck_round=None)
-        attach(item, ev, files, actor)
+    stored = []
+    try:
+        with transaction.atomic():
+            ev = transition(item, "disputed", actor, "dispute", note=reason, recheck_round=None)
+            stored = attach(item, ev, files, actor)
+    except BaseException:
+        discard(stored)
+        item.refresh_from_db()
+        raise
     return ev
 
 
@@ -372,7 +403,7 @@ def apply_recheck(rnd: Round, by: str = "system") -> dict:
     未能复查 with the reason (also when the re-check itself failed or was cancelled: never counted as fixed)."""
     from ..rounds.models import RecheckResult
 
-    counts = {"fixed": 0, "present": 0, "unverified": 0}
+    counts = {"fixed": 0, "present": 0, "unverified": 0, "overdue": 0}
     results = {r.finding_id: r for r in RecheckResult.objects.filter(round=rnd)} if rnd.status == "done" else {}
     for item in Item.objects.filter(recheck_round=rnd).select_related("finding").order_by("id"):
         if item.state not in WAITING:  # disputed or judged by a round meanwhile: the answer is no longer asked for
@@ -389,8 +420,12 @@ def apply_recheck(rnd: Round, by: str = "system") -> dict:
             note, after = r.reason, r.evidence or {}
         if state == "unverified" and item.state == "overdue":
             state = "overdue"  # still not verified, past the deadline: stays overdue, the attempt recorded
-        transition(item, state, by, "recheck", note=note,
-                   evidence={"before": before, "after": after, "recheck_round": rnd.pk}, recheck_round=None)
+        try:
+            transition(item, state, by, "recheck", note=note, expect=(item.state,),
+                       evidence={"before": before, "after": after, "recheck_round": rnd.pk}, recheck_round=None)
+        except StaleState:  # disputed or judged meanwhile (after the list was read): that act stands
+            Item.objects.filter(pk=item.pk, recheck_round=rnd).update(recheck_round=None)
+            continue
         counts[state] += 1
     return counts
 
@@ -404,6 +439,13 @@ def run_item_recheck(rnd: Round) -> dict:
     counts: dict = {}
     try:
         run_recheck(rnd, crawl=crawl_options(rnd))
+    except BaseException as e:
+        rnd.refresh_from_db()
+        if rnd.status in ("running", "queued"):  # it failed before services.recorded() took over: ended here
+            from ..rounds.services import _end
+
+            _end(rnd, "interrupted" if isinstance(e, KeyboardInterrupt) else "failed", f"{type(e).__name__}: {e}")
+        raise
     finally:
         rnd.refresh_from_db()
         if rnd.status not in ("running", "queued"):
@@ -414,10 +456,13 @@ def run_item_recheck(rnd: Round) -> dict:
 def retry_unverified(by: str = "system", now=None) -> list[Round]:
     """Items left 未能复查 are re-checked again `retry_hours` after their last attempt (never counted as fixed meanwhile).
     An item whose re-check round is gone or ended without answering it is re-queued too."""
+    from ..rounds.recheck import recheck_kind
+    from ..rounds.scoring import round_rules
+
     now = now or timezone.now()
-    due = []
+    due, rules = [], {}
     for item in (Item.objects.filter(state__in=WAITING, closed_at__isnull=True, finding__isnull=False)
-                 .select_related("recheck_round", "round_issued", "finding").order_by("id")):
+                 .select_related("recheck_round", "round_issued", "finding__round").order_by("id")):
         if item.state == "overdue" and not _claimed_since_issue(item):
             continue  # overdue without any claim: nothing to re-check until the unit says it fixed it
         rr = item.recheck_round
@@ -428,6 +473,11 @@ def retry_unverified(by: str = "system", now=None) -> list[Round]:
             item.refresh_from_db()
             if item.state not in WAITING:
                 continue
+        rid = item.finding.round_id
+        if rid not in rules:
+            rules[rid] = round_rules(item.finding.round)
+        if item.state != "claimed" and recheck_kind(item.rule, rules[rid]) in ("register", "none"):
+            continue  # no re-check can answer it (registers are submitted again; "none": one visit proves nothing)
         last = item.events.order_by("-at", "-id").first()
         hours = float(settings_for(item.round_issued).get("retry_hours", 24))
         if item.state == "claimed" or last is None or (now - last.at).total_seconds() >= hours * 3600:

@@ -42,6 +42,7 @@ def sniff(data: bytes) -> tuple[str, str]:
         return "doc", "application/msword"  # legacy Word/Excel (OLE compound file)
     kind = filetype.guess(data[:8192])
     if kind is not None and kind.mime in IMAGE:
+        _image(data)
         return kind.extension, kind.mime
     if kind is not None and kind.mime == "application/pdf":
         return "pdf", "application/pdf"
@@ -54,11 +55,31 @@ def sniff(data: bytes) -> tuple[str, str]:
                 names = [i.filename for i in infos]
         except zipfile.BadZipFile:
             raise UploadError("文件已损坏，无法识别") from None
+        if any(PurePosixPath(n).name.lower() == "vbaproject.bin" for n in names):
+            raise UploadError("文件含有宏，已拒收；请另存为不含宏的文档或 PDF 后上传")
         if "[Content_Types].xml" in names:
             for prefix, (ext, mime) in OFFICE_ZIP.items():
                 if any(n.startswith(prefix) for n in names):
                     return ext, mime
     raise UploadError("只能上传图片（PNG、JPEG、GIF、WebP、BMP）、PDF 或 Office 文档（Word、Excel、PowerPoint）")
+
+
+def _image(data: bytes) -> None:
+    """An image's magic bytes are not enough (a PNG header can front an HTML page): Pillow must open it as an image
+    (its header chunks read and checked, pixels not decoded; a decompression bomb is refused too)."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as im:
+                ok = im.size[0] > 0 and im.size[1] > 0
+    except Exception:  # noqa: BLE001 - whatever Pillow cannot open is not an image we keep
+        ok = False
+    if not ok:
+        raise UploadError("图片文件已损坏或不是真正的图片，已拒收")
 
 
 def _read(f) -> tuple[str, bytes]:
@@ -92,19 +113,38 @@ def _clean_name(name: str, ext: str) -> str:
     """The name shown to users: no path, no control characters, at most 150 characters, the extension of its content."""
     base = PurePosixPath(name.replace("\\", "/")).name
     base = "".join(ch for ch in base if ch.isprintable()).strip() or "附件"
-    stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = (base.rsplit(".", 1)[0] if "." in base else base).strip() or "附件"
     return f"{stem[:140]}.{ext}"
 
 
 def attach(item: Item, event: ItemEvent | None, files, actor: str) -> list[Attachment]:
     """Check and store the files with the event they came with; UploadError (nothing stored) when one is refused."""
     checked = check(files, item)
-    store, out = storage(), []
-    for name, data, ext, mime in checked:
-        key = f"rectify/{item.pk}/{uuid.uuid4().hex}.{ext}"
-        p = store.path(key)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data)
-        out.append(Attachment.objects.create(item=item, event=event, uploaded_by=actor, name=name, content_type=mime,
-                                             size=len(data), sha256=hashlib.sha256(data).hexdigest(), key=key))
+    store, out, written = storage(), [], []
+    try:
+        for name, data, ext, mime in checked:
+            key = f"rectify/{item.pk}/{uuid.uuid4().hex}.{ext}"
+            p = store.path(key)
+            p.parent.mkdir(parents=True, exist_ok=True)
+            written.append(p)
+            p.write_bytes(data)
+            out.append(Attachment.objects.create(item=item, event=event, uploaded_by=actor, name=name, content_type=mime,
+                                                 size=len(data), sha256=hashlib.sha256(data).hexdigest(), key=key))
+    except BaseException:  # a write or a row failed midway: the files written so far go too (the rows roll back)
+        _remove(written)
+        raise
     return out
+
+
+def discard(attachments: list[Attachment]) -> None:
+    """Remove the stored files of attachments whose rows were rolled back (the act they came with failed later)."""
+    store = storage()
+    _remove([store.path(a.key) for a in attachments])
+
+
+def _remove(paths) -> None:
+    for p in paths:
+        try:
+            p.unlink(missing_ok=True)
+        except OSError:
+            pass
