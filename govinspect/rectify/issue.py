@@ -95,6 +95,7 @@ def issue(rnd: Round, by: str, issued_on: dt.date | None = None, rectify_days: i
     today), write its documents and freeze them in the storage under rectify/issued/<round id>/ with their SHA-256,
     and record the Issuance. All or nothing: IssueError (nothing changed) for a round not done, a re-check round, a
     round issued already, a period outside 1–60 working days; any failure leaves no items, no row and no files."""
+    from ..engine.workdays import UnknownYear
     from ..reports import ReportError, write_reports
     from ..storage import storage
     from .services import TransitionError, issue_round
@@ -121,7 +122,7 @@ def issue(rnd: Round, by: str, issued_on: dt.date | None = None, rectify_days: i
             on = issued_on or timezone.localdate()
             try:
                 created = issue_round(locked, by, on)
-            except TransitionError as e:
+            except (TransitionError, UnknownYear) as e:  # not done; a deadline in a year without a calendar
                 raise IssueError(str(e)) from e
             work.mkdir(parents=True)
             docs = work / "docs"

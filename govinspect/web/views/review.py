@@ -276,9 +276,11 @@ def issue_view(request, pk: int):
     if request.POST.get("confirm") != "yes":
         from ...rectify.services import deadline_for
 
+        from ...engine.workdays import UnknownYear
+
         try:
             deadline = deadline_for(rnd, on)
-        except Exception as e:  # a year without a working-day calendar: said before issuing, not after
+        except UnknownYear as e:  # a year without a working-day calendar: said before issuing, not after
             messages.error(request, f"无法计算整改期限：{e}")
             return redirect("web:review", pk=pk)
         live = Finding.objects.filter(round=rnd, ignored_by__isnull=True)
