@@ -344,6 +344,26 @@ def test_issue_creates_items_and_frozen_files(platform, client_for, settings, tm
     assert "测政办〔2026〕99号" in c.get(reverse("web:review_preview", args=[rnd.pk])).content.decode()
     r = c.get(reverse("web:round_download", args=[rnd.pk, "rectification"]))
     assert r.status_code == 200
+    # the review page checks the frozen files against their SHA-256
+    review = reverse("web:review", args=[rnd.pk])
+    assert 'id="tampered"' not in c.get(review).content.decode()
+    store.path(f"rectify/issued/{rnd.pk}/附件.xlsx").write_bytes(b"changed")
+    body = c.get(review).content.decode()
+    assert 'id="tampered"' in body and "附件.xlsx" in body[body.index('id="tampered"'):][:300]
+
+
+def test_review_of_a_round_not_done(platform, client_for):
+    rnd = make_round(platform)
+    Round.objects.filter(pk=rnd.pk).update(status="running")
+    c = client_for("office")
+    r = c.get(reverse("web:review", args=[rnd.pk]))
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "检查完成后才能审核通报" in body and 'id="issue-start"' not in body and 'id="bulletin-preview"' not in body
+    assert c.get(reverse("web:review_preview", args=[rnd.pk])).status_code == 409
+    r = c.post(reverse("web:review_issue", args=[rnd.pk]), {"issued_on": ISSUED_ON.isoformat(), "confirm": "yes"},
+               follow=True)
+    assert any("检查完成后" in m for m in _messages(r)) and not Issuance.objects.exists()
 
 
 def test_issue_refuses_rounds_that_cannot_be_issued(platform):

@@ -155,7 +155,10 @@ def _page(request, rnd: Round, **extra):
         "clear": {"mode": "host", "host": "", "pattern": "", "reason": ""},
     }
     if iss is not None:
+        from ...rectify.issue import verify
+
         ctx["issued_items"] = rnd.rectify_items.count()
+        ctx["tampered"] = verify(iss)  # frozen files changed or missing since they were issued
     status = extra.pop("status", 200)
     ctx.update(extra)
     return render(request, "web/review/review.html", ctx, status=status)
