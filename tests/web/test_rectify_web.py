@@ -373,6 +373,11 @@ def test_audit_workbook_scoped_with_formulas_neutralised(platform, client_for):
     rows = list(load_workbook(io.BytesIO(client_for("office").get(reverse("web:rectify_audit") + f"?round={prev}").content))
                 ["整改记录"].iter_rows(values_only=True))
     assert len(rows) == 1
+    r = client_for("unit_a").get(reverse("web:rectify_audit") + f"?round={platform.rounds['current'].pk}")
+    from urllib.parse import unquote
+
+    assert r.status_code == 200 and "轮次" in unquote(r["Content-Disposition"])
+    assert platform.rounds["current"].name not in unquote(r["Content-Disposition"])
 
 
 def test_write_audit_signature(platform, tmp_path):

@@ -70,9 +70,16 @@ class _Calendars:
     def __init__(self, round_ids):
         self.rounds = Round.objects.defer(*_HEAVY).in_bulk(set(round_ids))
         self.cache: dict[int, object] = {}
+        self.memo: dict[tuple, int | None] = {}
         self.today = timezone.localdate()
 
     def days_left(self, item: Item) -> int | None:
+        key = (item.round_issued_id, item.deadline)  # items of a round mostly share their deadline: counted once
+        if key not in self.memo:
+            self.memo[key] = self._days_left(item)
+        return self.memo[key]
+
+    def _days_left(self, item: Item) -> int | None:
         from ...engine.workdays import UnknownYear
 
         cal = self.cache.get(item.round_issued_id)
@@ -101,8 +108,11 @@ def _decorate(rows: list[Item], names: dict) -> None:
 def _signoff_rounds(qs) -> list[int]:
     """The issuing rounds (of qs's fixed, unsigned items) whose rules require the office's sign-off."""
     ids = set(qs.filter(state="fixed", signed_off_at__isnull=True).values_list("round_issued_id", flat=True).distinct())
-    return [r.pk for r in Round.objects.filter(pk__in=ids).only("id", "scheme", "rules_snapshot")
-            if services.settings_for(r).get("signoff")]
+    from ...rules import load_rules
+
+    # the round's rules as services.settings_for reads them, from the per-round cache of the findings pages
+    return [r.pk for r in Round.objects.filter(pk__in=ids).only("id", "scheme", "rules_hash")
+            if (rules_of(r).get("rectify") or load_rules("rectify")).get("signoff")]
 
 
 def _page(request, qs):
@@ -407,12 +417,8 @@ def audit(request):
     qs = access.items(request.user, Item.objects.all())
     rid = int_param(request.GET.get("round"))
     name = "整改记录"
-    if rid is not None:
-        qs = qs.filter(round_issued_id=rid)
-        rnd = Round.objects.filter(pk=rid).only("id", "name").first()
-        if rnd is None:
-            raise Http404("没有这个检查轮次")
-        name = f"整改记录-{rnd.name}"
+    if rid is not None:  # by id only: a unit is not told the names of rounds it has no items of
+        qs, name = qs.filter(round_issued_id=rid), f"整改记录-轮次{rid}"
     with tempfile.TemporaryDirectory() as tmp:
         data = write_audit(qs, Path(tmp) / "audit.xlsx").read_bytes()
     from urllib.parse import quote
