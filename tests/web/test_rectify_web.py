@@ -97,6 +97,34 @@ def test_csrf_is_enforced_on_the_acts(platform):
     assert c.get(item_url(platform.items["privacy"], "web:rectify_claim")).status_code == 405
 
 
+
+def test_supervisor_and_readonly_read_their_scope_without_actions(platform, client_for):
+    I = platform.items
+    sup = client_for("supervisor")
+    html = text(sup.get(reverse("web:rectify")))
+    assert item_links(html) == {I["town"].pk} and "待审核" not in html and "只读" in html
+    assert sup.get(item_url(I["b1"])).status_code == 404
+    page = text(sup.get(item_url(I["town"])))
+    assert "<form method=\"post\" action=\"/rectify/" not in page and "只读" in page
+    assert sup.post(item_url(I["town"], "web:rectify_claim"), {"note": "x"}).status_code == 403
+    ro = client_for("readonly")
+    html = text(ro.get(reverse("web:rectify")))
+    assert item_links(html) == {i.pk for i in I.values()} and "待审核" not in html
+    assert ro.post(item_url(I["b1"], "web:rectify_accept"), {"note": "x"}).status_code == 403
+    assert state_of(I["b1"]) == "open"
+
+
+def test_office_list_filters(platform, client_for):
+    I = platform.items
+    o = client_for("office")
+    base = reverse("web:rectify")
+    assert item_links(text(o.get(base + f"?unit={platform.units['b'].pk}"))) == {I["b1"].pk, I["b2"].pk}
+    assert item_links(text(o.get(base + "?rule=link.illegal"))) == {I["b2"].pk}
+    assert item_links(text(o.get(base + "?state=fixed"))) == set()
+    assert item_links(text(o.get(base + f"?round={platform.rounds['current'].pk}"))) == {i.pk for i in I.values()}
+    assert item_links(text(o.get(base + f"?round={platform.rounds['previous'].pk}"))) == set()
+    assert o.get(base + "?unit=²&round=1e9&page=x").status_code == 200  # bad values ignored, no 500
+
 # --------------------------------------------------------------------------------------------------- claim and files
 def test_claim_with_a_png_then_recheck_answers_unverified(platform, client_for, settings):
     from govinspect.rectify.models import Attachment
