@@ -131,8 +131,8 @@ def test_a_reopened_item_needs_a_new_sign_off(county, monkeypatch):
 def test_a_dispute_made_while_the_recheck_runs_is_not_overwritten(county, monkeypatch):
     """The unit disputes its claimed item while the re-check is finishing: the re-check's answer (read before the
     dispute) must not turn the dispute into 已整改."""
-    _, it = county.issued("d1")
-    item = it["d1"]
+    _, it = county.issued("d1", "d2")
+    item, other = it["d1"], it["d2"]
     claim(item, "unit", "已改")
     rr = _answer(item.recheck_round, item, "fixed")
     real = services.finding_evidence
@@ -148,6 +148,14 @@ def test_a_dispute_made_while_the_recheck_runs_is_not_overwritten(county, monkey
     item.refresh_from_db()
     assert done and item.state == "disputed", [e.action for e in item.events.all()]
     assert item.closed_at is None and not item.events.filter(action="recheck").exists()
+    assert item.recheck_round is None
+    monkeypatch.undo()
+    # the plain order: disputed while claimed, the re-check answers later → ignored, the dispute stands
+    claim(other, "unit", "已改")
+    rr2 = Item.objects.get(pk=other.pk).recheck_round
+    dispute(Item.objects.get(pk=other.pk), "unit", "不是问题")
+    assert apply_recheck(_answer(rr2, other, "fixed"))["fixed"] == 0
+    assert Item.objects.get(pk=other.pk).state == "disputed"
 
 
 def test_a_round_judging_the_item_while_its_recheck_runs(county, monkeypatch):
@@ -221,6 +229,10 @@ def test_an_item_whose_finding_is_gone(county):
     g2.refresh_from_db()
     assert g2.state == "unverified" and g2.closed_at is None
     assert retry_unverified(now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)) == []
+    from django.db.models import ProtectedError
+
+    with pytest.raises(ProtectedError):  # the unit cannot go while it has items (their trail would go with it)
+        county.a.delete()
 
 
 def _answer_none(rr):
@@ -558,3 +570,123 @@ def test_audit_records_are_read_only_in_the_admin(county, client):
         assert client.post(base, {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}).status_code in (200, 302, 403)
         assert model.objects.filter(pk=obj.pk).exists(), model
         assert getattr(model.objects.get(pk=obj.pk), field) != "改过"
+
+
+# ------------------------------------------------------------------------------------------- evidence on the sandbox
+def urlsplit_host(u: str) -> bytes:
+    from urllib.parse import urlsplit
+
+    return urlsplit(u).hostname.encode()
+
+
+def _rerun_queued():
+    for rr in Round.objects.filter(item_recheck=True, status="queued").order_by("id"):
+        run_item_recheck(rr)
+
+
+def _capture_of(ev: dict) -> tuple[str, bytes]:
+    """(the URL the WARC record is of, its body): the capture an evidence dict points at, read back."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(storage().resolve(ev["warc_file"]), "rb") as fh:
+        fh.seek(ev["warc_offset"])
+        rec = next(iter(ArchiveIterator(fh)))
+        return rec.rec_headers.get_header("WARC-Target-URI"), rec.content_stream().read()
+
+
+def _same_page(a: str, b: str) -> bool:
+    """The same page, or the page a site's address redirects to (/ → /index.asp): the same host at least."""
+    from urllib.parse import urlsplit
+
+    from govinspect.engine.fetch.crawler import normalise_url
+
+    return normalise_url(a) == normalise_url(b) or (urlsplit(b).path in ("", "/") and urlsplit(a).netloc == urlsplit(b).netloc)
+
+
+def _last_recheck(item):
+    return Item.objects.get(pk=item.pk).events.filter(action="recheck").last()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_item_rechecks_of_every_kind_of_finding_on_the_sandbox(tmp_path):
+    """Claims of a link finding, a site-level finding (footer), a finding in an attachment, a new-media account's and a
+    rule one re-check cannot judge: claimed without fixing, none is 已整改; after the sandbox really fixed them, the
+    fixable ones are, and their "after" evidence is the re-fetched page of this re-check (read back from its WARC)."""
+    from govinspect.engine.fetch.warc import read_payload
+    from govinspect.registry.xlsx import import_registry
+    from govinspect.rounds.services import run_round
+    from govinspect.sandbox import generate_county
+    from govinspect.sandbox.fixes import fix_problems
+    from govinspect.sandbox.registry import write_registry
+    from govinspect.sandbox.serve import SandboxServer
+
+    county = generate_county(seed=2026, n_sites=6, pages_per_site=40,
+                             faults={"wjw": {"traps": False}, "zrzyj": {"oversize": False}})
+    with SandboxServer(county) as srv:
+        import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
+        crawl = srv.crawl_settings(link_recheck_interval=0.05)
+        r1 = Round.objects.create(name="第一轮", as_of=county.as_of, allow_networks="127.0.0.0/8",
+                                  period_start=county.as_of - dt.timedelta(days=91))
+        run_round(r1, crawl=crawl, processes=1)
+        issue_round(r1, "office", county.as_of)
+        items = list(Item.objects.filter(round_issued=r1).select_related("finding").order_by("id"))
+        by = {}
+        for i in items:
+            f = i.finding
+            kind = ("account" if f.round_account_id else "attachment" if f.round_site_id and f.url.lower().rsplit(".", 1)[-1]
+                    in ("pdf", "doc", "docx", "xls", "xlsx", "wps") else "link" if f.rule.startswith("link.")
+                    else "footer" if f.rule == "site.footer_missing" else None)
+            if kind and kind not in by:
+                by[kind] = i
+            if f.rule == "newmedia.not_updated" and "feed" not in by and f.round_account.account.owner.name in (
+                    county.site("jyj").unit, county.site("wjw").unit):  # a feed the sandbox will fix
+                by["feed"] = i
+        print({k: (v.rule, v.finding.url) for k, v in by.items()})
+        assert {"account", "feed", "link", "footer", "attachment"} <= set(by), {k: v.rule for k, v in by.items()}
+        for i in by.values():
+            claim(i, "unit", "已整改")
+        _rerun_queued()
+        for k, i in by.items():
+            ev = _last_recheck(i)
+            got = Item.objects.get(pk=i.pk)
+            print(k, got.state, ev.note, ev.evidence.get("after"))
+            assert got.state in ("present", "unverified"), (k, got.state, ev.note)
+            assert ev.note
+            if got.state == "present" and k not in ("account", "feed"):
+                after = ev.evidence["after"]
+                assert after.get("warc_file") and after.get("url"), (k, after)
+                assert after["warc_file"].startswith(f"rounds/{ev.evidence['recheck_round']}/"), after
+                uri, body = _capture_of(after)  # the URL shown beside the capture is the page captured
+                assert _same_page(uri, after["url"]), (k, uri, after)
+                assert body
+
+        gone = fix_problems(county, ["site.footer_missing", "link.dead", "link.illegal", "link.hidden",
+                                     "newmedia.not_updated", "privacy.id_number", "privacy.mobile", "privacy.bank_card"])
+        srv.refresh()
+        print([(g["rule"], g["site"], g["path"]) for g in gone])
+        for i in by.values():
+            i = Item.objects.get(pk=i.pk)
+            if i.state in ("present", "unverified"):
+                claim(i, "unit", "这次真的改了")
+        _rerun_queued()
+        for k, i in by.items():
+            ev = _last_recheck(i)
+            got = Item.objects.get(pk=i.pk)
+            print(k, got.state, ev.note, ev.evidence.get("after"))
+            after = ev.evidence.get("after") or {}
+            if k in ("footer", "link", "feed"):  # really fixed on the sandbox
+                assert got.state == "fixed" and got.closed_at is not None, (k, got.state, ev.note)
+            else:  # the account's filing and the attachment were left as they were
+                assert got.state == "present", (k, got.state, ev.note)
+            if k in ("feed", "account"):  # what the account's re-check saw, not an empty "after"
+                assert after["account"] and after["status"] == "checked" and after["checked_at"], after
+                if k == "feed":
+                    assert after["url"].endswith("/rss.xml") and after["last_post"] >= str(county.as_of - dt.timedelta(days=14))
+            if got.state == "fixed" and k not in ("account", "feed"):
+                rr = ev.evidence["recheck_round"]
+                assert after["warc_file"].startswith(f"rounds/{rr}/"), after
+                uri, body = _capture_of(after)
+                assert _same_page(uri, after["url"]), (k, uri, after)
+                assert read_payload(storage().resolve(after["warc_file"]), after["warc_offset"]) == body
+                if k == "link":  # the page it was on, fetched again, no longer carries the link
+                    assert by[k].finding.url.encode() not in body and urlsplit_host(by[k].finding.url) not in body

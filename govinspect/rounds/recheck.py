@@ -229,9 +229,18 @@ def _after(f: Finding, state: str, rep, rules) -> dict:
         g = next((g for g in rep.findings if g.fingerprint == f.fingerprint), None)
         if g is not None:
             ev = {k: v for k, v in g.evidence.to_dict().items() if v not in (None, "", [], {})}
+            # the URL shown with the capture is the page captured (a link finding's is the page carrying the link,
+            # not the link's target, whose HTTP status this is not)
+            page = next((c["url"] for c in (rep.captures or {}).values() if ev.get("warc_file")
+                         and (c.get("warc_file"), c.get("warc_offset")) == (ev["warc_file"], ev.get("warc_offset"))), None)
+            if page is None and recheck_kind(f.rule, rules) == "links":
+                page = next((r for r in _referrer_pages(f) if normalise_url(g.url) in rep.page_links.get(r, ())), None)
             if ev.get("warc_file"):
                 ev["warc_file"] = store.key_or_path(ev["warc_file"])
-            return {"url": g.url, **ev}
+            out = {"url": page or g.url, **ev}
+            if page and normalise_url(page) != normalise_url(g.url):
+                out["target"] = g.url
+            return out
     pages = _referrer_pages(f) if recheck_kind(f.rule, rules) == "links" else [normalise_url(f.url)] if _is_page(f.url) else []
     for p in pages:
         cap = (rep.captures or {}).get(p)
@@ -310,5 +319,20 @@ def _recheck_accounts(rnd: Round, by_account: dict[int, list[Finding]], cfg: Cra
                 state, why = "unknown", "发布内容中的问题须在原文中核实，订阅源中未再出现不能证明已删除"
             else:
                 state, why = "fixed", "复查时重新读取了账号发布内容，问题已不存在"
-            out.append(RecheckResult(round=rnd, finding=f, state=state, reason=why))
+            out.append(RecheckResult(round=rnd, finding=f, state=state, reason=why, evidence=_account_after(res)))
+    return out
+
+
+def _account_after(res) -> dict:
+    """A new-media re-check's evidence (no page to keep): the account, its feed's address, what the feed showed, when."""
+    if res is None:
+        return {}
+    from django.utils import timezone
+
+    a, d = res.account, res.to_dict()
+    out = {"account": f"{a.platform}/{a.name}", "checked_at": timezone.now().isoformat(timespec="seconds"),
+           "status": res.status, "filed": a.filed}
+    if _is_page(a.source):
+        out["url"] = a.source
+    out.update({k: d[k] for k in ("last_post", "posts_in_window", "reason") if d.get(k) not in (None, "")})
     return out
