@@ -690,3 +690,84 @@ def test_item_rechecks_of_every_kind_of_finding_on_the_sandbox(tmp_path):
                 assert read_payload(storage().resolve(after["warc_file"]), after["warc_offset"]) == body
                 if k == "link":  # the page it was on, fetched again, no longer carries the link
                     assert by[k].finding.url.encode() not in body and urlsplit_host(by[k].finding.url) not in body
+
+
+# ------------------------------------------------------------------------------------------- the real runner
+def _runner(env_extra=None):
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+
+    env = {**os.environ, "GOVINSPECT_DATA_DIR": str(settings.DATA_DIR),
+           "GOVINSPECT_DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}", **(env_extra or {})}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.Popen([sys.executable, "-m", "govinspect.rounds.runner", "--until-idle"], env=env,
+                            cwd=Path(__file__).resolve().parents[1])
+
+
+def _wait_child(rr, runner, seconds=60):
+    """The pid of the runner's child once it has taken the round over (its own pid in Round.owner)."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        owner = Round.objects.get(pk=rr.pk).owner or {}
+        if owner.get("pid") and owner["pid"] != runner.pid:
+            time.sleep(1.0)  # well inside the re-check (its fetch hangs on the silent server)
+            return owner["pid"]
+        time.sleep(0.2)
+    raise AssertionError(f"the runner's child did not start round {rr.pk}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_item_rechecks_killed_or_cancelled_in_the_real_runner(county):
+    """A site that accepts connections and never answers keeps the re-check busy: its runner child is killed (SIGKILL),
+    then another one is cancelled from the web (cancel_requested): the items end 未能复查 — saying which — never fixed."""
+    import signal
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(50)
+    port = silent.getsockname()[1]
+    Website.objects.filter(pk=county.site.pk).update(home_url=f"http://127.0.0.1:{port}/a/")
+    r1 = county.round("第三季度检查", dt.date(2026, 9, 30), allow_networks="127.0.0.0/8")
+    for fp in ("kill1", "cancel1"):
+        Finding.objects.create(round=r1, job=r1.rs.job, round_site=r1.rs, rule="privacy.mobile", fingerprint=fp,
+                               url=f"http://127.0.0.1:{port}/a/{fp}.html", detail="手机号", responsible_unit=county.a)
+    issue_round(r1, "office", dt.date(2026, 9, 30))
+    it = {i.fingerprint: i for i in Item.objects.all()}
+    try:
+        claim(it["kill1"], "unit", "已删除")
+        rr = Item.objects.get(pk=it["kill1"].pk).recheck_round
+        runner = _runner()
+        try:
+            os.kill(_wait_child(rr, runner), signal.SIGKILL)
+            assert runner.wait(60) == 0
+        finally:
+            if runner.poll() is None:
+                runner.kill()
+        item = Item.objects.get(pk=it["kill1"].pk)
+        assert Round.objects.get(pk=rr.pk).status == "interrupted"
+        assert item.state == "unverified" and item.recheck_round is None and "中断" in item.events.last().note
+
+        claim(it["cancel1"], "unit", "已删除")
+        rr = Item.objects.get(pk=it["cancel1"].pk).recheck_round
+        runner = _runner()
+        try:
+            _wait_child(rr, runner)
+            Round.objects.filter(pk=rr.pk).update(cancel_requested=dt.datetime.now(dt.timezone.utc))
+            t0 = time.monotonic()
+            assert runner.wait(90) == 0
+            assert time.monotonic() - t0 < 30  # stopped by SIGTERM, not waited out
+        finally:
+            if runner.poll() is None:
+                runner.kill()
+        item = Item.objects.get(pk=it["cancel1"].pk)
+        assert Round.objects.get(pk=rr.pk).status == "cancelled"
+        assert item.state == "unverified" and item.recheck_round is None
+        assert "取消" in item.events.last().note, item.events.last().note
+        assert not Item.objects.filter(state="fixed").exists()
+    finally:
+        silent.close()

@@ -412,7 +412,8 @@ def apply_recheck(rnd: Round, by: str = "system") -> dict:
         r = results.get(item.finding_id)
         before = finding_evidence(item.finding)
         if r is None:
-            why = {"failed": "复查任务失败", "cancelled": "复查任务被取消", "interrupted": "复查任务被中断"}.get(
+            why = "复查任务被取消" if rnd.cancel_requested else {
+                "failed": "复查任务失败", "cancelled": "复查任务被取消", "interrupted": "复查任务被中断"}.get(
                 rnd.status, "复查未能得出结果")
             state, note, after = "unverified", f"{why}，将按计划再次复查", {}
         else:
