@@ -11,6 +11,7 @@ from .engine import commands as engine
 from .letters import commands as letters
 from .monitor import commands as monitor
 from .registry import commands as registry
+from .rectify import commands as rectify
 from .reports import commands as reports
 from .rounds import commands as rounds
 from .sandbox import commands as sandbox
@@ -28,7 +29,7 @@ def cmd_manage(a) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="govinspect", description="政务公开智能检查平台")
     sub = p.add_subparsers(dest="command", required=True)
-    for app in (sandbox, engine, registry, rounds, monitor, letters, reports, web):
+    for app in (sandbox, engine, registry, rounds, monitor, letters, reports, rectify, web):
         app.register(sub)
     m = sub.add_parser("manage", help="Django 管理命令（migrate、createsuperuser、runserver 等）")
     m.add_argument("args", nargs=argparse.REMAINDER)

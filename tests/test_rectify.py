@@ -64,7 +64,7 @@ def test_issue_creates_items_with_a_deadline_in_working_days(county):
     assert (item.unit, item.round_issued, item.finding, item.state, item.rule) == (county.a, r1, f1, "open", "link.dead")
     assert item.get_state_display() == "待整改" and item.closed_at is None
     # the bulletin's number, counted in working days over the National Day holiday (1–7 Oct 2026; 10 Oct is worked)
-    days = load_rules("bulletin")["rectify_days"]
+    days = load_rules("rectify")["days"]  # the one setting (bulletin.toml no longer has its own calendar days)
     assert rectify_days(r1) == days
     assert item.deadline == deadline_for(r1, dt.date(2026, 9, 30))
     cal_days = (item.deadline - dt.date(2026, 9, 30)).days

@@ -165,6 +165,21 @@ def group_titles() -> dict[str, str]:
     return {g: sec["title"] for sec in problems_config()["sections"] for g in sec["groups"]}
 
 
+def _chosen(chosen: dict, rules, items: list, ids, auto: list) -> list:
+    """The typical examples the office picked before issuing (Round.examples: {rule: [finding ids]}, kept by
+    reports.data.chosen_examples) among `items`, in the office's order; `auto` (the automatic choice) when none of
+    them is among the items. `ids(item)`: the finding ids an item stands for (a link line has several)."""
+    pos: dict[int, int] = {}
+    for rule in ([rules] if isinstance(rules, str) else rules):
+        for fid in chosen.get(rule) or []:
+            pos.setdefault(fid, len(pos))
+    if not pos:
+        return auto
+    got = [it for it in items if any(i in pos for i in ids(it))]
+    got.sort(key=lambda it: min(pos[i] for i in ids(it) if i in pos))
+    return got or auto
+
+
 def _pick(items: list, k: int, key) -> list:
     """The first k items with distinct keys (two accounts of one duplicate pair are one example, not two)."""
     seen, out = set(), []
@@ -252,6 +267,11 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
         written.setdefault(titles.get(group, "其他问题"), []).append(sentence.rstrip("。"))
 
     S = sentences(tpl)
+    chosen = data["round"].get("examples") or {}  # the office's picks (Round.examples), else the automatic choice
+
+    def one(pair) -> list:
+        return [pair[1]["id"]]
+
     catalog = load_rules("catalog")["rules"]
     strange = sorted(set(S) - set(catalog) - _OWN_SENTENCES)
     if strange:
@@ -265,7 +285,8 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
     if home_stale:
         home_stale.sort(key=lambda p: p[1]["facts"].get("newest_date") or "")
         e = S["site.homepage_stale"]
-        ex = "；".join(_example(e, f, x["name"]) for x, f in home_stale[:k])
+        ex = "；".join(_example(e, f, x["name"]) for x, f in _chosen(chosen, "site.homepage_stale", home_stale, one,
+                                                                     home_stale[:k]))
         add(group("site.homepage_stale"), _fill(e["text"], {"sites": len(home_stale), "n": len(home_stale), "examples": ex}))
     stale = [(x, f) for x in checked for f in x["findings"] if f["rule"] == "column.stale"]
     if stale:
@@ -273,7 +294,8 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
         vetoed = [x["name"] for x in checked if any(f["rule"] == "site.veto_columns" for f in x["findings"])]
         stale.sort(key=lambda p: p[1]["facts"].get("newest_date") or "")
         examples = []
-        for x, f in _pick(stale, k, lambda p: p[0]["name"]):  # the oldest column of the k worst sites
+        for x, f in _chosen(chosen, "column.stale", stale, one,
+                            _pick(stale, k, lambda p: p[0]["name"])):  # the oldest column of the k worst sites
             newest = f["facts"].get("newest_date")
             days = (as_of - dt.date.fromisoformat(newest)).days if newest else ""
             examples.append(_example(e, f, x["name"], days=days))
@@ -286,7 +308,8 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
         by_site: dict[str, list] = {}
         for x, f in empty:
             by_site.setdefault(x["name"], []).append(f)
-        worst = sorted(by_site.items(), key=lambda kv: -len(kv[1]))[:k]
+        worst = _chosen(chosen, "column.empty", list(by_site.items()), lambda kv: [f["id"] for f in kv[1]],
+                        sorted(by_site.items(), key=lambda kv: -len(kv[1]))[:k])
         ex = "；".join(_example(e, fs[0], name, columns="".join(f"“{f['column']}”" for f in fs[:3]), more="等" if len(fs) > 3 else "")
                       for name, fs in worst)
         add(group("column.empty"), _fill(e["text"], {"sites": len(by_site), "n": len(empty), "examples": ex}))
@@ -296,7 +319,8 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
         e = S["link.illegal"]
         bad.sort(key=lambda p: p[1]["rule"] != "link.illegal")  # illegal links first
         lcfg = link_words(tpl)
-        shown = _pick(bad, k, lambda p: (p[0]["name"], p[1]["shown_url"]))
+        shown = _chosen(chosen, ILLEGAL_RULES, bad, lambda p: p[1]["finding_ids"],
+                        _pick(bad, k, lambda p: (p[0]["name"], p[1]["shown_url"])))
         ex = "；".join(_cite(_example(e, line, x["name"], on_page=_on_page(x, line), link=line["link"], reasons="，".join(line["reasons"])),
                             _evidence_ref(line, lcfg)) for x, line in shown)
         labels = list(dict.fromkeys(line["label"] for _, line in bad if line.get("label")))
@@ -306,7 +330,8 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
     if dead:
         e = S["link.dead"]
         ex = "；".join(_example(e, line, x["name"], scope="外部" if line["facts"].get("external") else "站内",
-                                anchor=line.get("anchor") or line["url"], why=_why(line["facts"])) for x, line in dead[:k])
+                                anchor=line.get("anchor") or line["url"], why=_why(line["facts"]))
+                      for x, line in _chosen(chosen, "link.dead", dead, lambda p: p[1]["finding_ids"], dead[:k]))
         add(group("link.dead"), _fill(e["text"], {"sites": len({x["name"] for x, _ in dead}), "n": len(dead), "examples": ex}))
     offline = [x for x in checked if (x.get("links_external") or {}).get("state") == "unknown"]
     if offline:  # no route to the internet from the checking machine: not the sites' fault, not dead links
@@ -320,7 +345,8 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
         hits.sort(key=lambda xf: _SEVERITY_ORDER.get(xf[1]["facts"].get("severity") or xf[1].get("severity"), 1))  # worst first
         if hits:
             e = {**S["default"], **S.get(rule, {})}
-            ex = "；".join(_example(e, f, x["name"]) for x, f in _pick(hits, k, lambda p: _same(p[0]["name"], p[1])))
+            ex = "；".join(_example(e, f, x["name"]) for x, f in _chosen(
+                chosen, rule, hits, one, _pick(hits, k, lambda p: _same(p[0]["name"], p[1]))))
             add(meta["group"], _fill(e["text"], {"sites": len({x["name"] for x, _ in hits}), "name": names[rule], "n": len(hits),
                                                  "examples": ex}))
     other: dict[str, list] = {}
@@ -334,7 +360,8 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
                                                           order.index(kv[0]) if kv[0] in order else 999)):
         if rule in names:
             e = {**S["other"], **S.get(rule, {})}
-            ex = "；".join(_example(e, f, f.get("site") or "") for f in _pick(fs, k, lambda f: _same("", f)))
+            ex = "；".join(_example(e, f, f.get("site") or "") for f in _chosen(
+                chosen, rule, fs, lambda f: [f["id"]], _pick(fs, k, lambda f: _same("", f))))
             add(catalog.get(rule, {}).get("group", "newmedia"), _fill(e["text"], {
                 "name": names[rule], "n": len(fs), "unit": "个" if rule.startswith("newmedia.") else "处", "examples": ex}))
     e = S["availability"]
@@ -359,11 +386,67 @@ def problem_groups(data: dict, checked: list, unknown: list, rc: dict, as_of: dt
     return groups or [("未发现突出问题", cfg["none"])]
 
 
+def deadline_of(data: dict) -> tuple[dt.date | None, int]:
+    """The rectification deadline the bulletin prints, and its working days: data["rectify"] (reports.data.rectify_info:
+    from the issue date once issued, from the as-of date before). Data made without it (older round.json, tests): the
+    scheme's rectify.toml `days` working days after the as-of date. A year the working-day calendar does not know
+    gives no date (None): the bulletin then says 通报印发后第N个工作日, never a guessed date."""
+    from ..engine.workdays import UnknownYear
+    from ..rules.ruleset import RuleSet
+
+    rf = data.get("rectify")
+    if rf:
+        return (dt.date.fromisoformat(rf["deadline"]) if rf.get("deadline") else None), int(rf["days"])
+    rules = RuleSet.load((data["round"].get("scheme") or {}).get("key") or "national-2019")
+    days = int((rules.get("rectify") or load_rules("rectify"))["days"])
+    try:
+        return rules.calendar.add_workdays(dt.date.fromisoformat(data["round"]["as_of"]), days), days
+    except UnknownYear:
+        return None, days
+
+
+def _counted(clauses: dict, counts: dict) -> str:
+    """The clauses of bulletin.toml [rectification] clauses whose count is not 0, in their order, joined by ，."""
+    return "，".join(_fill(text, counts) for key, text in clauses.items() if counts.get(key))
+
+
+def rectification_paragraph(rf: dict, tpl: dict, fields: dict) -> str:
+    """复查整改情况 from the items issued by earlier rounds (reports.data.rectification_data): every state counted
+    (0s left out; 均已整改 only when every item was verified fixed), then the annual-assessment deductions of the
+    units with overdue items."""
+    cfg = tpl["rectification"]
+    f = {**fields, **{k: v for k, v in rf.items() if not isinstance(v, (list, dict))}}
+    if rf["fixed"] == rf["total"]:
+        text = _fill(cfg["all_fixed"], f)
+    else:
+        text = _fill(cfg["paragraph"], {**f, "counts": _counted(cfg["clauses"], rf)})
+    if rf.get("deductions"):
+        text += _fill(cfg["deductions"], {**f, "list": "；".join(
+            _fill(cfg["deduction"], {**f, **d}) for d in rf["deductions"])})
+    return text
+
+
+def rectification_table(rf: dict, tpl: dict, fields: dict) -> dict:
+    """附件 整改情况: per responsible unit, the items issued to it and how they stand, with the deduction."""
+    cfg = tpl["rectification"]
+    rows = [[str(n), u["unit"], u["total"], u["fixed"], u["present"], u["overdue"], u["unverified"],
+             f"{u['disputed']}/{u['accepted']}", u["open"] + u["claimed"], u["deduction"]]
+            for n, u in enumerate(rf["units"], start=1)]
+    t = rf
+    rows.append(["", "合计", t["total"], t["fixed"], t["present"], t["overdue"], t["unverified"],
+                 f"{t['disputed']}/{t['accepted']}", t["open"] + t["claimed"], sum(u["deduction"] for u in rf["units"])])
+    return {"key": "rectification", "label": "", "title": _fill(cfg["table_title"], {**fields, "previous": rf["previous"]}),
+            "headers": ["序号", "责任单位", "下发问题数", "已整改", "仍存在", "逾期", "未能复查", "申诉中/申诉成立",
+                        "待整改/已反馈", "年度考核扣分"],
+            "rows": [[str(v) for v in row] for row in rows], "widths": [8, 44, 16, 14, 14, 12, 16, 22, 20, 18], "merge": []}
+
+
 def compose(data: dict) -> dict:
     r, s = data["round"], data["summary"]
     as_of = dt.date.fromisoformat(r["as_of"])
     tpl = load_rules("bulletin")
-    deadline = cn_date(as_of + dt.timedelta(days=tpl["rectify_days"]))
+    due, days = deadline_of(data)
+    deadline = cn_date(due) if due else f"通报印发后第{days}个工作日"  # a year without a working-day calendar
     region, office, quarter = r["region"], r["office"], r["quarter"]
     sites = data["sites"]
     checked = [x for x in sites if x["status"] == "checked"]
@@ -408,7 +491,10 @@ def compose(data: dict) -> dict:
     if rank:
         paras.append(rank)
     rc = data.get("recheck") or {}
-    if rc.get("total"):
+    rf = data.get("rectification") or {}
+    if rf.get("total") and not r.get("recheck_of"):  # the items say how the earlier problems stand
+        paras.append(rectification_paragraph(rf, tpl, fields))
+    elif rc.get("total"):
         rcf = {**fields, **{k: v for k, v in rc.items() if k != "items"}}
         if rc["fixed"] + rc["present"] == 0:  # nothing could be re-checked: no rate
             paras.append(_fill(tpl["recheck"].get("none_checked", "复查整改情况。对{previous}中发现的{total}个问题均未能复查。"), rcf))
@@ -425,9 +511,24 @@ def compose(data: dict) -> dict:
             text = _fill(ov[channel], {**fields, "letters": data["letters"][channel]["text"]})
             overview.append(f"（{cn_number(len(overview) + 1)}）{text}")
 
-    groups = problem_groups(data, checked, unknown, rc, as_of, tpl)
+    use_items = bool(rf.get("total")) and not r.get("recheck_of")
+    groups = problem_groups(data, checked, unknown, {} if use_items else rc, as_of, tpl)
+    if use_items and rf.get("unfixed"):  # 整改不到位 from the items still present or overdue
+        if groups == [("未发现突出问题", problems_config()["none"])]:
+            groups = []
+        k = problems_config()["examples"]
+        un = rf["unfixed"]
+        ex = "；".join(f"{i['unit']}{'（' + i['site'] + '）' if i['site'] and i['site'] != i['unit'] else ''}{i['detail']}"
+                      for i in un[:k])
+        groups.append((tpl["rectification"]["group"], _fill(tpl["rectification"]["group_text"], {
+            "units": len({i["unit"] for i in un}), "n": len(un), "present": sum(i["state"] == "present" for i in un),
+            "overdue": sum(i["state"] == "overdue" for i in un), "examples": ex})))
 
     attachments = attachment_tables(data, {"quarter": quarter, "name": r["name"], "region": region})
+    if use_items:
+        attachments.append(rectification_table(rf, tpl, {"quarter": quarter, "name": r["name"], "region": region}))
+        for i, a in enumerate(attachments, start=1):
+            a["label"] = f"附件{i}"
     title = f"关于{quarter}{region}政府网站检查情况的通报"
     intro = (f"根据政府网站监管工作要求，{office}以{cn_date(as_of)}为检查时点，对{region}政府网站开展了{quarter}检查。"
              "现将有关情况通报如下：")

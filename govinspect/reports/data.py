@@ -1,6 +1,7 @@
 """Round data: everything the reports print, as one plain dict (also written as round.json).
 
-Made from the typed round result (rounds.result.round_result), never from the database directly. Every finding
+Made from the typed round result (rounds.result.round_result); what the rectification loop adds (the items of the
+round and of earlier rounds, the deadline, the office's chosen examples) is read by round_data. Every finding
 carries the contract (fingerprint, subject, typed location, facts, capture evidence, severity, veto); reports read a
 finding's facts, never its detail text, and the round's RuleSet gives veto and every rate.
 
@@ -386,10 +387,224 @@ def finding_dict(sf, site: str, unit: str, responsible: str) -> dict:
 
 
 def round_data(rnd) -> dict:
-    """round.json of a stored round (rounds.result.round_result: the typed result)."""
+    """round.json of a stored round (rounds.result.round_result: the typed result), with what the rectification loop
+    adds (issue 18): the typical examples the office chose, the deadline and the items of this round, and how the items
+    of the earlier rounds stand (rectification_data)."""
     from ..rounds.result import round_result
 
-    return result_data(round_result(rnd))
+    data = result_data(round_result(rnd))
+    data["round"]["examples"] = chosen_examples(rnd, data)
+    data["rectify"] = rectify_info(rnd)
+    data["rectification"] = rectification_data(rnd)
+    return data
+
+
+# ------------------------------------------------------------------------------------------ rectification (issue 18)
+# The documents are written from this dict; what the rectification items say is read here from the database once.
+ITEM_COUNTS = ("fixed", "present", "overdue", "unverified", "accepted", "disputed", "claimed", "open")
+
+
+def chosen_examples(rnd, data: dict) -> dict[str, list[int]]:
+    """Round.examples ({rule: [finding ids]}, picked by the office before issuing), kept only where the ids are
+    findings of this round that the reports show (not ignored) and of that rule: a stale choice is dropped, never
+    printed."""
+    shown = {f["id"]: f["rule"] for f in data["findings"]}
+    out = {}
+    for rule, ids in (rnd.examples or {}).items():
+        if not isinstance(ids, list):
+            continue
+        good = list(dict.fromkeys(i for i in ids if isinstance(i, int) and not isinstance(i, bool) and shown.get(i) == rule))
+        if good:
+            out[rule] = good
+    return out
+
+
+def _issue_events(rnd):
+    """The events of this round's issue (rectify.services.issue_round): an item issued or carried (`issue`, its
+    evidence names a finding of the round) or reopened and issued again with it (`reopen`, the item's round_issued
+    becomes the round; a reopen by sync_with_round leaves round_issued alone and is no issue)."""
+    from django.db.models import Q
+
+    from ..rectify.models import ItemEvent
+
+    return ItemEvent.objects.filter(Q(action="issue") | Q(action="reopen", item__round_issued=rnd), evidence__round=rnd.pk)
+
+
+def issued_at(rnd):
+    """When the round's bulletin was issued (its Issuance, or the last event of its items' issue), None before."""
+    from django.db.models import Max
+
+    from ..rectify.models import Issuance
+
+    times = [t for t in (Issuance.objects.filter(round=rnd).values_list("issued_at", flat=True).first(),
+                         _issue_events(rnd).aggregate(t=Max("at"))["t"]) if t is not None]
+    return max(times) if times else None
+
+
+def bulletin_deadline(rnd, carried: bool = True) -> tuple[dt.date | None, int, str]:
+    """(deadline, working days, why there is no deadline) of the round's bulletin, the one rule for every place that
+    shows it (the bulletin, the 整改清单, the web pages).
+
+    Issued (an Issuance): issued_on + the issued working days, by the round's calendar (the items' own deadline).
+    Issued without an Issuance record yet (rectify.issue.issue writes the documents before its row, or
+    rectify.services.issue_round alone): the deadline of the items it created, else (`carried`: every item carried
+    from earlier rounds, found by their issue events) the period from the day of the issue. Before issue: the round's
+    working days (rectify.services.rectify_days) from the as-of date. A year the working-day calendar does not know
+    gives no date, with the reason (never a guessed date). One query (two with `carried` before issue)."""
+    from django.db.models import Min, OuterRef, Subquery
+    from django.utils import timezone
+
+    from ..engine.workdays import UnknownYear
+    from ..rectify.models import Item
+    from ..rounds.models import Round
+    from ..rules.ruleset import RuleSet
+
+    own = Item.objects.filter(round_issued=OuterRef("pk")).order_by("-deadline").values("deadline")[:1]
+    row = Round.objects.filter(pk=rnd.pk).annotate(own=Subquery(own)).values(
+        "issuance__issued_on", "issuance__rectify_days", "own", "rules_snapshot", "scheme", "rectify_days").first()
+    if row is None:
+        return None, 0, f"没有编号为 {rnd.pk} 的检查轮次"
+    # the round's rules as rounds.scoring.round_rules and rectify.services.rectify_days read them (read here with the
+    # rest: a round loaded without its snapshot costs no second query)
+    rules = RuleSet.from_snapshot(row["rules_snapshot"]) if row["rules_snapshot"] else RuleSet.load(row["scheme"])
+    on = row["issuance__issued_on"]
+    days = int(row["issuance__rectify_days"] if on is not None else
+               row["rectify_days"] or (rules.get("rectify") or load_rules("rectify"))["days"])
+    try:
+        if on is not None:
+            return rules.calendar.add_workdays(on, days), days, ""
+        if row["own"] is not None:  # created or reopened by this round's issue
+            return row["own"], days, ""
+        first = _issue_events(rnd).aggregate(t=Min("at"))["t"] if carried else None
+        start = timezone.localdate(first) if first is not None else rnd.as_of
+        return rules.calendar.add_workdays(start, days), days, ""
+    except UnknownYear as e:
+        return None, days, str(e)
+
+
+def rectify_info(rnd) -> dict:
+    """The rectification deadline the bulletin prints (bulletin_deadline) and, once the round is issued, its items
+    by finding for the 整改清单 (item id, deadline, state)."""
+    from ..rectify.models import Issuance
+
+    items = _round_items(rnd)
+    due, days, why = bulletin_deadline(rnd)
+    iss = Issuance.objects.filter(round=rnd).first()
+    return {"issued": iss is not None or bool(items), "issued_on": iss.issued_on.isoformat() if iss else None,
+            "days": days, "deadline": due.isoformat() if due else None, "deadline_error": why,
+            "items": {str(fid): it for fid, it in items.items()}}
+
+
+def _round_items(rnd) -> dict[int, dict]:
+    """Finding id of this round -> {id, deadline, state} of the item its issue created or carried (by the issue
+    events, so an item later followed into other rounds still maps to this round's finding)."""
+    from ..rectify.models import Item
+    from ..rounds.models import Finding
+
+    fids = set(Finding.objects.filter(round=rnd).values_list("id", flat=True))
+    by_finding: dict[int, int] = {}
+    for item_id, ev in _issue_events(rnd).order_by("at", "id").values_list("item_id", "evidence"):
+        f = (ev or {}).get("finding")
+        if f in fids:
+            by_finding[f] = item_id
+    for item_id, f in Item.objects.filter(round_issued=rnd, finding__round=rnd).values_list("id", "finding_id"):
+        by_finding.setdefault(f, item_id)
+    items = {i.pk: i for i in Item.objects.filter(pk__in=set(by_finding.values()))}
+    same = {}  # a finding without its own event: the item of the same problem (one item per fingerprint and unit)
+    keys = {(i.fingerprint, i.unit_id): i for i in items.values()}
+    for fid, fp, unit in Finding.objects.filter(round=rnd, ignored_by__isnull=True).exclude(fingerprint="") \
+            .values_list("id", "fingerprint", "responsible_unit_id"):
+        if fid not in by_finding and (fp, unit) in keys:
+            same[fid] = keys[(fp, unit)].pk
+    by_finding.update(same)
+    return {fid: {"id": iid, "deadline": items[iid].deadline.isoformat(), "state": items[iid].state}
+            for fid, iid in sorted(by_finding.items())}
+
+
+def _state_at(events: list, when) -> str | None:
+    """An item's state at `when` from its events (ordered): the last one at or before it; None: it did not exist."""
+    state = None
+    for at, to in events:
+        if when is not None and at > when:
+            break
+        state = to
+    return state
+
+
+def rectification_data(rnd) -> dict:
+    """复查整改情况 of this round's bulletin: the items issued by earlier rounds, as they stood when this bulletin was
+    issued (now, before issue), counted by state, per unit, with the annual-assessment deduction for overdue items
+    (rules/rectify.toml [overdue]: points per item, at most cap per unit). Items already closed when the previous
+    bulletin was issued were reported by it and are left out. {} when there are no such items.
+
+    Counted as fixed only what a re-check or a later round verified (已整改): 已反馈 and 未能复查 never are."""
+    from django.db.models import Q
+
+    from ..rectify.models import Item, ItemEvent
+    from ..rectify.services import settings_for
+    from ..rounds.models import Round
+
+    if rnd.item_recheck:
+        return {}
+    earlier = Q(round_issued__as_of__lt=rnd.as_of) | Q(round_issued__as_of=rnd.as_of, round_issued_id__lt=rnd.pk)
+    items = list(Item.objects.filter(earlier).select_related("unit", "round_issued", "finding__round_site__website")
+                 .order_by("id"))
+    if not items:
+        return {}
+    now = issued_at(rnd)
+    issued_rounds = {i.round_issued for i in items}
+    # the previous bulletin: the latest earlier round that issued items (its own or carried ones)
+    cands = issued_rounds | set(Round.objects.filter(Q(issuance__isnull=False), Q(as_of__lt=rnd.as_of) |
+                                                     Q(as_of=rnd.as_of, pk__lt=rnd.pk)))
+    prev = max(cands, key=lambda r: (r.as_of, r.pk))
+    prev_at = issued_at(prev)
+    events: dict[int, list] = {}
+    for item_id, at, to in ItemEvent.objects.filter(item__in=[i.pk for i in items]).order_by("at", "id") \
+            .values_list("item_id", "at", "to_state"):
+        events.setdefault(item_id, []).append((at, to))
+    rows = []
+    for i in items:
+        evs = events.get(i.pk, [])
+        state = _state_at(evs, now) if now is not None else i.state
+        if state is None:
+            continue
+        if prev_at is not None and i.round_issued_id != prev.pk and _state_at(evs, prev_at) in ("fixed", "accepted"):
+            continue  # closed before the previous bulletin: it reported them
+        rows.append((i, state))
+    if not rows:
+        return {}
+    cfg = (settings_for(rnd).get("overdue") or {})
+    points, cap = float(cfg.get("points", 0) or 0), float(cfg.get("cap", 0) or 0)
+    units: dict[int, dict] = {}
+    total = Counter()
+    unfixed = []
+    for i, state in rows:
+        u = units.setdefault(i.unit_id, {"unit": i.unit.name, "unit_id": i.unit_id, "total": 0, **{k: 0 for k in ITEM_COUNTS}})
+        u["total"] += 1
+        u[state] += 1
+        total[state] += 1
+        if state in ("present", "overdue"):
+            site = i.finding.round_site.website.name if i.finding and i.finding.round_site_id else ""
+            unfixed.append({"item": i.pk, "unit": i.unit.name, "site": site, "rule": i.rule, "state": state,
+                            "detail": xml_text(i.finding.detail) if i.finding else ""})
+    for u in units.values():
+        d = u["overdue"] * points
+        u["deduction"] = _num(min(d, cap) if cap else d)
+    names = [r.name for r in sorted({i.round_issued for i, _ in rows}, key=lambda r: (r.as_of, r.pk))]
+    previous = names[0] if len(names) == 1 else "和".join(names) if len(names) == 2 else f"{names[0]}以来各轮检查"
+    return {"previous": previous, "rounds": sorted({i.round_issued_id for i, _ in rows}),
+            "as_at": (now.isoformat() if now is not None else None), "issued": now is not None,
+            "total": len(rows), **{k: total[k] for k in ITEM_COUNTS},
+            "overdue_points": _num(points), "overdue_cap": _num(cap),
+            "units": sorted(units.values(), key=lambda u: u["unit_id"]),
+            "deductions": [{"unit": u["unit"], "overdue": u["overdue"], "points": u["deduction"]}
+                           for u in sorted(units.values(), key=lambda u: (-u["overdue"], u["unit_id"])) if u["overdue"]],
+            "unfixed": sorted(unfixed, key=lambda x: (x["state"] != "overdue", x["item"]))}
+
+
+def _num(x: float):
+    """1.0 -> 1, 0.5 stays: points as a bulletin prints them."""
+    return int(x) if float(x).is_integer() else x
 
 
 def result_data(res) -> dict:

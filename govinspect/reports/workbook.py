@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from ..safetext import append_row, sheet_title, unique_stems, xml_text
 from . import DRAFT_MARK, unfinished
 from .bulletin import compose
-from .data import ILLEGAL_RULES, defang, illegal_addresses, link_words
+from .data import ILLEGAL_RULES, cn_date, defang, illegal_addresses, link_words
 from .tables import rule_names
 
 LINK_FONT = Font(color="0563C1", underline="single")
@@ -112,17 +112,37 @@ def write_workbook(data: dict, path: str | Path, composed: dict | None = None) -
     return path
 
 
+def portal_url(item_id: int) -> str:
+    """The item's page in the unit portal: GOVINSPECT_BASE_URL (the platform's address as units reach it, default
+    http://127.0.0.1:8000) + /rectify/items/<id>/."""
+    import os
+
+    base = (os.environ.get("GOVINSPECT_BASE_URL") or "http://127.0.0.1:8000").strip().rstrip("/")
+    return f"{base}/rectify/items/{int(item_id)}/"
+
+
+ITEM_ID_HEADER = "事项编号"
+CLAIM_HEADER = "整改情况（由责任单位填写）"
+
+
 def write_rectification_lists(data: dict, out_dir: str | Path, composed: dict | None = None) -> Path:
     """整改清单: one workbook per responsible unit with its problems (one row per problem, data["problems"]), the
     evidence link and the deadline; the unit fills in 整改情况 and returns it. Units without problems get no file.
     Every unit has its own file: names that become the same file name get a numeric suffix (safetext.unique_stems);
     the unit's full name is the workbook title and the printed page header. The lists sit in the report folder's
-    整改清单/, so an archived page 证据/… is linked as ../证据/…."""
+    整改清单/, so an archived page 证据/… is linked as ../证据/….
+
+    Once the round is issued (data["rectify"]["issued"]), each row starts with its rectification item's id (事项编号:
+    the returned workbook is imported by it, rectify.workbook.import_claims), carries the item's own deadline and a
+    link to the item in the unit portal (portal_url). A line standing for several items (a link that is illegal,
+    hidden and dead) lists their ids joined by 、."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.xlsx"):  # a regenerated report must not keep lists of problems that are gone
         old.unlink()
     deadline = (composed or compose(data))["deadline"]  # the bulletin's own deadline
+    rf = data.get("rectify") or {}
+    issued, items = bool(rf.get("issued")), rf.get("items") or {}
     draft = unfinished(data)
     names = rule_names()
     illegal, words = illegal_targets(data), link_words()
@@ -130,6 +150,11 @@ def write_rectification_lists(data: dict, out_dir: str | Path, composed: dict | 
     for line in data["problems"]:
         by_unit.setdefault(line["responsible_unit"] or line["unit"] or "未指定单位", []).append(line)
     stems = unique_stems(by_unit)
+    headers = ["序号", "网站/账号", "问题类型", "问题", "证据链接", "整改期限", CLAIM_HEADER, "备注"]
+    widths = [6, 26, 20, 60, 50, 16, 30, 16]
+    if issued:
+        headers = [ITEM_ID_HEADER, *headers[:6], "在线办理", *headers[6:]]
+        widths = [10, *widths[:6], 40, *widths[6:]]
     for unit, fs in sorted(by_unit.items()):
         wb = Workbook()
         wb.remove(wb.active)
@@ -137,11 +162,22 @@ def write_rectification_lists(data: dict, out_dir: str | Path, composed: dict | 
         rows, links = [], []
         for i, line in enumerate(fs, start=1):
             text, target = evidence_cell(line, out.parent, "../", illegal, words)
-            rows.append([i, line["site"] or "—", "、".join(names.get(r, r) for r in line.get("rules") or [line["rule"]]),
-                         _unlive(line["detail"], illegal), text, deadline, "", ""])
-            links.append({5: target} if target else {})
-        ws = _sheet(wb, "整改清单", ["序号", "网站/账号", "问题类型", "问题", "证据链接", "整改期限", "整改情况（由责任单位填写）", "备注"],
-                    rows, [6, 26, 20, 60, 50, 16, 30, 16], draft, links)
+            row = [i, line["site"] or "—", "、".join(names.get(r, r) for r in line.get("rules") or [line["rule"]]),
+                   _unlive(line["detail"], illegal), text, deadline, "", ""]
+            link = {5: target} if target else {}
+            if issued:
+                its = list({items[str(fid)]["id"]: items[str(fid)] for fid in line.get("finding_ids") or [line["id"]]
+                            if str(fid) in items}.values())
+                due = min((it["deadline"] for it in its), default=None)
+                ids = its[0]["id"] if len(its) == 1 else "、".join(str(it["id"]) for it in its)
+                row = [ids, *row[:5], cn_date(due) if due else deadline,
+                       portal_url(its[0]["id"]) if its else "", *row[6:]]
+                link = {6: target} if target else {}
+                if its:
+                    link[8] = portal_url(its[0]["id"])
+            rows.append(row)
+            links.append(link)
+        ws = _sheet(wb, "整改清单", headers, rows, widths, draft, links)
         ws.oddHeader.left.text = xml_text(unit)[:100].replace("&", "&&")  # & starts a code in page headers
         wb.save(out / f"{stems[unit]}.xlsx")
     return out

@@ -74,11 +74,13 @@ def previous_round(rnd: Round) -> Round | None:
 
 
 def deadline(rnd: Round | None) -> dt.date | None:
-    """The rectification deadline the round's bulletin states (as-of date + bulletin.toml rectify_days, as in
-    reports/bulletin.py compose()); None until the round is done (no bulletin yet)."""
+    """The rectification deadline the round's bulletin states (reports.data.bulletin_deadline, in working days: from
+    the issue date once issued, from the as-of date before); None until the round is done (no bulletin yet)."""
     if rnd is None or rnd.status != "done":
         return None
-    return rnd.as_of + dt.timedelta(days=int(_bulletin().get("rectify_days", 15)))
+    from ..reports.data import bulletin_deadline
+
+    return bulletin_deadline(rnd, carried=False)[0]  # a round issued by rectify.issue has its Issuance or own items
 
 
 def cn_deadline(rnd: Round | None) -> str:

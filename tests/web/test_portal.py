@@ -1,12 +1,14 @@
 """The unit portal (我的问题): a unit's own problems by site and rule, new since the last round, deadlines, downloads."""
 
+import datetime as dt
+
 from django.urls import NoReverseMatch, reverse
 
 
 def test_unit_sees_its_three_findings_and_nothing_of_unit_b(platform, client_for, django_assert_max_num_queries):
     F = platform.findings
     c = client_for("unit_a")
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(22):  # 2: the deadlines of the round and of the previous one
         r = c.get("/portal/")
     assert r.status_code == 200
     us = r.context["us"]
@@ -37,9 +39,17 @@ def test_portal_escapes_crawled_text(platform, client_for):
 def test_deadlines(platform, client_for):
     r = client_for("unit_a").get("/portal/")
     html = r.content.decode()
-    assert r.context["us"].deadline == "2026年10月15日" and "2026年10月15日" in html
-    assert "2026年7月15日（已过）" in html  # the previous round's deadline, its problem still present
+    from govinspect.rectify.services import deadline_for
+    from govinspect.reports.data import bulletin_deadline, cn_date
+
     cur = platform.rounds["current"]
+    # the current round is issued: its items' deadline, 15 working days from the issue date (National Day not counted)
+    due = deadline_for(cur, cur.as_of)
+    assert {i.deadline for i in platform.items.values()} == {due} and due == dt.date(2026, 10, 27)
+    assert r.context["us"].deadline == cn_date(due) and cn_date(due) in html
+    # the previous round was not issued: 15 working days from its as-of date; its problem is still present
+    prev = platform.rounds["previous"]
+    assert f"{cn_date(bulletin_deadline(prev)[0])}（已过）" in html
     cur.status = "running"
     cur.save()
     r = client_for("unit_a").get("/portal/", {"round": cur.pk})
