@@ -447,6 +447,21 @@ def test_upload_contents_that_are_refused(county):
         sniff(buf.getvalue())
 
 
+def test_legacy_office_files_keep_their_kind(county):
+    """An old .xls is an OLE file like an old .doc: it must not be stored and served as a Word document; an OLE file
+    that is neither (an installer, a broken one) is refused."""
+    from pathlib import Path
+
+    _, it = county.issued("u6")
+    data = Path(__file__).parent / "data"
+    xls, doc = (data / "legacy.xls").read_bytes(), (data / "legacy.doc").read_bytes()
+    got = check([("整改台账.xls", xls), ("整改报告.doc", doc)], it["u6"])
+    assert [(n, m) for n, _, _, m in got] == [("整改台账.xls", "application/vnd.ms-excel"), ("整改报告.doc", "application/msword")]
+    for bad in (xls[:512] + b"\x00" * 2048, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xff" * 4000):
+        with pytest.raises(UploadError):
+            sniff(bad)
+
+
 def test_upload_limits(county):
     _, it = county.issued("u3")
     item = it["u3"]

@@ -39,7 +39,7 @@ def max_bytes(item: Item) -> int:
 def sniff(data: bytes) -> tuple[str, str]:
     """(extension, content type) of an accepted file, decided by its bytes; UploadError otherwise."""
     if data.startswith(OLE):
-        return "doc", "application/msword"  # legacy Word/Excel (OLE compound file)
+        return _ole(data)
     kind = filetype.guess(data[:8192])
     if kind is not None and kind.mime in IMAGE:
         _image(data)
@@ -62,6 +62,27 @@ def sniff(data: bytes) -> tuple[str, str]:
                 if any(n.startswith(prefix) for n in names):
                     return ext, mime
     raise UploadError("只能上传图片（PNG、JPEG、GIF、WebP、BMP）、PDF 或 Office 文档（Word、Excel、PowerPoint）")
+
+
+# legacy Office files (OLE compound documents) by the stream that makes them one; other OLE files (installers, ...) refused
+OLE_KINDS = (("WordDocument", "doc", "application/msword"), ("Workbook", "xls", "application/vnd.ms-excel"),
+             ("Book", "xls", "application/vnd.ms-excel"), ("PowerPoint Document", "ppt", "application/vnd.ms-powerpoint"))
+
+
+def _ole(data: bytes) -> tuple[str, str]:
+    """A legacy Word, Excel or PowerPoint file, told apart by its streams (an .xls is not a .doc)."""
+    import io
+
+    from xlrd.compdoc import CompDoc
+
+    try:
+        names = {e.name for e in CompDoc(data, logfile=io.StringIO()).dirlist}
+    except Exception:  # noqa: BLE001 - xlrd's CompDocError and whatever a malformed directory raises
+        raise UploadError("文件已损坏，无法识别") from None
+    for stream, ext, mime in OLE_KINDS:
+        if stream in names:
+            return ext, mime
+    raise UploadError("只能上传 Word、Excel 或 PowerPoint 文档，该文件不是其中之一")
 
 
 def _image(data: bytes) -> None:
