@@ -21,6 +21,7 @@ from govinspect.engine.finding import Evidence, Finding as EngineFinding
 from govinspect.rectify.issue import issued_dir
 from govinspect.rectify.models import Issuance, Item, ItemEvent
 from govinspect.rectify.services import accept_dispute, deadline_for, transition
+from govinspect.rectify.workbook import import_claims
 from govinspect.registry.models import Unit, Website
 from govinspect.reports import write_reports
 from govinspect.reports.bulletin import compose, rectification_paragraph, write_bulletin
@@ -192,6 +193,16 @@ def test_the_loop_back_into_the_documents(tmp_path, monkeypatch, capsys):
 
     # the items go their ways: re-checked fixed, could not be re-checked, dispute accepted; the deadline passes
     transition(items["b1"], "fixed", "system", "recheck", note="复查未再发现该问题", recheck_round=None)
+    # a new text for an item the re-check found fixed is refused with the reason; the office may import any unit's row
+    ws.cell(row_of[items["b1"].pk], 9).value = "再次确认已更新"
+    ws.cell(ws.max_row, 9).value = "已删除义诊报名表中的手机号码"
+    wb.save(filled)
+    got = import_claims(filled, "办公室张三")
+    assert got["claimed"] == 1 and got["items"] == [items["a2"].pk]
+    assert {"row": row_of[items["b1"].pk], "reason": f"事项{items['b1'].pk}：整改事项为“已整改”，不能反馈已整改"} in got["errors"]
+    items["a2"].refresh_from_db()
+    assert items["a2"].state == "claimed"
+    transition(items["a2"], "present", "system", "recheck", note="复查时仍存在", recheck_round=None)
     assert main(["rectify", "tick", "--today", (due1 + dt.timedelta(days=3)).isoformat()]) == 0
     assert "标记逾期 4 项" in capsys.readouterr().out  # b2b, b4, a1, a2 (open); b3 waits for its queued re-check
     transition(items["b3"], "unverified", "system", "recheck", note="网站无法访问，将再次复查", recheck_round=None)
