@@ -384,6 +384,22 @@ def test_an_overdue_claim_rechecked_again(county):
         assert item.events.last().action == "recheck"
 
 
+def test_an_item_whose_finding_was_ignored_since_its_claim_is_still_answered(county):
+    """The office ignores the finding (findings page) while the unit's claim waits: the item re-check still answers for
+    it (here: the site refuses connections → 未能复查 with that reason), not "no result" at every retry."""
+    from govinspect.rounds.ignores import ignore_finding
+
+    _, it = county.issued("i1")
+    claim(it["i1"], "unit", "已改")
+    ignore_finding(Finding.objects.get(pk=it["i1"].finding_id), "hit", "误报", "office")
+    rr = Round.objects.get(item_recheck=True)
+    run_item_recheck(rr)
+    res = RecheckResult.objects.get(round=rr)
+    assert res.finding_id == it["i1"].finding_id and res.state == "unknown" and res.reason
+    item = Item.objects.get(pk=it["i1"].pk)
+    assert item.state == "unverified" and item.events.last().note == res.reason
+
+
 def test_items_no_recheck_can_answer_are_not_retried_forever(county):
     """A register finding (台账) or a rule a single re-check cannot judge (recheck = "none") always comes back 未能复查:
     re-queueing it every retry_hours only fills the trail; it waits for the next round."""

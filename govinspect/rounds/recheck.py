@@ -86,9 +86,9 @@ def run_recheck(rnd: Round, crawl: dict | None = None, progress: bool = False) -
     _begin(rnd, "start", f"复查第{prev.pk}轮发现的问题")
     allow = rnd.allowed_networks
     base = round_dir(rnd)
-    old = prev.findings.filter(ignored_by__isnull=True)
-    if only is not None:
-        old = old.filter(pk__in=only)
+    # an item re-check answers for the findings its items asked about, even one ignored since (else no answer ever
+    # comes: 未能复查 at every retry); a full re-check skips what was ignored
+    old = prev.findings.filter(pk__in=only) if only is not None else prev.findings.filter(ignored_by__isnull=True)
     old = list(old.select_related("round_site__website__owner", "round_account__account__owner"))
     by_site: dict[int, list[Finding]] = {}
     by_account: dict[int, list[Finding]] = {}
