@@ -400,6 +400,21 @@ def test_an_item_whose_finding_was_ignored_since_its_claim_is_still_answered(cou
     assert item.state == "unverified" and item.events.last().note == res.reason
 
 
+def test_an_overdue_item_found_still_present_is_not_rechecked_until_claimed_again(county):
+    """A claim answered 仍存在, then the deadline passes: the claim has its answer; re-checking it every retry_hours
+    until the unit says it fixed it again only fills the trail."""
+    from govinspect.rectify.services import mark_overdue
+
+    _, it = county.issued("sp1")
+    claim(it["sp1"], "unit", "已改")
+    apply_recheck(_answer(Item.objects.get(pk=it["sp1"].pk).recheck_round, it["sp1"], "present"))
+    assert mark_overdue(it["sp1"].deadline + dt.timedelta(days=1)) == 1
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)
+    assert retry_unverified(now=later) == []
+    claim(Item.objects.get(pk=it["sp1"].pk), "unit", "这次改好了")  # claimed again: re-checked at once
+    assert Item.objects.get(pk=it["sp1"].pk).recheck_round.status == "queued"
+
+
 def test_items_no_recheck_can_answer_are_not_retried_forever(county):
     """A register finding (台账) or a rule a single re-check cannot judge (recheck = "none") always comes back 未能复查:
     re-queueing it every retry_hours only fills the trail; it waits for the next round."""

@@ -487,7 +487,10 @@ def retry_unverified(by: str = "system", now=None) -> list[Round]:
 
 
 def _claimed_since_issue(item: Item) -> bool:
-    last = item.events.filter(action__in=("claim", "issue", "reopen", "reject")).order_by("-at", "-id").first()
+    """Whether the unit's last claim still waits for a verified answer (a re-check finding the problem still there
+    answered it: nothing to re-check until the unit claims again)."""
+    last = (item.events.filter(Q(action__in=("claim", "issue", "reopen", "reject"))
+                               | Q(action="recheck", to_state="present")).order_by("-at", "-id").first())
     return last is not None and last.action == "claim"
 
 
