@@ -429,12 +429,14 @@ def rectification_paragraph(rf: dict, tpl: dict, fields: dict) -> str:
 def rectification_table(rf: dict, tpl: dict, fields: dict) -> dict:
     """附件 整改情况: per responsible unit, the items issued to it and how they stand, with the deduction."""
     cfg = tpl["rectification"]
-    rows = [[str(n), u["unit"], u["total"], u["fixed"], u["present"], u["overdue"], u["unverified"],
-             f"{u['disputed']}/{u['accepted']}", u["open"] + u["claimed"], u["deduction"]]
-            for n, u in enumerate(rf["units"], start=1)]
-    t = rf
-    rows.append(["", "合计", t["total"], t["fixed"], t["present"], t["overdue"], t["unverified"],
-                 f"{t['disputed']}/{t['accepted']}", t["open"] + t["claimed"], sum(u["deduction"] for u in rf["units"])])
+
+    def cells(c: dict, deduction) -> list:
+        return [c["total"], c["fixed"], c["present"], c["overdue"], c["unverified"], f"{c['disputed']}/{c['accepted']}",
+                c["open"] + c["claimed"], deduction]
+
+    rows = [[str(n), u["unit"], *cells(u, u["deduction"])] for n, u in enumerate(rf["units"], start=1)]
+    total = sum(u["deduction"] for u in rf["units"])
+    rows.append(["", "合计", *cells(rf, int(total) if float(total).is_integer() else total)])
     return {"key": "rectification", "label": "", "title": _fill(cfg["table_title"], {**fields, "previous": rf["previous"]}),
             "headers": ["序号", "责任单位", "下发问题数", "已整改", "仍存在", "逾期", "未能复查", "申诉中/申诉成立",
                         "待整改/已反馈", "年度考核扣分"],
