@@ -102,6 +102,27 @@ def test_acts_refused_in_the_wrong_state(county):
         dispute(it["c2"], "unit", "再申诉")
 
 
+def test_two_officers_answer_the_same_dispute(county):
+    """Two office users open the same dispute; the second answer (from a page read before the first) is refused, not
+    recorded as a second 驳回 of a dispute already answered."""
+    _, it = county.issued("two1", "two2")
+    for fp in ("two1", "two2"):
+        dispute(it[fp], "unit", "不是问题")
+    a, b = Item.objects.get(pk=it["two1"].pk), Item.objects.get(pk=it["two1"].pk)
+    late = a.deadline + dt.timedelta(days=1)
+    reject_dispute(a, "office1", "确属问题", today=late)
+    with pytest.raises(TransitionError):
+        reject_dispute(b, "office2", "确属问题", today=late)
+    assert Item.objects.get(pk=a.pk).events.filter(action="reject").count() == 1
+    c, d = Item.objects.get(pk=it["two2"].pk), Item.objects.get(pk=it["two2"].pk)
+    reject_dispute(c, "office1", "确属问题", today=late)
+    with pytest.raises(TransitionError):
+        accept_dispute(d, "office2", "同意")
+    from govinspect.rounds.models import Ignore
+
+    assert Item.objects.get(pk=c.pk).state == "overdue" and not Ignore.objects.exists()
+
+
 def test_a_reopened_item_needs_a_new_sign_off(county, monkeypatch):
     """A sign-off confirms one fix. The problem found again reopens the item; fixed again later, it must wait for a new
     sign-off (the old one said nothing about this fix), and the reopened item cannot be signed off."""
@@ -156,6 +177,29 @@ def test_a_dispute_made_while_the_recheck_runs_is_not_overwritten(county, monkey
     dispute(Item.objects.get(pk=other.pk), "unit", "不是问题")
     assert apply_recheck(_answer(rr2, other, "fixed"))["fixed"] == 0
     assert Item.objects.get(pk=other.pk).state == "disputed"
+
+
+def test_marking_overdue_does_not_overwrite_a_dispute_made_meanwhile(county):
+    """mark_overdue read the open items; while it marks the first, the unit disputes the second (another request):
+    the dispute stands, it is not turned into 逾期, and the rest are still marked."""
+    from django.db.models.signals import post_save
+
+    from govinspect.rectify.services import mark_overdue
+
+    _, it = county.issued("mo1", "mo2", "mo3")
+    done = []
+
+    def meanwhile(sender, instance, created, **kw):
+        if instance.action == "overdue" and not done:
+            done.append(dispute(Item.objects.get(pk=it["mo2"].pk), "unit", "不是问题"))
+
+    post_save.connect(meanwhile, sender=ItemEvent, weak=False)
+    try:
+        n = mark_overdue(it["mo1"].deadline + dt.timedelta(days=1))
+    finally:
+        post_save.disconnect(meanwhile, sender=ItemEvent)
+    states = dict(Item.objects.values_list("fingerprint", "state"))
+    assert done and states == {"mo1": "overdue", "mo2": "disputed", "mo3": "overdue"} and n == 2, states
 
 
 def test_a_round_judging_the_item_while_its_recheck_runs(county, monkeypatch):

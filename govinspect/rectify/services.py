@@ -256,7 +256,11 @@ def mark_overdue(today: dt.date, by: str = "system") -> int:
     pending = Q(state="claimed", recheck_round__isnull=False)
     for item in (Item.objects.filter(state__in=OVERDUE_FROM, deadline__lt=today, closed_at__isnull=True)
                  .exclude(pending).order_by("id")):
-        transition(item, "overdue", by, "overdue", note=f"整改期限{item.deadline.isoformat()}已过，未核实整改")
+        try:
+            transition(item, "overdue", by, "overdue", note=f"整改期限{item.deadline.isoformat()}已过，未核实整改",
+                       expect=(item.state,))
+        except StaleState:  # disputed, claimed or fixed since it was read: that act stands (the next run looks again)
+            continue
         n += 1
     return n
 
@@ -326,7 +330,7 @@ def accept_dispute(item: Item, actor: str, note: str) -> ItemEvent:
         f, ignore = item.finding, None
         if f is not None and f.round_site_id is not None and f.ignored_by_id is None:
             ignore = ignore_finding(f, "hit", f"整改申诉成立（事项{item.pk}）：{note}", actor)
-        return transition(item, "accepted", actor, "accept", note=note,
+        return transition(item, "accepted", actor, "accept", note=note, expect=("disputed",),
                           evidence=finding_evidence(f, ignore=ignore.pk if ignore else None))
 
 
@@ -338,7 +342,8 @@ def reject_dispute(item: Item, actor: str, note: str, today: dt.date | None = No
     if item.state != "disputed":
         raise TransitionError(f"整改事项为“{STATE_LABELS[item.state]}”，没有待处理的申诉")
     today = today or timezone.localdate()
-    return transition(item, "overdue" if item.deadline < today else "open", actor, "reject", note=note)
+    return transition(item, "overdue" if item.deadline < today else "open", actor, "reject", note=note,
+                      expect=("disputed",))
 
 
 def sign_off(item: Item, actor: str, note: str = "") -> ItemEvent:
