@@ -198,13 +198,19 @@ def test_charts_and_rectification_lists(demo):
     lists = sorted((out / "整改清单").glob("*.xlsx"))
     assert len(lists) == len(units)
     ws = load_workbook(out / "整改清单" / "清河县农业农村局.xlsx")["整改清单"]
-    assert [c.value for c in ws[1]][:6] == ["序号", "网站/账号", "问题类型", "问题", "证据链接", "整改期限"]
+    # the demo issues its round: each row is a rectification item (its id, its deadline, its page on the platform)
+    assert [c.value for c in ws[1]][:8] == ["事项编号", "序号", "网站/账号", "问题类型", "问题", "证据链接", "整改期限", "在线办理"]
     mine = [f for f in data["findings"] if f["responsible_unit"] == "清河县农业农村局"]
     assert ws.max_row - 1 == len(mine) and ws.freeze_panes == "A2"
-    as_of = dt.date.fromisoformat(data["round"]["as_of"]) + dt.timedelta(days=15)
-    assert ws.cell(2, 6).value == f"{as_of.year}年{as_of.month}月{as_of.day}日"
-    http = next(r for r in range(2, ws.max_row + 1) if str(ws.cell(r, 5).value).startswith("http"))
-    assert ws.cell(http, 5).hyperlink.target == ws.cell(http, 5).value
+    from govinspect.rules.ruleset import RuleSet
+
+    due = RuleSet.load().calendar.add_workdays(dt.date.fromisoformat(data["round"]["as_of"]), 15)  # 15 working days
+    assert ws.cell(2, 7).value == f"{due.year}年{due.month}月{due.day}日"
+    ids = [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)]
+    assert all(str(i).split("、")[0].isdigit() for i in ids)
+    assert str(ws.cell(2, 8).hyperlink.target).endswith(f"/rectify/items/{str(ids[0]).split('、')[0]}/")
+    http = next(r for r in range(2, ws.max_row + 1) if str(ws.cell(r, 6).value).startswith("http"))
+    assert ws.cell(http, 6).hyperlink.target == ws.cell(http, 6).value
 
 
 def test_operator_template(demo, tmp_path):

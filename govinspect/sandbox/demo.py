@@ -126,12 +126,18 @@ def cmd_demo(a) -> int:
         (out / "ground-truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
         # the same county with no registry: columns found in the navigation and classified by name
         found = _inspect_county(county, srv, discovered=True, content=False)
+    # the round is issued as an office would after review: its problems become rectification items (整改事项) with
+    # deadlines, and the documents are frozen; the 整改清单 written below carry the item ids
+    from ..rectify.issue import issue
+
+    iss = issue(rnd, by="演示检查单位", issued_on=county.as_of)
     paths = write_reports(rnd, out)
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     res = evaluate(data["findings"] + data["office_findings"], truth, sorted(RuleSet.load()["catalog"]["rules"]))
     (out / "eval.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
     s = data["summary"]
     print(f"4/4 生成通报：{paths['bulletin']}\n    附件表格：{paths['workbook']}\n    检查数据：{paths['json']}")
+    print(f"    下发整改：{iss.items_created}个整改事项，整改期限{iss.rectify_days}个工作日（通报日期 {iss.issued_on}）")
     print(f"\n检查网站{s['sites_total']}个，完成检查{s['sites_checked']}个，合格{s['pass']}个，不合格{s['fail']}个，"
           f"合格率{s['pass_rate']}%；未能检查{s['sites_unknown']}个。发现问题{s['findings']}个。")
     print("\n与沙盒标准答案对比（精确率/召回率）：\n" + format_table(res))
