@@ -17,6 +17,20 @@ from govinspect.rules import load_rules
 pytestmark = pytest.mark.django_db
 
 
+def crawl_log(rnd, k, pages) -> str:
+    """A round's crawl log of a site (the pages it fetched): the next round closes a page's problem only where it
+    fetched that page again."""
+    import json
+
+    from govinspect.storage import storage
+
+    key = f"rounds/{rnd.pk}/{k}-crawl-log.jsonl"
+    p = storage().path(key)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text("".join(json.dumps({"url": u, "final_url": u, "status": 200, "error": None}) + "\n" for u in pages))
+    return key
+
+
 class County:
     def __init__(self):
         self.a = Unit.objects.create(name="测试县卫生健康局", kind="部门")
@@ -31,13 +45,15 @@ class County:
             job = RoundJob.objects.create(round=rnd, kind="site", target=site.pk, state="done" if k in checked
                                           else "could_not_check")
             rnd.rs[k] = RoundSite.objects.create(round=rnd, job=job, website=site, warc_path=f"rounds/{rnd.pk}/{k}.warc.gz",
-                                                 status="checked" if k in checked else "could_not_check")
+                                                 status="checked" if k in checked else "could_not_check",
+                                                 log_path=crawl_log(rnd, k, [site.home_url] if k in checked else []))
         return rnd
 
     def find(self, rnd, k, fp, rule="link.dead", unit=None):
         rs = rnd.rs[k]
         return Finding.objects.create(round=rnd, job=rs.job, round_site=rs, rule=rule, fingerprint=fp,
                                       url=f"http://127.0.0.1:9/{k}/{fp}.html", detail=f"问题{fp}",
+                                      facts={"page": f"http://127.0.0.1:9/{k}/"},  # the link is on the home page
                                       responsible_unit=unit if unit is not None else (self.a if k == "a" else self.b),
                                       evidence={"captured_at": "2026-09-30T10:00:00+08:00",
                                                 "warc_file": f"rounds/{rnd.pk}/{k}.warc.gz", "warc_offset": 123})

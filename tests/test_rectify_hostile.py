@@ -29,6 +29,16 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
 
 
+def _crawl_log(rnd, pages) -> str:
+    import json
+
+    key = f"rounds/{rnd.pk}/a-crawl-log.jsonl"
+    p = storage().path(key)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text("".join(json.dumps({"url": u, "final_url": u, "status": 200, "error": None}) + "\n" for u in pages))
+    return key
+
+
 class County:
     def __init__(self):
         self.a = Unit.objects.create(name="测试县卫生健康局", kind="部门")
@@ -39,7 +49,7 @@ class County:
         rnd = Round.objects.create(name=name, as_of=as_of, status="done", **kw)
         job = RoundJob.objects.create(round=rnd, kind="site", target=self.site.pk, state="done")
         rnd.rs = RoundSite.objects.create(round=rnd, job=job, website=self.site, warc_path=f"rounds/{rnd.pk}/a.warc.gz",
-                                          status="checked")
+                                          status="checked", log_path=_crawl_log(rnd, [self.site.home_url]))
         ajob = RoundJob.objects.create(round=rnd, kind="accounts", state="done")
         rnd.ra = RoundAccount.objects.create(round=rnd, account=self.account, status="checked")
         rnd.ajob = ajob
@@ -48,6 +58,7 @@ class County:
     def find(self, rnd, fp, rule="link.dead"):
         return Finding.objects.create(round=rnd, job=rnd.rs.job, round_site=rnd.rs, rule=rule, fingerprint=fp,
                                       url=f"http://127.0.0.1:9/a/{fp}.html", detail=f"问题{fp}", responsible_unit=self.a,
+                                      facts={"page": self.site.home_url},  # a link on the home page
                                       evidence={"captured_at": "2026-09-30T10:00:00+08:00",
                                                 "warc_file": f"rounds/{rnd.pk}/a.warc.gz", "warc_offset": 1})
 
@@ -861,3 +872,44 @@ def test_item_rechecks_killed_or_cancelled_in_the_real_runner(county):
         assert not Item.objects.filter(state="fixed").exists()
     finally:
         silent.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_round_closes_an_item_only_where_it_fetched_the_page(tmp_path):
+    """The next round crawls the site with a smaller page budget and never reaches the page with the leak: the site
+    was checked, but that page was not — the item must not become 已整改 (no evidence the leak is gone). A round that
+    fetches the page again and finds nothing there closes it."""
+    from govinspect.registry.xlsx import import_registry
+    from govinspect.rounds.services import run_round
+    from govinspect.sandbox import generate_county
+    from govinspect.sandbox.fixes import fix_problems
+    from govinspect.sandbox.registry import write_registry
+    from govinspect.sandbox.serve import SandboxServer
+
+    county = generate_county(seed=11, n_sites=2, pages_per_site=40, no_default_faults=True)
+    with SandboxServer(county) as srv:
+        import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
+        r1 = Round.objects.create(name="第一轮", as_of=county.as_of, allow_networks="127.0.0.0/8")
+        run_round(r1, crawl=srv.crawl_settings(), processes=1)
+        issue_round(r1, "office", county.as_of)
+        leaks = list(Item.objects.filter(rule__startswith="privacy.", finding__round_site__isnull=False)
+                     .select_related("finding__round_site"))
+        assert leaks
+        r2 = Round.objects.create(name="第二轮（只抓首页）", as_of=county.as_of, allow_networks="127.0.0.0/8")
+        run_round(r2, crawl=srv.crawl_settings(max_pages=1), processes=1)
+        sites = {i.finding.round_site.website_id for i in leaks}
+        assert r2.sites.filter(website__in=sites, status="checked").exists()
+        # r2 ran sync_with_round when it ended (services._follow_items)
+        got = {i.pk: Item.objects.get(pk=i.pk).state for i in leaks}
+        assert "fixed" not in got.values(), [(i.finding.url, got[i.pk]) for i in leaks]
+
+        leak = leaks[0]
+        site_key = next(s.key for s in county.sites if s.unit == leak.unit.name)
+        fix_problems(county, [leak.rule], sites=[site_key])
+        srv.refresh()
+        r3 = Round.objects.create(name="第三轮", as_of=county.as_of, allow_networks="127.0.0.0/8")
+        run_round(r3, crawl=srv.crawl_settings(), processes=1)
+    fixed = [i for i in leaks if Item.objects.get(pk=i.pk).state == "fixed"]
+    assert leak in fixed
+    ev = Item.objects.get(pk=leak.pk).events.filter(to_state="fixed").last()
+    assert ev.evidence["checked_round"] == r3.pk

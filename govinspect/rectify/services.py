@@ -188,6 +188,55 @@ def _looked(f: Finding | None, sites, accounts, kinds) -> bool:
     return f.job_id is not None and f.job.kind in kinds
 
 
+class _PagesFetched:
+    """A page's problem is gone only where the round fetched that page again: a checked site says nothing about a page
+    its crawl did not reach (a page budget, a link removed, the page deleted). The pages a finding needs (re-check
+    rules: the page it is on; a link: the pages that carried it) must be in the round's crawl log with a 2xx answer."""
+
+    def __init__(self, rnd: Round):
+        from ..rounds.scoring import round_rules
+
+        self.rnd, self.rules, self.cache = rnd, round_rules(rnd), {}
+
+    def _fetched(self, website_id: int) -> set[str]:
+        if website_id not in self.cache:
+            import json
+
+            from ..engine.fetch.crawler import normalise_url
+            from ..storage import StorageError, storage
+
+            got: set[str] = set()
+            rs = RoundSite.objects.filter(round=self.rnd, website_id=website_id, status="checked").first()
+            try:
+                with open(storage().resolve(rs.log_path), encoding="utf-8") if rs and rs.log_path else _nothing() as fh:
+                    for line in fh:
+                        try:
+                            e = json.loads(line)
+                        except ValueError:
+                            continue
+                        status = e.get("status")
+                        if not e.get("error") and isinstance(status, int) and 200 <= status < 300:
+                            got.update(normalise_url(u) for u in (e.get("url"), e.get("final_url")) if u)
+            except (OSError, StorageError):
+                got = set()
+            self.cache[website_id] = got
+        return self.cache[website_id]
+
+    def all_of(self, f: Finding) -> bool:
+        from ..rounds.recheck import _pages_of, recheck_kind
+
+        if f.round_site_id is None or recheck_kind(f.rule, self.rules) not in ("page", "links"):
+            return True  # accounts, registers, whole-site rules: the round checked them again as a whole
+        need = _pages_of(f, self.rules)
+        return bool(need) and need <= self._fetched(f.round_site.website_id)
+
+
+def _nothing():
+    import io
+
+    return io.StringIO("")
+
+
 def sync_with_round(rnd: Round, by: str = "system") -> dict:
     """Follow the items of earlier rounds through rnd (done), by fingerprint: found again → 仍存在 (a fixed item is
     reopened); not found where rnd looked again → 已整改; not looked at → unchanged (never counted as fixed). Items
@@ -209,6 +258,7 @@ def sync_with_round(rnd: Round, by: str = "system") -> dict:
         else:
             found.setdefault(f.fingerprint, []).append(f)
     sites, accounts, kinds = _checked(rnd)
+    seen = _PagesFetched(rnd)
 
     def follow(item: Item) -> str:
         again = found.get(item.fingerprint)
@@ -228,7 +278,7 @@ def sync_with_round(rnd: Round, by: str = "system") -> dict:
             return "unchanged"
         if item.fingerprint in ignored or item.state in ("fixed", "accepted"):
             return "unchanged"
-        if _looked(item.finding, sites, accounts, kinds):
+        if _looked(item.finding, sites, accounts, kinds) and seen.all_of(item.finding):
             rs = RoundSite.objects.filter(round=rnd, website_id=item.finding.round_site.website_id).first() \
                 if item.finding.round_site_id else None
             transition(item, "fixed", by, "recheck", note=f"{rnd.name}重新检查，未再发现该问题",
