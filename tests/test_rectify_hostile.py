@@ -213,6 +213,30 @@ def test_marking_overdue_does_not_overwrite_a_dispute_made_meanwhile(county):
     assert done and states == {"mo1": "overdue", "mo2": "disputed", "mo3": "overdue"} and n == 2, states
 
 
+def test_text_on_many_pages_met_first_elsewhere_does_not_close_the_item(county):
+    """The same sensitive sentence is on several pages; round 1 met it first on page P (the item), round 2 first on
+    page Q (another fingerprint) and lists P among the other pages carrying it — or counts more pages than it lists.
+    P still carries it: the item is not 已整改."""
+    r1 = county.round("第二季度检查", dt.date(2026, 6, 30))
+    p_url, q_url = "http://127.0.0.1:9/a/p.html", "http://127.0.0.1:9/a/q.html"
+    for fp in ("same1", "same2"):
+        Finding.objects.create(round=r1, job=r1.rs.job, round_site=r1.rs, rule="content.sensitive", fingerprint=fp,
+                               url=p_url if fp == "same1" else p_url.replace("p.html", "p2.html"), detail="敏感表述",
+                               match=f"某敏感表述{fp}", responsible_unit=county.a)
+    issue_round(r1, "office", dt.date(2026, 6, 30))
+    r2 = county.round("第三季度检查", dt.date(2026, 9, 30))
+    r2.rs.log_path = _crawl_log(r2, [county.site.home_url, p_url, p_url.replace("p.html", "p2.html"), q_url])
+    r2.rs.save()
+    Finding.objects.create(round=r2, job=r2.rs.job, round_site=r2.rs, rule="content.sensitive", fingerprint="q1", url=q_url,
+                           detail="敏感表述", match="某敏感表述same1", responsible_unit=county.a,
+                           facts={"others": [p_url], "also_on": 1})
+    Finding.objects.create(round=r2, job=r2.rs.job, round_site=r2.rs, rule="content.sensitive", fingerprint="q2", url=q_url,
+                           detail="敏感表述", match="某敏感表述same2", responsible_unit=county.a,
+                           facts={"others": [], "also_on": 5})
+    sync_with_round(r2)
+    assert sorted(Item.objects.filter(round_issued=r1).values_list("state", flat=True)) == ["open", "open"]
+
+
 def test_a_round_judging_the_item_while_its_recheck_runs(county, monkeypatch):
     """A full round finds the claimed item's problem again while its re-check is pending: 仍存在; the re-check's later
     answer does not overwrite the round. And the other way: a re-check answering an item between the round's read and

@@ -230,6 +230,19 @@ class _PagesFetched:
         need = _pages_of(f, self.rules)
         return bool(need) and need <= self._fetched(f.round_site.website_id)
 
+    def elsewhere(self, f: Finding) -> bool:
+        """Text met on many pages is one finding on the first page a crawl met (engine): when this round met the same
+        text first on another page, the item's page may still carry it (the re-checks' rule: recheck._seen_elsewhere)."""
+        from types import SimpleNamespace
+
+        from ..rounds.recheck import _seen_elsewhere
+
+        if f.round_site_id is None or not f.match:
+            return False
+        same = Finding.objects.filter(round=self.rnd, rule=f.rule, match=f.match,
+                                      round_site__website_id=f.round_site.website_id)
+        return _seen_elsewhere(f, SimpleNamespace(findings=list(same))) is not None
+
 
 def _nothing():
     import io
@@ -278,7 +291,7 @@ def sync_with_round(rnd: Round, by: str = "system") -> dict:
             return "unchanged"
         if item.fingerprint in ignored or item.state in ("fixed", "accepted"):
             return "unchanged"
-        if _looked(item.finding, sites, accounts, kinds) and seen.all_of(item.finding):
+        if _looked(item.finding, sites, accounts, kinds) and seen.all_of(item.finding) and not seen.elsewhere(item.finding):
             rs = RoundSite.objects.filter(round=rnd, website_id=item.finding.round_site.website_id).first() \
                 if item.finding.round_site_id else None
             transition(item, "fixed", by, "recheck", note=f"{rnd.name}重新检查，未再发现该问题",
