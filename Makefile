@@ -5,6 +5,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := fonts-noto-cjk poppler-utils poppler-data antiword chromium curl
+# cluster mode tests (tests/cluster) start throwaway servers of their own from these
+APT_PACKAGES += redis-server postgresql
 DEMO_OUT ?= out/demo
 
 .PHONY: demo test install system venv clean ocr

@@ -2,7 +2,9 @@
 
 GOVINSPECT_DATA_DIR      where rounds, WARC files and the SQLite database live (default ./var)
 GOVINSPECT_DATABASE_URL  a database URL (default sqlite:///$GOVINSPECT_DATA_DIR/govinspect.sqlite3),
-                         e.g. postgres://user:pass@127.0.0.1:5432/govinspect
+                         e.g. postgres://user:pass@127.0.0.1:5432/govinspect (cluster mode: PostgreSQL);
+                         DATABASE_URL is read too, GOVINSPECT_DATABASE_URL wins when both are set
+GOVINSPECT_BROKER_URL    the Celery broker, e.g. redis://127.0.0.1:6379/0: set, it turns on cluster mode
 GOVINSPECT_SECRET_KEY    Django secret key; when unset a random key is created once in the data dir
 GOVINSPECT_DEBUG         "1" for debug mode (never in production)
 GOVINSPECT_ALLOWED_HOSTS comma-separated host names for the web app
@@ -89,18 +91,22 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("GOVINSPECT_DATABASE_URL", f"sqlite:///{DATA_DIR / 'govinspect.sqlite3'}"),
-        conn_max_age=60,
-    )
-}
+DATABASE_URL = (os.environ.get("GOVINSPECT_DATABASE_URL") or os.environ.get("DATABASE_URL")
+                or f"sqlite:///{DATA_DIR / 'govinspect.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # a persistent connection that the server dropped (restart, pg_terminate_backend) is found out and replaced at the
+    # start of the next request or job instead of failing it
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # round jobs commit from several worker processes: wait for the write lock instead of failing, and let readers
     # read while a job writes (WAL), a transaction takes the write lock when it begins (IMMEDIATE: no read-then-write
     # upgrade that SQLite refuses at once under contention); the test database is a file so that forked workers see it too
     DATABASES["default"]["OPTIONS"] = {"timeout": 60, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+
+# cluster mode (govinspect/cluster): Celery with this broker; unset, the embedded local runner runs the jobs
+GOVINSPECT_BROKER_URL = os.environ.get("GOVINSPECT_BROKER_URL", "").strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "zh-hans"
