@@ -768,9 +768,22 @@ def test_item_rechecks_of_every_kind_of_finding_on_the_sandbox(tmp_path):
                 by["feed"] = i
         print({k: (v.rule, v.finding.url) for k, v in by.items()})
         assert {"account", "feed", "link", "footer", "attachment"} <= set(by), {k: v.rule for k, v in by.items()}
-        for i in by.values():
+        # a rule one re-check cannot judge (recheck = "none"), on a page that is really there
+        home = by["footer"].finding
+        Finding.objects.create(round=r1, job=home.job, round_site=home.round_site, rule="content.backdated",
+                               fingerprint="backdated-home", url=home.url, detail="发稿日期疑似伪造",
+                               responsible_unit=home.responsible_unit)
+        issue_round(r1, "office", county.as_of)
+        none_item = Item.objects.get(fingerprint="backdated-home")
+        for i in [*by.values(), none_item]:
             claim(i, "unit", "已整改")
         _rerun_queued()
+        got = Item.objects.get(pk=none_item.pk)
+        assert got.state == "unverified" and "不能自动判定" in _last_recheck(got).note, _last_recheck(got).note
+        retry_unverified(now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2))
+        assert Item.objects.get(pk=none_item.pk).recheck_round is None  # not retried: it waits for the next round
+        Round.objects.filter(item_recheck=True, status="queued").delete()  # (other retries, if any: not this test's)
+        Item.objects.filter(state__in=("unverified", "claimed")).exclude(pk=none_item.pk).update(recheck_round=None)
         for k, i in by.items():
             ev = _last_recheck(i)
             got = Item.objects.get(pk=i.pk)
