@@ -537,6 +537,15 @@ def test_upload_contents_that_are_refused(county):
                 b"\x89PNG\r\n\x1a\n" + b"<script>alert(1)</script>"):
         with pytest.raises(UploadError):
             sniff(bad)
+    # a decompression bomb: a tiny PNG declaring 60000×60000 pixels
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0)
+    bomb = (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr
+            + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr)) + PNG[33:])
+    with pytest.raises(UploadError):
+        sniff(bomb)
     # a macro-carrying Office file dressed as .docx
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
