@@ -1,8 +1,32 @@
 """Rounds: one inspection at one as-of date, its per-site results, column checks and findings."""
 
+import json
+
 from django.db import models
 
 from ..registry.models import Account, Column, Unit, Website
+
+
+class OrderedJSONField(models.JSONField):
+    """A JSONField whose objects keep their key order on PostgreSQL too: jsonb sorts an object's keys (shortest first),
+    so a rule set read back would list its fields in another order than the files it came from (and, say, a finding's
+    text would name the missing items in another order than on SQLite). On PostgreSQL the value is kept as its JSON
+    text inside the column; not for fields queried by key. Migrations see a plain JSONField (same column)."""
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if connection.vendor == "postgresql" and isinstance(value, dict):
+            value = json.dumps(value, cls=self.encoder, ensure_ascii=False)
+        return super().get_db_prep_value(value, connection, prepared)
+
+    def from_db_value(self, value, expression, connection):
+        value = super().from_db_value(value, expression, connection)
+        if connection.vendor == "postgresql" and isinstance(value, str) and value.startswith("{"):
+            value = json.loads(value, cls=self.decoder)
+        return value
+
+    def deconstruct(self):
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.JSONField", args, kwargs
 
 ROUND_STATUS = [("pending", "待检查"), ("queued", "排队中"), ("running", "检查中"), ("done", "已完成"), ("failed", "失败"),
                 ("interrupted", "已中断"), ("cancelled", "已取消")]
@@ -37,8 +61,8 @@ class Round(models.Model):
                                    help_text="抓取参数和并发设置，继续被中断的轮次时沿用")
     rules_hash = models.CharField("规则集摘要", max_length=64, blank=True, editable=False,
                                   help_text="本轮使用的规则、词表、考核方案和工作日表的 SHA-256 摘要：摘要相同，检查结果可复现")
-    rules_snapshot = models.JSONField("规则集", default=dict, blank=True, editable=False,
-                                      help_text="本轮开始时确定的全部规则（继续或重跑本轮时原样使用）")
+    rules_snapshot = OrderedJSONField("规则集", default=dict, blank=True, editable=False,
+                                       help_text="本轮开始时确定的全部规则（继续或重跑本轮时原样使用）")
     recheck_of = models.ForeignKey("self", verbose_name="复查的轮次", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="rechecks", help_text="复查轮次只重新抓取上一轮问题所在页面，逐条判断是否已整改")
     scope_unit = models.ForeignKey(Unit, verbose_name="检查范围（单位）", null=True, blank=True, on_delete=models.SET_NULL,
