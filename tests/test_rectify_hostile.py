@@ -839,6 +839,20 @@ def test_item_rechecks_of_every_kind_of_finding_on_the_sandbox(tmp_path):
                     assert by[k].finding.url.encode() not in body and urlsplit_host(by[k].finding.url) not in body
 
 
+def test_the_runner_takes_item_rechecks_before_queued_full_rounds(county):
+    """A full round queued earlier (hours of crawling) must not hold back a unit's claim's re-check (a few pages)."""
+    from govinspect.rounds.runner import Runner
+
+    _, it = county.issued("pr1")
+    full = Round.objects.create(name="第四季度检查", as_of=dt.date(2026, 12, 30), status="queued")
+    claim(it["pr1"], "unit", "已改")
+    rr = Round.objects.get(item_recheck=True)
+    assert full.pk < rr.pk
+    got = Runner().claim()
+    assert got.pk == rr.pk and Round.objects.get(pk=rr.pk).status == "running"
+    assert Round.objects.get(pk=full.pk).status == "queued"
+
+
 # ------------------------------------------------------------------------------------------- the real runner
 def _runner(env_extra=None):
     import sys

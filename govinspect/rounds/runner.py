@@ -83,12 +83,13 @@ class Runner:
         self.next_housekeeping = 0.0
 
     def claim(self):
-        """The oldest queued round, now marked running by this loop (a second runner cannot take it too)."""
+        """The oldest queued round, now marked running by this loop (a second runner cannot take it too). Item re-checks
+        (a unit's claim, re-checked "at once", a few pages) go before queued full rounds, which take hours."""
         from .models import Round
         from .services import _proc_start
 
         me = {"host": __import__("socket").gethostname(), "pid": os.getpid(), "started": _proc_start(os.getpid())}
-        for rnd in Round.objects.filter(status="queued", cancel_requested__isnull=True).order_by("id")[:5]:
+        for rnd in Round.objects.filter(status="queued", cancel_requested__isnull=True).order_by("-item_recheck", "id")[:5]:
             if Round.objects.filter(pk=rnd.pk, status="queued", cancel_requested__isnull=True).update(
                     status="running", owner=me):
                 return rnd
