@@ -853,6 +853,20 @@ def test_the_runner_takes_item_rechecks_before_queued_full_rounds(county):
     assert Round.objects.get(pk=full.pk).status == "queued"
 
 
+def test_a_claims_recheck_is_not_the_next_bulletins_recheck(county):
+    """The next regular round's bulletin reports "the re-check" of the previous round (rounds/result.py): a re-check of
+    one unit's claim (an item re-check round) is not that re-check."""
+    from govinspect.rounds.result import round_result
+
+    _, it = county.issued("br1", "br2")
+    claim(it["br1"], "unit", "已改")
+    rr = Item.objects.get(pk=it["br1"].pk).recheck_round
+    Round.objects.filter(pk=rr.pk).update(as_of=dt.date(2026, 10, 15))
+    _answer(Round.objects.get(pk=rr.pk), it["br1"], "fixed")
+    r2 = county.round("第四季度检查", dt.date(2026, 12, 30))
+    assert round_result(r2).recheck is None
+
+
 # ------------------------------------------------------------------------------------------- the real runner
 def _runner(env_extra=None):
     import sys

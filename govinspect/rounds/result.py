@@ -263,7 +263,8 @@ def _recheck(rnd, units: dict, rules: RuleSet) -> RecheckSummary | None:
     from .models import Round
 
     rc = rnd if rnd.recheck_of_id else (
-        Round.objects.filter(recheck_of__isnull=False, status="done", as_of__lte=rnd.as_of, recheck_of__as_of__lt=rnd.as_of)
+        Round.objects.filter(recheck_of__isnull=False, status="done", as_of__lte=rnd.as_of, recheck_of__as_of__lt=rnd.as_of,
+                             item_recheck=False)  # a unit's claim re-checked is not the round's re-check
         .exclude(recheck_of=rnd).order_by("-as_of", "-id").first())
     if rc is None:
         return None
