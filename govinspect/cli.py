@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from .cliutil import CliError, _setup_django
+from .cluster import commands as cluster
 from .engine import commands as engine
 from .letters import commands as letters
 from .monitor import commands as monitor
@@ -29,7 +30,7 @@ def cmd_manage(a) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="govinspect", description="政务公开智能检查平台")
     sub = p.add_subparsers(dest="command", required=True)
-    for app in (sandbox, engine, registry, rounds, monitor, letters, reports, rectify, web):
+    for app in (sandbox, engine, registry, rounds, monitor, letters, reports, rectify, web, cluster):
         app.register(sub)
     m = sub.add_parser("manage", help="Django 管理命令（migrate、createsuperuser、runserver 等）")
     m.add_argument("args", nargs=argparse.REMAINDER)

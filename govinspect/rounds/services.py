@@ -95,15 +95,17 @@ def event(rnd: Round, kind: str, detail: str = "") -> RoundEvent:
     return RoundEvent.objects.create(round=rnd, kind=kind, detail=detail[:2000])
 
 
-def _begin(rnd: Round, kind: str, detail: str = "") -> None:
-    """The round is running in this process from now on: recorded on the round and as a start/resume event."""
+def _begin(rnd: Round, kind: str, detail: str = "", owner: dict | None = None) -> None:
+    """The round is running in this process from now on (or, owner given, by the cluster's workers: cluster/tasks.py):
+    recorded on the round and as a start/resume event."""
     pid = os.getpid()
-    rnd.owner = {"host": socket.gethostname(), "pid": pid, "started": _proc_start(pid)}
+    rnd.owner = owner or {"host": socket.gethostname(), "pid": pid, "started": _proc_start(pid)}
     rnd.status, rnd.error, rnd.finished_at = "running", "", None
     if kind == "start" or rnd.started_at is None:
         rnd.started_at = timezone.now()
     rnd.save(update_fields=["owner", "status", "error", "finished_at", "started_at"])  # jobs write the other fields
-    event(rnd, kind, f"进程 {pid}（主机 {rnd.owner['host']}）" + (f"：{detail}" if detail else ""))
+    who = "集群工作进程" if owner else f"进程 {pid}（主机 {rnd.owner['host']}）"
+    event(rnd, kind, who + (f"：{detail}" if detail else ""))
 
 
 def _end(rnd: Round, status: str, detail: str = "") -> None:
@@ -115,7 +117,7 @@ def _end(rnd: Round, status: str, detail: str = "") -> None:
     event(rnd, {"done": "finish", "failed": "fail", "interrupted": "interrupt"}[status], detail)
     if status == "done":
         _summarize(rnd)
-        if not rnd.recheck_of_id:
+        if not rnd.recheck_of_id and not (rnd.run_options or {}).get("daily"):  # a daily round checks new pages only
             _follow_items(rnd)
 
 
@@ -221,8 +223,13 @@ def run_jobs(rnd: Round, progress: bool = False, resume: bool = False) -> Round:
     """The local runner: the round's unfinished jobs on a pool of forked worker processes (site_concurrency of them;
     processes=1: one after another in this process). Each job commits its own results; a round killed at any moment
     keeps every finished job and reruns only the others when resumed."""
+    from ..cluster import enabled as cluster_mode
     from ..engine.pool import site_pool
 
+    if cluster_mode():  # Celery workers run the jobs (cluster/dispatch.py); this process waits for the round's end
+        from ..cluster.dispatch import submit_round
+
+        return submit_round(rnd, progress, resume)
     opts = rnd.run_options or {}
     requeue_abandoned(rnd)
     todo = list(rnd.jobs.filter(state__in=("queued", "failed")).order_by("id"))
@@ -255,6 +262,12 @@ def run_jobs(rnd: Round, progress: bool = False, resume: bool = False) -> Round:
         bar.close()
         if pool is not None:  # interrupted or failed: the jobs in flight are abandoned (requeued on resume)
             pool.shutdown(wait=False, cancel_futures=True)
+    return finish_round(rnd)
+
+
+def finish_round(rnd: Round) -> Round:
+    """The end of a round whose jobs have all run (the local runner above, or the cluster's last job:
+    cluster/tasks.py finish_if_complete): done, or failed when a job that is not a site's failed or one still runs."""
     n, checked = rnd.sites.count(), rnd.sites.filter(status="checked").count()
     detail = f"共{n}个网站，检查{checked}个，未能检查{n - checked}个"
     failed = list(rnd.jobs.filter(state="failed"))

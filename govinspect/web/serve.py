@@ -85,7 +85,10 @@ def cmd_serve(a) -> int:
                                ident="govinspect", clear_untrusted_proxy_headers=True, **trust)
     except OSError as e:
         raise CliError(f"无法在 {a.host}:{a.port} 上启动：{e.strerror or e}（端口可能已被占用，可用 --port 换一个）") from None
-    runner = None if a.no_runner else start_runner()
+    from ..cluster import enabled as cluster_mode
+
+    cluster = cluster_mode()  # the cluster's workers run the rounds: no local runner beside them
+    runner = None if a.no_runner or cluster else start_runner()
 
     def on_term(signum, frame):
         raise KeyboardInterrupt
@@ -95,7 +98,9 @@ def cmd_serve(a) -> int:
     shown = "127.0.0.1" if a.host in ("0.0.0.0", "") else host
     port = server.effective_port
     print(f"平台已启动：http://{shown}:{port}/ （按 Ctrl+C 停止）"
-          + ("" if runner else "；未启动检查任务运行器（--no-runner），新的检查轮次将排队等待"), flush=True)
+          + ("；集群模式（GOVINSPECT_BROKER_URL 已设置）：不启动本地运行器，检查轮次由工作进程（govinspect worker）执行，"
+             "平台上开始的轮次由 govinspect beat 分发" if cluster else
+             "" if runner else "；未启动检查任务运行器（--no-runner），新的检查轮次将排队等待"), flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
