@@ -22,3 +22,23 @@ class Probe(models.Model):
 
     def __str__(self):
         return f"{self.url} {self.at:%Y-%m-%d %H:%M} {'正常' if self.ok else '失败'}"
+
+
+class ScheduleRun(models.Model):
+    """One run of a schedule of govinspect/schedules.py (availability probes, the daily incremental crawl, calendar
+    rounds, rectification housekeeping), by the local runner (embedded mode) or a Celery worker (cluster mode): when the
+    next one is due, and what each did."""
+
+    name = models.CharField("计划任务", max_length=50, db_index=True)
+    started_at = models.DateTimeField("开始时间", db_index=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    ok = models.BooleanField("成功", null=True, help_text="空为仍在运行（或运行它的进程已结束）")
+    detail = models.TextField("结果", blank=True)
+    host = models.CharField("运行于", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "计划任务运行记录"
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} {self.started_at:%Y-%m-%d %H:%M}"

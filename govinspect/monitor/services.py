@@ -31,6 +31,23 @@ def probe_cycle(cfg: CrawlConfig, references: list[str] | None = None, websites=
     return Probe.objects.bulk_create(objs)
 
 
+def scheduled_probe(references: list[str] | None = None) -> str:
+    """The schedule "probe-sites" (govinspect/schedules.py): one probe cycle of every registered site, as the monitor
+    command's cycle but started by the local runner or celery beat. In cluster mode each probe takes its host's shared
+    slot (cluster/slots.py), so it never adds to a crawl of that host running on another worker. Private networks the
+    probes may reach: GOVINSPECT_ALLOW_NETWORKS (comma-separated, as a round's allow_networks)."""
+    import os
+
+    from ..cluster.slots import gate_factory
+
+    if not Website.objects.exists():
+        return "名录中没有网站"
+    allow = tuple(n.strip() for n in os.environ.get("GOVINSPECT_ALLOW_NETWORKS", "").split(",") if n.strip())
+    probes = probe_cycle(CrawlConfig(allow_networks=allow, gate_factory=gate_factory()), references)
+    bad = [p for p in probes if not p.ok]
+    return f"探测{len(probes)}个地址，失败{len(bad)}个" + ("：" + "，".join(p.url for p in bad[:5]) if bad else "")
+
+
 def run_monitor(cfg: CrawlConfig, interval: float, cycles: int | None = None, references: list[str] | None = None,
                 timeout: float | None = None, say=print) -> int:
     """Probe every `interval` seconds; `cycles` None means until interrupted. Returns cycles run."""
@@ -63,4 +80,4 @@ def site_availability(website: Website, as_of: dt.date, rules: dict | None = Non
     return availability(probes, refs, start, end, rules)
 
 
-__all__ = ["probe_cycle", "run_monitor", "site_availability", "availability_findings", "window_for"]
+__all__ = ["probe_cycle", "run_monitor", "scheduled_probe", "site_availability", "availability_findings", "window_for"]

@@ -199,10 +199,13 @@ def content_checker(as_of, rules: RuleSet):
 
 
 def round_config(rnd: Round, **over) -> CrawlConfig:
-    """The round's crawl settings: the networks it may fetch from and the options it was started with."""
+    """The round's crawl settings: the networks it may fetch from and the options it was started with; in cluster mode
+    the per-host slots shared through Redis (cluster/slots.py), so two rounds on one host stay polite."""
+    from ..cluster.slots import gate_factory
     from .services import crawl_options
 
-    return dataclasses.replace(CrawlConfig(allow_networks=rnd.allowed_networks), **{**crawl_options(rnd), **over})
+    return dataclasses.replace(CrawlConfig(allow_networks=rnd.allowed_networks, gate_factory=gate_factory()),
+                               **{**crawl_options(rnd), **over})
 
 
 def site_config(rnd: Round, site: Website, **over) -> CrawlConfig:
@@ -214,8 +217,11 @@ def site_config(rnd: Round, site: Website, **over) -> CrawlConfig:
 
 def _site_work(job: RoundJob, rules: RuleSet):
     from ..engine.inspect import inspect_site_async
+    from ..monitor.daily import daily_site_work, is_daily
 
     rnd = job.round
+    if is_daily(rnd):  # a daily monitoring round: incremental crawl, content checks of new and changed pages
+        return daily_site_work(job, rules)
     site = Website.objects.select_related("owner").get(pk=job.target)
     key = site_key(rnd, site)
     portal = next((s.home_url for s in Website.objects.filter(is_portal=True)[:1]), None)
@@ -251,7 +257,8 @@ def _store_site(job: RoundJob, rules: RuleSet, result, error) -> tuple[str, str]
     # WV-2 from the stored availability probes of the round's window (monitoring data, not the crawl)
     avail = site_availability(site, rnd.as_of, rules["availability"])
     rs.availability = avail.to_dict()
-    findings = list(rep.findings) + availability_findings(site.home_url, avail, rules)
+    daily = (rnd.run_options or {}).get("daily")  # a daily monitoring round: WV-2 is the full rounds' (monitor/daily.py)
+    findings = list(rep.findings) + ([] if daily else availability_findings(site.home_url, avail, rules))
     if len(findings) > len(rep.findings):  # monitoring evidence decides even when the crawl itself could not run
         rs.status = "checked"
         rs.reason = (rs.reason + "；" if rs.reason else "") + findings[len(rep.findings)].detail

@@ -23,6 +23,7 @@ import sys
 import time
 
 POLL_SECONDS = 1.0
+SCHEDULE_SECONDS = 30  # how often the loop looks for due schedules (govinspect/schedules.py)
 STOP_GRACE_SECONDS = 30  # a child that does not end this long after SIGTERM is killed (with its workers)
 
 
@@ -81,6 +82,8 @@ class Runner:
         self.stopping = False
         self.signalled: set[int] = set()
         self.next_housekeeping = 0.0
+        self.next_schedules = 0.0
+        self.scheduler = None  # the thread running due schedules (govinspect/schedules.py)
 
     def claim(self):
         """The oldest queued round, now marked running by this loop (a second runner cannot take it too). Item re-checks
@@ -205,6 +208,8 @@ class Runner:
             print(f"运行器：第{rnd.pk}轮的进程已不存在，记为已中断", flush=True)
         while not self.stopping:
             self.housekeeping()
+            if not until_idle:
+                self.schedules()
             busy = self.step()
             if not busy and until_idle:
                 return 0
@@ -228,6 +233,34 @@ class Runner:
             import traceback
 
             traceback.print_exc()
+
+    def schedules(self) -> None:
+        """THE schedules (govinspect/schedules.py run_due: availability probes, the daily incremental crawl, calendar
+        rounds — those enabled by GOVINSPECT_SCHEDULES), checked every SCHEDULE_SECONDS in a thread of this process, so
+        a probe cycle never holds up the loop; the rounds they queue are run by this loop like any other."""
+        import threading
+
+        now = time.monotonic()
+        if now < self.next_schedules or (self.scheduler is not None and self.scheduler.is_alive()):
+            return
+        self.next_schedules = now + SCHEDULE_SECONDS
+
+        def run():
+            from django.db import connection
+
+            try:
+                from ..schedules import run_due
+
+                run_due(say=lambda m: print(m, flush=True))
+            except Exception:  # noqa: BLE001
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                connection.close()
+
+        self.scheduler = threading.Thread(target=run, name="schedules", daemon=True)
+        self.scheduler.start()
 
     def shutdown(self) -> None:
         """The loop is told to stop: the round it runs is interrupted (resumable), not cancelled."""

@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import functools
 import json
+import os
 import re
 import sys
 import time
@@ -74,6 +75,10 @@ class CrawlConfig:
     fetch_attachments: bool = True
     follow_links: bool = True  # False: fetch the home page and the seeds only (a re-check of known pages)
     progress: bool = False
+    # factory(netloc, concurrency, delay) -> the per-host gate (`async with`, a writable .delay). None: the in-process
+    # _HostGate, or in cluster mode (a Redis for the slots configured) the slot shared by every worker
+    # (govinspect.cluster.slots). Never part of a round's run_options (set by whoever builds the config).
+    gate_factory: object = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)
@@ -206,6 +211,25 @@ class _HostGate:
         self.sem.release()
 
 
+def gate_factory_of(cfg: CrawlConfig):
+    """cfg.gate_factory, else in cluster mode (a Redis for the slots configured) the shared slots' factory
+    (cluster/slots.py), else None (embedded mode: in-process gates)."""
+    if cfg.gate_factory is None and (os.environ.get("GOVINSPECT_SLOTS_URL") or os.environ.get("GOVINSPECT_BROKER_URL")):
+        from ...cluster.slots import gate_factory
+
+        return gate_factory()
+    return cfg.gate_factory
+
+
+def make_gate(cfg: CrawlConfig, netloc: str):
+    """The politeness gate of one host for a crawl or a link check: the factory's (gate_factory_of), else the
+    in-process _HostGate (embedded mode: exactly as before)."""
+    factory = gate_factory_of(cfg)
+    if factory is not None:
+        return factory(netloc, cfg.concurrency_per_host, cfg.delay)
+    return _HostGate(cfg.concurrency_per_host, cfg.delay)
+
+
 class _Crawler:
     PROGRESS_SECONDS = 1.0  # on_progress is called at most this often
 
@@ -303,7 +327,7 @@ class _Crawler:
     # ---------------------------------------------------------------- politeness
     def gate(self, netloc: str) -> _HostGate:
         if netloc not in self.gates:
-            self.gates[netloc] = _HostGate(self.cfg.concurrency_per_host, self.cfg.delay)
+            self.gates[netloc] = make_gate(self.cfg, netloc)
         return self.gates[netloc]
 
     async def allowed_by_robots(self, session: aiohttp.ClientSession, url: str) -> bool:

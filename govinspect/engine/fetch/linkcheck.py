@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from ..extract import decode_html, extract_page
-from .crawler import CrawlConfig, _HostGate, _read_limited
+from .crawler import CrawlConfig, _HostGate, _read_limited, make_gate
 from .guard import AddressGuard, BlockedAddress, RedirectRefused, guarded_connector, guarded_request
 from .probe import ProbeResult, probe_url
 
@@ -123,7 +123,7 @@ class LinkChecker:
 
     def gate(self, netloc: str) -> _HostGate:
         if netloc not in self.gates:
-            self.gates[netloc] = _HostGate(self.cfg.concurrency_per_host, self.cfg.delay)
+            self.gates[netloc] = make_gate(self.cfg, netloc)
         return self.gates[netloc]
 
     async def _request(self, session, method: str, url: str, want_body: bool) -> Probe:
