@@ -34,9 +34,16 @@ ROUND_SCRIPT = textwrap.dedent("""
     rnd = Round.objects.create(name="集群测试", region="清河县", as_of=as_of, allow_networks="127.0.0.0/8")
     run_round(rnd, crawl=_from_json(crawl), processes=2, site_concurrency=2)
     rnd.refresh_from_db()
-    sites = sorted((rs.website.name, rs.status, rs.verdict, rs.pages_fetched, str(rs.score)) for rs in rnd.sites.all())
-    findings = sorted((f.round_site.website.name if f.round_site else "", f.rule, f.fingerprint, f.detail)
-                      for f in rnd.findings.all())
+    # stored JSON compared by value or keys (facts hold probe times): PostgreSQL's jsonb keeps an object's keys sorted, not in the order written (the
+    # order matters only in the round's rules, kept as text there: rounds.models.OrderedJSONField; a finding's detail
+    # lists things in the rules' order)
+    def js(v):
+        return json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+    sites = sorted((rs.website.name, rs.status, rs.verdict, rs.pages_fetched, str(rs.score),
+                    js([rs.deductions, rs.veto, rs.check_stats])) for rs in rnd.sites.all())
+    findings = sorted((f.round_site.website.name if f.round_site else "", f.rule, f.fingerprint, f.detail, sorted(f.facts),
+                       sorted(f.evidence)) for f in rnd.findings.all())
     jobs = sorted((j.kind, j.state) for j in rnd.jobs.all())
     print(json.dumps({"vendor": connection.vendor, "status": rnd.status, "sites": sites, "findings": findings,
                       "jobs": jobs}, ensure_ascii=False))
