@@ -14,21 +14,9 @@ from govinspect.registry.models import Unit, Website
 from govinspect.rounds.models import Finding, Ignore, Round, RoundJob, RoundSite
 from govinspect.rules import load_rules
 
+from rectify_util import crawl_log  # noqa: E402
+
 pytestmark = pytest.mark.django_db
-
-
-def crawl_log(rnd, k, pages) -> str:
-    """A round's crawl log of a site (the pages it fetched): the next round closes a page's problem only where it
-    fetched that page again."""
-    import json
-
-    from govinspect.storage import storage
-
-    key = f"rounds/{rnd.pk}/{k}-crawl-log.jsonl"
-    p = storage().path(key)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text("".join(json.dumps({"url": u, "final_url": u, "status": 200, "error": None}) + "\n" for u in pages))
-    return key
 
 
 class County:
@@ -128,6 +116,7 @@ def test_sync_present_fixed_unchanged_and_reopened(county):
     old_gone = county.find(r1, "a", "gone")
     county.find(r1, "b", "unseen")
     issue_round(r1, "office", dt.date(2026, 9, 30))
+    Item.objects.update(deadline=dt.date(2099, 12, 31))  # within their deadline (past it: test_found_again_after_the_deadline…)
     # r2 checked site a again (not b): "again" is found, "gone" is not, b's site could not be checked
     r2 = county.round("第四季度检查", dt.date(2026, 12, 31), checked=("a",))
     f_again = county.find(r2, "a", "again")
@@ -191,6 +180,26 @@ def test_overdue(county):
     assert Item.objects.get(fingerprint="o1").get_state_display() == "逾期"
     assert mark_overdue(deadline + dt.timedelta(days=5)) == 0  # idempotent
     assert ItemEvent.objects.filter(action="overdue").count() == 2
+
+
+def test_found_again_after_the_deadline_stays_overdue(county):
+    """The next round finding an overdue problem again records the new evidence but keeps it 逾期 (a bulletin written
+    right after that round must still count and deduct it); one found again within its deadline is 仍存在."""
+    r1 = county.round("第三季度检查", dt.date(2026, 9, 30))
+    county.find(r1, "a", "late")
+    county.find(r1, "a", "intime")
+    issue_round(r1, "office", dt.date(2026, 9, 30))
+    Item.objects.filter(fingerprint="intime").update(deadline=dt.date(2099, 12, 31))  # still in time
+    items = {i.fingerprint: i for i in Item.objects.all()}
+    mark_overdue(items["late"].deadline + dt.timedelta(days=1))
+    r2 = county.round("第四季度检查", dt.date(2026, 12, 10))
+    county.find(r2, "a", "late")
+    county.find(r2, "a", "intime")
+    sync_with_round(r2)
+    states = dict(Item.objects.values_list("fingerprint", "state"))
+    assert states == {"late": "overdue", "intime": "present"}
+    ev = Item.objects.get(fingerprint="late").events.last()
+    assert (ev.action, ev.from_state, ev.to_state) == ("recheck", "overdue", "overdue") and ev.evidence["round"] == r2.pk
 
 
 def test_events_are_append_only(county):

@@ -29,6 +29,7 @@ from govinspect.reports.data import cn_date, round_data
 from govinspect.rounds.models import Finding, Round, RoundJob, RoundSite
 from govinspect.rules import load_rules
 from govinspect.rules.ruleset import RuleSet
+from rectify_util import crawl_log
 
 pytestmark = pytest.mark.django_db
 
@@ -53,10 +54,13 @@ class County:
         for k, site in self.sites.items():
             ok = k not in unchecked
             job = RoundJob.objects.create(round=rnd, kind="site", target=site.pk, state="done" if ok else "could_not_check")
+            # the crawl log: a checked site's pages of the earlier rounds' findings fetched again (the next round
+            # closes a page's item only where it fetched that page)
+            pages = [site.home_url, *Finding.objects.filter(round_site__website=site).values_list("url", flat=True)] if ok else []
             rnd.rs[k] = RoundSite.objects.create(
                 round=rnd, job=job, website=site, status="checked" if ok else "could_not_check",
                 verdict="pass" if ok else "unknown", score=90 if ok else None, publication_count=20 if ok else 0,
-                reason="" if ok else "首页无法访问（timeout after 15s），本轮未能检查")
+                reason="" if ok else "首页无法访问（timeout after 15s），本轮未能检查", log_path=crawl_log(rnd, k, pages))
         return rnd
 
     def find(self, rnd, k, rule, detail, path, column=None, **facts):
@@ -227,20 +231,22 @@ def test_the_loop_back_into_the_documents(tmp_path, monkeypatch, capsys):
     for i in items.values():
         i.refresh_from_db()
     states = {k: i.state for k, i in items.items()}
+    # a1 was overdue when found again: it stays 逾期 (with the new evidence), never back to 仍存在
     assert states == {"b1": "fixed", "b2a": "accepted", "b2b": "overdue", "b3": "unverified", "b4": "overdue",
-                      "a1": "present", "a2": "fixed"}
+                      "a1": "overdue", "a2": "fixed"}
 
     data = round_data(r2)
     rf = data["rectification"]
-    assert (rf["total"], rf["fixed"], rf["present"], rf["overdue"], rf["unverified"], rf["accepted"]) == (7, 2, 1, 2, 1, 1)
+    assert (rf["total"], rf["fixed"], rf["present"], rf["overdue"], rf["unverified"], rf["accepted"]) == (7, 2, 0, 3, 1, 1)
     # 2 points per overdue item, at most 3 per unit (the round's scheme)
-    assert [(u["unit"], u["deduction"]) for u in rf["units"]] == [("清河县教育局", 3), ("清河县卫生健康局", 0)]
+    assert [(u["unit"], u["deduction"]) for u in rf["units"]] == [("清河县教育局", 3), ("清河县卫生健康局", 2)]
     path = write_bulletin(data, tmp_path / "第四季度" / "通报.docx")
     doc = Document(path)
     text = [p.text for p in doc.paragraphs]
     para = next(p for p in text if "复查整改情况" in p)
-    assert para.endswith("复查整改情况。对第三季度检查通报的7个问题，已整改2个，仍存在1个，逾期未整改2个，未能复查1个，申诉成立1个。"
-                         "逾期未整改的问题按规定在政务公开工作年度考核中扣分：清河县教育局2个问题逾期未整改，扣3分。")
+    assert para.endswith("复查整改情况。对第三季度检查通报的7个问题，已整改2个，逾期未整改3个，未能复查1个，申诉成立1个。"
+                         "逾期未整改的问题按规定在政务公开工作年度考核中扣分：清河县教育局2个问题逾期未整改，扣3分；"
+                         "清河县卫生健康局1个问题逾期未整改，扣2分。")
     assert "均已整改" not in para
     assert any("整改不到位" in p and "2个单位的3个问题未整改到位" in p for p in text)  # 2 units, present + overdue items
     assert any(p.endswith("第三季度检查通报问题整改情况") for p in text)  # the 附件 list
@@ -249,8 +255,8 @@ def test_the_loop_back_into_the_documents(tmp_path, monkeypatch, capsys):
     assert cells[0] == ["序号", "责任单位", "下发问题数", "已整改", "仍存在", "逾期", "未能复查", "申诉中/申诉成立",
                         "待整改/已反馈", "年度考核扣分"]
     assert cells[1] == ["1", "清河县教育局", "5", "1", "0", "2", "1", "0/1", "0", "3"]
-    assert cells[2] == ["2", "清河县卫生健康局", "2", "1", "1", "0", "0", "0/0", "0", "0"]
-    assert cells[3][1:] == ["合计", "7", "2", "1", "2", "1", "0/1", "0", "3"]
+    assert cells[2] == ["2", "清河县卫生健康局", "2", "1", "0", "1", "0", "0/0", "0", "2"]
+    assert cells[3][1:] == ["合计", "7", "2", "0", "3", "1", "0/1", "0", "5"]
 
     # the audit export of the round's items
     audit = tmp_path / "整改记录.xlsx"

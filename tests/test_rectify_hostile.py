@@ -242,6 +242,8 @@ def test_a_round_judging_the_item_while_its_recheck_runs(county, monkeypatch):
     answer does not overwrite the round. And the other way: a re-check answering an item between the round's read and
     its write does not make the round's whole follow-up fail."""
     r1, it = county.issued("p1", "p2", "p3")
+    Item.objects.update(deadline=dt.date(2099, 12, 31))  # within the deadline (found again after it: stays 逾期)
+    it = {k: Item.objects.get(pk=v.pk) for k, v in it.items()}
     claim(it["p1"], "unit", "已改")
     rr = Item.objects.get(pk=it["p1"].pk).recheck_round
     r2 = county.round("第四季度检查", dt.date(2026, 12, 30))

@@ -284,7 +284,9 @@ def sync_with_round(rnd: Round, by: str = "system") -> dict:
                            expect=("fixed",), finding=f, last_round=rnd)
                 return "reopened"
             if item.state in PRESENT_FROM:
-                transition(item, "present", by, "recheck", note=f"{rnd.name}再次发现该问题",
+                # found again after its deadline: still 逾期 (the new evidence recorded), never back to 仍存在
+                late = item.state == "overdue" or item.deadline < timezone.localdate()
+                transition(item, "overdue" if late else "present", by, "recheck", note=f"{rnd.name}再次发现该问题",
                            evidence=finding_evidence(f, before=item.finding_id), expect=(item.state,), finding=f,
                            last_round=rnd)
                 return "present"
