@@ -258,11 +258,26 @@ class Session:
             return str(self.data / "rounds" / str(self.done_round()) / f"site-{wid}")
         if word == "秒数":  # the sandbox is ours: no politeness delay; a bounded run of a few seconds
             return {"--delay": "0", "--duration": "3"}[flag]
+        if word == "整改清单.xlsx" and args[:2] == ["rectify", "import"]:
+            return self.filled_rectification_list(word)
         if word == "地址:端口":
             return f"127.0.0.1:{free_port()}"
         return {"理由": "经核实不是问题（沙盒测试）", "日期": "2025-09-28", "N": "10", "文件": "样例.txt",
                 "导出文件": "信箱导出.xlsx", "表头=字段": "受理时间=received", "答复机关": "清河县人民政府",
                 "方案名": "national-2019", "密码": "Sandbox-2026-pw", "用户名": "zhangsan"}.get(word, word)
+
+    def filled_rectification_list(self, name: str) -> str:
+        """A unit's 整改清单 of the issued round (as frozen when issued), its 整改情况 filled in for the first item."""
+        from openpyxl import load_workbook
+
+        lists = sorted((self.data / "rectify" / "issued").glob("*/整改清单/*.xlsx"))
+        assert lists, "README 在下发之前用到了整改清单"
+        wb = load_workbook(lists[0])
+        ws = wb["整改清单"]
+        col = next(c.column for c in ws[1] if str(c.value or "").startswith("整改情况"))
+        ws.cell(2, col).value = "已删除页面中的相关内容（README 测试）"
+        wb.save(self.work / name)
+        return name
 
     # --------------------------------------------------------------------- one command
     def run(self, cmd: str) -> tuple[str, str]:
