@@ -244,8 +244,10 @@ def postgres_server():
         pytest.fail("PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb): `make test` installs them"
                     " (Debian package postgresql)", pytrace=False)
     run_as: list[str] = []
-    directory = Path(tempfile.mkdtemp(prefix="govinspect-pg-"))
-    if os.geteuid() == 0:
+    root = os.geteuid() == 0
+    # as root the server's user must reach the directory: /tmp, not a TMPDIR that may be private to root
+    directory = Path(tempfile.mkdtemp(prefix="govinspect-pg-", dir="/tmp" if root else None))
+    if root:
         # the server refuses to run as root: it runs as the `postgres` user (made by Debian's package)
         try:
             import pwd
