@@ -118,3 +118,20 @@ def test_postgres_drops_connections_on_request_and_restarts(postgres_server):
     postgres_server.restart()
     with psycopg.connect(url, autocommit=True) as conn:
         assert conn.execute("SELECT current_user").fetchone() == ("govinspect",)
+
+
+def test_settings_take_database_url_and_govinspect_database_url_wins(tmp_path):
+    code = ("from django.conf import settings; d = settings.DATABASES['default']; "
+            "print(d['ENGINE'], d['NAME'], d['PORT'], d.get('CONN_HEALTH_CHECKS'))")
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GOVINSPECT_DATABASE_URL")}
+    base.update(GOVINSPECT_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="govinspect.settings")
+
+    def db(**env):
+        return _run([sys.executable, "-c", code], {**base, **env}).split()
+
+    assert db(DATABASE_URL="postgres://u:p@127.0.0.1:5433/plain") == \
+        ["django.db.backends.postgresql", "plain", "5433", "True"]
+    assert db(DATABASE_URL="postgres://u:p@127.0.0.1:5433/plain",
+              GOVINSPECT_DATABASE_URL="postgres://u:p@127.0.0.1:5434/ours")[1:3] == ["ours", "5434"]
+    engine, name, *_ = db()
+    assert engine == "django.db.backends.sqlite3" and name == str(tmp_path / "govinspect.sqlite3")
