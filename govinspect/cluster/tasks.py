@@ -123,10 +123,19 @@ def requeue_if_abandoned(job) -> bool:
     return bool(RoundJob.objects.filter(pk=job.pk, state="running", owner=job.owner).update(state="queued"))
 
 
-def run_one_job(job_id: int) -> str:
+class TransientJobError(Exception):
+    """A job's try failed on the database connection (recorded by run_job as failed): queued again, to be retried."""
+
+
+# how run_job records a job whose work or storing failed on a database error (its "reason")
+_DB_FAILURES = tuple(f"{prefix}{name}:" for prefix in ("", "保存检查结果时出错：") for name in ("OperationalError", "InterfaceError"))
+
+
+def run_one_job(job_id: int, may_retry: bool = False) -> str:
     """What run_job_task does (without its retries): skip a job of a round that is cancelled or not running, requeue
     it when its last owner is gone (a redelivered message of a killed worker), run it, end the round after its last
-    job. Returns what happened."""
+    job. A try that failed on the database (may_retry) is queued again and TransientJobError raised. Returns what
+    happened."""
     from ..rounds.jobs import run_job
     from ..rounds.models import RoundJob
 
@@ -141,6 +150,9 @@ def run_one_job(job_id: int) -> str:
         return "not running"  # interrupted, cancelled or ended meanwhile: a resume dispatches it again
     requeue_if_abandoned(job)
     job = run_job(job_id)
+    if may_retry and job.state == "failed" and job.reason.startswith(_DB_FAILURES):
+        if RoundJob.objects.filter(pk=job_id, state="failed", owner=job.owner).update(state="queued"):
+            raise TransientJobError(job.reason[:300])
     finish_if_complete(rnd.pk)
     return job.state
 
@@ -149,8 +161,8 @@ def run_one_job(job_id: int) -> str:
 def run_job_task(self, job_id: int) -> str:
     close_old_connections()
     try:
-        return run_one_job(job_id)
-    except DB_ERRORS as e:
+        return run_one_job(job_id, may_retry=self.request.retries < MAX_RETRIES)
+    except (*DB_ERRORS, TransientJobError) as e:
         # the connection dropped (database restarted, connection terminated): nothing of the try was stored; the
         # retry reconnects and finds the job owned by this process, i.e. abandoned, and runs it again
         log.warning("job %s: database error, retry %s of %s: %s", job_id, self.request.retries + 1, MAX_RETRIES, e)

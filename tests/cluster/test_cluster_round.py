@@ -65,7 +65,9 @@ def _env(database_url: str, data_dir: Path, broker: str | None) -> dict:
     env.update(GOVINSPECT_DATABASE_URL=database_url, GOVINSPECT_DATA_DIR=str(data_dir),
                DJANGO_SETTINGS_MODULE="govinspect.settings", PYTHONUNBUFFERED="1")
     if broker:
-        env.update(GOVINSPECT_BROKER_URL=broker, GOVINSPECT_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT))
+        # beat sends only the 10 s sweep (and rectification housekeeping): no availability probes between the rounds
+        env.update(GOVINSPECT_BROKER_URL=broker, GOVINSPECT_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
+                   GOVINSPECT_SCHEDULES="")
     return env
 
 
