@@ -468,6 +468,7 @@ def test_an_overdue_claim_rechecked_again(county):
 def test_an_item_whose_finding_was_ignored_since_its_claim_is_still_answered(county):
     """The office ignores the finding (findings page) while the unit's claim waits: the item re-check still answers for
     it (here: the site refuses connections → 未能复查 with that reason), not "no result" at every retry."""
+    from govinspect.reports.data import cn_reason
     from govinspect.rounds.ignores import ignore_finding
 
     _, it = county.issued("i1")
@@ -478,7 +479,8 @@ def test_an_item_whose_finding_was_ignored_since_its_claim_is_still_answered(cou
     res = RecheckResult.objects.get(round=rr)
     assert res.finding_id == it["i1"].finding_id and res.state == "unknown" and res.reason
     item = Item.objects.get(pk=it["i1"].pk)
-    assert item.state == "unverified" and item.events.last().note == res.reason
+    ev = item.events.last()  # the unit reads the cause in Chinese; the engine's words stay in the evidence
+    assert item.state == "unverified" and ev.note == cn_reason(res.reason) and ev.evidence["after"]["reason_detail"] == res.reason
 
 
 def test_an_overdue_item_found_still_present_is_not_rechecked_until_claimed_again(county):

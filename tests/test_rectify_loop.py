@@ -189,3 +189,37 @@ def test_a_claim_is_rechecked_by_the_runner_at_once(tmp_path):
     assert runner.returncode == 0
     assert leak.state == "fixed" and leak.recheck_round is None, list(leak.events.values_list("note", flat=True))
     assert Round.objects.get(item_recheck=True).status == "done"
+
+
+def test_a_deleted_page_fixes_its_content_but_not_a_column(tmp_path):
+    """The commonest fix of a leak is deleting the page: the re-check finds it answered 404 while the site opens, and
+    calls the leak 已整改; a column answering 404 is not a fixed column (could not check)."""
+    from urllib.parse import urlsplit
+
+    county = generate_county(seed=11, n_sites=2, pages_per_site=40, no_default_faults=True)
+    with SandboxServer(county) as srv:
+        import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
+        r1 = Round.objects.create(name="第一轮检查", region="清河县", office="清河县人民政府办公室", as_of=county.as_of,
+                                  allow_networks="127.0.0.0/8")
+        run_round(r1, crawl=srv.crawl_settings(), processes=1)
+        issue_round(r1, "office", issued_on=county.as_of)
+        leak = _item("privacy.")
+        path = urlsplit(leak.finding.url).path
+        for site in county.sites:
+            for col in site.columns:
+                col.articles = [a for a in col.articles if a.path != path]
+        srv.refresh()
+        claim(leak, "unit-1", "已删除该页面")
+        stale = next((i for i in Item.objects.filter(rule="column.stale").select_related("finding")), None)
+        if stale is not None:  # the column's page taken away too: not a fix of a stale column
+            cpath = urlsplit(stale.finding.url).path
+            for site in county.sites:
+                site.columns = [c for c in site.columns if c.path != cpath]
+            srv.refresh()
+            claim(stale, "unit-2", "已删除栏目")
+        _run(Round.objects.get(item_recheck=True, status="queued"), "x")
+    leak.refresh_from_db()
+    assert leak.state == "fixed" and "已删除" in leak.events.last().note, leak.events.last().note
+    if stale is not None:
+        stale.refresh_from_db()
+        assert stale.state != "fixed", stale.events.last().note

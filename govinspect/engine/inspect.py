@@ -52,6 +52,7 @@ class SiteReport:
     undecided: dict = field(default_factory=dict)  # rule -> why this run could not decide it (a re-check says 未能复查)
     sampled: dict = field(default_factory=dict)  # rule -> the pages it sampled this run (a re-check needs the same ones)
     captures: dict = field(default_factory=dict)  # those pages -> where their capture is (re-checks' after-evidence)
+    gone: frozenset = frozenset()  # seeds the site answered 404/410 (a page the unit deleted; re-checks)
 
     def to_dict(self) -> dict:
         """The check-site JSON contract (README)."""
@@ -205,6 +206,8 @@ async def inspect_site_async(site_url: str, as_of: dt.date, cfg: CrawlConfig | N
                         fetched_ok=frozenset(normalise_url(u) for u in [site_url, crawl.site_url, *seeds] if (r := crawl.get(u)) and r.ok))
     report.page_links = {u: frozenset(normalise_url(l.url) for l in r.page.links)
                          for u in report.fetched_ok if (r := crawl.get(u)) is not None and r.page is not None}
+    report.gone = frozenset(normalise_url(u) for u in seeds
+                            if (r := crawl.get(u)) is not None and r.error is None and r.status in (404, 410))
     report.captures = {normalise_url(u): {"url": u, "warc_file": r.warc_file or crawl.warc_path or "", "warc_offset": r.warc_offset,
                                           "captured_at": r.fetched_at or None, "http_status": r.status}
                        for u in [site_url, crawl.site_url, *seeds] if (r := crawl.get(u)) is not None and r.warc_offset is not None}

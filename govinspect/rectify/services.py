@@ -487,8 +487,14 @@ def apply_recheck(rnd: Round, by: str = "system") -> dict:
                 rnd.status, "复查未能得出结果")
             state, note, after = "unverified", f"{why}，将按计划再次复查", {}
         else:
+            from ..reports.data import cn_reason
+
             state = {"fixed": "fixed", "present": "present"}.get(r.state, "unverified")
-            note, after = r.reason, r.evidence or {}
+            note, after = r.reason, dict(r.evidence or {})
+            if state == "unverified":  # the unit reads the cause in Chinese; the engine's words stay in the evidence
+                note = cn_reason(r.reason) or "复查未能得出结果"
+                if note != r.reason:
+                    after["reason_detail"] = r.reason
         if state == "unverified" and item.state == "overdue":
             state = "overdue"  # still not verified, past the deadline: stays overdue, the attempt recorded
         try:

@@ -36,6 +36,8 @@ _CANNOT = {
     "content.backdated": "伪造发稿日期须与上一轮抓取对比判断，复查不能自动判定已整改",
     "site.defaced": "首页篡改须与上一轮抓取对比判断，复查不能自动判定已整改",
 }
+# content found on a page: deleting the page removes it (a deleted column, by contrast, is not a fixed column)
+DELETABLE = ("privacy.", "content.")
 _FEED_RULES_SEE_REGISTRY = {"newmedia.not_filed", "newmedia.no_interaction", "newmedia.duplicate_account"}
 
 
@@ -187,6 +189,11 @@ def _judge(rnd: Round, old: list[Finding], rep, before: list[ColumnCheck] = (), 
             out.append(result(f, "unknown", rep.undecided[f.rule]))
             continue
         missing = sorted(u for u in _pages_of(f, rules) if u not in fetched)
+        if missing and f.rule.startswith(DELETABLE) and kind == "page" and set(missing) <= (rep.gone or set()):
+            # the page (or attachment) carrying the text is deleted: the site answers it 404/410 while its home page
+            # opens — the content is no longer published
+            out.append(result(f, "fixed", "复查时该页面已删除（网站答复“页面不存在”），问题内容已不再公开"))
+            continue
         if missing:
             out.append(result(f, "unknown", f"复查时未能取得判断所需的页面：{missing[0]}" + (f" 等{len(missing)}个" if len(missing) > 1 else "")))
             continue
