@@ -201,3 +201,64 @@ def test_daily_incremental_pass_finds_a_leak_in_a_new_page(tmp_path, monkeypatch
     assert pid not in (f.evidence.get("excerpt") or "")  # masked in the evidence
     assert f.evidence.get("warc_file") and f.evidence.get("warc_offset") is not None
     assert n_first > 0 and not Finding.objects.filter(round=first, fingerprint=f.fingerprint).exists()
+
+
+# --------------------------------------------------------------------------------------------- the runner's hook
+SETUP = """
+import json, sys
+from govinspect.cliutil import _setup_django
+_setup_django()
+from govinspect.registry.xlsx import import_registry
+from govinspect.rounds.models import Round
+a = json.loads(sys.argv[1])
+import_registry(a["registry"])
+tpl = Round.objects.create(name="第四季度检查", as_of=a["as_of"], allow_networks="127.0.0.0/8", run_options={"crawl": a["crawl"]})
+print(tpl.pk)
+"""
+
+
+def test_the_local_runner_runs_the_daily_crawl_it_schedules(tmp_path):
+    """`govinspect serve`'s runner loop with GOVINSPECT_SCHEDULES=daily-crawl: the daily round is created at once (never
+    run before), queued, and run by the same loop; the schedule's run is recorded."""
+    import json
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    county = generate_county(seed=3, n_sites=1, pages_per_site=20, no_default_faults=True)
+    data = tmp_path / "data"
+    data.mkdir()
+    env = {**os.environ, "GOVINSPECT_DATA_DIR": str(data), "DJANGO_SETTINGS_MODULE": "govinspect.settings"}
+    env.pop("GOVINSPECT_BROKER_URL", None)
+    with SandboxServer(county) as srv:
+        crawl = json.loads(json.dumps(srv.crawl_settings(check_links=False, delay=0.0), default=list))
+        args = {"registry": str(write_registry(county, srv.urls, tmp_path / "名录.xlsx")), "as_of": county.as_of.isoformat(),
+                "crawl": crawl}
+        out = subprocess.run([sys.executable, "-c", SETUP, json.dumps(args)], env=env, capture_output=True, text=True,
+                             timeout=300)
+        assert out.returncode == 0, out.stderr
+        tpl = out.stdout.strip().splitlines()[-1]
+        runner = subprocess.Popen([sys.executable, "-m", "govinspect.rounds.runner"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True,
+                                  env={**env, "GOVINSPECT_SCHEDULES": "daily-crawl", "GOVINSPECT_ROUND_TEMPLATE": tpl})
+        try:
+            deadline, rows = time.monotonic() + 240, []
+            while time.monotonic() < deadline:
+                con = sqlite3.connect(str(data / "govinspect.sqlite3"), timeout=30)
+                try:
+                    rows = con.execute("SELECT name, status FROM rounds_round WHERE name LIKE '日常监测 %'").fetchall()
+                    runs = con.execute("SELECT name, ok FROM monitor_schedulerun").fetchall()
+                finally:
+                    con.close()
+                if rows and rows[0][1] in ("done", "failed"):
+                    break
+                time.sleep(0.5)
+        finally:
+            runner.send_signal(signal.SIGTERM)
+            log, _ = runner.communicate(timeout=60)
+    assert len(rows) == 1 and rows[0][1] == "done", (rows, log[-3000:])
+    assert runs == [("daily-crawl", 1)], runs
+    assert "计划任务“日常监测”已运行" in log, log[-3000:]

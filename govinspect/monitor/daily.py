@@ -37,16 +37,23 @@ def daily_name(day: dt.date) -> str:
 
 def start_daily_round(day: dt.date | None = None, crawl: dict | None = None, websites=None):
     """The daily monitoring round of `day` (today, Asia/Shanghai), planned and queued for the runner or the workers; the
-    existing one when it was started already (a schedule sent twice starts one round). None when no site is registered."""
+    existing one when it was started already (a schedule sent twice starts one round). None when no site is registered.
+    crawl: CrawlConfig fields; default those of the template round (schedules.template_round: the latest full round, or
+    GOVINSPECT_ROUND_TEMPLATE) with its allowed networks (else GOVINSPECT_ALLOW_NETWORKS)."""
     from django.db import transaction
     from django.utils import timezone
 
     from ..registry.models import Website
     from ..rounds.models import Round
-    from ..rounds.services import event, start_round
+    from ..rounds.services import crawl_options, event, start_round
+    from ..schedules import template_round
 
     day = day or timezone.localdate()
     name = daily_name(day)
+    tpl = template_round() if crawl is None else None  # the crawl settings of the full rounds (networks, DNS, limits)
+    if crawl is None:
+        crawl = crawl_options(tpl) if tpl else {}
+    allow = tpl.allow_networks if tpl is not None and tpl.allow_networks else _allow_networks()
     sites = list(websites) if websites is not None else list(Website.objects.all())
     if not sites:
         return None
@@ -54,7 +61,7 @@ def start_daily_round(day: dt.date | None = None, crawl: dict | None = None, web
         existing = next((r for r in Round.objects.select_for_update().filter(name=name) if is_daily(r)), None)
         if existing is not None:
             return existing
-        rnd = Round.objects.create(name=name, as_of=day, region="日常监测", allow_networks=_allow_networks(),
+        rnd = Round.objects.create(name=name, as_of=day, region="日常监测", allow_networks=allow,
                                    run_options={"daily": True})
     options = {"delay": 0.5, **(crawl or {})}
     jobs = start_round(rnd, websites=sites, crawl=options, accounts=False)
