@@ -4,6 +4,8 @@ GOVINSPECT_DATABASE_URL, GOVINSPECT_BROKER_URL for cluster mode). Prints one JSO
     _cluster_round.py prepare REGISTRY.xlsx CRAWL.json SITE_CONCURRENCY   migrate, import, plan the round -> {"round": id}
     _cluster_round.py queue ROUND                                         embedded: queued for the local runner;
                                                                           cluster: start_round_task sent to the workers
+    _cluster_round.py daily CRAWL.json DAY                                the daily incremental pass of DAY queued
+                                                                          (monitor/daily.py, as the schedule starts it)
     _cluster_round.py wait ROUND [TIMEOUT]                                until the round ends -> its counts
 """
 
@@ -48,6 +50,19 @@ def queue(round_id: str) -> dict:
     return {"queued": int(round_id)}
 
 
+def daily(crawl_file: str, day: str) -> dict:
+    _django(False)
+    from govinspect.monitor.daily import start_daily_round
+
+    crawl = json.loads(open(crawl_file, encoding="utf-8").read())
+    rnd = start_daily_round(dt.date.fromisoformat(day), crawl=crawl)  # queued: the local runner takes it
+    if os.environ.get("GOVINSPECT_BROKER_URL"):  # the beat's sweep would take it within 10 s; no beat here
+        from govinspect.cluster.tasks import start_round_task
+
+        start_round_task.delay(rnd.pk)
+    return {"round": rnd.pk}
+
+
 def wait(round_id: str, timeout: str = "86400") -> dict:
     _django(False)
     from django.db.models import Count, Sum
@@ -71,6 +86,6 @@ def wait(round_id: str, timeout: str = "86400") -> dict:
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    out = {"prepare": prepare, "queue": queue, "wait": wait}[cmd](*args)
+    out = {"prepare": prepare, "queue": queue, "daily": daily, "wait": wait}[cmd](*args)
     sys.stdout.flush()
     print(json.dumps(out))

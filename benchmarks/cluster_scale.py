@@ -120,6 +120,47 @@ def _reap(proc: subprocess.Popen, seconds: float | None = None) -> float:
         time.sleep(0.2)
 
 
+# ------------------------------------------------------------------------------------------- the daily pass
+DAILY_DAY = "2026-11-24"  # the day after the county's as-of date: the new articles are dated so
+
+
+def grower(county, srv, fraction: float):
+    """A context manager factory: new articles on every site (`fraction` of its pages: articles plus list pages),
+    served while the daily pass runs, removed afterwards (the next mode's full round sees the same county)."""
+    import contextlib
+    import dataclasses
+    import datetime as dt
+
+    from govinspect.sandbox.county import article_path
+
+    day = dt.date.fromisoformat(DAILY_DAY)
+
+    @contextlib.contextmanager
+    def grown():
+        added = []
+        for site in county.sites:
+            fam = "legacy" if site.family.startswith("legacy") else site.family
+            arts = [(c, art) for c in site.columns if c.kind == "list" for art in c.articles]
+            pages = len(arts) + sum(1 for c in site.columns)
+            n = max(1, round(fraction * pages))
+            step = max(1, len(arts) // n)
+            for k, (col, art) in enumerate(arts[::step][:n]):
+                aid = 10**6 * (site.index + 1) + k
+                new = dataclasses.replace(art, aid=aid, date=day, title=f"{art.title}（续{k + 1}）", attachments=[],
+                                          related=[], path=article_path(fam, col.slug, col.cid, aid, day))
+                col.articles.insert(0, new)
+                added.append((col, new))
+        srv.refresh()
+        try:
+            yield len(added)
+        finally:
+            for col, new in added:
+                col.articles.remove(new)
+            srv.refresh()
+
+    return grown
+
+
 # ------------------------------------------------------------------------------------------- one mode
 def driver(env: dict, *args: str, timeout: float | None = None) -> dict:
     r = subprocess.run([PY, str(HERE / "_cluster_round.py"), *args], capture_output=True, text=True, env=env,
@@ -129,7 +170,7 @@ def driver(env: dict, *args: str, timeout: float | None = None) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def run_embedded(base_env: dict, work: Path, registry: Path, crawl: Path, a) -> dict:
+def run_embedded(base_env: dict, work: Path, registry: Path, crawl: Path, a, daily=None) -> dict:
     env = {**base_env, "GOVINSPECT_DATA_DIR": str(work / "embedded")}
     for k in ("GOVINSPECT_BROKER_URL", "GOVINSPECT_DATABASE_URL", "DATABASE_URL", "GOVINSPECT_STORAGE_DIR"):
         env.pop(k, None)
@@ -144,11 +185,22 @@ def run_embedded(base_env: dict, work: Path, registry: Path, crawl: Path, a) -> 
     wall = time.perf_counter() - t0
     meter.stop()
     got = driver(env, "wait", rid, "60")
-    return {**got, "mode": "embedded", "wall": wall, "cpu": cpu, "pss_mb": meter.peak_pss_kb / 1024,
-            "rss_mb": meter.peak_rss_kb / 1024, "processes": meter.processes}
+    out = {**got, "mode": "embedded", "wall": wall, "cpu": cpu, "pss_mb": meter.peak_pss_kb / 1024,
+           "rss_mb": meter.peak_rss_kb / 1024, "processes": meter.processes}
+    if daily is not None:
+        with daily() as new_pages:
+            did = str(driver(env, "daily", str(crawl), DAILY_DAY)["round"])
+            t0 = time.perf_counter()
+            proc = subprocess.Popen([PY, "-m", "govinspect.rounds.runner", "--until-idle"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=open(work / "embedded-daily.log", "w"))
+            cpu = _reap(proc)
+            out["daily"] = {**driver(env, "wait", did, "60"), "wall": time.perf_counter() - t0, "cpu": cpu,
+                            "new_articles": new_pages}
+    return out
 
 
-def run_cluster(base_env: dict, work: Path, registry: Path, crawl: Path, a, n: int, redis: Redis, pg: Postgres) -> dict:
+def run_cluster(base_env: dict, work: Path, registry: Path, crawl: Path, a, n: int, redis: Redis, pg: Postgres,
+                daily=None) -> dict:
     name = f"w{n}"
     db = pg.createdb(f"bench_{name}_{int(time.time())}")
     env = {**base_env, "GOVINSPECT_DATA_DIR": str(work / name), "GOVINSPECT_DATABASE_URL": db,
@@ -177,11 +229,21 @@ def run_cluster(base_env: dict, work: Path, registry: Path, crawl: Path, a, n: i
     driver(env, "queue", rid)
     got = driver(env, "wait", rid, str(a.timeout))
     wall = time.perf_counter() - t0
+    round_cpu = meter.cpu() - before
+    extra = {}
+    if daily is not None:
+        with daily() as new_pages:
+            t1, c1 = time.perf_counter(), meter.cpu()
+            did = str(driver(env, "daily", str(crawl), DAILY_DAY)["round"])
+            extra["daily"] = {**driver(env, "wait", did, str(a.timeout)), "wall": time.perf_counter() - t1,
+                              "cpu": meter.cpu() - c1, "new_articles": new_pages}
     meter.stop()
     for w in workers:
         w.send_signal(signal.SIGTERM)  # warm shutdown: the pool's processes are reaped, their CPU counted
     cpu = sum(_reap(w, 60) for w in workers)
-    return {**got, "mode": f"{n} worker{'s' if n > 1 else ''}", "wall": wall, "cpu": cpu - before,
+    if daily is None:  # everything the workers did after their start was the round's
+        round_cpu = cpu - before
+    return {**got, **extra, "mode": f"{n} worker{'s' if n > 1 else ''}", "wall": wall, "cpu": round_cpu,
             "pss_mb": meter.peak_pss_kb / 1024, "rss_mb": meter.peak_rss_kb / 1024, "processes": meter.processes}
 
 
@@ -221,9 +283,21 @@ def report(rows: list[dict], a) -> None:
               f"politeness floor of the largest site (pages × delay) {per[-1] * a.delay:.0f} s; "
               f"jobs {r['jobs']}; round in the database {r['db_seconds'] or 0:.1f} s; processes seen {r['processes']}"
               + (f"; error: {r['error']}" if r["error"] else ""))
+    if any("daily" in r for r in rows):
+        print()
+        print(f"daily incremental pass (conditional requests against the round's crawl, {a.new_fraction:.0%} of pages new):")
+        print(f"{'mode':<11}{'status':>7}{'new art.':>9}{'requests':>9}{'wall s':>8}{'vs round':>9}{'CPU s':>8}"
+              f"{'CPU ms/request':>15}{'findings':>9}")
+        for r in rows:
+            d = r.get("daily")
+            if d:
+                print(f"{r['mode']:<11}{d['status']:>7}{d['new_articles']:>9}{d['pages']:>9}{d['wall']:>8.1f}"
+                      f"{d['wall'] / r['wall']:>8.2f}x{d['cpu']:>8.1f}{1000 * d['cpu'] / max(1, d['pages']):>15.1f}"
+                      f"{d['findings']:>9}")
     finds = {r["findings"] for r in rows}
     print("findings equal in every mode" if len(finds) == 1 else f"findings differ between modes: {[r['findings'] for r in rows]}")
-    print(json.dumps({"args": vars(a), "rows": [{k: v for k, v in r.items() if k != "pages_per_site"} for r in rows]},
+    print(json.dumps({"args": vars(a), "rows": [{k: (v if k != "daily" else {x: y for x, y in v.items() if x != "pages_per_site"})
+                                                 for k, v in r.items() if k != "pages_per_site"} for r in rows]},
                      ensure_ascii=False, default=str))
 
 
@@ -239,6 +313,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--timeout", type=float, default=4 * 3600, help="seconds a mode may take")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (databases, crawls, logs)")
+    ap.add_argument("--daily", action="store_true",
+                    help="after each mode's round, the daily incremental pass (conditional requests against that round's "
+                         "crawl) with --new-fraction of every site's pages new")
+    ap.add_argument("--new-fraction", type=float, default=0.10, help="pages new per day for --daily (default 0.10)")
     a = ap.parse_args()
     modes = [m.strip() for m in a.modes.split(",") if m.strip()]
     work = Path(tempfile.mkdtemp(prefix="gi-bench-scale-"))
@@ -267,8 +345,9 @@ def main() -> None:
             for m in modes:
                 print(f"running: {m} ...", flush=True)
                 t = time.perf_counter()
-                r = (run_embedded(base_env, work, registry, crawl, a) if m == "embedded"
-                     else run_cluster(base_env, work, registry, crawl, a, int(m), redis, pg))
+                daily = grower(county, srv, a.new_fraction) if a.daily else None
+                r = (run_embedded(base_env, work, registry, crawl, a, daily) if m == "embedded"
+                     else run_cluster(base_env, work, registry, crawl, a, int(m), redis, pg, daily))
                 rows.append(r)
                 print(f"  {r['mode']}: {r['status']}, {r['pages']} pages of {r['sites']} sites in {r['wall']:.1f} s "
                       f"(mode total {time.perf_counter() - t:.0f} s)", flush=True)
