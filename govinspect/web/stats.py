@@ -52,7 +52,9 @@ HEAVY = ("rules_snapshot", "run_options", "registers", "owner")
 
 
 def rounds():
-    return Round.objects.defer(*HEAVY).order_by("-as_of", "-id")
+    """The rounds the pages offer: full rounds and re-check rounds, not the item re-checks that answer units' claims
+    (those are shown on each item's page)."""
+    return Round.objects.defer(*HEAVY).filter(item_recheck=False).order_by("-as_of", "-id")
 
 
 def done_rounds():

@@ -446,3 +446,17 @@ def test_queued_round_says_when_no_runner_is_running(platform, client_for):
     assert c.get(reverse("web:round_progress", args=[rnd.pk])).json()["runner_missing"] is True
     beat()
     assert "检查任务运行器没有在运行" not in c.get(reverse("web:round", args=[rnd.pk])).content.decode()
+
+
+def test_item_rechecks_stay_out_of_the_round_lists(platform, client_for):
+    """A unit's claim queues an item re-check round: it answers on the item's page, and the rounds list and the
+    dashboard's round picker keep showing the office's own rounds only."""
+    from govinspect.rectify.services import claim
+    from govinspect.rounds.models import Round
+    from govinspect.web.stats import rounds
+
+    claim(platform.items["privacy"], "unit_a", "已删除")
+    rr = Round.objects.get(item_recheck=True)
+    html = client_for("office").get(reverse("web:rounds")).content.decode()
+    assert platform.rounds["current"].name in html and rr.name not in html
+    assert rr.pk not in set(rounds().values_list("pk", flat=True))

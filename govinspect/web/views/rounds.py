@@ -89,7 +89,8 @@ def scope_label(user, rnd) -> str:
 @access.login_required_view
 def index(request):
     _see_rounds(request)
-    rounds = list(Round.objects.defer(*LIGHT).select_related("scope_unit").order_by("-id")[:200])
+    # item re-checks (a unit's claim answered at once) belong to their items' pages, not to this list
+    rounds = list(Round.objects.defer(*LIGHT).filter(item_recheck=False).select_related("scope_unit").order_by("-id")[:200])
     ids = [r.pk for r in rounds]
     jobs = _job_counts(request.user, ids)
     findings = dict(access.findings(request.user, Finding.objects.filter(round__in=ids, ignored_by__isnull=True))
