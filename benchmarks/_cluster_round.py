@@ -79,8 +79,14 @@ def wait(round_id: str, timeout: str = "86400") -> dict:
     sites = rnd.sites.aggregate(n=Count("id"), pages=Sum("pages_fetched"))
     jobs = dict(RoundJob.objects.filter(round=rnd).values_list("state").annotate(n=Count("id")))
     per_site = list(rnd.sites.values_list("pages_fetched", flat=True))
+    # each site job's own duration against its pages: the politeness-bound rate of one site (seconds per page)
+    timed = [(rs.pages_fetched, (rs.job.finished_at - rs.job.started_at).total_seconds())
+             for rs in rnd.sites.select_related("job") if rs.job and rs.job.finished_at and rs.job.started_at]
+    job_pages, job_seconds = sum(p for p, _ in timed), sum(t for _, t in timed)
     return {"status": rnd.status, "error": rnd.error[:500], "sites": sites["n"], "pages": sites["pages"] or 0,
-            "pages_per_site": per_site, "findings": Finding.objects.filter(round=rnd).count(), "jobs": jobs,
+            "pages_per_site": per_site, "site_job_seconds": job_seconds,
+            "site_seconds_per_page": job_seconds / job_pages if job_pages else None,
+            "largest_site_job": max(timed, default=(0, 0)), "findings": Finding.objects.filter(round=rnd).count(), "jobs": jobs,
             "db_seconds": (rnd.finished_at - rnd.started_at).total_seconds() if rnd.finished_at and rnd.started_at else None}
 
 

@@ -281,7 +281,8 @@ def report(rows: list[dict], a) -> None:
         per = sorted(r.get("pages_per_site") or [0])
         print(f"{r['mode']}: pages per site min {per[0]} / median {per[len(per) // 2]} / max {per[-1]}; "
               f"politeness floor of the largest site (pages × delay) {per[-1] * a.delay:.0f} s; "
-              f"jobs {r['jobs']}; round in the database {r['db_seconds'] or 0:.1f} s; processes seen {r['processes']}"
+              f"a site job takes {r.get('site_seconds_per_page') or 0:.3f} s per page (largest: {r.get('largest_site_job')} "
+              f"pages, s); jobs {r['jobs']}; round in the database {r['db_seconds'] or 0:.1f} s; processes seen {r['processes']}"
               + (f"; error: {r['error']}" if r["error"] else ""))
     if any("daily" in r for r in rows):
         print()
