@@ -140,7 +140,8 @@ class Cluster:
         import psycopg
 
         with psycopg.connect(self.pg_url, autocommit=True, connect_timeout=10) as c:
-            return c.execute(sql, params).fetchall()
+            cur = c.execute(sql, params)
+            return cur.fetchall() if cur.description else []
 
     def running_job(self, round_id: int, exclude: tuple = ()) -> tuple[int, str] | None:
         """A job of the round running for at least a second (mid-crawl): (job id, owner pid)."""
@@ -318,3 +319,62 @@ def test_d_database_connections_dropped_mid_job_the_job_retries(sandbox, embedde
     assert all(j[2] == "done" for j in res["jobs"]), res["jobs"]
     assert cluster.duplicates(sub.round_id) == {"sites": [], "stray findings": 0}
     assert _findings(res) == _findings(embedded)
+
+
+# Plans a round and queues it the way the web's launch does (web/views/rounds.py): nothing waits for it here.
+QUEUE_SCRIPT = textwrap.dedent("""
+    import json, sys
+    from govinspect.cliutil import _setup_django
+    _setup_django(migrate=False)
+    from govinspect.registry.models import Website
+    from govinspect.registry.xlsx import import_registry
+    from govinspect.rounds.models import Round
+    from govinspect.rounds.services import _from_json, event, start_round
+
+    registry, crawl, as_of, name = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
+    if not Website.objects.exists():
+        import_registry(registry)
+    rnd = Round.objects.create(name=name, region="清河县", as_of=as_of, allow_networks="127.0.0.0/8")
+    jobs = start_round(rnd, crawl=_from_json(crawl), site_concurrency=2)
+    Round.objects.filter(pk=rnd.pk, status="pending").update(status="queued", cancel_requested=None)
+    event(rnd, "queue", "测试：在平台上开始本轮")
+    print(json.dumps({"round": rnd.pk, "jobs": len(jobs)}), flush=True)
+""")
+
+
+def test_e_a_round_queued_on_the_web_is_claimed_by_beat_cancelled_and_resumed(sandbox, embedded, cluster, tmp_path):
+    """The web's launch only queues the round: beat's claim_queued_rounds dispatches it. The office's cancel stops it
+    between jobs (finished jobs kept, the others stay queued); its resume runs only those and finds what the embedded
+    runner finds."""
+    cluster.worker("w1")
+    cluster.beat()
+    out = subprocess.run([sys.executable, "-c", QUEUE_SCRIPT, str(sandbox.registry), sandbox.crawl, str(sandbox.county.as_of), "e"],
+                         env=cluster.env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    planned = json.loads(out.stdout.strip().splitlines()[-1])
+    rid = planned["round"]
+    assert planned["jobs"] >= 4
+
+    def status():
+        return cluster.rows("SELECT status, owner FROM rounds_round WHERE id = %s", rid)[0]
+
+    def jobs():
+        return dict(cluster.rows("SELECT state, count(*) FROM rounds_roundjob WHERE round_id = %s GROUP BY state", rid))
+
+    _wait(lambda: jobs().get("done"), 60, "beat to dispatch the round and its first job to finish")
+    assert status()[0] == "running" and status()[1]["host"] == "cluster"
+    cluster.rows("UPDATE rounds_round SET cancel_requested = now() WHERE id = %s", rid)  # the office's cancel
+    _wait(lambda: status()[0] == "cancelled", 60, "the round to end cancelled")
+    left = jobs()
+    assert left.get("queued", 0) >= 1 and "running" not in left, left
+    kinds = [k for (k,) in cluster.rows("SELECT kind FROM rounds_roundevent WHERE round_id = %s ORDER BY id", rid)]
+    assert kinds.count("cancel") == 1 and "finish" not in kinds, kinds
+    # the office's resume (web/views/rounds.py resume): queued again, claimed again, only the rest runs
+    cluster.rows("UPDATE rounds_round SET status = 'queued', cancel_requested = NULL, error = '' WHERE id = %s", rid)
+    _wait(lambda: status()[0] == "done", 120, "the resumed round to finish")
+    assert jobs() == {"done": sum(left.values())}
+    kinds = [k for (k,) in cluster.rows("SELECT kind FROM rounds_roundevent WHERE round_id = %s ORDER BY id", rid)]
+    assert kinds[-2:] == ["resume", "finish"], kinds
+    found = Counter(cluster.rows("SELECT rule, fingerprint FROM rounds_finding WHERE round_id = %s", rid))
+    assert found == _findings(embedded)
+    assert cluster.duplicates(rid) == {"sites": [], "stray findings": 0}
