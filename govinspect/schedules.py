@@ -184,9 +184,12 @@ def run_due(now: dt.datetime | None = None, say=print) -> list[str]:
     """The local runner's hook: run every due schedule (one failing is printed and tried again at its next time)."""
     from django.utils import timezone
 
+    names = enabled_names()
+    if not names:  # embedded default: nothing scheduled (the runner's own housekeeping aside)
+        return []
     now = now or timezone.now()
     ran = []
-    for s in due(now, last_runs()):
+    for s in due(now, last_runs(), names):
         try:
             result = call(s.name)
             ran.append(s.name)

@@ -37,6 +37,7 @@ PREFIX = "govinspect:slot:"
 DEFAULT_TTL = 120.0  # seconds a slot is held at most (longer than any request: CrawlConfig.timeout is 15 s)
 POLL = 0.05  # seconds between two tries while the host's in-flight slots are all taken
 FALLBACK_AFTER = 30.0  # seconds of Redis errors before a request goes on under the in-process gate
+DOWN_RETRY = 10.0  # then requests take the in-process gate at once, and Redis is tried again every this many seconds
 
 # KEYS: inflight, next. ARGV: member, concurrency, delay (µs), ttl (µs).
 # Returns {1, wait µs} (reserved: start after waiting) or {0, retry µs} (all slots in flight).
@@ -111,6 +112,7 @@ class SharedHostGate:
         self.inflight_key, self.next_key = _keys(netloc)
         self._held: dict = {}  # task -> members it holds (a task holds one slot of this host at a time, but be safe)
         self._local = None  # the in-process gate used while Redis is unreachable
+        self._down, self._down_until = False, 0.0  # Redis found unreachable; tried again after DOWN_RETRY seconds
         self.fallbacks = 0
 
     async def __aenter__(self):
@@ -130,17 +132,22 @@ class SharedHostGate:
         from redis.exceptions import RedisError
 
         member, failing_since = _member(), None
+        if time.monotonic() < self._down_until:  # Redis was found down a moment ago: not waited for again yet
+            return await self._local_acquire()
         while True:
             try:
                 client = _async_client(self.url)
                 ok, wait = await client.eval(_ACQUIRE, 2, self.inflight_key, self.next_key, member, self.concurrency,
                                              int(self.delay * 1e6), int(self.ttl * 1e6))
+                self._down = False
             except (RedisError, OSError) as e:
                 now = time.monotonic()
                 failing_since = failing_since or now
-                if now - failing_since >= self.fallback_after:
-                    log.warning("slots: Redis unreachable for %.0f s (%s): %s polite within this process only",
-                                now - failing_since, e, self.netloc)
+                if self._down or now - failing_since >= self.fallback_after:
+                    if not self._down:
+                        log.warning("slots: Redis unreachable for %.0f s (%s): %s polite within this process only until "
+                                    "it is back", now - failing_since, e, self.netloc)
+                    self._down, self._down_until = True, now + DOWN_RETRY
                     return await self._local_acquire()
                 await asyncio.sleep(min(1.0, 0.1 + (now - failing_since) / 10))
                 continue
@@ -205,6 +212,7 @@ def gate_factory() -> SharedGates | None:
 # ------------------------------------------------------------------------------------------- synchronous
 _sync_clients: dict = {}
 _sync_lock = threading.Lock()
+_sync_down: dict[str, float] = {}  # url -> until when Redis is not waited for (found unreachable)
 
 
 def _sync_client(url: str):
@@ -233,6 +241,9 @@ class HostSlot:
         from redis.exceptions import RedisError
 
         member, failing_since = _member(), None
+        if time.monotonic() < _sync_down.get(self.url, 0.0):  # found down a moment ago: not waited for again yet
+            self.member = None
+            return self
         while True:
             try:
                 ok, wait = _sync_client(self.url).eval(_ACQUIRE, 2, self.inflight_key, self.next_key, member,
@@ -242,6 +253,7 @@ class HostSlot:
                 failing_since = failing_since or now
                 if now - failing_since >= self.fallback_after:
                     log.warning("slots: Redis unreachable (%s): %s taken without the shared slot", e, self.netloc)
+                    _sync_down[self.url] = now + DOWN_RETRY
                     self.member = None
                     return self
                 time.sleep(min(1.0, 0.1 + (now - failing_since) / 10))

@@ -247,3 +247,34 @@ def test_two_workers_crawling_one_host_at_once_stay_as_polite_as_one(redis_serve
     # the two crawls really overlapped in time (both were crawling the host at once)
     span = max(arrivals) - min(arrivals)
     assert span >= (len(arrivals) - 1) * delay * 0.95
+
+
+def test_redis_down_falls_back_to_the_in_process_gate_and_comes_back(redis_server):
+    """Redis stopped while a crawl runs: after `fallback_after` seconds of retrying, requests go on under an in-process
+    gate with the same limits (at once from then on); when Redis is back, the shared slot is used again."""
+    import asyncio
+
+    gate = SharedGates(redis_server.url, fallback_after=1.0)("down.example:80", 1, 0.05)
+
+    async def take() -> float:
+        t0 = time.monotonic()
+        async with gate:
+            held = in_flight(redis_server.url, "down.example:80") if redis_server.ping() else None
+        return time.monotonic() - t0, held
+
+    async def main():
+        first = await take()
+        redis_server.stop()
+        try:
+            down = [await take() for _ in range(3)]
+        finally:
+            redis_server.start()
+        gate._down_until = 0.0  # the retry interval elapsed
+        back = await take()
+        return first, down, back
+
+    first, down, back = asyncio.run(main())
+    assert first[1] == 1 and back[1] == 1  # held in Redis while inside
+    assert 0.9 <= down[0][0] <= 5, down  # waited for Redis about fallback_after, then went on
+    assert all(d < 0.5 for d, _ in down[1:]), down  # then at once (politeness kept by the in-process gate)
+    assert gate.fallbacks == 3
