@@ -171,7 +171,7 @@ def call(name: str):
 
 
 def _describe(result) -> str:
-    if result is None:
+    if result is None or result == []:
         return ""
     if hasattr(result, "pk") and hasattr(result, "name"):
         return f"轮次 {result.pk}：{result.name}"

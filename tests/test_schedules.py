@@ -262,3 +262,20 @@ def test_the_local_runner_runs_the_daily_crawl_it_schedules(tmp_path):
     assert len(rows) == 1 and rows[0][1] == "done", (rows, log[-3000:])
     assert runs == [("daily-crawl", 1)], runs
     assert "计划任务“日常监测”已运行" in log, log[-3000:]
+
+
+@pytest.mark.django_db
+def test_the_celery_tasks_call_the_same_functions(monkeypatch):
+    """cluster/scheduled.py: each task runs its schedule through schedules.call (the runner's function, recorded)."""
+    from govinspect.cluster import scheduled
+
+    called = []
+    monkeypatch.setattr(scheduled, "close_old_connections", lambda: None)  # a worker's, not the test's transaction
+    monkeypatch.setattr("govinspect.rectify.services.housekeeping", lambda: called.append("rectify") or {"overdue": 0})
+    assert scheduled.probe_sites.apply().get() == "名录中没有网站"
+    assert scheduled.rectify_housekeeping.apply().get() == "{'overdue': 0}" and called == ["rectify"]
+    assert scheduled.daily_crawl.apply().get() == ""  # no site registered: no daily round
+    monkeypatch.delenv("GOVINSPECT_ROUND_CALENDAR", raising=False)
+    assert scheduled.start_calendar_rounds.apply().get() == ""
+    assert sorted(ScheduleRun.objects.values_list("name", "ok")) == [
+        ("calendar-rounds", True), ("daily-crawl", True), ("probe-sites", True), ("rectify-housekeeping", True)]
