@@ -135,7 +135,7 @@ def test_embedded_mode_keeps_the_in_process_gate(monkeypatch):
 
 # --------------------------------------------------------------------------------------------- the daily pass
 def _plant_new_article(county, key: str) -> tuple[str, str]:
-    """A new article with a full ID number in a column of site `key`; (its path, the ID)."""
+    """A new article with a full ID number and a link to a gambling site in a column of site `key`; (its path, the ID)."""
     site = next(s for s in county.sites if s.key == key)
     col = next(c for c in site.columns if c.kind == "list" and c.articles and c.category in ("dynamic", "notice"))
     pid = ids.make_id(random.Random(19))
@@ -144,7 +144,8 @@ def _plant_new_article(county, key: str) -> tuple[str, str]:
     art = Article(aid=aid, title="关于2026年度困难群众临时救助对象的公示", date=d,
                   path=article_path(render.fam(site), col.slug, col.cid, aid, d), column_slug=col.slug,
                   paragraphs=["根据有关规定，现将临时救助对象公示如下。", f"经审核，王某某（身份证号：{pid}）符合救助条件，现予公示。",
-                              "公示期为5个工作日。"])
+                              "公示期为5个工作日。"],
+                  related=[("便民服务", "http://www.xpj-casino888.com/")])
     col.articles.insert(0, art)
     return art.path, pid
 
@@ -155,7 +156,7 @@ def test_daily_incremental_pass_finds_a_leak_in_a_new_page(tmp_path, monkeypatch
     keys = [s.key for s in county.sites]
     with SandboxServer(county) as srv:
         import_registry(write_registry(county, srv.urls, tmp_path / "名录.xlsx"))
-        crawl = srv.crawl_settings(check_links=False, delay=0.0)
+        crawl = srv.crawl_settings(delay=0.0)
         day1 = county.as_of
         first = start_daily_round(day1, crawl=crawl)
         assert first.name == daily_name(day1) == f"日常监测 {day1}" and first.status == "queued"
@@ -193,10 +194,14 @@ def test_daily_incremental_pass_finds_a_leak_in_a_new_page(tmp_path, monkeypatch
             assert stats["not_modified"] == rs.pages_fetched == base[url].pages_fetched, stats
             assert daily["pages_new_or_changed"] == 0 and rs.check_stats["content"].get("pages_scanned", 0) == 0
     assert sum(sent.values()) > 0
-    found = list(Finding.objects.filter(round=second))
-    # exactly the new leak: problems found the day before are not raised again
-    assert [(f.rule, f.url.endswith(path)) for f in found] == [("privacy.id_number", True)], [(f.rule, f.url) for f in found]
-    f = found[0]
+    found = sorted(Finding.objects.filter(round=second), key=lambda f: f.rule)
+    # exactly the new problems: the leak on the new page and its link to a casino; those found the day before are not
+    # raised again, and dead links (the full rounds') are not judged here
+    assert [(f.rule, f.url) for f in found] == [("link.illegal", "http://www.xpj-casino888.com/"),
+                                                ("privacy.id_number", srv.urls[site_key].rstrip("/") + path)], \
+        [(f.rule, f.url) for f in found]
+    assert [r["page"] for r in found[0].facts["referrers"]] == [srv.urls[site_key].rstrip("/") + path]
+    f = found[1]
     assert f.round_site.website.home_url == srv.urls[site_key] or f.url.startswith(srv.urls[site_key].rstrip("/"))
     assert pid not in (f.evidence.get("excerpt") or "")  # masked in the evidence
     assert f.evidence.get("warc_file") and f.evidence.get("warc_offset") is not None

@@ -132,9 +132,11 @@ async def inspect_changes(site_url: str, as_of: dt.date, cfg, out_dir, previous,
         report.status, report.reason = "could_not_check", f"首页无法访问（{why}），本次日常监测未能检查"
         return report
     # the new and changed part of the site: HTML pages fetched with a body, and attachments fetched anew
-    fresh = {u: r for u, r in crawl.records.items() if not r.revisit and (r.page is None or r.url in changed)}
+    fresh = {u: r for u, r in crawl.records.items() if not r.revisit and r.ok and (r.page is None or r.url in changed)}
     view = dataclasses.replace(crawl, records=fresh, _full_cache={})
-    ctx = SiteContext(crawl=view, home_url=home_url, as_of=as_of, rules=rules, cfg=cfg, content=content,
+    # dead links are the full rounds' (confirmed by a second probe a while later): here a failed probe is not waited on
+    link_cfg = dataclasses.replace(cfg, link_recheck_interval=0.0)
+    ctx = SiteContext(crawl=view, home_url=home_url, as_of=as_of, rules=rules, cfg=link_cfg, content=content,
                       check_stats=report.check_stats, undecided=report.undecided, sampled=report.sampled)
     checks = {c.id: c for c in site_checks()}
     findings = list(checks["content"].run(ctx))
