@@ -8,6 +8,8 @@ which waits for the round's end) from a child process with the cluster's environ
         (at once / after the visibility timeout) and run by the surviving worker; the round completes, nothing doubled
     (c) redis-server restarted mid-round (its queue lost: no persistence): the round completes
     (d) every PostgreSQL connection terminated mid-job: the job is retried and completes
+    (e) a round queued as the web launches it: claimed by beat, cancelled between jobs, resumed
+    (f) Ctrl+C while the CLI waits: the round is asked to cancel, the user is told
 """
 
 import json
@@ -378,3 +380,21 @@ def test_e_a_round_queued_on_the_web_is_claimed_by_beat_cancelled_and_resumed(sa
     found = Counter(cluster.rows("SELECT rule, fingerprint FROM rounds_finding WHERE round_id = %s", rid))
     assert found == _findings(embedded)
     assert cluster.duplicates(rid) == {"sites": [], "stray findings": 0}
+
+
+def test_f_ctrl_c_while_the_cli_waits_asks_the_round_to_be_cancelled(sandbox, cluster, tmp_path):
+    cluster.worker("w1")
+    sub = Submission(sandbox, cluster.env, "f", tmp_path)
+    rid = sub.round_id
+    _wait(lambda: cluster.running_job(rid), 60, "a running site job")
+    sub.proc.send_signal(signal.SIGINT)
+    sub.proc.communicate(timeout=60)
+    assert sub.proc.returncode != 0
+    err = sub._stderr()
+    assert f"已请求取消第{rid}轮" in err and f"govinspect round --resume {rid}" in err, err
+    assert cluster.rows("SELECT cancel_requested IS NOT NULL FROM rounds_round WHERE id = %s", rid)[0][0]
+    # the worker finishes the job it runs, starts no other; the round ends cancelled
+    _wait(lambda: cluster.rows("SELECT status FROM rounds_round WHERE id = %s", rid)[0][0] == "cancelled", 60,
+          "the round to end cancelled")
+    states = dict(cluster.rows("SELECT state, count(*) FROM rounds_roundjob WHERE round_id = %s GROUP BY state", rid))
+    assert states.get("queued", 0) >= 1 and "running" not in states, states
