@@ -124,6 +124,8 @@ def issue(rnd: Round, by: str, issued_on: dt.date | None = None, rectify_days: i
                 created = issue_round(locked, by, on)
             except (TransitionError, UnknownYear) as e:  # not done; a deadline in a year without a calendar
                 raise IssueError(str(e)) from e
+            except OverflowError as e:  # issued_on near 9999-12-31: no date for the deadline
+                raise IssueError(f"无法计算整改期限：通报日期{on:%Y-%m-%d}超出可计算的日期范围") from e
             work.mkdir(parents=True)
             docs = work / "docs"
             try:

@@ -46,6 +46,7 @@ from .findings import _HEAVY, PAGE_CSP, _PAGE_TYPES, _framed, _message_page, det
 
 PAGE_SIZE = 50
 REVIEW_LIMIT = 100
+NOTE_MAX = 5000  # characters of a note or a reason, as the API (api.views.MAX_NOTE): files carry the long material
 # the unit's tabs: what it has to do, what waits for the re-check (or the office's answer), what is closed
 TABS = [("todo", "待处理", ("open", "present", "unverified", "overdue")),
         ("waiting", "等待复查", ("claimed", "disputed")),
@@ -290,6 +291,11 @@ def _failed(request, item: Item, err: Exception, form: dict):
     return render(request, "web/rectify/item.html", _item_context(request, item, form), status=400)
 
 
+def _too_long(text: str) -> None:
+    if len(text) > NOTE_MAX:
+        raise services.TransitionError(f"说明不能超过{NOTE_MAX}字（现为{len(text)}字），详细材料请作为附件上传")
+
+
 def _unit_act(request, pk: int, act, field: str, done: str, which: str):
     item = _scoped(request, pk)
     if not access.may_act_on_item(request.user, item):
@@ -297,6 +303,7 @@ def _unit_act(request, pk: int, act, field: str, done: str, which: str):
     text = request.POST.get(field) or ""
     files = request.FILES.getlist("files")
     try:
+        _too_long(text)
         act(item, _actor(request), text, files)
     except (services.TransitionError, UploadError) as e:
         return _failed(request, item, e, {which: text})
@@ -320,6 +327,7 @@ def _office_act(request, pk: int, act, done: str, which: str):
     item = _scoped(request, pk)
     note = request.POST.get("note") or ""
     try:
+        _too_long(note)
         act(item, _actor(request), note)
     except services.TransitionError as e:
         return _failed(request, item, e, {which: note})

@@ -131,6 +131,12 @@ def _clear_selection(rnd: Round, post) -> tuple[dict, object, str]:
             return values, None, "地址模式太宽：请至少写出地址中的一段，如 */old/* 或 /old/"
         qs = live.filter(url__regex=_glob_regex(pattern)) if ("*" in pattern or "?" in pattern) else \
             live.filter(url__contains=pattern)
+        # a pattern that takes in every problem of a round of several websites ("http", "*.*", the common host) is
+        # not a selection of doubtful findings: refused (a whole host is cleared by host, a whole round not at all)
+        total = live.count()
+        if total and qs.count() == total and live.values("round_site_id").distinct().count() > 1:
+            return values, None, (f"地址模式“{pattern}”匹配了本轮全部{total}个问题，范围太宽：请写出可疑地址特有的一段，"
+                                  "如 */old/*；整站忽略请按主机选择")
     else:
         return values, None, "请选择按主机或按地址模式忽略"
     return values, qs, ""
@@ -276,6 +282,9 @@ def issue_view(request, pk: int):
     if why:
         messages.error(request, why)
         return redirect("web:review", pk=pk)
+    if on < rnd.as_of:  # a bulletin dated before the check it reports on: a typo, and deadlines already passed
+        messages.error(request, f"通报日期{on:%Y-%m-%d}早于本轮检查时点{rnd.as_of:%Y-%m-%d}，请核对通报日期")
+        return redirect("web:review", pk=pk)
     if request.POST.get("confirm") != "yes":
         from ...rectify.services import deadline_for
 
@@ -285,6 +294,9 @@ def issue_view(request, pk: int):
             deadline = deadline_for(rnd, on)
         except UnknownYear as e:  # a year without a working-day calendar: said before issuing, not after
             messages.error(request, f"无法计算整改期限：{e}")
+            return redirect("web:review", pk=pk)
+        except OverflowError:  # a date near 9999-12-31: the deadline would be past the last date there is
+            messages.error(request, f"无法计算整改期限：通报日期{on:%Y-%m-%d}超出可计算的日期范围，请核对通报日期")
             return redirect("web:review", pk=pk)
         live = Finding.objects.filter(round=rnd, ignored_by__isnull=True)
         counts = live.aggregate(n=Count("id"), units=Count("responsible_unit", distinct=True),
