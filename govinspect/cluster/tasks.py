@@ -115,12 +115,38 @@ def abandoned(job) -> bool:
     return job.heartbeat is not None and job.heartbeat < stale
 
 
-def requeue_if_abandoned(job) -> bool:
+MAX_KILLED_ATTEMPTS = 5  # a job whose worker died this many times (out of memory, a crash it causes) is failed
+
+
+def requeue_if_abandoned(job) -> str | None:
+    """Queue an abandoned job again ("queued"); one that took its worker down MAX_KILLED_ATTEMPTS times is recorded as
+    failed instead ("failed": its target could not be checked), or its message would go round the workers for ever."""
+    from ..rounds.jobs import _me
     from ..rounds.models import RoundJob
 
     if not abandoned(job):
-        return False
-    return bool(RoundJob.objects.filter(pk=job.pk, state="running", owner=job.owner).update(state="queued"))
+        return None
+    if job.attempts >= MAX_KILLED_ATTEMPTS and job.owner != _me():
+        return "failed" if fail_killed(job) else None
+    return "queued" if RoundJob.objects.filter(pk=job.pk, state="running", owner=job.owner).update(state="queued") else None
+
+
+def fail_killed(job) -> bool:
+    """Record a job whose worker process died at every try as failed, stored as run_job stores a failed try (a site:
+    could not check, with the reason)."""
+    from django.db import transaction
+
+    from ..rounds.jobs import STORE
+    from ..rounds.models import RoundJob
+    from ..rounds.scoring import round_rules
+
+    reason = f"运行本检查任务的工作进程已{job.attempts}次意外终止（如内存不足被系统结束），不再重试"
+    with transaction.atomic():
+        if not RoundJob.objects.select_for_update().filter(pk=job.pk, state="running", owner=job.owner).exists():
+            return False
+        STORE[job.kind](job, round_rules(job.round), None, RuntimeError(reason))
+        RoundJob.objects.filter(pk=job.pk).update(state="failed", reason=reason, finished_at=timezone.now())
+    return True
 
 
 class TransientJobError(Exception):
@@ -148,7 +174,9 @@ def run_one_job(job_id: int, may_retry: bool = False) -> str:
         return "cancelled"
     if rnd.status != "running" or not is_cluster_owned(rnd):
         return "not running"  # interrupted, cancelled or ended meanwhile: a resume dispatches it again
-    requeue_if_abandoned(job)
+    if requeue_if_abandoned(job) == "failed":
+        finish_if_complete(rnd.pk)
+        return "failed"
     job = run_job(job_id)
     if may_retry and job.state == "failed" and job.reason.startswith(_DB_FAILURES):
         if RoundJob.objects.filter(pk=job_id, state="failed", owner=job.owner).update(state="queued"):

@@ -398,3 +398,35 @@ def test_f_ctrl_c_while_the_cli_waits_asks_the_round_to_be_cancelled(sandbox, cl
           "the round to end cancelled")
     states = dict(cluster.rows("SELECT state, count(*) FROM rounds_roundjob WHERE round_id = %s GROUP BY state", rid))
     assert states.get("queued", 0) >= 1 and "running" not in states, states
+
+
+@pytest.mark.django_db
+def test_g_a_job_that_killed_its_worker_five_times_is_failed_not_redelivered_for_ever(sandbox, tmp_path):
+    """(no services: the task's function on the test database) A redelivered job whose owner died is queued again;
+    after MAX_KILLED_ATTEMPTS deaths it is recorded failed, its site could not be checked, and the round ends."""
+    import socket
+
+    from govinspect.cluster import tasks
+    from govinspect.registry.models import Website
+    from govinspect.registry.xlsx import import_registry
+    from govinspect.rounds.models import Round, RoundJob
+    from govinspect.rounds.services import _from_json, start_round
+
+    import_registry(sandbox.registry)
+    rnd = Round.objects.create(name="g", as_of=sandbox.county.as_of, allow_networks="127.0.0.0/8")
+    (job,) = start_round(rnd, websites=[Website.objects.order_by("pk").first()],
+                         crawl=_from_json(json.loads(sandbox.crawl)), accounts=False)
+    Round.objects.filter(pk=rnd.pk).update(status="running", owner=tasks.owner("dispatched"))
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer runs, on this host
+    gone = f"{socket.gethostname()}:{dead.pid}:1"
+    RoundJob.objects.filter(pk=job.pk).update(state="running", owner=gone, attempts=1)
+    assert tasks.requeue_if_abandoned(RoundJob.objects.get(pk=job.pk)) == "queued"
+    RoundJob.objects.filter(pk=job.pk).update(state="running", owner=gone, attempts=tasks.MAX_KILLED_ATTEMPTS)
+    assert tasks.run_one_job(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.state == "failed" and "意外终止" in job.reason and job.attempts == tasks.MAX_KILLED_ATTEMPTS
+    rs = rnd.sites.get()
+    assert rs.status == "could_not_check" and "意外终止" in rs.reason
+    rnd.refresh_from_db()
+    assert rnd.status == "done" and rnd.owner == {} and rnd.events.filter(kind="finish").count() == 1
