@@ -261,8 +261,9 @@ def template_round():
     pk = os.environ.get("GOVINSPECT_ROUND_TEMPLATE")
     if pk:
         return Round.objects.filter(pk=int(pk)).first()
-    full = [r for r in Round.objects.filter(status="done", recheck_of__isnull=True, item_recheck=False)
-            .order_by("-as_of", "-id")[:50] if not (r.run_options or {}).get("daily")]
+    from .rounds.models import FULL_ROUNDS
+
+    full = list(Round.objects.filter(FULL_ROUNDS, status="done").order_by("-as_of", "-id")[:50])
     return next((r for r in full if not (r.run_options or {}).get("calendar")), full[0] if full else None)
 
 

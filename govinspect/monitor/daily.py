@@ -2,7 +2,7 @@
 are new or changed get the content checks (personal data, wording, illegal and hidden links); new problems are recorded
 as findings of a daily monitoring round.
 
-How it is modelled: a Round named "日常监测 YYYY-MM-DD" (run_options {"daily": true, ...}) with one site job per website,
+How it is modelled: a Round named "日常监测 YYYY-MM-DD" (Round.daily) with one site job per website,
 run by the same machinery as any round (rounds/jobs.py run_job: the local runner in embedded mode, Celery workers in
 cluster mode). A site job of a daily round calls daily_site_work instead of the full inspection:
 
@@ -28,7 +28,7 @@ LINK_RULES = ("link.illegal", "link.hidden")
 
 
 def is_daily(rnd) -> bool:
-    return bool((rnd.run_options or {}).get("daily"))
+    return bool(rnd.daily)
 
 
 def daily_name(day: dt.date) -> str:
@@ -58,15 +58,12 @@ def start_daily_round(day: dt.date | None = None, crawl: dict | None = None, web
     if not sites:
         return None
     with transaction.atomic():
-        existing = next((r for r in Round.objects.select_for_update().filter(name=name) if is_daily(r)), None)
+        existing = Round.objects.select_for_update().filter(name=name, daily=True).first()
         if existing is not None:
             return existing
-        rnd = Round.objects.create(name=name, as_of=day, region="日常监测", allow_networks=allow,
-                                   run_options={"daily": True})
+        rnd = Round.objects.create(name=name, as_of=day, region="日常监测", allow_networks=allow, daily=True)
     options = {"delay": 0.5, **(crawl or {})}
     jobs = start_round(rnd, websites=sites, crawl=options, accounts=False)
-    rnd.run_options = {**rnd.run_options, "daily": True}
-    rnd.save(update_fields=["run_options"])
     Round.objects.filter(pk=rnd.pk, status="pending").update(status="queued")
     event(rnd, "queue", f"计划任务：日常增量抓取，检查任务{len(jobs)}项（新增和变化的页面做内容检查）")
     rnd.refresh_from_db()

@@ -83,6 +83,9 @@ def refusal(rnd: Round) -> str:
     """Why the round cannot be issued ('' when it can)."""
     if rnd.recheck_of_id or rnd.item_recheck:
         return f"第{rnd.pk}轮是复查轮次，复查结果随整改事项记录，不单独下发整改"
+    if rnd.daily:
+        return (f"第{rnd.pk}轮是日常监测（每日增量抓取），不单独下发通报；其发现的问题在“问题”页面查看，"
+                "由检查单位核实后随下一轮检查通报下发")
     if rnd.status != "done":
         return f"第{rnd.pk}轮的状态为“{rnd.get_status_display()}”，检查完成后才能下发"
     if Issuance.objects.filter(round_id=rnd.pk).exists():

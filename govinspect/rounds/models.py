@@ -36,6 +36,9 @@ COLUMN_STATUS = [("ok", "正常"), ("stale", "未按期更新"), ("empty", "空�
 
 
 class Round(models.Model):
+    """A checking round. Besides full rounds there are re-check rounds (recheck_of), item re-checks answering units'
+    claims (item_recheck) and daily incremental passes (daily); FULL_ROUNDS selects the full ones."""
+
     name = models.CharField("轮次名称", max_length=200)
     region = models.CharField("检查范围", max_length=100, default="全县")
     office = models.CharField("发文单位", max_length=100, default="县人民政府办公室")
@@ -71,6 +74,8 @@ class Round(models.Model):
                                             help_text="检查单位在平台上取消了本轮：本地运行器停止正在运行的检查任务")
     item_recheck = models.BooleanField("整改事项复查", default=False, editable=False,
                                        help_text="单位反馈已整改后为个别事项立即运行的复查（只复查 run_options.findings 中的问题）")
+    daily = models.BooleanField("日常监测", default=False, editable=False,
+                                help_text="每日增量抓取的轮次（monitor/daily.py）：只检查新增和变化的页面，不评分、不下发、不作为对比基准")
     rectify_days = models.PositiveSmallIntegerField("整改期限（工作日）", null=True, blank=True,
                                                     help_text="空为考核方案或通报设置中的天数")
     examples = models.JSONField("典型问题", default=dict, blank=True,
@@ -92,10 +97,18 @@ class Round(models.Model):
                 self.jobs.filter(state="done").values_list("kind", flat=True).distinct())
 
     @property
+    def comparable(self) -> bool:
+        """A round of the whole registry's state (full round): not a re-check, an item re-check or a daily pass."""
+        return self.recheck_of_id is None and not self.item_recheck and not self.daily
+
+    @property
     def allowed_networks(self) -> tuple[str, ...]:
         """The private networks the operator allowed this round to fetch from (allow_networks, comma-separated)."""
         return tuple(n.strip() for n in self.allow_networks.split(",") if n.strip())
 
+
+# full rounds: what dashboards compare, histories chart and bulletins follow (Round.comparable, as a filter)
+FULL_ROUNDS = models.Q(recheck_of__isnull=True, item_recheck=False, daily=False)
 
 JOB_KINDS = [("site", "网站"), ("accounts", "新媒体账号"), ("registers", "台账与答复书"), ("letters", "信件与工单")]
 JOB_STATES = [("queued", "排队中"), ("running", "运行中"), ("done", "已完成"), ("could_not_check", "未能检查"),

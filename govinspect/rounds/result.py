@@ -244,9 +244,9 @@ def round_result(rnd) -> RoundResult:
 
 def _history(rnd, last: int = 6) -> list[HistoryPoint]:
     """Website pass counts of this region's regular rounds up to this one (the bulletin's trend chart)."""
-    from .models import Round
+    from .models import FULL_ROUNDS, Round
 
-    rounds = list(Round.objects.filter(region=rnd.region, recheck_of__isnull=True, as_of__lte=rnd.as_of)
+    rounds = list(Round.objects.filter(FULL_ROUNDS, region=rnd.region, as_of__lte=rnd.as_of)
                   .exclude(status__in=("failed", "pending")).order_by("-as_of", "-id")[:last])[::-1]
     out = []
     for r in rounds:

@@ -117,7 +117,7 @@ def _end(rnd: Round, status: str, detail: str = "") -> None:
     event(rnd, {"done": "finish", "failed": "fail", "interrupted": "interrupt"}[status], detail)
     if status == "done":
         _summarize(rnd)
-        if not rnd.recheck_of_id and not (rnd.run_options or {}).get("daily"):  # a daily round checks new pages only
+        if rnd.comparable:  # a full round follows the items; re-checks answer their own, a daily round sees new pages only
             _follow_items(rnd)
 
 

@@ -37,7 +37,7 @@ from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, 
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from ..rounds.models import Finding, Round, RoundAccount, RoundJob, RoundSite
+from ..rounds.models import FULL_ROUNDS, Finding, Round, RoundAccount, RoundJob, RoundSite
 from . import access
 
 OVERDUE_LABEL = "逾期未整改（上轮问题本轮仍存在）"
@@ -62,9 +62,9 @@ def done_rounds():
 
 
 def default_round() -> Round | None:
-    """The latest done round (a full round before a re-check round of the same date)."""
+    """The latest done full round (before a re-check round of the same date; daily passes only when nothing else)."""
     rounds = done_rounds()
-    return rounds.filter(recheck_of__isnull=True).first() or rounds.first()
+    return rounds.filter(FULL_ROUNDS).first() or rounds.first()
 
 
 def previous_round(rnd: Round) -> Round | None:
@@ -72,7 +72,7 @@ def previous_round(rnd: Round) -> Round | None:
     at the previous problems' pages, so a full round is never compared with one)."""
     if rnd.recheck_of_id:
         return rounds().filter(pk=rnd.recheck_of_id).first()
-    return done_rounds().filter(as_of__lt=rnd.as_of, recheck_of__isnull=True).first()
+    return done_rounds().filter(FULL_ROUNDS, as_of__lt=rnd.as_of).first()
 
 
 def deadline(rnd: Round | None) -> dt.date | None:

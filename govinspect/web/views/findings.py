@@ -52,7 +52,7 @@ def previous_round(rnd: Round, rounds: list[Round]) -> Round | None:
     with an earlier as-of date. `rounds`: every round (from _all_rounds)."""
     if rnd.recheck_of_id:
         return next((r for r in rounds if r.pk == rnd.recheck_of_id), None)
-    earlier = [r for r in rounds if r.status == "done" and r.recheck_of_id is None and r.as_of < rnd.as_of]
+    earlier = [r for r in rounds if r.status == "done" and r.comparable and r.as_of < rnd.as_of]
     return max(earlier, key=lambda r: (r.as_of, r.pk), default=None)
 
 
