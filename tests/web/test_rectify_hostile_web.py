@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import time
 
 import pytest
@@ -448,3 +449,84 @@ def test_issue_dated_at_the_end_of_time_is_a_message_not_a_500(platform):
     with pytest.raises(IssueError):
         issue(rnd, "office", issued_on=dt.date(9999, 12, 31))
     assert not Issuance.objects.filter(round=rnd).exists() and not Item.objects.filter(round_issued=rnd).exists()
+
+
+def test_issue_double_click_two_posts_at_once(platform, transactional_db):
+    """Two confirmations of the same round at the same moment (two threads, two connections): one issues, the other is
+    refused with a message; never a 500, one Issuance, the items once, the frozen files those of the issuance."""
+    import threading
+
+    from django.db import connection
+
+    from test_review import make_round
+
+    from govinspect.rectify.issue import issued_dir, verify
+    from govinspect.rectify.models import Issuance, Item
+    from govinspect.rounds.models import Finding
+
+    rnd = make_round(platform)
+    url = reverse("web:review_issue", args=[rnd.pk])
+    clients = [signed_in("office"), signed_in("office")]
+    gate, out = threading.Barrier(2), []
+
+    def hit(c):
+        try:
+            gate.wait()
+            r = c.post(url, {"issued_on": "2026-11-16", "confirm": "yes"}, follow=True)
+            # the page's messages (r.context would collect the templates rendered by both threads)
+            out.append((r.status_code, re.findall(r'<ul class="messages">(.*?)</ul>', text(r), re.S)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hit, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(s for s, _ in out) == [200, 200], out
+    said = [" ".join(m) for _, m in out]
+    assert sum("已下发：新建整改事项" in m for m in said) == 1 and sum("不能重复下发" in m for m in said) == 1, said
+    assert Issuance.objects.filter(round=rnd).count() == 1
+    assert Item.objects.filter(round_issued=rnd).count() == Finding.objects.filter(round=rnd).count()
+    assert issued_dir(rnd).is_dir() and verify(Issuance.objects.get(round=rnd)) == []
+
+
+def test_hostile_round_settings_and_filters_are_escaped(platform):
+    from test_review import make_round
+
+    rnd = make_round(platform)
+    c = signed_in("office")
+    evil = "<script>alert(1)</script>\"'><img src=x>"
+    r = c.post(reverse("web:review_settings", args=[rnd.pk]),
+               {"recipients": evil, "doc_number": evil, "office": evil, "rectify_days": "10"})
+    assert r.status_code == 302
+    for url in (reverse("web:review", args=[rnd.pk]), reverse("web:review_preview", args=[rnd.pk])):
+        html = text(c.get(url))
+        assert "<script>alert(1)" not in html and "<img src=x>" not in html and "&lt;script&gt;alert(1)" in html, url
+    html = text(c.post(reverse("web:review_issue", args=[rnd.pk]), {"issued_on": "2026-11-16"}))  # the confirmation
+    assert "<script>alert(1)" not in html and "<img src=x>" not in html
+    for q in ("rule", "state", "round", "unit", "page"):
+        html = text(c.get(reverse("web:rectify"), {q: evil}))
+        assert "<script>alert(1)" not in html and "<img src=x>" not in html, q
+
+
+def test_the_period_cannot_change_after_issuing(platform):
+    from test_review import make_round
+
+    from govinspect.rectify.models import Issuance
+
+    rnd = make_round(platform)
+    c = signed_in("office")
+    r = c.post(reverse("web:review_settings", args=[rnd.pk]), {"office": "落款", "rectify_days": "12"})
+    assert r.status_code == 302
+    assert c.post(reverse("web:review_issue", args=[rnd.pk]), {"issued_on": "2026-11-16", "confirm": "yes"}).status_code == 302
+    assert Issuance.objects.get(round=rnd).rectify_days == 12
+    r = c.post(reverse("web:review_settings", args=[rnd.pk]), {"office": "落款", "rectify_days": "30"})
+    assert r.status_code == 400 and "不能再修改" in text(r)
+    rnd.refresh_from_db()
+    assert rnd.rectify_days == 12
+    # 主送、文号 may still be corrected (the issued files stay as issued)
+    r = c.post(reverse("web:review_settings", args=[rnd.pk]), {"office": "落款", "recipients": "各单位", "rectify_days": "12"})
+    assert r.status_code == 302
+    rnd.refresh_from_db()
+    assert rnd.recipients == "各单位" and rnd.rectify_days == 12

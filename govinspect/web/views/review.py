@@ -190,7 +190,12 @@ def preview(request, pk: int):
 @require_POST
 def settings(request, pk: int):
     rnd = _round(pk)
+    days_before, issued = rnd.rectify_days, issuance_of(rnd) is not None
     form = SettingsForm(request.POST, instance=rnd)
+    if form.is_valid() and issued and form.cleaned_data.get("rectify_days") != days_before:
+        # the items' deadlines were set when issued (Issuance.rectify_days): a new period would change nothing but
+        # what the round says its period is
+        form.add_error("rectify_days", "本轮已下发，整改期限已按下发时的设置计算，不能再修改")
     if not form.is_valid():
         messages.error(request, "设置未保存：请按提示更正")
         return _page(request, Round.objects.defer("rules_snapshot").get(pk=pk), form=form, status=400)
