@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from captures import write_warc as _warc
@@ -171,3 +172,40 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's chromium launched by Playwright (tests/web/browser_util.py has the helpers to drive it); fails, never
+    skips, where it is missing."""
+    from browser_util import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make installs it); browser tests never skip")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def fresh_throttles():
+    """DRF throttles count in the cache, which outlives a test: cleared before and after (API test modules use it with
+    `pytestmark = pytest.mark.usefixtures("fresh_throttles")`)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api(platform):
+    """api("unit_a") -> an APIClient sending that account's real token (POST /api/v1/auth/token/)."""
+    from api_util import token_client, token_for
+
+    return lambda username: token_client(token_for(username, PASSWORD))

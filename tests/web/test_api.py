@@ -7,50 +7,23 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.cache import cache
 from django.urls import NoReverseMatch, reverse
 from rest_framework.test import APIClient
+
+from api_util import ids, many_findings, token_for
 
 PASSWORD = "Test-Passw0rd-42"  # tests/web/conftest.py
 
 VALID_ID = "110101199003074514"  # a made-up number with a valid GB 11643 check digit
 
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    cache.clear()  # DRF throttles count in the cache, which outlives a test
-    yield
-    cache.clear()
-
-
-def token_for(username: str, password: str = PASSWORD) -> str:
-    r = APIClient().post("/api/v1/auth/token/", {"username": username, "password": password}, format="json")
-    assert r.status_code == 200, r.content.decode()
-    return r.json()["token"]
-
-
-@pytest.fixture
-def api(platform):
-    """api("unit_a") -> an APIClient sending that account's real token."""
-
-    def make(username: str) -> APIClient:
-        c = APIClient()
-        c.credentials(HTTP_AUTHORIZATION="Token " + token_for(username))
-        return c
-
-    return make
-
-
-def ids(response) -> set[int]:
-    assert response.status_code == 200, response.content.decode()
-    return {row["id"] for row in response.json()["results"]}
+pytestmark = pytest.mark.usefixtures("fresh_throttles")
 
 
 # --- token ---
 
 def test_token_flow_and_wrong_password(platform):
-    tok = token_for("unit_a")
-    assert tok == token_for("unit_a")  # one token per account
+    tok = token_for("unit_a", PASSWORD)
+    assert tok == token_for("unit_a", PASSWORD)  # one token per account
     c = APIClient()
     assert c.get("/api/v1/findings/").status_code == 401  # anonymous: TokenAuthentication asks for credentials
     c.credentials(HTTP_AUTHORIZATION="Token " + tok)
@@ -87,7 +60,7 @@ def test_no_token_before_the_first_password_change_or_without_a_role(platform):
     from govinspect.web.models import Profile
 
     c = APIClient()
-    c.credentials(HTTP_AUTHORIZATION="Token " + token_for("unit_b"))
+    c.credentials(HTTP_AUTHORIZATION="Token " + token_for("unit_b", PASSWORD))
     Profile.objects.filter(user=platform.users["unit_b"]).update(must_change_password=True)
     r = APIClient().post("/api/v1/auth/token/", {"username": "unit_b", "password": PASSWORD}, format="json")
     assert r.status_code == 403 and "修改" in r.json()["detail"] and "token" not in r.json()
@@ -227,19 +200,8 @@ def test_anonymous_is_refused_everywhere(platform):
 
 # --- pagination and filters ---
 
-def _many_findings(platform, n: int):
-    from govinspect.rounds.models import Finding, RoundSite
-
-    cur = platform.rounds["current"]
-    rs = RoundSite.objects.get(round=cur, website=platform.sites["a"])
-    Finding.objects.bulk_create([Finding(round=cur, round_site=rs, job=rs.job, rule="link.dead", subject_kind="page",
-                                         subject={"kind": "page"}, url=f"http://127.0.0.1:9/a/p{i}.html",
-                                         detail=f"链接无法访问 {i}", fingerprint=f"fp{i:030d}", severity="medium",
-                                         responsible_unit=platform.units["a"]) for i in range(n)])
-
-
 def test_pagination_and_filters(platform, api, django_assert_max_num_queries):
-    _many_findings(platform, 60)
+    many_findings(platform, 60)
     cur, prev = platform.rounds["current"], platform.rounds["previous"]
     a = api("unit_a")
     with django_assert_max_num_queries(7):
@@ -320,7 +282,7 @@ def test_findings_list_order_and_queries_whatever_the_size(platform, api, who):
     c = api(who)
     small, q_small = _walk(c, "/api/v1/findings/")
     assert small == expected()
-    _many_findings(platform, 130)
+    many_findings(platform, 130)
     prev = platform.rounds["previous"]
     rs = platform.findings["still"].round_site
     Finding.objects.bulk_create([Finding(round=prev, rule="link.dead", detail=f"上轮 {i}", fingerprint=f"old{i:029d}",

@@ -9,45 +9,19 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.cache import cache
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
+
+from api_util import ids, many_findings
+from browser_util import BUILD_PLATFORM, serving
 
 PASSWORD = "Test-Passw0rd-42"  # tests/web/conftest.py
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
 URL = "/api/v1/rectifications/"
 
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    cache.clear()  # DRF throttles count in the cache, which outlives a test
-    yield
-    cache.clear()
-
-
-def token_for(username: str) -> str:
-    r = APIClient().post("/api/v1/auth/token/", {"username": username, "password": PASSWORD}, format="json")
-    assert r.status_code == 200, r.content.decode()
-    return r.json()["token"]
-
-
-@pytest.fixture
-def api(platform):
-    """api("unit_a") -> an APIClient sending that account's real token."""
-
-    def make(username: str) -> APIClient:
-        c = APIClient()
-        c.credentials(HTTP_AUTHORIZATION="Token " + token_for(username))
-        return c
-
-    return make
-
-
-def ids(response) -> set[int]:
-    assert response.status_code == 200, response.content.decode()
-    return {row["id"] for row in response.json()["results"]}
+pytestmark = pytest.mark.usefixtures("fresh_throttles")
 
 
 def item_ids(platform, *keys) -> set[int]:
@@ -115,14 +89,9 @@ def test_list_fields_state_in_chinese_and_bounded_queries(platform, api, django_
 def _more_items(platform, n: int):
     """n more findings of unit A in the current round, issued: n more items."""
     from govinspect.rectify.services import issue_round
-    from govinspect.rounds.models import Finding, RoundSite
 
+    many_findings(platform, n)
     cur = platform.rounds["current"]
-    rs = RoundSite.objects.get(round=cur, website=platform.sites["a"])
-    Finding.objects.bulk_create([Finding(round=cur, round_site=rs, job=rs.job, rule="link.dead", subject_kind="page",
-                                         subject={"kind": "page"}, url=f"http://127.0.0.1:9/a/p{i}.html",
-                                         detail=f"链接无法访问 {i}", fingerprint=f"fp{i:030d}", severity="medium",
-                                         responsible_unit=platform.units["a"]) for i in range(n)])
     assert issue_round(cur, "office", issued_on=cur.as_of) == n
 
 
@@ -397,41 +366,9 @@ def test_schema_documents_the_endpoints(platform):
 @pytest.fixture
 def served_county(tmp_path):
     """`govinspect serve` (no runner: a queued re-check stays queued) on a data directory holding the county of
-    tests/web/conftest.py with its current round issued."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
-
-    from test_readme_api import BIN, _free_port
-
-    here = Path(__file__).resolve().parent
-    env = {**os.environ, "GOVINSPECT_DATA_DIR": str(tmp_path / "data"), "GOVINSPECT_ALLOWED_HOSTS": "127.0.0.1,localhost"}
-    setup = (f"import sys;sys.path.insert(0,{str(here)!r});import django,os;"
-             "os.environ['DJANGO_SETTINGS_MODULE']='govinspect.settings';django.setup();"
-             "from django.core.management import call_command;call_command('migrate',verbosity=0);"
-             "from conftest import build_platform;build_platform()")
-    subprocess.run([sys.executable, "-c", setup], env=env, check=True, timeout=180)
-    port = _free_port()
-    p = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--no-runner"], env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        end = time.time() + 60
-        while time.time() < end:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5).close()
-                break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise AssertionError("govinspect serve did not answer")
-        yield port
-    finally:
-        os.killpg(p.pid, signal.SIGTERM)
-        p.wait(timeout=30)
+    tests/web/conftest.py with its current round issued; its port."""
+    with serving(tmp_path, BUILD_PLATFORM, runner=False, timeout=180) as srv:
+        yield srv.port
 
 
 def test_readme_rectification_examples_as_a_unit(served_county):

@@ -7,21 +7,18 @@ out/screenshots)."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from browser_util import CHROMIUM, CHROMIUM_ARGS, ROOT, Served, run_py
+from browser_util import Watch, new_page, run_py, serving, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "Br0wser-Test-Passw0rd"
 UNIT = "清河县教育局"  # the unit account's unit: owns the 教育局 site
 ROUND_NAME = "浏览器测试检查"
-SHOTS = Path(os.environ.get("GOVINSPECT_SCREENSHOTS") or ROOT / "out" / "screenshots")
 
 _SETUP = """
 from django.core.management import call_command
@@ -69,82 +66,16 @@ def platform_server(sandbox, county, tmp_path_factory):
     from govinspect.sandbox.registry import write_registry
 
     tmp = tmp_path_factory.mktemp("browser")
-    data = tmp / "data"
-    data.mkdir()
     registry = write_registry(county, sandbox.urls, tmp / "名录.xlsx")
-    run_py(data, _SETUP, {"registry": str(registry), "password": PASSWORD, "unit": UNIT}, timeout=300)
-    srv = Served(data, tmp / "serve.log")
-    srv.data = data
-    srv.state = {}
-    try:
+    with serving(tmp, _SETUP, {"registry": str(registry), "password": PASSWORD, "unit": UNIT}) as srv:
+        srv.state = {}
         yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make installs it); browser tests never skip")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-class Watch:
-    """Every request the page (and its frames) makes, console errors, and pages that failed to load."""
-
-    def __init__(self, page):
-        self.requests: list[str] = []
-        self.errors: list[str] = []
-        page.on("request", lambda r: self.requests.append(r.url))
-        page.on("console", lambda m: m.type == "error" and self.errors.append(f"{m.text} @ {m.location.get('url')}"))
-        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
-
-    def outside(self) -> list[str]:
-        return [u for u in self.requests if urlsplit(u).scheme not in ("data", "about", "blob")
-                and urlsplit(u).hostname not in ("127.0.0.1",)]
 
 
 def own_errors(errors: list[str]) -> list[str]:
     """Console errors of the platform's own pages: those of the captured page in the frame (its refused resources,
     its blocked scripts) are asserted apart."""
     return [e for e in errors if "/page/" not in e]
-
-
-def _context(browser):
-    return browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-
-
-def shot(page, name: str, tall: bool = False) -> Path:
-    """A full-page screenshot. tall: the viewport is made as tall as the page instead (chromium's full-page capture
-    leaves the sandboxed frame of a captured page blank: it is painted by another process)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    if tall:
-        old = page.viewport_size
-        height = page.evaluate("() => document.documentElement.scrollHeight")
-        page.set_viewport_size({"width": old["width"], "height": height})
-        page.wait_for_timeout(500)  # the frame repaints at the new size
-        page.screenshot(path=str(path))
-        page.set_viewport_size(old)
-    else:
-        page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("form button[type=submit]")
-    assert "/login/" not in page.url, page.content()[:2000]
 
 
 def _finding_ids(page) -> set[int]:
@@ -156,17 +87,16 @@ def _finding_ids(page) -> set[int]:
     return ids
 
 
-def test_office_creates_a_round_watches_it_live_and_opens_a_captured_page(platform_server, browser, sandbox):
+def test_office_creates_a_round_watches_it_live_and_opens_a_captured_page(platform_server, chromium, sandbox):
     base = platform_server.base
-    ctx = _context(browser)
-    page = ctx.new_page()
-    watch = Watch(page)
-    page.set_default_timeout(30_000)
+    watch = Watch()
+    page = new_page(chromium, watch)
+    ctx = page.context
 
     page.goto(f"{base}/dashboard/")
     assert "/login/" in page.url  # signed out: the login page
     shot(page, "login")
-    sign_in(page, base, "office")
+    sign_in(page, base, "office", PASSWORD)
     page.goto(f"{base}/dashboard/")
     assert page.locator("h1").first.is_visible()
     shot(page, "dashboard-empty")
@@ -275,7 +205,7 @@ def test_office_creates_a_round_watches_it_live_and_opens_a_captured_page(platfo
     ctx.close()
 
 
-def test_unit_lands_on_its_portal_sees_only_its_findings_and_404_for_others(platform_server, browser):
+def test_unit_lands_on_its_portal_sees_only_its_findings_and_404_for_others(platform_server, chromium):
     base = platform_server.base
     rnd = platform_server.state.get("round")
     findings = platform_server.state.get("findings")
@@ -286,11 +216,10 @@ def test_unit_lands_on_its_portal_sees_only_its_findings_and_404_for_others(plat
                     key=lambda f: not f["captured"])
     assert own and others, (len(own), len(others))
 
-    ctx = _context(browser)
-    page = ctx.new_page()
-    watch = Watch(page)
-    page.set_default_timeout(30_000)
-    sign_in(page, base, "edu")
+    watch = Watch()
+    page = new_page(chromium, watch)
+    ctx = page.context
+    sign_in(page, base, "edu", PASSWORD)
     assert page.url.rstrip("/").endswith("/portal"), page.url  # a unit lands on its portal
     assert UNIT in page.locator("h1").inner_text()
     shot(page, "portal")

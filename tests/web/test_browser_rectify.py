@@ -10,7 +10,6 @@ table from the items. Screenshots of the unit's and the office's queues after th
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,33 +18,16 @@ from urllib.parse import urlsplit
 import pytest
 
 import browser_rectify_util as U
-from browser_util import CHROMIUM, CHROMIUM_ARGS, ROOT, Served, run_py, server_env
+from browser_util import ROOT, Served, Watch, act, new_page, run_py, server_env, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "Br0wser-Rectify-Passw0rd"
 UNIT = "清河县人民政府办公室"  # owns the portal: privacy leaks (fixable), stale columns, misspellings, a leader's name
 SITE_KEY = "portal"
-SHOTS = Path(os.environ.get("GOVINSPECT_SCREENSHOTS") or ROOT / "out" / "screenshots")
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
 ANSWER_MS = 150_000  # the runner's answer to a claim (a re-check of one item: seconds; the page reloads every 5 s)
-
-
-def _shot(page, name: str, full: bool = True) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full)
-    return path
-
-
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("form button[type=submit]")
-    assert "/login/" not in page.url, page.content()[:2000]
 
 
 def _trail(page) -> str:
@@ -100,20 +82,6 @@ def _capture_links(page) -> dict[str, str]:
             for side in ("before", "after") if row.locator(f"a[href$='/{side}/']").count()}
 
 
-@pytest.fixture
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make installs it); browser tests never skip")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 def test_the_rectification_cycle_in_a_browser(tmp_path, monkeypatch, chromium):
     from govinspect.sandbox import generate_county
     from govinspect.sandbox.fixes import fix_problems
@@ -123,15 +91,7 @@ def test_the_rectification_cycle_in_a_browser(tmp_path, monkeypatch, chromium):
     county = generate_county(seed=11, n_sites=3, pages_per_site=40, no_default_faults=True)
     data = tmp_path / "data"
     data.mkdir()
-    errors, outside = [], []
-
-    def watch(page):
-        page.set_default_timeout(30_000)
-        page.on("console", lambda m: m.type == "error" and errors.append(f"{m.text} @ {m.location.get('url')}"))
-        page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-        page.on("request", lambda r: urlsplit(r.url).hostname not in ("127.0.0.1", None) and outside.append(r.url))
-        return page
-
+    watch = Watch()  # the office's and the unit's pages
     with SandboxServer(county) as srv, U.LocalSmtp() as smtp:
         crawl = srv.crawl_settings(delay=0.05)
         # ------------------------------------------------------------ 1. registry, first round, accounts (own data dir)
@@ -150,9 +110,9 @@ def test_the_rectification_cycle_in_a_browser(tmp_path, monkeypatch, chromium):
         try:
             base = served.base
             # -------------------------------------------------------- 3. the office reviews and issues the round
-            office_ctx = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-            office = watch(office_ctx.new_page())
-            _sign_in(office, base, "office")
+            office = new_page(chromium, watch)
+            office_ctx = office.context
+            sign_in(office, base, "office", PASSWORD)
             office.goto(f"{base}/rounds/{r1}/")
             with office.expect_navigation():
                 office.click("#round-review")
@@ -183,9 +143,9 @@ def test_the_rectification_cycle_in_a_browser(tmp_path, monkeypatch, chromium):
             assert planted
             srv.refresh()
 
-            unit_ctx = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-            unit = watch(unit_ctx.new_page())
-            _sign_in(unit, base, "unit")
+            unit = new_page(chromium, watch)
+            unit_ctx = unit.context
+            sign_in(unit, base, "unit", PASSWORD)
             assert unit.url.rstrip("/").endswith("/portal"), unit.url
             unit.goto(f"{base}/rectify/")
             listed = set(unit.eval_on_selector_all("table.rectify-table a[href^='/rectify/items/']",
@@ -234,22 +194,16 @@ def test_the_rectification_cycle_in_a_browser(tmp_path, monkeypatch, chromium):
             # -------------------------------------------------------- 7. a dispute, accepted by the office
             disputed = next(i for i in items if i["rule"] == "content.expression")
             unit.goto(f"{base}/rectify/items/{disputed['id']}/")
-            form = unit.locator("form[action$='/dispute/']")
-            form.locator("textarea[name=reason]").fill("该表述引自上级文件原文，不属于表述不规范。")
-            with unit.expect_navigation():
-                form.locator("button[type=submit]").click()
+            act(unit, "dispute", reason="该表述引自上级文件原文，不属于表述不规范。")
             assert "申诉中" in unit.locator("h1").inner_text()
 
             office.goto(f"{base}/rectify/")
             review = office.locator("section.review-queue")
             assert "待审核（1）" in review.inner_text() and "申诉中" in review.inner_text()
-            _shot(office, "rectify-cycle-office-queue", full=False)  # the review queue at the top of the page
+            shot(office, "rectify-cycle-office-queue", full=False)  # the review queue at the top of the page
             with office.expect_navigation():
                 review.locator(f"a[href='/rectify/items/{disputed['id']}/']").first.click()
-            form = office.locator("form[action$='/accept/']")
-            form.locator("textarea[name=note]").fill("经核实为引用的上级文件原文，申诉理由成立。")
-            with office.expect_navigation():
-                form.locator("button[type=submit]").click()
+            act(office, "accept", note="经核实为引用的上级文件原文，申诉理由成立。")
             assert "申诉成立" in office.locator("h1").inner_text()
             got = run_py(data, U.IGNORED, {"item": disputed["id"]})
             assert got["state"] == "accepted" and got["closed"], got
@@ -318,15 +272,15 @@ def test_the_rectification_cycle_in_a_browser(tmp_path, monkeypatch, chromium):
             # -------------------------------------------------------- 10. the queues after the cycle
             unit.goto(f"{base}/rectify/")
             assert "逾期" in unit.locator("table.rectify-table").inner_text()
-            _shot(unit, "rectify-cycle-unit")
+            shot(unit, "rectify-cycle-unit")
             office.goto(f"{base}/rectify/progress/")
             row = office.locator("table.rectify-progress tbody tr").filter(has_text=UNIT).inner_text()
             assert row.split("\t")[:2] == [UNIT, str(len(own))], row
-            _shot(office, "rectify-cycle-office")
+            shot(office, "rectify-cycle-office")
             office_ctx.close()
             unit_ctx.close()
         finally:
             served.stop()
-    errors = [e for e in errors if "/capture/" not in e]  # the captured pages' own scripts are refused by the frame
+    errors = [e for e in watch.errors if "/capture/" not in e]  # the captured pages' scripts, refused by the frame
     assert not errors, errors
-    assert not outside, outside[:10]
+    assert not watch.outside(), watch.outside()[:10]

@@ -8,21 +8,15 @@ does what the README says: a token, a page of findings, the pre-publication chec
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent / "govinspect"
+from browser_util import ROOT, serving
+
 PASSWORD = "Readme-Api-Passw0rd"
 
 
@@ -32,40 +26,22 @@ def curl_lines() -> list[str]:
             if l.strip().startswith("curl ")]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# the office account (the README's lines sign in as "office" with 密码)
+_SETUP = """
+from django.core.management import call_command
+call_command("migrate", verbosity=0, interactive=False)
+from django.contrib.auth.models import User
+from govinspect.web.models import Profile
+u = User.objects.create_user("office", password=args["password"])
+Profile.objects.create(user=u, role="office", must_change_password=False)
+"""
 
 
 @pytest.fixture
 def server(tmp_path):
-    env = {**os.environ, "GOVINSPECT_DATA_DIR": str(tmp_path / "data"), "GOVINSPECT_ALLOWED_HOSTS": "127.0.0.1,localhost"}
-    setup = ("import django,os;os.environ['DJANGO_SETTINGS_MODULE']='govinspect.settings';django.setup();"
-             "from django.core.management import call_command;call_command('migrate',verbosity=0);"
-             "from django.contrib.auth.models import User;from govinspect.web.models import Profile;"
-             f"u=User.objects.create_user('office',password={PASSWORD!r});"
-             "Profile.objects.create(user=u,role='office',must_change_password=False)")
-    subprocess.run([sys.executable, "-c", setup], env=env, check=True, timeout=120)
-    port = _free_port()
-    p = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--no-runner"], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        end = time.time() + 60
-        while time.time() < end:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5).close()
-                break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise AssertionError("govinspect serve did not answer")
-        yield port
-    finally:
-        os.killpg(p.pid, signal.SIGTERM)
-        p.wait(timeout=30)
+    """`govinspect serve --no-runner` on its own data directory with the office account; its port."""
+    with serving(tmp_path, _SETUP, {"password": PASSWORD}, runner=False, timeout=120) as srv:
+        yield srv.port
 
 
 def test_readme_api_examples_run_as_printed(server):

@@ -5,16 +5,18 @@ unit A owns the items privacy/still/new_a, unit B b1/b2)."""
 from __future__ import annotations
 
 import io
-import os
 import re
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
+from browser_util import BUILD_PLATFORM, Watch, act, new_page, serving, shot, sign_in
+
 # a real 1×1 PNG
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+PASSWORD = "Test-Passw0rd-42"  # tests/web/conftest.py (not imported: tests/conftest.py is a `conftest` module too)
 B_MARKERS = ("中华人民共和国国务院", "www.bad.top", "测试县教育局")
 
 
@@ -458,14 +460,8 @@ def test_queues_are_bounded_at_2000_items(platform, client_for, django_assert_ma
 
 
 # --------------------------------------------------------------------------------------------------- in a real browser
-_BROWSER_SETUP = """
-import sys
-sys.path.insert(0, args["tests"])
-from django.core.management import call_command
-call_command("migrate", verbosity=0, interactive=False)
-from conftest import build_platform
+_BROWSER_SETUP = BUILD_PLATFORM + """
 from govinspect.rectify.services import dispute, transition
-p = build_platform()
 I = p.items
 dispute(I["b1"], "unit_b", "该表述为正式引用的国务院文件标题，不属于表述不规范")
 transition(I["b2"], "claimed", "unit_b", "claim", note="已删除该链接")
@@ -476,74 +472,20 @@ print(json.dumps({k: v.pk for k, v in I.items()}))
 
 @pytest.fixture(scope="module")
 def rectify_server(tmp_path_factory):
-    from browser_util import Served, run_py
-
-    tmp = tmp_path_factory.mktemp("rectify-browser")
-    data = tmp / "data"
-    data.mkdir()
-    items = run_py(data, _BROWSER_SETUP, {"tests": str(Path(__file__).parent)}, timeout=300)
-    srv = Served(data, tmp / "serve.log")
-    srv.items = items
-    try:
+    with serving(tmp_path_factory.mktemp("rectify-browser"), _BROWSER_SETUP) as srv:
+        srv.items = srv.setup
         yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from browser_util import CHROMIUM, CHROMIUM_ARGS
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make installs it); browser tests never skip")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def _shot(page, name: str, tall: bool = False) -> Path:
-    from browser_util import ROOT
-
-    shots = Path(os.environ.get("GOVINSPECT_SCREENSHOTS") or ROOT / "out" / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
-    path = shots / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def _browser_sign_in(page, base: str, username: str) -> None:
-    from conftest import PASSWORD
-
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("form button[type=submit]")
-    assert "/login/" not in page.url, page.content()[:2000]
 
 
 @pytest.mark.browser
 def test_browser_unit_claims_with_a_file_and_office_reviews(rectify_server, chromium, tmp_path):
-    from urllib.parse import urlsplit
-
     base, items = rectify_server.base, rectify_server.items
-    errors, outside = [], []
-
-    def watch(page):
-        page.on("console", lambda m: m.type == "error" and errors.append(f"{m.text} @ {m.location.get('url')}"))
-        page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-        page.on("request", lambda r: urlsplit(r.url).hostname not in ("127.0.0.1", None) and outside.append(r.url))
+    watch = Watch()  # the unit's and the office's pages
 
     # ---------------------------------------------------------------- the unit: its queue, one item claimed with a file
-    ctx = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    page = ctx.new_page()
-    page.set_default_timeout(30_000)
-    watch(page)
-    _browser_sign_in(page, base, "unit_a")
+    page = new_page(chromium, watch)
+    ctx = page.context
+    sign_in(page, base, "unit_a", PASSWORD)
     with page.expect_navigation():
         page.click("nav.main a[href='/rectify/']")
     assert page.url.endswith("/rectify/")
@@ -552,7 +494,7 @@ def test_browser_unit_claims_with_a_file_and_office_reviews(rectify_server, chro
     own = {f"/rectify/items/{items[k]}/" for k in ("privacy", "still", "new_a")}
     assert hrefs == own, hrefs
     assert "待处理（3）" in page.locator("nav.subnav").inner_text()
-    _shot(page, "rectify-unit-queue")
+    shot(page, "rectify-unit-queue")
 
     with page.expect_navigation():
         page.click(f"table.rectify-table a[href='/rectify/items/{items['privacy']}/']")
@@ -571,7 +513,7 @@ def test_browser_unit_claims_with_a_file_and_office_reviews(rectify_server, chro
     assert "未能复查" in page.locator("h1").inner_text()
     trail = page.locator("table.rectify-trail").inner_text()
     assert "反馈已整改" in trail and "复查" in trail
-    _shot(page, "rectify-item")
+    shot(page, "rectify-item")
     # the file downloads for the unit
     with page.expect_download() as dl:
         page.click("table.rectify-trail a[href^='/rectify/attachments/']")
@@ -582,29 +524,24 @@ def test_browser_unit_claims_with_a_file_and_office_reviews(rectify_server, chro
     ctx.close()
 
     # ---------------------------------------------------------------- the office: its review queue, accepts the dispute
-    ctx = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    page = ctx.new_page()
-    page.set_default_timeout(30_000)
-    watch(page)
-    _browser_sign_in(page, base, "office")
+    page = new_page(chromium, watch)
+    ctx = page.context
+    sign_in(page, base, "office", PASSWORD)
     page.goto(f"{base}/rectify/")
     review = page.locator("section.review-queue")
     assert "待审核（1）" in review.inner_text() and "申诉中" in review.inner_text()
     listed = page.locator("section.card").nth(1).inner_text()
     assert "未能复查" in listed and "申诉中" in listed
-    _shot(page, "rectify-office-queue")
+    shot(page, "rectify-office-queue")
     with page.expect_navigation():
         review.locator(f"a[href='/rectify/items/{items['b1']}/']").first.click()
-    form = page.locator("form[action$='/accept/']")
-    form.locator("textarea[name=note]").fill("经核实为引用的文件标题，不属于表述不规范")
-    with page.expect_navigation():
-        form.locator("button[type=submit]").click()
+    act(page, "accept", note="经核实为引用的文件标题，不属于表述不规范")
     assert "申诉成立" in page.locator("h1").inner_text()
     page.goto(f"{base}/rectify/progress/")
     assert "测试县卫生健康局" in page.locator("table.rectify-progress").inner_text()
-    _shot(page, "rectify-progress")
+    shot(page, "rectify-progress")
     ctx.close()
 
-    errors = [e for e in errors if not ("404" in e and f"/rectify/items/{items['b1']}/" in e)]  # the 404 asked for
+    errors = [e for e in watch.errors if not ("404" in e and f"/rectify/items/{items['b1']}/" in e)]  # the 404 asked for
     assert not errors, errors
-    assert not outside, outside[:10]
+    assert not watch.outside(), watch.outside()[:10]

@@ -491,84 +491,62 @@ print(json.dumps({"items": Item.objects.filter(round_issued_id=args["round"]).co
 
 
 @pytest.mark.browser
-def test_browser_office_reviews_and_issues(tmp_path):
-    from pathlib import Path
-
-    from browser_util import CHROMIUM, CHROMIUM_ARGS, ROOT, Served, run_py
+def test_browser_office_reviews_and_issues(tmp_path, chromium):
+    from browser_util import Watch, new_page, run_py, serving, shot, sign_in
 
     password = "Br0wser-Review-Passw0rd"
-    shots = Path(__import__("os").environ.get("GOVINSPECT_SCREENSHOTS") or ROOT / "out" / "screenshots")
-    data = tmp_path / "data"
-    data.mkdir()
-    rnd = run_py(data, _BROWSER_SETUP, {"password": password}, timeout=300)
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: browser tests never skip"
-    from playwright.sync_api import sync_playwright
+    with serving(tmp_path, _BROWSER_SETUP, {"password": password}) as srv:
+        rnd, data = srv.setup, srv.data
+        watch = Watch()
+        page = new_page(chromium, watch)
+        page.on("dialog", lambda d: watch.errors.append(f"dialog: {d.message}"))  # an injected alert() would land here
 
-    srv = Served(data, tmp_path / "serve.log")
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN").new_page()
-            page.set_default_timeout(30_000)
-            errors, outside = [], []
-            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("request", lambda r: "127.0.0.1" not in r.url and not r.url.startswith("data:") and outside.append(r.url))
-            page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))  # an injected alert() would land here
+        sign_in(page, srv.base, "office", password)
+        page.goto(f"{srv.base}/rounds/{rnd}/")
+        with page.expect_navigation():
+            page.click("#round-review")
+        assert page.url.endswith(f"/rounds/{rnd}/review/")
+        assert "主送单位未填写" in page.locator("#warnings").inner_text()
+        assert "关于" in page.locator("#bulletin-preview .bulletin-title").inner_text()
 
-            page.goto(f"{srv.base}/login/")
-            page.fill("input[name=username]", "office")
-            page.fill("input[name=password]", password)
-            with page.expect_navigation():
-                page.click("form button[type=submit]")
-            page.goto(f"{srv.base}/rounds/{rnd}/")
-            with page.expect_navigation():
-                page.click("#round-review")
-            assert page.url.endswith(f"/rounds/{rnd}/review/")
-            assert "主送单位未填写" in page.locator("#warnings").inner_text()
-            assert "关于" in page.locator("#bulletin-preview .bulletin-title").inner_text()
+        # settings
+        page.fill("#id_recipients", "各镇人民政府，县政府各部门")
+        page.fill("#id_doc_number", "浏政办〔2026〕8号")
+        page.fill("#id_rectify_days", "10")
+        with page.expect_navigation():
+            page.click("#review-settings button[type=submit]")
+        assert "已保存" in page.locator("ul.messages").inner_text()
+        assert "浏政办〔2026〕8号" in page.locator("#bulletin-preview").inner_text()
+        assert "主送单位未填写" not in page.locator("#warnings").inner_text()
 
-            # settings
-            page.fill("#id_recipients", "各镇人民政府，县政府各部门")
-            page.fill("#id_doc_number", "浏政办〔2026〕8号")
-            page.fill("#id_rectify_days", "10")
-            with page.expect_navigation():
-                page.click("#review-settings button[type=submit]")
-            assert "已保存" in page.locator("ul.messages").inner_text()
-            assert "浏政办〔2026〕8号" in page.locator("#bulletin-preview").inner_text()
-            assert "主送单位未填写" not in page.locator("#warnings").inner_text()
+        # typical examples: the page's script allows at most 5 per problem type
+        boxes = page.locator("fieldset.example-group input[type=checkbox]")
+        assert boxes.count() == 9
+        for i in range(5):
+            boxes.nth(i).check()
+        assert boxes.nth(5).is_disabled()
+        boxes.nth(4).uncheck()
+        assert not boxes.nth(5).is_disabled()
+        with page.expect_navigation():
+            page.click("#examples-save")
+        assert "已保存典型问题" in page.locator("ul.messages").inner_text()
+        shot(page, "review")
 
-            # typical examples: the page's script allows at most 5 per problem type
-            boxes = page.locator("fieldset.example-group input[type=checkbox]")
-            assert boxes.count() == 9
-            for i in range(5):
-                boxes.nth(i).check()
-            assert boxes.nth(5).is_disabled()
-            boxes.nth(4).uncheck()
-            assert not boxes.nth(5).is_disabled()
-            with page.expect_navigation():
-                page.click("#examples-save")
-            assert "已保存典型问题" in page.locator("ul.messages").inner_text()
-            shots.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shots / "review.png"), full_page=True)
-
-            # issue: the confirmation step, then the frozen files
-            page.fill("#issued-on", "2026-11-16")
-            with page.expect_navigation():
-                page.click("#issue-start")
-            assert "确认下发" in page.locator("h1").inner_text()
-            with page.expect_navigation():
-                page.click("#issue-confirm")
-            assert page.locator("#review-state").inner_text() == "已下发"
-            issued = run_py(data, _ISSUED, {"round": rnd})
-            assert issued["items"] == 9 and issued["by"] == "office" and issued["on"] == "2026-11-16"
-            text = page.locator("#issued").inner_text()
-            assert all(f["sha256"] in text for f in issued["files"])
-            page.screenshot(path=str(shots / "review-issued.png"), full_page=True)
-            assert page.locator("#issue-start").count() == 0  # no second issue button
-            page.goto(f"{srv.base}/rounds/{rnd}/")
-            assert "已下发 2026-11-16" in page.locator("#round-review").inner_text()
-            assert errors == [] and outside == [], (errors, outside)
-            browser.close()
-    finally:
-        srv.stop()
+        # issue: the confirmation step, then the frozen files
+        page.fill("#issued-on", "2026-11-16")
+        with page.expect_navigation():
+            page.click("#issue-start")
+        assert "确认下发" in page.locator("h1").inner_text()
+        with page.expect_navigation():
+            page.click("#issue-confirm")
+        assert page.locator("#review-state").inner_text() == "已下发"
+        issued = run_py(data, _ISSUED, {"round": rnd})
+        assert issued["items"] == 9 and issued["by"] == "office" and issued["on"] == "2026-11-16"
+        text = page.locator("#issued").inner_text()
+        assert all(f["sha256"] in text for f in issued["files"])
+        shot(page, "review-issued")
+        assert page.locator("#issue-start").count() == 0  # no second issue button
+        page.goto(f"{srv.base}/rounds/{rnd}/")
+        assert "已下发 2026-11-16" in page.locator("#round-review").inner_text()
+        assert watch.errors == [] and watch.outside() == [], (watch.errors, watch.outside())
+        page.context.close()
