@@ -10,6 +10,8 @@ which waits for the round's end) from a child process with the cluster's environ
     (d) every PostgreSQL connection terminated mid-job: the job is retried and completes
     (e) a round queued as the web launches it: claimed by beat, cancelled between jobs, resumed
     (f) Ctrl+C while the CLI waits: the round is asked to cancel, the user is told
+    (g) a job that killed its worker five times is failed, not redelivered for ever (the task function, SQLite)
+    (h) a unit's claim: its item re-check round dispatched by beat, run as one task, the item answered
 """
 
 import json
@@ -430,3 +432,45 @@ def test_g_a_job_that_killed_its_worker_five_times_is_failed_not_redelivered_for
     assert rs.status == "could_not_check" and "意外终止" in rs.reason
     rnd.refresh_from_db()
     assert rnd.status == "done" and rnd.owner == {} and rnd.events.filter(kind="finish").count() == 1
+
+
+# Issues the latest finished round (rectification items) and claims a stale column fixed without updating it: the
+# claim queues an item re-check round (rectify.services.request_recheck), as a unit's claim on the web does.
+CLAIM_SCRIPT = textwrap.dedent("""
+    import json
+    from govinspect.cliutil import _setup_django
+    _setup_django(migrate=False)
+    from govinspect.rectify.models import Item
+    from govinspect.rectify.services import claim, issue_round
+    from govinspect.rounds.models import Round
+
+    rnd = Round.objects.filter(status="done", item_recheck=False, recheck_of__isnull=True).order_by("-id").first()
+    issue_round(rnd, "office", issued_on=rnd.as_of)
+    item = Item.objects.filter(round_issued=rnd, rule="column.stale", finding__round_site__isnull=False).order_by("id")[0]
+    claim(item, "unit-1", "已更新")
+    item.refresh_from_db()
+    print(json.dumps({"item": item.pk, "recheck": item.recheck_round_id}), flush=True)
+""")
+
+
+def test_h_a_units_claim_is_rechecked_by_a_worker(sandbox, cluster, tmp_path):
+    """An item re-check round (Round.item_recheck) is dispatched by beat and run as one task by a worker; the item
+    takes its answer (仍存在: the column was not updated)."""
+    cluster.worker("w1")
+    cluster.beat()
+    if not cluster.rows("SELECT 1 FROM rounds_round WHERE status = 'done' AND NOT item_recheck"):
+        assert Submission(sandbox, cluster.env, "h", tmp_path).result()["status"] == "done"
+    out = subprocess.run([sys.executable, "-c", CLAIM_SCRIPT], env=cluster.env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    claimed = json.loads(out.stdout.strip().splitlines()[-1])
+    assert claimed["recheck"]
+
+    def state():
+        return cluster.rows("SELECT state FROM rectify_item WHERE id = %s", claimed["item"])[0][0]
+
+    _wait(lambda: state() == "present", 90, "the item to be answered by the re-check")
+    status, owner = cluster.rows("SELECT status, owner FROM rounds_round WHERE id = %s", claimed["recheck"])[0]
+    assert status == "done" and owner == {}
+    starts = cluster.rows("SELECT detail FROM rounds_roundevent WHERE round_id = %s AND kind = 'start'", claimed["recheck"])
+    assert len(starts) == 1
