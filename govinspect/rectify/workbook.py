@@ -25,6 +25,7 @@ SHEET = "整改清单"
 MAX_FILE_BYTES = 20 * 1024 * 1024
 LIMITS = office.Limits(file_bytes=MAX_FILE_BYTES, total_uncompressed=200 * 1024 * 1024, rows=100_000, cells=2_000_000)
 MAX_NOTE = 2000  # characters of one 整改情况 cell
+ID_BATCH = 5000  # item ids looked up per query
 DISPUTE_PREFIXES = ("不属于问题", "申诉：", "申诉:")
 # control characters (tab and newline kept) and the bidirectional overrides that make a note read differently
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -131,8 +132,12 @@ def import_claims(path, actor: str, unit=None) -> dict:
     def refuse(n: int, reason: str) -> None:
         out["errors"].append({"row": n, "reason": reason})
 
-    wanted = {i for _, raw, _ in filled for i in (_ids(raw) or [])}
-    items = {i.pk: i for i in Item.objects.filter(pk__in=wanted).select_related("unit")}
+    wanted = sorted({i for _, raw, _ in filled for i in (_ids(raw) or [])})
+    if len(wanted) > LIMITS.rows:  # a list has one row per problem: more ids than rows allowed is not a returned list
+        raise ClaimImportError(f"文件中的事项编号超过{LIMITS.rows}个，不是本系统生成的整改清单，未导入")
+    items = {}
+    for at in range(0, len(wanted), ID_BATCH):  # in batches: a database takes only so many parameters in one query
+        items.update((i.pk, i) for i in Item.objects.filter(pk__in=wanted[at:at + ID_BATCH]).select_related("unit"))
     for n, raw_id, raw_note in filled:
         ids = _ids(raw_id)
         if ids is None:

@@ -530,3 +530,57 @@ def test_the_period_cannot_change_after_issuing(platform):
     assert r.status_code == 302
     rnd.refresh_from_db()
     assert rnd.recipients == "各单位" and rnd.rectify_days == 12
+
+
+def test_claim_double_click_and_too_many_files(platform, transactional_db):
+    """Two claims of one item at once: one is recorded (one re-check queued), the other refused with a page; 50 or 101
+    files in one claim: refused, nothing stored."""
+    import threading
+
+    from django.db import connection
+
+    from govinspect.rectify.models import Attachment, ItemEvent
+
+    item = platform.items["still"]
+    url = reverse("web:rectify_claim", args=[item.pk])
+    gate, out = threading.Barrier(2), []
+
+    def hit(c):
+        try:
+            gate.wait()
+            out.append(c.post(url, {"note": "已修复该链接"}).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hit, args=(signed_in("unit_a"),)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(out) == [302, 400], out
+    assert ItemEvent.objects.filter(item=item, action="claim").count() == 1
+    item.refresh_from_db()
+    assert item.recheck_round_id is not None or item.state != "claimed"
+
+    other = platform.items["privacy"]
+    c = signed_in("unit_a")
+    for n in (50, 101):
+        r = c.post(reverse("web:rectify_claim", args=[other.pk]),
+                   {"note": "已改", "files": [upload(f"{i}.png") for i in range(n)]})
+        assert r.status_code == 400, n
+    assert not Attachment.objects.filter(item=other).exists() and events(other) == 1
+
+
+def test_import_with_a_flood_of_item_ids_is_refused_or_bounded_not_a_crash(platform, tmp_path):
+    """事项编号 cells listing thousands of ids each (300,000 in all): the file refused with a message, not a database
+    error (too many SQL variables); 40,000 ids: each reported as not an item, the real one claimed."""
+    from govinspect.rectify.workbook import ClaimImportError, import_claims
+
+    flood = [("、".join(str(100_000_000 + r * 3000 + i) for i in range(3000)), "", "已整改") for r in range(100)]
+    with pytest.raises(ClaimImportError, match="事项编号超过"):
+        import_claims(_workbook(tmp_path / "flood.xlsx", flood), "unit_a", platform.units["a"])
+    still = platform.items["still"]
+    rows = [("、".join(str(100_000_000 + r * 2000 + i) for i in range(2000)), "", "已整改") for r in range(20)]
+    got = import_claims(_workbook(tmp_path / "many.xlsx", rows + [(still.pk, "", "已修复")]), "unit_a",
+                        platform.units["a"])
+    assert got["items"] == [still.pk] and len(got["errors"]) == 40_000
