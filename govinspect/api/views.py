@@ -616,6 +616,9 @@ class RectificationViewSet(viewsets.GenericViewSet):
             return ""
         if not isinstance(value, str):
             raise ParseError(f"参数 {name} 应为文字")
+        from ..rectify.workbook import clean_text
+
+        value = clean_text(value)  # no NUL (PostgreSQL refuses it), no bidirectional overrides: as the web's forms
         if len(value) > MAX_NOTE:
             raise ParseError(f"说明不能超过{MAX_NOTE}字，详细材料请作为附件上传")
         return value

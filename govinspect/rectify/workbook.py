@@ -32,6 +32,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u
 _ID_SPLIT = re.compile(r"[、,，;；\s]+")
 
 
+def clean_text(text: str) -> str:
+    """A note, reason or filter typed by a user without control characters (tab and newline kept; a NUL is refused by
+    PostgreSQL) and bidirectional overrides (text that reads differently from what it is): the same cleaning for the
+    web's forms, the API and this import."""
+    return _CONTROL.sub("", text)
+
+
 class ClaimImportError(ValueError):
     """The whole file refused (not a workbook, no 整改清单 sheet, no 事项编号 column); str(e) is in Chinese."""
 

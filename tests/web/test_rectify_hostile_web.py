@@ -206,7 +206,7 @@ def test_hostile_notes_and_file_names_are_escaped_everywhere(platform):
     # the API: JSON (not HTML), the text as typed
     r = api_for("unit_a").get(f"{API}{I['privacy'].pk}/")
     assert r["Content-Type"].startswith("application/json")
-    assert r.json()["events"][-1]["note"] == HOSTILE.strip()
+    assert r.json()["events"][-1]["note"] == HOSTILE.replace("\u202e", "").strip()
 
 
 def test_attachment_names_with_quotes_and_non_ascii_download_with_a_safe_header(platform):
@@ -584,3 +584,33 @@ def test_import_with_a_flood_of_item_ids_is_refused_or_bounded_not_a_crash(platf
     got = import_claims(_workbook(tmp_path / "many.xlsx", rows + [(still.pk, "", "已修复")]), "unit_a",
                         platform.units["a"])
     assert got["items"] == [still.pk] and len(got["errors"]) == 40_000
+
+
+def test_nul_and_bidi_overrides_never_reach_the_trail(platform):
+    """A NUL (PostgreSQL refuses it in a text column: a 500 there) and a right-to-left override (the note would read
+    differently from what it is) are removed from notes, reasons and filters, in the web's forms and the API, as the
+    整改清单 import removes them."""
+    from test_review import make_round
+
+    from govinspect.rectify.models import ItemEvent
+    from govinspect.rectify.services import dispute
+    from govinspect.rounds.models import Ignore
+
+    I = platform.items
+    bad = "已\x00整改\u202e完毕\u2066\r\n第二行"
+    c = signed_in("unit_a")
+    assert c.post(reverse("web:rectify_claim", args=[I["still"].pk]), {"note": bad}).status_code == 302
+    assert c.post(reverse("web:rectify_dispute", args=[I["new_a"].pk]), {"reason": bad}).status_code == 302
+    r = api_for("unit_a").post(f"{API}{I['privacy'].pk}/dispute/", {"reason": bad}, format="json")
+    assert r.status_code == 200, r.content
+    dispute(I["b1"], "unit_b", "不是问题")
+    assert signed_in("office").post(reverse("web:rectify_reject", args=[I["b1"].pk]), {"note": bad}).status_code == 302
+    notes = list(ItemEvent.objects.filter(actor__in=("unit_a", "office"), action__in=("claim", "dispute", "reject"))
+                 .values_list("note", flat=True))
+    assert len(notes) == 4 and set(notes) == {"已整改完毕\n第二行"}
+    assert signed_in("office").get(reverse("web:rectify"), {"rule": "link.dead\x00"}).status_code == 200
+    rnd = make_round(platform)
+    r = signed_in("office").post(reverse("web:review_clear", args=[rnd.pk]),
+                                 {"mode": "pattern", "pattern": "*/a/old/*\x00", "reason": "误\x00报\u202e", "confirm": "yes"})
+    assert r.status_code == 302
+    assert set(Ignore.objects.values_list("reason", flat=True)) == {"误报"}

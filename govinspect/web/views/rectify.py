@@ -38,6 +38,7 @@ from csp.decorators import csp
 from ...rectify import services
 from ...rectify.models import STATE_LABELS, STATES, Attachment, Item, ItemEvent
 from ...rectify.uploads import MAX_FILES, UploadError
+from ...rectify.workbook import clean_text
 from ...rounds.models import Round
 from .. import access
 from . import int_param
@@ -148,7 +149,7 @@ def index(request):
     state = request.GET.get("state") or ""
     if state in STATE_LABELS:
         listed, applied["state"] = listed.filter(state=state), state
-    rule = (request.GET.get("rule") or "").strip()
+    rule = clean_text(request.GET.get("rule") or "").strip()
     if rule:
         listed, applied["rule"] = listed.filter(rule=rule), rule
     page, rows = _page(request, listed.order_by("deadline", "id"))
@@ -300,7 +301,7 @@ def _unit_act(request, pk: int, act, field: str, done: str, which: str):
     item = _scoped(request, pk)
     if not access.may_act_on_item(request.user, item):
         raise PermissionDenied("只有整改事项所属的责任单位可以执行此操作")
-    text = request.POST.get(field) or ""
+    text = clean_text(request.POST.get(field) or "")
     files = request.FILES.getlist("files")
     try:
         _too_long(text)
@@ -325,7 +326,7 @@ def dispute(request, pk: int):
 
 def _office_act(request, pk: int, act, done: str, which: str):
     item = _scoped(request, pk)
-    note = request.POST.get("note") or ""
+    note = clean_text(request.POST.get("note") or "")
     try:
         _too_long(note)
         act(item, _actor(request), note)

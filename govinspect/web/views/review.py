@@ -113,10 +113,12 @@ def _glob_regex(pattern: str) -> str:
 
 def _clear_selection(rnd: Round, post) -> tuple[dict, object, str]:
     """(the form's values, the matching findings of the round not yet ignored, an error message)."""
+    from ...rectify.workbook import clean_text
+
     mode = post.get("mode") or "host"
-    host = (post.get("host") or "").strip().lower()
-    pattern = (post.get("pattern") or "").strip()
-    reason = (post.get("reason") or "").strip()
+    host = clean_text(post.get("host") or "").strip().lower()
+    pattern = clean_text(post.get("pattern") or "").strip()
+    reason = clean_text(post.get("reason") or "").strip()
     values = {"mode": mode, "host": host, "pattern": pattern, "reason": reason}
     live = Finding.objects.filter(round=rnd, ignored_by__isnull=True)
     if not reason:
