@@ -65,9 +65,11 @@ def start_round(round_id: int, claimed: bool = False) -> bool:
 
     fresh = not claimed and bool(Round.objects.filter(pk=round_id, status="queued", cancel_requested__isnull=True)
                                  .update(status="running", owner=owner("dispatching")))
-    if not fresh:  # a redelivered start, or the sweep: finish a dispatch whose dispatcher died
+    if not fresh:  # a redelivered start, or the sweep: finish a dispatch whose dispatcher died (not one under way)
         rnd = Round.objects.filter(pk=round_id).first()
-        if rnd is None or rnd.status != "running" or (rnd.owner or {}).get("phase") != "dispatching":
+        o = (rnd.owner or {}) if rnd is not None else {}
+        if (rnd is None or rnd.status != "running" or o.get("phase") != "dispatching"
+                or time.time() - float(o.get("at") or 0) < DISPATCH_STALE_SECONDS):
             return False
     rnd = Round.objects.get(pk=round_id)
     if rnd.item_recheck:  # one task re-checks its items (rounds/recheck.py has no per-target jobs)
@@ -290,8 +292,7 @@ def sweep() -> dict:
         if o.get("item_recheck"):
             continue  # its task is redelivered by the broker (acks_late); nothing else to repair
         if phase == "dispatching":
-            if age > DISPATCH_STALE_SECONDS:
-                start_round(rnd.pk, claimed=True)
+            start_round(rnd.pk, claimed=True)  # only when its dispatcher died (the phase is stale)
             continue
         if phase == "ending":
             if age > ENDING_STALE_SECONDS and Round.objects.filter(pk=rnd.pk, status="running",
