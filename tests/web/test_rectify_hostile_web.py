@@ -291,11 +291,16 @@ def test_issue_refuses_bad_dates_and_periods_with_nothing_half_done(platform, se
     c = signed_in("office")
     url = reverse("web:review_issue", args=[rnd.pk])
     items = Item.objects.count()
-    for on in ("0001-01-01", "1900-01-01", "2026-01-01", "9999-12-31", "2031-12-20", "2026-11-09"):
+    from django.utils import timezone
+
+    ahead = (timezone.localdate() + dt.timedelta(days=40)).isoformat()  # within a year that has a calendar
+    for on in ("0001-01-01", "1900-01-01", "2026-01-01", "9999-12-31", "2031-12-20", "2026-11-09", ahead):
         r = c.post(url, {"issued_on": on, "confirm": "yes"}, follow=True)
         assert r.status_code == 200
         msgs = [str(m) for m in r.context["messages"]]
         assert msgs and not Issuance.objects.exists(), (on, msgs)
+        if on == ahead:  # refused for its date, whether or not next year's calendar is known yet
+            assert "天之后" in msgs[-1], msgs
         assert Item.objects.count() == items, on
         r = c.post(url, {"issued_on": on})  # the confirmation step refuses the same date before anything
         assert r.status_code == 302, on

@@ -37,6 +37,7 @@ from . import int_param
 EXAMPLES_SHOWN = 20      # findings listed per problem type to pick examples from
 EXAMPLES_MAX = 5         # examples kept per problem type
 CLEAR_SHOWN = 10         # examples shown in the bulk-clear preview
+ISSUE_AHEAD_DAYS = 31    # a bulletin may be dated at most this many days ahead of today
 _HEAVY = ("rules_snapshot", "registers", "run_options", "owner", "error", "allow_networks")
 
 
@@ -291,6 +292,10 @@ def issue_view(request, pk: int):
         return redirect("web:review", pk=pk)
     if on < rnd.as_of:  # a bulletin dated before the check it reports on: a typo, and deadlines already passed
         messages.error(request, f"通报日期{on:%Y-%m-%d}早于本轮检查时点{rnd.as_of:%Y-%m-%d}，请核对通报日期")
+        return redirect("web:review", pk=pk)
+    ahead = (on - timezone.localdate()).days
+    if ahead > ISSUE_AHEAD_DAYS:  # dated when it goes out: months ahead is a typo (2062 for 2026) and no one is overdue
+        messages.error(request, f"通报日期{on:%Y-%m-%d}在{ahead}天之后，超过{ISSUE_AHEAD_DAYS}天，请核对通报日期")
         return redirect("web:review", pk=pk)
     if request.POST.get("confirm") != "yes":
         from ...rectify.services import deadline_for
