@@ -235,7 +235,7 @@ def run_item_recheck_task(self, round_id: int) -> str:
     redelivery runs it again only when the process that ran it is gone (or is this one: a try that lost its database
     connection); cancelled before it started: answered 未能复查."""
     from ..rounds.models import Round
-    from ..rounds.services import owner_alive
+    from ..rounds.services import _proc_start, owner_alive
 
     close_old_connections()
     try:
@@ -246,6 +246,11 @@ def run_item_recheck_task(self, round_id: int) -> str:
         me = o.get("host") == socket.gethostname() and o.get("pid") == os.getpid()
         if not (is_cluster_owned(rnd) or me or owner_alive(o) is False):
             return "running elsewhere"
+        # taken by this process (a second message of it, sent again by the sweep, finds it taken)
+        if not me and not Round.objects.filter(pk=round_id, status="running", owner=o).update(
+                owner={"host": socket.gethostname(), "pid": os.getpid(), "started": _proc_start(os.getpid())}):
+            return "taken"
+        rnd.refresh_from_db()
         if rnd.cancel_requested is not None:
             from ..rectify.services import apply_recheck
             from ..rounds.runner import _mark_cancelled
@@ -289,8 +294,12 @@ def sweep() -> dict:
     for rnd in running:
         o = rnd.owner or {}
         phase, age = o.get("phase"), now - float(o.get("at") or now)
-        if o.get("item_recheck"):
-            continue  # its task is redelivered by the broker (acks_late); nothing else to repair
+        if o.get("item_recheck"):  # its task not started after DISPATCH_STALE_SECONDS: its message was lost (Redis)
+            if age > DISPATCH_STALE_SECONDS and Round.objects.filter(pk=rnd.pk, status="running", owner=o).update(
+                    owner=owner("dispatched", item_recheck=True)):
+                run_item_recheck_task.delay(rnd.pk)
+                out["enqueued"] += 1
+            continue
         if phase == "dispatching":
             start_round(rnd.pk, claimed=True)  # only when its dispatcher died (the phase is stale)
             continue
