@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -116,7 +116,11 @@ class _Heartbeat(threading.Thread):
                 if progress is not None and progress != written:
                     fields["progress"], written = progress, progress
                 if fields:
-                    RoundJob.objects.filter(pk=self.job_id, state="running").update(**fields)
+                    try:
+                        RoundJob.objects.filter(pk=self.job_id, state="running").update(**fields)
+                    except (OperationalError, InterfaceError):  # the connection dropped: a new one next beat
+                        connection.close()
+                        last_beat, written = 0.0, None  # beat (and report) again as soon as it is back
         finally:
             connection.close()
 
