@@ -657,3 +657,23 @@ def test_audit_workbook_of_a_long_trail_is_written_in_bounded_memory(platform, t
     ws = load_workbook(path, read_only=True)["整改记录"]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert len(rows) == 10_000 + len(items)
+
+
+def test_bulk_clear_pattern_cannot_hang_the_server(platform):
+    """A glob with many stars against a long crawled URL: matched in linear time (as a regular expression with one .*
+    per star it backtracked for minutes on one row)."""
+    from test_review import add_finding, make_round
+
+    from govinspect.rounds.models import Ignore
+
+    rnd = make_round(platform)
+    long_url = "http://127.0.0.1:9/a/" + "a" * 150 + ".html"
+    add_finding(rnd, rnd.rs["a"], "link.dead", platform.units["a"], long_url, "链接无法访问")
+    add_finding(rnd, rnd.rs["a"], "link.dead", platform.units["a"], "http://127.0.0.1:9/a/xaaaaaaxb", "链接无法访问")
+    c = signed_in("office")
+    t0 = time.monotonic()
+    r = _clear(c, rnd, mode="pattern", pattern="*a*a*a*a*a*a*b", reason="误报")
+    assert time.monotonic() - t0 < 5 and r.status_code == 200
+    assert r.context["clear_preview"]["total"] == 1  # only …/xaaaaaaxb ends in b
+    r = _clear(c, rnd, mode="pattern", pattern="*/a/a?a*.html", reason="误报", confirm="yes")
+    assert r.status_code == 302 and Ignore.objects.count() == 1

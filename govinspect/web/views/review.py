@@ -104,12 +104,31 @@ def _examples(rnd: Round, rule_names: dict) -> list[dict]:
             for rule, fs in sorted(by_rule.items(), key=lambda kv: (-counts.get(kv[0], 0), kv[0]))]
 
 
-def _glob_regex(pattern: str) -> str:
-    """A glob (* any run of characters, ? one) as an anchored regular expression for the database."""
-    out = []
-    for ch in pattern:
-        out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
-    return "^" + "".join(out) + "$"
+CLEAR_MAX = 30_000       # findings one pattern may select (their ids go into one query)
+
+
+def _seg_at(seg: str, s: str, i: int) -> bool:
+    """Whether the glob segment `seg` (no *, ? any one character) matches `s` at position i."""
+    return i + len(seg) <= len(s) and all(c == "?" or c == s[i + j] for j, c in enumerate(seg))
+
+
+def glob_match(pattern: str, s: str) -> bool:
+    """Whether the whole of `s` matches the glob `pattern` (* any run of characters, ? one), in O(len(s)·len(pattern)):
+    the segments between the stars found leftmost, in order. (A glob turned into a regular expression with one .* per
+    star backtracks exponentially: "*a*a*a*a*a*a*b" took 79 s on one URL of 129 characters.)"""
+    parts = pattern.split("*")
+    if len(parts) == 1:
+        return len(s) == len(pattern) and _seg_at(pattern, s, 0)
+    first, last = parts[0], parts[-1]
+    if not _seg_at(first, s, 0):
+        return False
+    pos = len(first)
+    for seg in parts[1:-1]:
+        at = next((i for i in range(pos, len(s) - len(seg) + 1) if _seg_at(seg, s, i)), None)
+        if at is None:
+            return False
+        pos = at + len(seg)
+    return len(s) - len(last) >= pos and _seg_at(last, s, len(s) - len(last))
 
 
 def _clear_selection(rnd: Round, post) -> tuple[dict, object, str]:
@@ -132,8 +151,16 @@ def _clear_selection(rnd: Round, post) -> tuple[dict, object, str]:
     elif mode == "pattern":
         if len(pattern) < 3 or pattern.strip("*?/") == "":
             return values, None, "地址模式太宽：请至少写出地址中的一段，如 */old/* 或 /old/"
-        qs = live.filter(url__regex=_glob_regex(pattern)) if ("*" in pattern or "?" in pattern) else \
-            live.filter(url__contains=pattern)
+        if "*" in pattern or "?" in pattern:
+            # candidates by the pattern's longest literal piece in the database, the glob matched here (linear time)
+            piece = max(re.split(r"[*?]", pattern), key=len)
+            cand = live.filter(url__contains=piece) if piece else live
+            ids = [i for i, url in cand.values_list("id", "url").iterator(chunk_size=5000) if glob_match(pattern, url)]
+            if len(ids) > CLEAR_MAX:
+                return values, None, f"地址模式“{pattern}”匹配了{len(ids)}个问题，超过{CLEAR_MAX}个：请缩小范围"
+            qs = live.filter(pk__in=ids)
+        else:
+            qs = live.filter(url__contains=pattern)
         # a pattern that takes in every problem of a round of several websites ("http", "*.*", the common host) is
         # not a selection of doubtful findings: refused (a whole host is cleared by host, a whole round not at all)
         total = live.count()
