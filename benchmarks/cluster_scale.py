@@ -2,8 +2,9 @@
 requests at once per host) on the embedded runner, on one Celery worker and on two, in one run; and what a page and
 a site cost in CPU seconds and memory. These measured costs are the inputs of docs/province-model.md.
 
-    .venv/bin/python benchmarks/cluster_scale.py                       # 40 sites, ~120 articles each (long: ~1 h)
-    .venv/bin/python benchmarks/cluster_scale.py --pages 10            # fewer pages per site: a few minutes a mode
+    .venv/bin/python benchmarks/cluster_scale.py                       # 40 sites, ~150 pages each: ~35 min
+    .venv/bin/python benchmarks/cluster_scale.py --pages 10            # ~46 pages a site: ~11 min in all
+    .venv/bin/python benchmarks/cluster_scale.py --modes 2 --daily     # + the daily incremental pass, 10 % new pages
     .venv/bin/python benchmarks/cluster_scale.py --modes embedded,1   # only some of the modes
 
 The sandbox county is served by this process (its own thread; its CPU is not counted). Each mode gets a fresh
