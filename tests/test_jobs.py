@@ -173,3 +173,27 @@ def test_an_ended_but_unreaped_worker_counts_as_gone():
         assert jobs.owner_alive(jobs._me()) is True
     finally:
         child.wait()
+
+
+@pytest.mark.django_db
+def test_largest_sites_are_handed_out_first():
+    """Jobs go to the workers largest site first (by the pages the latest earlier round fetched): a big site started
+    last keeps a round open long after the rest; other jobs first, sites never crawled last."""
+    import datetime as dt
+
+    from govinspect.registry.models import Unit, Website
+    from govinspect.rounds.jobs import largest_first, plan_jobs
+    from govinspect.rounds.models import Round, RoundJob, RoundSite
+
+    u = Unit.objects.create(name="测试县政府办", kind="部门")
+    small, big, new = (Website.objects.create(name=n, home_url=f"http://127.0.0.1:9/{n}/", owner=u) for n in ("s", "b", "n"))
+    old = Round.objects.create(name="上一轮", as_of=dt.date(2026, 9, 30), status="done")
+    for site, pages in ((small, 30), (big, 900)):
+        job = RoundJob.objects.create(round=old, kind="site", target=site.pk, state="done")
+        RoundSite.objects.create(round=old, job=job, website=site, status="checked", pages_fetched=pages)
+    rnd = Round.objects.create(name="本轮", as_of=dt.date(2026, 11, 23))
+    Account = __import__("govinspect.registry.models", fromlist=["Account"]).Account
+    Account.objects.create(platform="微信", name="测试", owner=u)
+    jobs = plan_jobs(rnd, [small, big, new])
+    order = [(j.kind, j.target) for j in largest_first(rnd, jobs)]
+    assert order == [("accounts", 0), ("site", big.pk), ("site", small.pk), ("site", new.pk)]

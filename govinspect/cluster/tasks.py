@@ -59,7 +59,7 @@ def _backoff(retries: int) -> int:
 def start_round(round_id: int, claimed: bool = False) -> bool:
     """Claim a queued round for the cluster and enqueue a run_job_task per job still to run. Also finishes the dispatch
     of a round whose dispatcher died (phase "dispatching"). False when the round is not ours to start."""
-    from ..rounds.jobs import requeue_abandoned
+    from ..rounds.jobs import largest_first, requeue_abandoned
     from ..rounds.models import Round, RoundEvent
     from ..rounds.services import _begin
 
@@ -79,7 +79,7 @@ def start_round(round_id: int, claimed: bool = False) -> bool:
     requeue_abandoned(rnd)
     # failed jobs run again; queued now, so that the round cannot look complete while they wait for a worker
     rnd.jobs.filter(state="failed").update(state="queued")
-    todo = list(rnd.jobs.filter(state="queued").order_by("id").values_list("pk", flat=True))
+    todo = [j.pk for j in largest_first(rnd, list(rnd.jobs.filter(state="queued").order_by("id")))]
     if fresh:
         total = rnd.jobs.count()
         resume = RoundEvent.objects.filter(round=rnd, kind__in=("start", "resume")).exists()

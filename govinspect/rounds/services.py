@@ -17,7 +17,7 @@ from tqdm import tqdm
 from ..registry.models import Website
 from ..rules.ruleset import RuleSet
 from ..storage import storage
-from .jobs import plan_jobs, requeue_abandoned, run_job
+from .jobs import largest_first, plan_jobs, requeue_abandoned, run_job
 from .models import Round, RoundEvent, RoundJob
 
 
@@ -232,7 +232,7 @@ def run_jobs(rnd: Round, progress: bool = False, resume: bool = False) -> Round:
         return submit_round(rnd, progress, resume)
     opts = rnd.run_options or {}
     requeue_abandoned(rnd)
-    todo = list(rnd.jobs.filter(state__in=("queued", "failed")).order_by("id"))
+    todo = largest_first(rnd, list(rnd.jobs.filter(state__in=("queued", "failed")).order_by("id")))
     total = rnd.jobs.count()
     _begin(rnd, "resume" if resume else "start",
            f"已完成{total - len(todo)}项检查任务，继续其余{len(todo)}项" if resume else f"检查任务{len(todo)}项")
