@@ -460,3 +460,18 @@ def test_item_rechecks_stay_out_of_the_round_lists(platform, client_for):
     html = client_for("office").get(reverse("web:rounds")).content.decode()
     assert platform.rounds["current"].name in html and rr.name not in html
     assert rr.pk not in set(rounds().values_list("pk", flat=True))
+
+
+def test_in_cluster_mode_a_queued_round_waits_for_the_workers(platform, client_for, monkeypatch):
+    """In cluster mode beat hands queued rounds to the workers: no local runner is expected (no warning), and the
+    messages name the workers."""
+    from django.conf import settings
+
+    from govinspect.rounds.models import Round
+
+    rnd = Round.objects.create(name="排队中", as_of=platform.rounds["current"].as_of, status="queued")
+    (settings.DATA_DIR / "runner.json").unlink(missing_ok=True)
+    monkeypatch.setenv("GOVINSPECT_BROKER_URL", "redis://127.0.0.1:9/0")
+    c = client_for("office")
+    assert "检查任务运行器没有在运行" not in c.get(reverse("web:round", args=[rnd.pk])).content.decode()
+    assert c.get(reverse("web:round_progress", args=[rnd.pk])).json()["runner_missing"] is False

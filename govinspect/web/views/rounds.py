@@ -36,7 +36,21 @@ from django.views.decorators.http import require_POST
 
 from ...registry.models import Account, Unit, Website
 from ...rounds.models import Finding, Ignore, RecheckResult, Round, RoundEvent, RoundJob, RoundSite
-from ...rounds.runner import alive as runner_alive
+from ...rounds.runner import alive as _local_runner_alive
+
+
+def runner_alive() -> bool:
+    """Whether something will run a queued round: the local runner (embedded mode; its heartbeat file), or in cluster
+    mode the workers fed by beat (their state is on the health page, /health/)."""
+    from ...cluster import enabled
+
+    return enabled() or _local_runner_alive()
+
+
+def _runs_it() -> str:
+    from ...cluster import enabled
+
+    return "工作进程" if enabled() else "运行器"
 from .. import access
 from . import int_param
 
@@ -358,8 +372,8 @@ def _launch(request, rnd):
         messages.error(request, f"考核方案或规则文件有误，未能开始：{e}")
         return redirect("web:round", pk=pk)
     Round.objects.filter(pk=pk, status="pending").update(status="queued", cancel_requested=None)
-    _event(rnd, "queue", f"{_who(request)} 在平台上开始本轮：检查任务{len(jobs)}项，等待运行器执行")
-    messages.success(request, f"第{rnd.pk}轮已排队（检查任务{len(jobs)}项），运行器将依次检查")
+    _event(rnd, "queue", f"{_who(request)} 在平台上开始本轮：检查任务{len(jobs)}项，等待{_runs_it()}执行")
+    messages.success(request, f"第{rnd.pk}轮已排队（检查任务{len(jobs)}项），{_runs_it()}将依次检查")
     return redirect("web:round", pk=pk)
 
 
@@ -379,7 +393,7 @@ def cancel(request, pk):
         _event(rnd, "cancel", f"{_who(request)} 在平台上取消了本轮（尚未开始检查）")
         messages.success(request, f"第{rnd.pk}轮已取消")
     else:
-        _event(rnd, "cancel", f"{_who(request)} 在平台上请求取消本轮：运行器正在停止检查任务，已完成的结果保留")
+        _event(rnd, "cancel", f"{_who(request)} 在平台上请求取消本轮：{_runs_it()}正在停止检查任务，已完成的结果保留")
         messages.success(request, f"正在停止第{rnd.pk}轮，已完成的检查任务结果保留")
     return redirect("web:round", pk=pk)
 
@@ -399,7 +413,7 @@ def resume(request, pk):
     left = rnd.jobs.exclude(state__in=("done", "could_not_check")).count()
     if not Round.objects.filter(pk=pk, status__in=RESUMABLE).update(status="queued", cancel_requested=None, error=""):
         return redirect("web:round", pk=pk)
-    _event(rnd, "queue", f"{_who(request)} 在平台上继续本轮：其余{left}项检查任务等待运行器执行")
+    _event(rnd, "queue", f"{_who(request)} 在平台上继续本轮：其余{left}项检查任务等待{_runs_it()}执行")
     messages.success(request, f"第{rnd.pk}轮已重新排队，将继续未完成的{left}项检查任务")
     return redirect("web:round", pk=pk)
 
