@@ -42,6 +42,9 @@ TRACEBACK = "Traceback (most recent call last)"
 SKIPPED = {
     ("monitor",): "一直运行到 Ctrl+C（每72分钟一轮）；README 中的有界形式 `govinspect monitor --cycles 1` 照常运行",
     ("manage", "createsuperuser"): "在终端上交互询问用户名和密码；README 中的无人值守形式（--noinput）照常运行",
+    ("worker",): "集群模式的工作进程，需要 Redis 和 PostgreSQL，一直运行到停止；tests/cluster/ 的测试启动真实的 redis-server、"
+                 "PostgreSQL 和 govinspect worker 进程运行它",
+    ("beat",): "集群模式的计划任务进程，需要 Redis，一直运行到停止；tests/cluster/test_cluster_round.py 启动真实的 govinspect beat",
 }
 
 GUARD = '''
