@@ -66,21 +66,28 @@ def unique_stems(names, limit: int = 80) -> dict[str, str]:
     return out
 
 
-def append_row(ws, values) -> None:
-    """Append a row to an openpyxl worksheet: texts without XML-illegal characters, and a text that a spreadsheet
-    would take for a formula (= + - @ tab CR) stored as a string cell with Excel's quote prefix (shown and kept
-    as text, also when the user edits the cell)."""
+def row_cells(ws, values, write_only: bool = False) -> list:
+    """The cells of a row for an openpyxl worksheet (write_only: a write-only one, streamed): texts without
+    XML-illegal characters, and a text that a spreadsheet would take for a formula (= + - @ tab CR) stored as a string
+    cell with Excel's quote prefix (shown and kept as text, also when the user edits the cell)."""
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import Cell
 
+    make = WriteOnlyCell if write_only else Cell
     cells = []
     for v in values:
         v, as_text = cell_text(v)
-        c = Cell(ws, value=v)
+        c = make(ws, value=v)
         if as_text:
             c.data_type = "s"
             c.quotePrefix = True
         cells.append(c)
-    ws.append(cells)
+    return cells
+
+
+def append_row(ws, values) -> None:
+    """Append a row to an openpyxl worksheet, its cells made safe by row_cells."""
+    ws.append(row_cells(ws, values))
 
 
 def clean_tree(obj):

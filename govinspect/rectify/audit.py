@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..safetext import cell_text
+from ..safetext import row_cells
 from .models import STATE_LABELS, Attachment, ItemEvent
 
 EVENT_HEADER = ["事项编号", "责任单位", "问题类型", "网址", "时间", "操作人", "操作", "原状态", "新状态", "说明", "证据", "附件"]
@@ -24,21 +24,6 @@ def _local(ts) -> str:
     from django.utils import timezone
 
     return timezone.localtime(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else ""
-
-
-def _row(ws, values) -> list:
-    """A row of write-only cells as safetext.append_row makes them: a formula-like text kept as text (quote prefix)."""
-    from openpyxl.cell import WriteOnlyCell
-
-    cells = []
-    for v in values:
-        v, as_text = cell_text(v)
-        c = WriteOnlyCell(ws, value=v)
-        if as_text:
-            c.data_type = "s"
-            c.quotePrefix = True
-        cells.append(c)
-    return cells
 
 
 def write_audit(items, path) -> Path:
@@ -57,7 +42,7 @@ def write_audit(items, path) -> Path:
     for i, width in enumerate((10, 28, 24, 40, 20, 14, 12, 10, 10, 40, 50, 24), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
-    ws.append(_row(ws, EVENT_HEADER))
+    ws.append(row_cells(ws, write_only=True, values=EVENT_HEADER))
     files_of: dict[int, list[str]] = {}
     attachments = list(Attachment.objects.filter(item__in=ids).select_related("item__unit").order_by("item_id", "at", "id"))
     for a in attachments:
@@ -67,7 +52,7 @@ def write_audit(items, path) -> Path:
               .select_related("item__unit", "item__finding").order_by("item_id", "at", "id"))
     for ev in events.iterator(chunk_size=2000):
         it = ev.item
-        ws.append(_row(ws, [
+        ws.append(row_cells(ws, write_only=True, values=[
             it.pk, it.unit.name, names.get(it.rule, it.rule), it.finding.url if it.finding_id else "", _local(ev.at),
             ev.actor, ev.get_action_display(), STATE_LABELS.get(ev.from_state, ev.from_state),
             STATE_LABELS.get(ev.to_state, ev.to_state), ev.note,
@@ -79,9 +64,9 @@ def write_audit(items, path) -> Path:
     for i, width in enumerate((10, 28, 20, 14, 30, 30, 12, 66, 10), start=1):
         wa.column_dimensions[get_column_letter(i)].width = width
     wa.freeze_panes = "A2"
-    wa.append(_row(wa, ATTACHMENT_HEADER))
+    wa.append(row_cells(wa, write_only=True, values=ATTACHMENT_HEADER))
     for a in attachments:
-        wa.append(_row(wa, [a.item_id, a.item.unit.name, _local(a.at), a.uploaded_by, a.name, a.content_type, a.size,
+        wa.append(row_cells(wa, write_only=True, values=[a.item_id, a.item.unit.name, _local(a.at), a.uploaded_by, a.name, a.content_type, a.size,
                             a.sha256, a.event_id or ""]))
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
