@@ -673,7 +673,7 @@ def test_bulk_clear_pattern_cannot_hang_the_server(platform):
     c = signed_in("office")
     t0 = time.monotonic()
     r = _clear(c, rnd, mode="pattern", pattern="*a*a*a*a*a*a*b", reason="误报")
-    assert time.monotonic() - t0 < 5 and r.status_code == 200
+    assert time.monotonic() - t0 < 20 and r.status_code == 200  # the old regex: 79 s and more
     assert r.context["clear_preview"]["total"] == 1  # only …/xaaaaaaxb ends in b
     r = _clear(c, rnd, mode="pattern", pattern="*/a/a?a*.html", reason="误报", confirm="yes")
     assert r.status_code == 302 and Ignore.objects.count() == 1
