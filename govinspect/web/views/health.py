@@ -102,14 +102,12 @@ def broker_state(url: str) -> dict:
 
 
 def _celery_app(url: str):
-    try:
-        from ...cluster.app import app
+    """A Celery app of its own for asking the workers, on the broker the page was asked about: the process-wide app
+    (cluster/app.py) keeps the broker URL it was made with — a process that imported it before GOVINSPECT_BROKER_URL
+    was set would ask nobody (the broadcast protocol is the same)."""
+    from celery import Celery
 
-        return app
-    except Exception:  # noqa: BLE001 - no cluster package: a bare app speaks the same broadcast protocol
-        from celery import Celery
-
-        return Celery("govinspect", broker=url)
+    return Celery("govinspect-health", broker=url, set_as_current=False)
 
 
 def workers_pinged(url: str) -> tuple[list[str] | None, str]:
