@@ -90,6 +90,8 @@ def skip_reason(args: list[str]) -> str | None:
         return SKIPPED[("monitor",)]
     if args[:2] == ["manage", "createsuperuser"] and "--noinput" not in args:
         return SKIPPED[("manage", "createsuperuser")]
+    if args[:1] in (["worker"], ["beat"]):  # cluster mode: run for real by tests/cluster/ against real services
+        return SKIPPED[(args[0],)]
     return None
 
 
