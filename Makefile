@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 APT_PACKAGES := fonts-noto-cjk poppler-utils poppler-data antiword chromium curl
 # cluster mode tests (tests/cluster) start throwaway servers of their own from these
 APT_PACKAGES += redis-server postgresql
+# the typo check's word trigram (zh_CN.lm, LGPL-2.1+), read through ufal-kenlm; without it the check falls back to its dictionary method
+APT_PACKAGES += libime-data-language-model
 DEMO_OUT ?= out/demo
 
 .PHONY: demo test install system venv clean ocr

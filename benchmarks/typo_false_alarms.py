@@ -42,12 +42,13 @@ def _sql_documents(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-def _texts(root: Path) -> list[tuple[str, str]]:
+def _texts(root: Path, sources: tuple[str, ...] = ("dump", "pages")) -> list[tuple[str, str]]:
+    """(name, extracted text) of the clean documents: "dump" = the gov.cn policy dump, "pages" = pages/ and pages-v2/."""
     docs = []
     sql = root / "pages" / "govcn-policy-fragments.sql"
-    if sql.exists():
+    if sql.exists() and "dump" in sources:
         docs += _sql_documents(sql)
-    for p in sorted(list((root / "pages").glob("*.html")) + list((root / "pages-v2").rglob("*.html"))):
+    for p in sorted(list((root / "pages").glob("*.html")) + list((root / "pages-v2").rglob("*.html"))) if "pages" in sources else ():
         raw = p.read_bytes()
         enc = "gbk" if b"charset=gb" in raw[:2000].lower() else "utf-8"
         docs.append((str(p.relative_to(root)), raw.decode(enc, errors="replace")))
@@ -58,13 +59,14 @@ def _texts(root: Path) -> list[tuple[str, str]]:
     return out
 
 
-def false_alarms(root: Path):
-    """(CJK characters, typo hits, findings as a site report gives them: one per document and term)."""
-    det = detector()
+def false_alarms(root: Path, det=None, sources: tuple[str, ...] = ("dump", "pages"), texts=None):
+    """(CJK characters, typo hits, findings as a site report gives them: one per document and term).
+    det: a detector (default: this process's); texts: the output of _texts (read again when None)."""
+    det = det or detector()
     seen: set[str] = set()
     chars = 0
     hits = []
-    for name, text in _texts(root):
+    for name, text in texts if texts is not None else _texts(root, sources):
         # each page is scanned whole, as a site check does; its sentences are counted once over all pages
         # (the dump holds each page twice, as text and as HTML; templates repeat)
         found = det.scan(text)

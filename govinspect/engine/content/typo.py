@@ -23,6 +23,7 @@ dictionary word that reaches outside it, a two-character window "corrected" into
 from __future__ import annotations
 
 import logging
+import math
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -249,17 +250,28 @@ class TypoDetector:
 
 @lru_cache(maxsize=1)
 def detector() -> TypoDetector:
+    """The typo detector of this process: the context method when the language model is installed, else the
+    dictionary method."""
+    from .wordlm import load
+
+    lm = load()
+    return LmTypoDetector(lm) if lm is not None else classic_detector()
+
+
+@lru_cache(maxsize=1)
+def classic_detector() -> TypoDetector:
+    """The dictionary method alone (the fallback, and the benchmarks' baseline)."""
     return TypoDetector()
 
 
-def measure(path, rows: slice = slice(None)) -> dict:
+def measure(path, rows: slice = slice(None), det: TypoDetector | None = None) -> dict:
     """Accuracy on an ECSpell-format file (`<n wrong>\\t<sentence>\\t<corrected>`, character-aligned).
 
     Character level: a flagged character is right when the gold sentence differs there (detection);
     `corrected` counts those whose suggestion equals the gold character. Sentence level: a sentence
     with any hit is right when it has an error; false alarms are hits in error-free sentences.
     """
-    det = detector()
+    det = det or detector()
     lines = [l.rstrip("\n").split("\t") for l in open(path, encoding="utf-8")][rows]
     tp = fp = fn = fixed = s_tp = s_fp = s_fn = clean = clean_hit = chars = 0
     for parts in lines:
@@ -293,3 +305,202 @@ def measure(path, rows: slice = slice(None)) -> dict:
             "correction_precision": div(fixed, tp + fp),
             "sentence_precision": div(s_tp, s_tp + s_fp), "sentence_recall": div(s_tp, s_tp + s_fn),
             "clean_sentences": clean, "false_alarms": clean_hit, "false_alarm_rate": div(clean_hit, clean)}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The context method (issue 20): candidates by sound and shape, scored by a word trigram in context and a
+# small logistic model. Used whenever the language model is installed (wordlm.load()); the dictionary method
+# above stays the fallback and the benchmark's baseline.
+
+LM_MODEL = DATA / "lm-model.json"  # the logistic model's weights and threshold, fitted by benchmarks/typo_fit.py
+LM_CONTEXT = 6  # characters on each side of the changed character scored by the language model
+WORD_FREQ = 100  # a correction must make a jieba word at least this common (4-character words of the 公文 list too)
+HOMO_FREQ = 1000  # whole-word homophones: both words at least this common (and known to the language model)
+FEATURES = ("gain", "written_freq", "fixed_freq", "single", "cuts_word", "whole_word", "fuzzy_only", "pair",
+            "same_sound", "written_lm", "word_gain")
+# fuzzy pinyin: the initials and finals people type interchangeably (z/zh, c/ch, s/sh, n/l, -n/-ng)
+_FUZZY_INITIAL = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
+_FUZZY_FINAL = (("ang", "an"), ("eng", "en"), ("ing", "in"))
+
+
+def _fuzzy(py: str) -> str:
+    for a, b in _FUZZY_INITIAL:
+        if py.startswith(a):
+            py = b + py[len(a):]
+            break
+    for a, b in _FUZZY_FINAL:
+        if py.endswith(a):
+            py = py[: -len(a)] + b
+            break
+    return py
+
+
+class LmTypoDetector(TypoDetector):
+    """Candidates from sound- and shape-alike sets (pycorrector's same_pinyin/same_stroke, fuzzy pinyin over
+    pypinyin's readings) and whole-word homophones (jieba words of the same pinyin); each is scored by the
+    word trigram's log10 gain over the ±LM_CONTEXT window and combined with cheap features by a logistic model
+    (weights in rules/typo/lm-model.json). The dictionary method's guards (names, quotes, document numbers,
+    organisation names, the keep list, terms the page repeats) still decide first: they never let a hit
+    through, whatever its score."""
+
+    def __init__(self, lm):
+        super().__init__()
+        import json
+
+        from pypinyin import Style, lazy_pinyin, pinyin
+
+        self.lm = lm
+        spec = json.loads(LM_MODEL.read_text(encoding="utf-8"))
+        self.weights = [float(spec["weights"].get(f, 0.0)) for f in FEATURES]
+        self.bias = float(spec["bias"])
+        self.threshold = float(spec["threshold"])
+        self._lazy_pinyin = lazy_pinyin
+        # the confusion sets, widened by fuzzy pinyin among the same common characters
+        common = set(self.confusion)
+        by_sound: dict[str, set[str]] = {}
+        for c in common:
+            for r in pinyin(c, style=Style.NORMAL, heteronym=True)[0]:
+                by_sound.setdefault(_fuzzy(r), set()).add(c)
+        self.fuzzy_alts: dict[str, str] = {}
+        for c in common:
+            near = set()
+            for r in pinyin(c, style=Style.NORMAL, heteronym=True)[0]:
+                near |= by_sound.get(_fuzzy(r), set())
+            extra = "".join(sorted(near - set(self.confusion[c]) - {c}))
+            if extra:
+                self.fuzzy_alts[c] = extra
+        # corrections by masked window, with a lower floor than the dictionary method's
+        self.fixes_lm: dict[str, str] = {}
+        words = {w for w, f in self.freq.items() if f >= WORD_FREQ} | {w for w in self.vocab if len(w) == 4}
+        for w in words:
+            if 2 <= len(w) <= 4 and w not in self.proper and w not in self.keep and _CJK_RUN.fullmatch(w):
+                for j in range(len(w)):
+                    key = w[:j] + "?" + w[j + 1:]
+                    self.fixes_lm[key] = self.fixes_lm.get(key, "") + w[j]
+        # whole-word homophones: common two-character words grouped by their reading
+        self.homophones: dict[str, list[str]] = {}
+        for w, f in self.freq.items():
+            if len(w) == 2 and f >= HOMO_FREQ and w not in self.proper and _CJK_RUN.fullmatch(w) and w in lm:
+                self.homophones.setdefault(" ".join(lazy_pinyin(w)), []).append(w)
+        self._reading: dict[str, str] = {}
+        self.sounds: dict[str, frozenset[str]] = {c: frozenset(pinyin(c, style=Style.NORMAL, heteronym=True)[0]) for c in common}
+
+    def _features(self, s: str, i: int, a: int, n: int, alt: str, g: float, written: float, fixed: float,
+                  whole: bool, fuzzy_only: bool, pair: bool) -> list[float]:
+        """The logistic model's inputs (FEATURES, in order) for replacing s[i] by alt in the window s[a:a+n]."""
+        L = len(s)
+        sounds = self.sounds
+        lm = self.lm
+        written_lm = any(lm.uni(s[b:b + m]) is not None for m in (2, 3, 4) for b in range(max(0, i - m + 1), min(i, L - m) + 1))
+        lo, hi = max(0, i - CONTEXT), min(L, i + CONTEXT + 1)
+        local = s[lo:hi]
+        word_gain = self._logp(local[: i - lo] + alt + local[i - lo + 1:]) - self._logp(local)
+        return [g, math.log10(1 + written), math.log10(1 + fixed), float(i in self._single), float(not whole and self._in_compound(s, i, a, n)),
+                float(whole), float(fuzzy_only), float(pair), float(bool(sounds.get(s[i], frozenset()) & sounds.get(alt, frozenset()))),
+                float(written_lm), max(-30.0, min(30.0, word_gain)) / 10]
+
+    def probability(self, x: list[float]) -> float:
+        import math
+
+        z = self.bias + sum(w * v for w, v in zip(self.weights, x))
+        return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def _gain(self, s: str, a: int, repl: str) -> float:
+        lo, hi = max(0, a - LM_CONTEXT), min(len(s), a + len(repl) + LM_CONTEXT)
+        bos, eos = lo == 0, hi == len(s)
+        score = self.lm.score
+        return score(s[lo:a] + repl + s[a + len(repl):hi], bos, eos) - score(s[lo:hi], bos, eos)
+
+    def _guarded(self, s: str, a: int, n: int, keep) -> bool:
+        """The guards of the dictionary method for the window s[a:a+n]: True when it must not be touched."""
+        win = s[a:a + n]
+        return (not _CJK_RUN.fullmatch(win) or win in self.proper
+                or (a > 0 and win[0] in ORG_END and _CJK.match(s[a - 1]))
+                or self._in_name(s, a, n)
+                or any(c in _NUMERAL for c in s[max(0, a - 1):a + n + 1])
+                or bool(_ORG_SUFFIX.match(s, a + n)) or _quoted(s, a)
+                or bool(keep and any(k in s[max(0, a - 2):a + n + 2] for k in keep)) or bool(_DOC_NO.match(s, a + n)))
+
+    def candidates(self, s: str) -> dict[int, tuple[float, list[float], int, int, str]]:
+        """Position -> (gain, features, window start, window length, corrected window) of its best-scored
+        correction, for the positions no guard protects."""
+        freq = self.freq
+        keep = [k for k in self.keep if k in s]
+        tokens = rjieba.cut(s, False)
+        single = self._single = set()
+        starts = []
+        pos = 0
+        for t in tokens:
+            starts.append((pos, t))
+            if len(t) == 1 or (len(t) <= 3 and freq.get(t, 0) < RARE and t not in self.vocab):
+                single.update(range(pos, pos + len(t)))
+            pos += len(t)
+        best: dict[int, tuple[float, list[float], int, int, str]] = {}
+        L = len(s)
+        for i, ch in enumerate(s):
+            alts = self.confusion.get(ch)
+            if not alts or ch in _NUMERAL:
+                continue
+            fuzzy = self.fuzzy_alts.get(ch, "")
+            found: dict[str, tuple[int, int, str, int]] = {}  # alt -> (a, n, corrected window, its frequency)
+            for n in (4, 3, 2):
+                for a in range(max(0, i - n + 1), min(i, L - n) + 1):
+                    key = s[a:i] + "?" + s[i + 1:a + n]
+                    fx = self.fixes_lm.get(key)
+                    if not fx:
+                        continue
+                    for alt in fx:
+                        if alt == ch or (alt not in alts and alt not in fuzzy):
+                            continue
+                        cand = key.replace("?", alt)
+                        f = self._known(cand)
+                        if n == 2 and cand in FUNCTION_WORDS:
+                            continue
+                        cur = found.get(alt)
+                        if cur is None or (n, f) > (cur[1], cur[3]):
+                            found[alt] = (a, n, cand, f)
+            for alt, (a, n, cand, f) in found.items():
+                if self._guarded(s, a, n, keep):
+                    continue
+                g = self._gain(s, i, alt)
+                cur = best.get(i)
+                if cur is None or g > cur[0]:
+                    written = max((self._known(s[b:b + m]) for m in (2, 3, 4)
+                                   for b in range(max(0, i - m + 1), min(i, L - m) + 1)), default=0)
+                    best[i] = (g, (written, f, alt not in alts, alt), a, n, cand)
+        # whole-word homophones of two-character tokens (作出绝顶 -> 决定, 平谷 -> 评估)
+        for pos, t in starts:
+            if len(t) != 2 or not _CJK_RUN.fullmatch(t):
+                continue
+            r = self._reading.get(t)
+            if r is None:
+                r = self._reading[t] = " ".join(self._lazy_pinyin(t))
+                if len(self._reading) > 200_000:
+                    self._reading.clear()
+            words = self.homophones.get(r)
+            if not words or self._guarded(s, pos, 2, keep):
+                continue
+            for w in words:
+                if w == t:
+                    continue
+                g = self._gain(s, pos, w)
+                for k in range(2):
+                    if w[k] != t[k]:
+                        cur = best.get(pos + k)
+                        if cur is None or g > cur[0]:
+                            best[pos + k] = (g, (self._known(t), self._known(w), False, w[k], w[1 - k] != t[1 - k]), pos, 2, w)
+        for i, (g, (written, fixed, fuzzy_only, alt, *pair), a, n, cand) in best.items():
+            best[i] = (g, self._features(s, i, a, n, alt, g, written, fixed, bool(pair), fuzzy_only, bool(pair and pair[0])),
+                       a, n, cand)
+        return best
+
+    def _sentence(self, s: str, base: int) -> list[Hit]:
+        out: list[Hit] = []
+        taken_until = -1
+        for i, (g, x, a, n, cand) in sorted(self.candidates(s).items()):
+            if a < taken_until or self.probability(x) < self.threshold:
+                continue
+            out.append(Hit(rule="content.typo", start=base + a, end=base + a + n, text=s[a:a + n], suggestion=cand,
+                           category="疑似错别字", severity="low", note=f"“{s[a:a + n]}”疑为“{cand}”"))
+            taken_until = a + n
+        return out

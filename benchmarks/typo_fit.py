@@ -1,0 +1,134 @@
+"""Fit the typo check's logistic model and choose its threshold (writes govinspect/rules/typo/lm-model.json).
+
+    .venv/bin/python benchmarks/typo_fit.py [--dry-run] [REALDATA_DIR]
+
+Data, and what each part may touch:
+- the weights are fitted on the FIRST half of ECSpell's odw.train (rows 0 to n/2), one example per candidate
+  position the detector scores (label: the written character there is wrong). Nothing else is learned from
+  ECSpell: no language model, vocabulary or count table comes from its sentences (the model reads only
+  features the detector computes from jieba, pypinyin, the confusion sets and the Debian word trigram);
+- the threshold is chosen on clean government text first: the lowest one that keeps false alarms on the
+  gov.cn policy dump (`pages/govcn-policy-fragments.sql`) at <= TARGET_FA per 100,000 characters and precision
+  on the fitting half at >= TARGET_P;
+- then reported, untouched by the choice: precision and recall on the SECOND half of odw.train, and false alarms
+  on the real pages of `pages/` and `pages-v2/` (a second clean set the threshold never saw).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from typo_false_alarms import _texts, false_alarms  # noqa: E402
+
+from govinspect.engine.content.typo import (FEATURES, LM_MODEL, _ENDS, _LONG_PIECES, _PROSE,  # noqa: E402
+                                            LmTypoDetector, detector, measure)
+
+DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+TARGET_FA = 2.5  # false alarms per 100,000 characters of the dump: under the issue's 3, with a margin
+TARGET_P = 0.96  # precision on the fitting half: over the issue's 0.95, with a margin
+L2 = 1.0
+GRID = [round(0.30 + 0.01 * k, 2) for k in range(70)]
+
+
+def rows(path: Path, part: slice) -> list[tuple[str, str]]:
+    lines = [l.rstrip("\n").split("\t") for l in open(path, encoding="utf-8")][part]
+    return [(x[1], x[2]) for x in lines if len(x) >= 3 and len(x[1]) == len(x[2])]
+
+
+def examples(det: LmTypoDetector, data) -> tuple[np.ndarray, np.ndarray]:
+    """One row per scored position of the pieces scan() checks, labelled by the gold sentence."""
+    X, y = [], []
+    for src, gold in data:
+        for m in _LONG_PIECES.finditer(src):
+            if not (_PROSE.search(m.group()) or src[m.end():m.end() + 1] in _ENDS):
+                continue
+            for i, (_, x, *_rest) in det.candidates(m.group()).items():
+                X.append(x)
+                y.append(float(src[m.start() + i] != gold[m.start() + i]))
+    return np.array(X), np.array(y)
+
+
+def fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Logistic regression by Newton's method with a small L2 penalty (not on the bias)."""
+    A = np.hstack([np.ones((len(X), 1)), X])
+    w = np.zeros(A.shape[1])
+    reg = np.full(A.shape[1], L2)
+    reg[0] = 0.0
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-np.clip(A @ w, -50, 50)))
+        grad = A.T @ (p - y) + reg * w
+        H = (A * (p * (1 - p))[:, None]).T @ A + np.diag(reg)
+        step = np.linalg.solve(H, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    root = Path(args[0]) if args else DEFAULT
+    odw = root / "spelling" / "ecspell-odw.train"
+    if not odw.exists() or not (root / "pages" / "govcn-policy-fragments.sql").exists():
+        sys.exit(f"needs {odw} and {root / 'pages' / 'govcn-policy-fragments.sql'}")
+    det = detector()
+    if not isinstance(det, LmTypoDetector):
+        sys.exit("the language model is not installed (apt-get install libime-data-language-model): nothing to fit")
+    memo: dict = {}
+    scored = det.candidates
+    det.candidates = lambda s: memo[s] if s in memo else memo.setdefault(s, scored(s))  # thresholds re-use the scores
+    n = sum(1 for _ in open(odw, encoding="utf-8"))
+    first, second = slice(0, n // 2), slice(n // 2, None)
+    t = time.perf_counter()
+    X, y = examples(det, rows(odw, first))
+    w = fit(X, y)
+    print(f"fitted on odw.train rows 0-{n // 2 - 1}: {len(y)} scored positions, {int(y.sum())} wrong  "
+          f"[{time.perf_counter() - t:.0f}s]")
+    print("  bias %.3f; " % w[0] + ", ".join(f"{f} {v:.3f}" for f, v in zip(FEATURES, w[1:])))
+    det.bias, det.weights = float(w[0]), [float(v) for v in w[1:]]
+    dump = _texts(root, ("dump",))
+    pages = _texts(root, ("pages",))
+    chosen = None
+    for thr in GRID:
+        det.threshold = thr
+        det._cache.clear()
+        chars, hits, _ = false_alarms(root, det, texts=dump)
+        fa = len(hits) / chars * 1e5
+        m = measure(odw, first, det)
+        ok = fa <= TARGET_FA and (m["char_precision"] or 0) >= TARGET_P
+        print(f"  threshold {thr:.2f}: dump FA {fa:.2f}/100k, fitting half P {m['char_precision']:.3f} "
+              f"R {m['char_recall']:.3f}{'  <- chosen' if ok else ''}")
+        if ok:
+            chosen = thr
+            break
+    if chosen is None:
+        sys.exit("no threshold of the grid meets the clean-text and precision targets")
+    det._cache.clear()
+    m = measure(odw, second, det)
+    chars, hits, _ = false_alarms(root, det, texts=pages)
+    print(f"reported: odw.train second half P {m['char_precision']:.3f} R {m['char_recall']:.3f}; "
+          f"pages/ + pages-v2/ FA {len(hits) / chars * 1e5:.2f}/100k ({len(hits)} in {chars} chars)")
+    spec = {
+        "about": "Logistic model of the typo check's context method (govinspect/engine/content/typo.py "
+                 "LmTypoDetector). Written by benchmarks/typo_fit.py: weights fitted on ECSpell odw.train rows "
+                 f"0-{n // 2 - 1} (MIT), threshold chosen for <= {TARGET_FA} false alarms per 100,000 characters "
+                 f"of the gov.cn policy dump and precision >= {TARGET_P} on the fitting half.",
+        "weights": {f: round(float(v), 5) for f, v in zip(FEATURES, w[1:])},
+        "bias": round(float(w[0]), 5),
+        "threshold": chosen,
+    }
+    if "--dry-run" in sys.argv:
+        print(json.dumps(spec, ensure_ascii=False, indent=1))
+    else:
+        LM_MODEL.write_text(json.dumps(spec, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"written: {LM_MODEL}")
+
+
+if __name__ == "__main__":
+    main()
