@@ -80,6 +80,7 @@ def main() -> None:
     det = detector()
     if not isinstance(det, LmTypoDetector):
         sys.exit("the language model is not installed (apt-get install libime-data-language-model): nothing to fit")
+    det.prune = False  # every candidate's features: the weights are not known yet
     memo: dict = {}
     scored = det.candidates
     det.candidates = lambda s: memo[s] if s in memo else memo.setdefault(s, scored(s))  # thresholds re-use the scores

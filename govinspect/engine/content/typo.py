@@ -354,6 +354,7 @@ class LmTypoDetector(TypoDetector):
         self.weights = [float(spec["weights"].get(f, 0.0)) for f in FEATURES]
         self.bias = float(spec["bias"])
         self.threshold = float(spec["threshold"])
+        self.prune = True  # skip the costly features of hopeless candidates (benchmarks/typo_fit.py turns it off)
         self._lazy_pinyin = lazy_pinyin
         # the confusion sets, widened by fuzzy pinyin among the same common characters
         common = set(self.confusion)
@@ -385,19 +386,36 @@ class LmTypoDetector(TypoDetector):
         self._reading: dict[str, str] = {}
         self.sounds: dict[str, frozenset[str]] = {c: frozenset(pinyin(c, style=Style.NORMAL, heteronym=True)[0]) for c in common}
 
+    # the features that cost most, computed only when they could lift a candidate over the threshold:
+    # (index in FEATURES, lowest value, highest value)
+    _COSTLY = ((4, 0.0, 1.0), (9, 0.0, 1.0), (10, -3.0, 3.0))
+
     def _features(self, s: str, i: int, a: int, n: int, alt: str, g: float, written: float, fixed: float,
-                  whole: bool, fuzzy_only: bool, pair: bool) -> list[float]:
-        """The logistic model's inputs (FEATURES, in order) for replacing s[i] by alt in the window s[a:a+n]."""
+                  whole: bool, fuzzy_only: bool, pair: bool) -> list[float] | None:
+        """The logistic model's inputs (FEATURES, in order) for replacing s[i] by alt in the window s[a:a+n];
+        None when self.prune and the candidate cannot reach the threshold whatever its costly features."""
         L = len(s)
         sounds = self.sounds
+        x = [g, math.log10(1 + written), math.log10(1 + fixed), float(i in self._single), 0.0,
+             float(whole), float(fuzzy_only), float(pair), float(bool(sounds.get(s[i], frozenset()) & sounds.get(alt, frozenset()))),
+             0.0, 0.0]
+        if self.prune:
+            w = self.weights
+            bound = self.bias + sum(wk * v for wk, v in zip(w, x)) + sum(max(w[k] * lo, w[k] * hi) for k, lo, hi in self._COSTLY)
+            if bound < self._logit_threshold:
+                return None
         lm = self.lm
-        written_lm = any(lm.uni(s[b:b + m]) is not None for m in (2, 3, 4) for b in range(max(0, i - m + 1), min(i, L - m) + 1))
+        x[4] = float(not whole and self._in_compound(s, i, a, n))
+        x[9] = float(any(lm.uni(s[b:b + m]) is not None for m in (2, 3, 4) for b in range(max(0, i - m + 1), min(i, L - m) + 1)))
         lo, hi = max(0, i - CONTEXT), min(L, i + CONTEXT + 1)
         local = s[lo:hi]
-        word_gain = self._logp(local[: i - lo] + alt + local[i - lo + 1:]) - self._logp(local)
-        return [g, math.log10(1 + written), math.log10(1 + fixed), float(i in self._single), float(not whole and self._in_compound(s, i, a, n)),
-                float(whole), float(fuzzy_only), float(pair), float(bool(sounds.get(s[i], frozenset()) & sounds.get(alt, frozenset()))),
-                float(written_lm), max(-30.0, min(30.0, word_gain)) / 10]
+        x[10] = max(-30.0, min(30.0, self._logp(local[: i - lo] + alt + local[i - lo + 1:]) - self._logp(local))) / 10
+        return x
+
+    @property
+    def _logit_threshold(self) -> float:
+        t = min(max(self.threshold, 1e-9), 1 - 1e-9)
+        return math.log(t / (1 - t))
 
     def probability(self, x: list[float]) -> float:
         import math
@@ -428,49 +446,56 @@ class LmTypoDetector(TypoDetector):
         keep = [k for k in self.keep if k in s]
         tokens = rjieba.cut(s, False)
         single = self._single = set()
+        suspect = []  # positions worth trying: a slip breaks its word (ecspell-odw.train: positions inside common
+        # two-character words or any longer dictionary word held 2 of 1,000 wrong characters, at a third of the cost)
         starts = []
         pos = 0
         for t in tokens:
             starts.append((pos, t))
-            if len(t) == 1 or (len(t) <= 3 and freq.get(t, 0) < RARE and t not in self.vocab):
+            f = freq.get(t, 0)
+            if len(t) == 1 or (len(t) <= 3 and f < RARE and t not in self.vocab):
                 single.update(range(pos, pos + len(t)))
+            if len(t) == 1 or (len(t) == 2 and f < MIN_FREQ) or (len(t) == 3 and f < RARE and t not in self.vocab):
+                suspect.extend(range(pos, pos + len(t)))
             pos += len(t)
         best: dict[int, tuple[float, list[float], int, int, str]] = {}
         L = len(s)
-        for i, ch in enumerate(s):
-            alts = self.confusion.get(ch)
+        conf, fuzzy_alts, fixes, known, guarded, gains = (self.confusion, self.fuzzy_alts, self.fixes_lm, self._known,
+                                                          self._guarded, self.lm.gains)
+        for i in suspect:
+            ch = s[i]
+            alts = conf.get(ch)
             if not alts or ch in _NUMERAL:
                 continue
-            fuzzy = self.fuzzy_alts.get(ch, "")
+            fuzzy = fuzzy_alts.get(ch, "")
             found: dict[str, tuple[int, int, str, int]] = {}  # alt -> (a, n, corrected window, its frequency)
             for n in (4, 3, 2):
                 for a in range(max(0, i - n + 1), min(i, L - n) + 1):
                     key = s[a:i] + "?" + s[i + 1:a + n]
-                    fx = self.fixes_lm.get(key)
+                    fx = fixes.get(key)
                     if not fx:
                         continue
                     for alt in fx:
-                        if alt == ch or (alt not in alts and alt not in fuzzy):
+                        if alt in found or (alt not in alts and alt not in fuzzy):  # longer windows come first
                             continue
                         cand = key.replace("?", alt)
-                        f = self._known(cand)
                         if n == 2 and cand in FUNCTION_WORDS:
                             continue
-                        cur = found.get(alt)
-                        if cur is None or (n, f) > (cur[1], cur[3]):
-                            found[alt] = (a, n, cand, f)
-            for alt, (a, n, cand, f) in found.items():
-                if self._guarded(s, a, n, keep):
-                    continue
-                g = self._gain(s, i, alt)
-                cur = best.get(i)
-                if cur is None or g > cur[0]:
-                    written = max((self._known(s[b:b + m]) for m in (2, 3, 4)
-                                   for b in range(max(0, i - m + 1), min(i, L - m) + 1)), default=0)
-                    best[i] = (g, (written, f, alt not in alts, alt), a, n, cand)
+                        found[alt] = (a, n, cand, known(cand))
+            if not found:
+                continue
+            found = {alt: v for alt, v in found.items() if not guarded(s, v[0], v[1], keep)}
+            if not found:
+                continue
+            lo, hi = max(0, i - LM_CONTEXT), min(L, i + 1 + LM_CONTEXT)
+            top = None
+            for (alt, (a, n, cand, f)), g in zip(found.items(), gains(s[lo:i], ch, found, s[i + 1:hi], lo == 0, hi == L)):
+                if top is None or g > top[0]:
+                    top = (g, (None, f, alt not in alts, alt), a, n, cand)
+            best[i] = top
         # whole-word homophones of two-character tokens (作出绝顶 -> 决定, 平谷 -> 评估)
         for pos, t in starts:
-            if len(t) != 2 or not _CJK_RUN.fullmatch(t):
+            if len(t) != 2 or freq.get(t, 0) >= MIN_FREQ or not _CJK_RUN.fullmatch(t):
                 continue
             r = self._reading.get(t)
             if r is None:
@@ -490,6 +515,9 @@ class LmTypoDetector(TypoDetector):
                         if cur is None or g > cur[0]:
                             best[pos + k] = (g, (self._known(t), self._known(w), False, w[k], w[1 - k] != t[1 - k]), pos, 2, w)
         for i, (g, (written, fixed, fuzzy_only, alt, *pair), a, n, cand) in best.items():
+            if written is None:  # how strongly the text as written around i is a word already
+                written = max((self._known(s[b:b + m]) for m in (2, 3, 4) for b in range(max(0, i - m + 1), min(i, L - m) + 1)),
+                              default=0)
             best[i] = (g, self._features(s, i, a, n, alt, g, written, fixed, bool(pair), fuzzy_only, bool(pair and pair[0])),
                        a, n, cand)
         return best
@@ -498,7 +526,7 @@ class LmTypoDetector(TypoDetector):
         out: list[Hit] = []
         taken_until = -1
         for i, (g, x, a, n, cand) in sorted(self.candidates(s).items()):
-            if a < taken_until or self.probability(x) < self.threshold:
+            if a < taken_until or x is None or self.probability(x) < self.threshold:
                 continue
             out.append(Hit(rule="content.typo", start=base + a, end=base + a + n, text=s[a:a + n], suggestion=cand,
                            category="疑似错别字", severity="low", note=f"“{s[a:a + n]}”疑为“{cand}”"))

@@ -73,6 +73,91 @@ class WordLM:
             e -= k
         return out[::-1]
 
+    def _forward(self, s: str) -> tuple[list[float], list[int]]:
+        """Unigram DP over s: best score of each prefix s[:k] and the length of its last word."""
+        n = len(s)
+        score = [0.0] + [-1e18] * n
+        back = [0] * (n + 1)
+        cache, uni = self._uni, self.uni
+        for e in range(1, n + 1):
+            best, arg = -1e18, 1
+            for k in range(1, min(MAX_WORD, e) + 1):
+                w = s[e - k:e]
+                u = cache[w] if w in cache else uni(w)
+                if u is None:
+                    if k > 1:
+                        continue
+                    u = UNKNOWN
+                v = score[e - k] + u
+                if v > best:
+                    best, arg = v, k
+            score[e], back[e] = best, arg
+        return score, back
+
+    def _backward(self, s: str) -> tuple[list[float], list[int]]:
+        """Unigram DP over s from the right: best score of each suffix s[j:] and the length of its first word."""
+        n = len(s)
+        score = [-1e18] * n + [0.0]
+        fwd = [0] * (n + 1)
+        cache, uni = self._uni, self.uni
+        for j in range(n - 1, -1, -1):
+            best, arg = -1e18, 1
+            for k in range(1, min(MAX_WORD, n - j) + 1):
+                w = s[j:j + k]
+                u = cache[w] if w in cache else uni(w)
+                if u is None:
+                    if k > 1:
+                        continue
+                    u = UNKNOWN
+                v = score[j + k] + u
+                if v > best:
+                    best, arg = v, k
+            score[j], fwd[j] = best, arg
+        return score, fwd
+
+    def gains(self, left: str, written: str, alts, right: str, bos: bool, eos: bool) -> list[float]:
+        """score(left + alt + right) - score(left + written + right) for each one-character alt, segmenting
+        each variant exactly as score() would but sharing the DP of the unchanged left and right parts."""
+        F, fb = self._forward(left)
+        B, bf = self._backward(right)
+        m = len(left)
+        cache, uni = self._uni, self.uni
+
+        def prefix(k: int) -> list[str]:
+            out = []
+            while k > 0:
+                out.append(left[k - fb[k]:k])
+                k -= fb[k]
+            return out[::-1]
+
+        def suffix(j: int) -> list[str]:
+            out = []
+            while j < len(right):
+                out.append(right[j:j + bf[j]])
+                j += bf[j]
+            return out
+
+        def best(c: str) -> float:
+            t = left + c + right
+            top, arg = -1e18, (m, m + 1)
+            for st in range(max(0, m - MAX_WORD + 1), m + 1):
+                for en in range(m + 1, min(len(t), st + MAX_WORD) + 1):
+                    w = t[st:en]
+                    u = cache[w] if w in cache else uni(w)
+                    if u is None:
+                        if en - st > 1:
+                            continue
+                        u = UNKNOWN
+                    v = F[st] + u + B[en - m - 1]
+                    if v > top:
+                        top, arg = v, (st, en)
+            st, en = arg
+            words = prefix(st) + [t[st:en]] + suffix(en - m - 1)
+            return self.model.score(" ".join(words), bos=bos, eos=eos)
+
+        base = best(written)
+        return [best(c) - base for c in alts]
+
     def score(self, s: str, bos: bool = False, eos: bool = False) -> float:
         """log10 probability of s cut into the model's words; bos/eos when s starts/ends a sentence."""
         key = (s, bos, eos)
