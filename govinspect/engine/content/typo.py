@@ -80,7 +80,7 @@ PROPER_TAGS = {"nr", "nrt", "nrfg", "ns", "nt", "nz"}
 
 
 class TypoDetector:
-    def __init__(self):
+    def __init__(self, fixes: bool = True):
         import jieba
 
         jieba.setLogLevel(logging.WARNING)
@@ -122,6 +122,8 @@ class TypoDetector:
         # the corrections a window can have, by the window with the suspect character masked:
         # "中?人民" -> "华" when 中华人民 is a common word. One lookup instead of one per look-alike.
         self.fixes: dict[str, str] = {}
+        if not fixes:  # a subclass with an index of its own
+            return
         common = {w for w, f in self.freq.items() if f >= MIN_FREQ}.union(self.vocab)  # _known(w) >= MIN_FREQ
         for w in common:
             if 2 <= len(w) <= 4 and w not in self.proper and _CJK_RUN.fullmatch(w):
@@ -313,7 +315,7 @@ def measure(path, rows: slice = slice(None), det: TypoDetector | None = None) ->
 # above stays the fallback and the benchmark's baseline.
 
 LM_MODEL = DATA / "lm-model.json"  # the logistic model's weights and threshold, fitted by benchmarks/typo_fit.py
-LM_CONTEXT = 6  # characters on each side of the changed character scored by the language model
+LM_CONTEXT = 4  # characters on each side of the changed character scored by the language model
 WORD_FREQ = 100  # a correction must make a jieba word at least this common (4-character words of the 公文 list too)
 HOMO_FREQ = 1000  # whole-word homophones: both words at least this common (and known to the language model)
 FEATURES = ("gain", "written_freq", "fixed_freq", "single", "cuts_word", "whole_word", "fuzzy_only", "pair",
@@ -344,7 +346,7 @@ class LmTypoDetector(TypoDetector):
     through, whatever its score."""
 
     def __init__(self, lm):
-        super().__init__()
+        super().__init__(fixes=False)
         import json
 
         from pypinyin import Style, lazy_pinyin, pinyin
@@ -465,8 +467,8 @@ class LmTypoDetector(TypoDetector):
         for i in suspect:
             ch = s[i]
             alts = conf.get(ch)
-            if not alts or ch in _NUMERAL:
-                continue
+            if not alts or ch in _NUMERAL or (i and s[i - 1] == ch) or (i + 1 < L and s[i + 1] == ch):
+                continue  # a reduplicated character is a form (校校通, 村村通, 人人), not a slip
             fuzzy = fuzzy_alts.get(ch, "")
             found: dict[str, tuple[int, int, str, int]] = {}  # alt -> (a, n, corrected window, its frequency)
             for n in (4, 3, 2):

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 DEBIAN_LM = Path("/usr/lib/x86_64-linux-gnu/libime/zh_CN.lm")
 MAX_WORD = 4  # longest word the segmentation tries
 UNKNOWN = -20.0  # unigram log10 of a character the model does not know (keeps the DP connected)
+_MISS = object()
 
 
 class WordLM:
@@ -78,12 +79,14 @@ class WordLM:
         n = len(s)
         score = [0.0] + [-1e18] * n
         back = [0] * (n + 1)
-        cache, uni = self._uni, self.uni
+        get, uni = self._uni.get, self.uni
         for e in range(1, n + 1):
             best, arg = -1e18, 1
             for k in range(1, min(MAX_WORD, e) + 1):
                 w = s[e - k:e]
-                u = cache[w] if w in cache else uni(w)
+                u = get(w, _MISS)
+                if u is _MISS:
+                    u = uni(w)
                 if u is None:
                     if k > 1:
                         continue
@@ -99,12 +102,14 @@ class WordLM:
         n = len(s)
         score = [-1e18] * n + [0.0]
         fwd = [0] * (n + 1)
-        cache, uni = self._uni, self.uni
+        get, uni = self._uni.get, self.uni
         for j in range(n - 1, -1, -1):
             best, arg = -1e18, 1
             for k in range(1, min(MAX_WORD, n - j) + 1):
                 w = s[j:j + k]
-                u = cache[w] if w in cache else uni(w)
+                u = get(w, _MISS)
+                if u is _MISS:
+                    u = uni(w)
                 if u is None:
                     if k > 1:
                         continue
@@ -120,43 +125,39 @@ class WordLM:
         each variant exactly as score() would but sharing the DP of the unchanged left and right parts."""
         F, fb = self._forward(left)
         B, bf = self._backward(right)
-        m = len(left)
-        cache, uni = self._uni, self.uni
-
-        def prefix(k: int) -> list[str]:
-            out = []
-            while k > 0:
-                out.append(left[k - fb[k]:k])
-                k -= fb[k]
-            return out[::-1]
-
-        def suffix(j: int) -> list[str]:
-            out = []
-            while j < len(right):
-                out.append(right[j:j + bf[j]])
-                j += bf[j]
-            return out
-
-        def best(c: str) -> float:
+        m, r = len(left), len(right)
+        get, uni, lm_score = self._uni.get, self.uni, self.model.score
+        spans = [(st, en) for st in range(max(0, m - MAX_WORD + 1), m + 1) for en in range(m + 1, min(m + 1 + r, st + MAX_WORD) + 1)]
+        out = []
+        for c in (written, *alts):
             t = left + c + right
             top, arg = -1e18, (m, m + 1)
-            for st in range(max(0, m - MAX_WORD + 1), m + 1):
-                for en in range(m + 1, min(len(t), st + MAX_WORD) + 1):
-                    w = t[st:en]
-                    u = cache[w] if w in cache else uni(w)
-                    if u is None:
-                        if en - st > 1:
-                            continue
-                        u = UNKNOWN
-                    v = F[st] + u + B[en - m - 1]
-                    if v > top:
-                        top, arg = v, (st, en)
+            for st, en in spans:
+                w = t[st:en]
+                u = get(w, _MISS)
+                if u is _MISS:
+                    u = uni(w)
+                if u is None:
+                    if en - st > 1:
+                        continue
+                    u = UNKNOWN
+                v = F[st] + u + B[en - m - 1]
+                if v > top:
+                    top, arg = v, (st, en)
             st, en = arg
-            words = prefix(st) + [t[st:en]] + suffix(en - m - 1)
-            return self.model.score(" ".join(words), bos=bos, eos=eos)
-
-        base = best(written)
-        return [best(c) - base for c in alts]
+            words = [t[st:en]]
+            k = st
+            while k > 0:
+                words.append(left[k - fb[k]:k])
+                k -= fb[k]
+            words.reverse()
+            j = en - m - 1
+            while j < r:
+                words.append(right[j:j + bf[j]])
+                j += bf[j]
+            out.append(lm_score(" ".join(words), bos=bos, eos=eos))
+        base = out[0]
+        return [v - base for v in out[1:]]
 
     def score(self, s: str, bos: bool = False, eos: bool = False) -> float:
         """log10 probability of s cut into the model's words; bos/eos when s starts/ends a sentence."""
