@@ -387,18 +387,27 @@ class LmTypoDetector(TypoDetector):
                 self.homophones.setdefault(" ".join(lazy_pinyin(w)), []).append(w)
         self._reading: dict[str, str] = {}
         self.sounds: dict[str, frozenset[str]] = {c: frozenset(pinyin(c, style=Style.NORMAL, heteronym=True)[0]) for c in common}
+        # the reading of a character with one reading; heteronyms are read in their word by pypinyin
+        self.reading: dict[str, str] = {}
+        self.heteronyms: set[str] = set()
+        for c in {c for w in self.freq if len(w) == 2 and self.freq[w] >= WORD_FREQ for c in w}:
+            r = pinyin(c, style=Style.NORMAL, heteronym=True)[0]
+            if len(r) == 1:
+                self.reading[c] = r[0]
+            else:
+                self.heteronyms.add(c)
 
     # the features that cost most, computed only when they could lift a candidate over the threshold:
     # (index in FEATURES, lowest value, highest value)
-    _COSTLY = ((4, 0.0, 1.0), (9, 0.0, 1.0), (10, -3.0, 3.0))
+    _COSTLY = ((1, 0.0, 7.0), (4, 0.0, 1.0), (9, 0.0, 1.0), (10, -3.0, 3.0))
 
-    def _features(self, s: str, i: int, a: int, n: int, alt: str, g: float, written: float, fixed: float,
+    def _features(self, s: str, i: int, a: int, n: int, alt: str, g: float, written: float | None, fixed: float,
                   whole: bool, fuzzy_only: bool, pair: bool) -> list[float] | None:
         """The logistic model's inputs (FEATURES, in order) for replacing s[i] by alt in the window s[a:a+n];
         None when self.prune and the candidate cannot reach the threshold whatever its costly features."""
         L = len(s)
         sounds = self.sounds
-        x = [g, math.log10(1 + written), math.log10(1 + fixed), float(i in self._single), 0.0,
+        x = [g, 0.0, math.log10(1 + fixed), float(i in self._single), 0.0,
              float(whole), float(fuzzy_only), float(pair), float(bool(sounds.get(s[i], frozenset()) & sounds.get(alt, frozenset()))),
              0.0, 0.0]
         if self.prune:
@@ -407,6 +416,10 @@ class LmTypoDetector(TypoDetector):
             if bound < self._logit_threshold:
                 return None
         lm = self.lm
+        if written is None:  # how strongly the text as written around i is a word already
+            written = max((self._known(s[b:b + m]) for m in (2, 3, 4) for b in range(max(0, i - m + 1), min(i, L - m) + 1)),
+                          default=0)
+        x[1] = math.log10(1 + written)
         x[4] = float(not whole and self._in_compound(s, i, a, n))
         x[9] = float(any(lm.uni(s[b:b + m]) is not None for m in (2, 3, 4) for b in range(max(0, i - m + 1), min(i, L - m) + 1)))
         lo, hi = max(0, i - CONTEXT), min(L, i + CONTEXT + 1)
@@ -424,12 +437,6 @@ class LmTypoDetector(TypoDetector):
 
         z = self.bias + sum(w * v for w, v in zip(self.weights, x))
         return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
-
-    def _gain(self, s: str, a: int, repl: str) -> float:
-        lo, hi = max(0, a - LM_CONTEXT), min(len(s), a + len(repl) + LM_CONTEXT)
-        bos, eos = lo == 0, hi == len(s)
-        score = self.lm.score
-        return score(s[lo:a] + repl + s[a + len(repl):hi], bos, eos) - score(s[lo:hi], bos, eos)
 
     def _guarded(self, s: str, a: int, n: int, keep) -> bool:
         """The guards of the dictionary method for the window s[a:a+n]: True when it must not be touched."""
@@ -461,6 +468,7 @@ class LmTypoDetector(TypoDetector):
                 suspect.extend(range(pos, pos + len(t)))
             pos += len(t)
         best: dict[int, tuple[float, list[float], int, int, str]] = {}
+        safe: dict[tuple[int, int], bool] = {}  # window -> no guard protects it
         L = len(s)
         conf, fuzzy_alts, fixes, known, guarded, gains = (self.confusion, self.fuzzy_alts, self.fixes_lm, self._known,
                                                           self._guarded, self.lm.gains)
@@ -469,7 +477,7 @@ class LmTypoDetector(TypoDetector):
             alts = conf.get(ch)
             if not alts or ch in _NUMERAL or (i and s[i - 1] == ch) or (i + 1 < L and s[i + 1] == ch):
                 continue  # a reduplicated character is a form (校校通, 村村通, 人人), not a slip
-            fuzzy = fuzzy_alts.get(ch, "")
+            allowed = alts + fuzzy_alts.get(ch, "")
             found: dict[str, tuple[int, int, str, int]] = {}  # alt -> (a, n, corrected window, its frequency)
             for n in (4, 3, 2):
                 for a in range(max(0, i - n + 1), min(i, L - n) + 1):
@@ -477,8 +485,8 @@ class LmTypoDetector(TypoDetector):
                     fx = fixes.get(key)
                     if not fx:
                         continue
-                    for alt in fx:
-                        if alt in found or (alt not in alts and alt not in fuzzy):  # longer windows come first
+                    for alt in (fx if len(fx) < len(allowed) else allowed):
+                        if alt in found or alt not in fx or alt not in allowed:  # longer windows come first
                             continue
                         cand = key.replace("?", alt)
                         if n == 2 and cand in FUNCTION_WORDS:
@@ -486,7 +494,10 @@ class LmTypoDetector(TypoDetector):
                         found[alt] = (a, n, cand, known(cand))
             if not found:
                 continue
-            found = {alt: v for alt, v in found.items() if not guarded(s, v[0], v[1], keep)}
+            for v in found.values():
+                if (v[0], v[1]) not in safe:
+                    safe[v[0], v[1]] = not guarded(s, v[0], v[1], keep)
+            found = {alt: v for alt, v in found.items() if safe[v[0], v[1]]}
             if not found:
                 continue
             lo, hi = max(0, i - LM_CONTEXT), min(L, i + 1 + LM_CONTEXT)
@@ -499,27 +510,28 @@ class LmTypoDetector(TypoDetector):
         for pos, t in starts:
             if len(t) != 2 or freq.get(t, 0) >= MIN_FREQ or not _CJK_RUN.fullmatch(t):
                 continue
-            r = self._reading.get(t)
-            if r is None:
-                r = self._reading[t] = " ".join(self._lazy_pinyin(t))
-                if len(self._reading) > 200_000:
-                    self._reading.clear()
+            if t[0] in self.heteronyms or t[1] in self.heteronyms:  # the word decides the reading (长大, 重新)
+                r = self._reading.get(t)
+                if r is None:
+                    r = self._reading[t] = " ".join(self._lazy_pinyin(t))
+                    if len(self._reading) > 200_000:
+                        self._reading.clear()
+            else:
+                r = self.reading.get(t[0], t[0]) + " " + self.reading.get(t[1], t[1])
             words = self.homophones.get(r)
             if not words or self._guarded(s, pos, 2, keep):
                 continue
-            for w in words:
-                if w == t:
-                    continue
-                g = self._gain(s, pos, w)
+            words = [w for w in words if w != t]
+            if not words:
+                continue
+            lo, hi = max(0, pos - LM_CONTEXT), min(L, pos + 2 + LM_CONTEXT)
+            for w, g in zip(words, self.lm.gains(s[lo:pos], t, words, s[pos + 2:hi], lo == 0, hi == L)):
                 for k in range(2):
                     if w[k] != t[k]:
                         cur = best.get(pos + k)
                         if cur is None or g > cur[0]:
                             best[pos + k] = (g, (self._known(t), self._known(w), False, w[k], w[1 - k] != t[1 - k]), pos, 2, w)
         for i, (g, (written, fixed, fuzzy_only, alt, *pair), a, n, cand) in best.items():
-            if written is None:  # how strongly the text as written around i is a word already
-                written = max((self._known(s[b:b + m]) for m in (2, 3, 4) for b in range(max(0, i - m + 1), min(i, L - m) + 1)),
-                              default=0)
             best[i] = (g, self._features(s, i, a, n, alt, g, written, fixed, bool(pair), fuzzy_only, bool(pair and pair[0])),
                        a, n, cand)
         return best

@@ -34,6 +34,7 @@ class WordLM:
         self.model = kenlm.Model(str(path))
         self._uni: dict[str, float | None] = {}
         self._scores: dict[tuple[str, bool, bool], float] = {}
+        self._dp: dict[tuple[str, int], tuple[list, list]] = {}  # DP tables of the parts gains() leaves unchanged
 
     def __contains__(self, w: str) -> bool:
         return self.uni(w) is not None
@@ -121,37 +122,54 @@ class WordLM:
         return score, fwd
 
     def gains(self, left: str, written: str, alts, right: str, bos: bool, eos: bool) -> list[float]:
-        """score(left + alt + right) - score(left + written + right) for each one-character alt, segmenting
-        each variant exactly as score() would but sharing the DP of the unchanged left and right parts."""
-        F, fb = self._forward(left)
-        B, bf = self._backward(right)
+        """score(left + alt + right) - score(left + written + right) for each alt (as long as written), each
+        variant segmented exactly as score() would: the DP of the unchanged left part is extended over the
+        changed characters and joined with the DP of the unchanged right part (words crossing the join, or none)."""
+        dp = self._dp
+        F, fb = dp.get((left, 0)) or self._forward(left)
+        B, bf = dp.get((right, 1)) or self._backward(right)
+        if len(dp) > 200_000:
+            dp.clear()
+        dp[left, 0], dp[right, 1] = (F, fb), (B, bf)
         m, r = len(left), len(right)
         get, uni, lm_score = self._uni.get, self.uni, self.model.score
-        spans = [(st, en) for st in range(max(0, m - MAX_WORD + 1), m + 1) for en in range(m + 1, min(m + 1 + r, st + MAX_WORD) + 1)]
         out = []
         for c in (written, *alts):
-            t = left + c + right
-            top, arg = -1e18, (m, m + 1)
-            for st, en in spans:
-                w = t[st:en]
-                u = get(w, _MISS)
-                if u is _MISS:
-                    u = uni(w)
-                if u is None:
-                    if en - st > 1:
-                        continue
-                    u = UNKNOWN
-                v = F[st] + u + B[en - m - 1]
-                if v > top:
-                    top, arg = v, (st, en)
-            st, en = arg
-            words = [t[st:en]]
-            k = st
+            t = left + c
+            p = len(t)
+            F2, fb2 = F + [0.0] * len(c), fb + [0] * len(c)
+            for e in range(m + 1, p + 1):  # the forward DP over the changed characters
+                top, arg = -1e18, 1
+                for k in range(1, min(MAX_WORD, e) + 1):
+                    w = t[e - k:e]
+                    u = get(w, _MISS)
+                    if u is _MISS:
+                        u = uni(w)
+                    if u is None:
+                        if k > 1:
+                            continue
+                        u = UNKNOWN
+                    v = F2[e - k] + u
+                    if v > top:
+                        top, arg = v, k
+                F2[e], fb2[e] = top, arg
+            top, arg = F2[p] + B[0], None  # a word boundary at the join ...
+            for st in range(max(0, p - MAX_WORD + 1), p):  # ... or a word across it
+                for en in range(p + 1, min(p + r, st + MAX_WORD) + 1):
+                    w = t[st:] + right[:en - p]
+                    u = get(w, _MISS)
+                    if u is _MISS:
+                        u = uni(w)
+                    if u is not None and F2[st] + u + B[en - p] > top:
+                        top, arg = F2[st] + u + B[en - p], (st, en)
+            if arg is None:
+                k, j, words = p, 0, []
+            else:
+                k, j, words = arg[0], arg[1] - p, [t[arg[0]:] + right[:arg[1] - p]]
             while k > 0:
-                words.append(left[k - fb[k]:k])
-                k -= fb[k]
+                words.append(t[k - fb2[k]:k])
+                k -= fb2[k]
             words.reverse()
-            j = en - m - 1
             while j < r:
                 words.append(right[j:j + bf[j]])
                 j += bf[j]
