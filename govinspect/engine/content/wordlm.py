@@ -45,7 +45,7 @@ class WordLM:
         if w in cache:
             return cache[w]
         v = self.model.score(w, bos=False, eos=False) if w in self.model else None
-        if len(cache) > 500_000:
+        if len(cache) > 150_000:  # ~20 MB; a page's words are mostly the common ones
             cache.clear()
         cache[w] = v
         return v
@@ -128,7 +128,7 @@ class WordLM:
         dp = self._dp
         F, fb = dp.get((left, 0)) or self._forward(left)
         B, bf = dp.get((right, 1)) or self._backward(right)
-        if len(dp) > 200_000:
+        if len(dp) > 20_000:
             dp.clear()
         dp[left, 0], dp[right, 1] = (F, fb), (B, bf)
         m, r = len(left), len(right)
