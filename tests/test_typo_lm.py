@@ -285,7 +285,7 @@ def test_not_a_kenlm_file_falls_back_with_a_warning(tmp_path):
     assert any(r[0] == "WARNING" and "could not be opened" in r[2] for r in out["records"]), out
 
 
-@pytest.mark.xfail(strict=True, reason="wordlm.py:187 catches ImportError/OSError/RuntimeError only: kenlm.Model raises "
+@pytest.mark.xfail(strict=True, reason="wordlm.py load() catches ImportError/OSError/RuntimeError only: kenlm.Model raises "
                    "UnicodeDecodeError (a ValueError) when the first line of a garbage file is not UTF-8, so detector() "
                    "and every typo check crash instead of falling back")
 def test_garbage_bytes_fall_back_with_a_warning(tmp_path):
