@@ -170,9 +170,6 @@ def test_whole_word_homophones_in_clear_context():
 
 
 @needs_lm
-@pytest.mark.xfail(strict=True, reason="false alarm on the most common 公文 term: the window 县人/市人 of 县人大常委会/"
-                   "市人大常委会 (jieba token 县人大, rare) is 'corrected' to 先人/时人 (p 0.89 > 0.78); "
-                   "typo.py LmTypoDetector.candidates has no guard for it")
 def test_peoples_congress_is_not_a_typo():
     d = detector()
     assert hits_of(d, "县人大常委会听取了关于城市建设工作的报告，提出了修改意见。") == []
@@ -181,8 +178,6 @@ def test_peoples_congress_is_not_a_typo():
 
 
 @needs_lm
-@pytest.mark.xfail(strict=True, reason="目标任物 is 'corrected' to 人物 (p 0.927), not 任务 (p 0.923, window 目标任务): "
-                   "_sentence takes the first position above the threshold, and 目标人物 outscores 目标任务 in the trigram")
 def test_suggestion_fits_the_phrase():
     assert hits_of(detector(), "全县上下要坚定信心，攻坚克难，确保完成全年目标任物。") == [("目标任物", "目标任务")]
 
@@ -263,8 +258,6 @@ def test_switched_off_falls_back():
     _falls_back(_probe("off"))
 
 
-@pytest.mark.xfail(strict=True, reason="wordlm.py load() returns None for 'off' without logging anything, though its "
-                   "docstring says the reason is logged when the model is switched off or missing")
 def test_switched_off_is_logged():
     out = _probe("off")
     assert [r for r in out["records"] if r[0] == "WARNING" and r[1].endswith("wordlm")], out
@@ -285,9 +278,6 @@ def test_not_a_kenlm_file_falls_back_with_a_warning(tmp_path):
     assert any(r[0] == "WARNING" and "could not be opened" in r[2] for r in out["records"]), out
 
 
-@pytest.mark.xfail(strict=True, reason="wordlm.py load() catches ImportError/OSError/RuntimeError only: kenlm.Model raises "
-                   "UnicodeDecodeError (a ValueError) when the first line of a garbage file is not UTF-8, so detector() "
-                   "and every typo check crash instead of falling back")
 def test_garbage_bytes_fall_back_with_a_warning(tmp_path):
     f = tmp_path / "garbage.lm"
     f.write_bytes(b"\x93\xfe\xff KenLM? \x80\x81\n" * 64 + bytes(range(256)) * 16)
@@ -344,9 +334,6 @@ def test_long_sentence_without_full_stops(det):
 
 
 @pytest.mark.timeout(30, method="signal")  # signal: the timeout fails this test only
-@pytest.mark.xfail(strict=True, reason="quadratic in sentence length: typo.py:169 _in_name searches _TITLE_BEFORE over "
-                   "the whole prefix s[0:k] (…$) for every window near a surname character (and _quoted rfinds "
-                   "the prefix): 100k chars 2.8 s, 200k 9.5 s, 400k 34 s; a 500k-char comma-only text exceeds 30 s")
 def test_half_megabyte_sentence_is_linear(det):
     rng = random.Random(4)
     text = "、" + "".join(rng.choice(_PARTS) for _ in range(60_000))[:500_000] + "。"

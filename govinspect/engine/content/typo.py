@@ -45,10 +45,13 @@ _ORG_SUFFIX = re.compile(r"[\u4e00-\u9fff]{0,6}?(?:医院|眼科|中心|公司|�
                          r"研究院|研究所|委员会|事务所|酒店|宾馆|超市|药房|诊所|工作室|农场|厂|店|馆|社区|村委会)")
 
 
+QUOTE_SPAN = 300  # a quotation longer than this is prose, and looking further back would make long texts quadratic
+
+
 def _quoted(s: str, i: int) -> bool:
-    """Inside “…” or 《…》 (a title, a slogan, a name)."""
+    """Inside “…” or 《…》 (a title, a slogan, a name) opened at most QUOTE_SPAN characters before i."""
     for open_, close in (("“", "”"), ("《", "》"), ("\"", "\"")):
-        a = s.rfind(open_, 0, i)
+        a = s.rfind(open_, max(0, i - QUOTE_SPAN), i)
         if a >= 0 and s.find(close, a + 1) >= i and s.rfind(close, 0, i) < a:
             return True
     return False
@@ -166,7 +169,7 @@ class TypoDetector:
         for k in range(max(0, a - 2), a + n):
             if s[k] not in self.surnames:
                 continue
-            titled = bool(_TITLE_BEFORE.search(s, 0, k))
+            titled = bool(_TITLE_BEFORE.search(s, max(0, k - 3), k))  # titles are at most 2 characters: linear time
             for length in (2, 3):
                 end = k + length
                 if end > len(s) or not (end > a and k < a + n) or not _CJK_RUN.fullmatch(s[k:end]):
@@ -502,7 +505,7 @@ class LmTypoDetector(TypoDetector):
                 continue
             lo, hi = max(0, i - LM_CONTEXT), min(L, i + 1 + LM_CONTEXT)
             top = None
-            for (alt, (a, n, cand, f)), g in zip(found.items(), gains(s[lo:i], ch, found, s[i + 1:hi], lo == 0, hi == L)):
+            for (alt, (a, n, cand, f)), g in zip(found.items(), gains(s[lo:i], ch, found, s[i + 1:hi], False, False)):
                 if top is None or g > top[0]:
                     top = (g, (None, f, alt not in alts, alt), a, n, cand)
             best[i] = top
@@ -525,7 +528,7 @@ class LmTypoDetector(TypoDetector):
             if not words:
                 continue
             lo, hi = max(0, pos - LM_CONTEXT), min(L, pos + 2 + LM_CONTEXT)
-            for w, g in zip(words, self.lm.gains(s[lo:pos], t, words, s[pos + 2:hi], lo == 0, hi == L)):
+            for w, g in zip(words, self.lm.gains(s[lo:pos], t, words, s[pos + 2:hi], False, False)):
                 for k in range(2):
                     if w[k] != t[k]:
                         cur = best.get(pos + k)
@@ -537,12 +540,17 @@ class LmTypoDetector(TypoDetector):
         return best
 
     def _sentence(self, s: str, base: int) -> list[Hit]:
+        """The candidates over the threshold, the most probable first where their windows overlap (目标任物:
+        任务 and 人物 compete for the same slip)."""
+        scored = [(self.probability(x), a, n, cand) for g, x, a, n, cand in self.candidates(s).values() if x is not None]
+        taken: list[tuple[int, int]] = []
         out: list[Hit] = []
-        taken_until = -1
-        for i, (g, x, a, n, cand) in sorted(self.candidates(s).items()):
-            if a < taken_until or x is None or self.probability(x) < self.threshold:
+        for p, a, n, cand in sorted(scored, key=lambda c: (-c[0], c[1])):
+            if p < self.threshold:
+                break
+            if any(a < e and b < a + n for b, e in taken):
                 continue
+            taken.append((a, a + n))
             out.append(Hit(rule="content.typo", start=base + a, end=base + a + n, text=s[a:a + n], suggestion=cand,
                            category="疑似错别字", severity="low", note=f"“{s[a:a + n]}”疑为“{cand}”"))
-            taken_until = a + n
-        return out
+        return sorted(out, key=lambda h: h.start)

@@ -194,6 +194,7 @@ def load() -> WordLM | None:
     """The configured model, or None (with the reason logged once) when it is switched off or missing."""
     setting = os.environ.get("GOVINSPECT_TYPO_LM", "").strip()
     if setting.lower() in ("off", "0", "no", "false"):
+        log.warning("typo language model switched off (GOVINSPECT_TYPO_LM=%s): the typo check uses its dictionary method", setting)
         return None
     path = Path(setting) if setting else DEBIAN_LM
     if not path.is_file():
@@ -202,6 +203,6 @@ def load() -> WordLM | None:
         return None
     try:
         return WordLM(path)
-    except (ImportError, OSError, RuntimeError) as exc:  # kenlm missing or the file is not a KenLM model
+    except Exception as exc:  # kenlm missing, or not a KenLM model (OSError, RuntimeError, UnicodeDecodeError ...)
         log.warning("typo language model %s could not be opened (%s): the typo check uses its dictionary method", path, exc)
         return None
