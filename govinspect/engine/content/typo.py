@@ -328,6 +328,19 @@ _FUZZY_INITIAL = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
 _FUZZY_FINAL = (("ang", "an"), ("eng", "en"), ("ing", "in"))
 
 
+def _window_table() -> tuple:
+    """For each set of the three-character parts ("xy?" = 1, "x?y" = 2, "?yz" = 4) some correction key holds
+    around a position: the windows (length, characters before the position) that can match a key, in the order
+    the candidates are tried (longer windows first, then left to right)."""
+    def possible(n: int, before: int, parts: int) -> bool:
+        after = n - 1 - before
+        return ((before < 2 or parts & 1) and (before == 0 or after == 0 or parts & 2) and (after < 2 or parts & 4)) or n == 2
+    return tuple(tuple((n, b) for n in (4, 3, 2) for b in range(n - 1, -1, -1) if possible(n, b, parts)) for parts in range(8))
+
+
+_WINDOWS = _window_table()
+
+
 def _fuzzy(py: str) -> str:
     for a, b in _FUZZY_INITIAL:
         if py.startswith(a):
@@ -383,6 +396,24 @@ class LmTypoDetector(TypoDetector):
                 for j in range(len(w)):
                     key = w[:j] + "?" + w[j + 1:]
                     self.fixes_lm[key] = self.fixes_lm.get(key, "") + w[j]
+        # the same sets of characters as bit sets, to tell in one step whether a window has an allowed correction:
+        # a character worth trying -> (its confusion set, the alternatives allowed for it, their bits), and the
+        # bits of each correction set of more than one character (the commonest characters get the low bits)
+        counts: dict[str, int] = {}
+        for fx in self.fixes_lm.values():
+            for c in fx:
+                counts[c] = counts.get(c, 0) + 1
+        bit = {c: 1 << k for k, c in enumerate(sorted(counts, key=lambda c: (-counts[c], c)))}
+        self._fix_bits: dict[str, int] = {key: sum(bit[c] for c in set(fx)) for key, fx in self.fixes_lm.items() if len(fx) > 1}
+        # the three-character parts of the keys around their "?" ("xy?", "x?y", "?yz"): a window whose part is
+        # missing here matches no key (most four-character windows)
+        self._cores: set[str] = {key[q + b:q + b + 3] for key in self.fixes_lm for q in (key.index("?"),)
+                                 for b in (-2, -1, 0) if 0 <= q + b and q + b + 3 <= len(key)}
+        self._tried: dict[str, tuple[str, str, int]] = {}
+        for c, alts in self.confusion.items():
+            if alts and c not in _NUMERAL:
+                allowed = alts + self.fuzzy_alts.get(c, "")
+                self._tried[c] = (alts, allowed, sum(bit.get(a, 0) for a in set(allowed)))
         # whole-word homophones: common two-character words grouped by their reading
         self.homophones: dict[str, list[str]] = {}
         for w, f in self.freq.items():
@@ -460,41 +491,54 @@ class LmTypoDetector(TypoDetector):
         single = self._single = set()
         suspect = []  # positions worth trying: a slip breaks its word (ecspell-odw.train: positions inside common
         # two-character words or any longer dictionary word held 2 of 1,000 wrong characters, at a third of the cost)
-        starts = []
+        starts = []  # (position, token) of the two-character tokens
         pos = 0
+        vocab = self.vocab
         for t in tokens:
-            starts.append((pos, t))
-            f = freq.get(t, 0)
-            if len(t) == 1 or (len(t) <= 3 and f < RARE and t not in self.vocab):
-                single.update(range(pos, pos + len(t)))
-            if len(t) == 1 or (len(t) == 2 and f < MIN_FREQ) or (len(t) == 3 and f < RARE and t not in self.vocab):
-                suspect.extend(range(pos, pos + len(t)))
-            pos += len(t)
+            n = len(t)
+            if n == 1:
+                single.add(pos)
+                suspect.append(pos)
+            elif n <= 3:
+                f = freq.get(t, 0)
+                if f < RARE and t not in vocab:  # (then f < MIN_FREQ too)
+                    single.update(range(pos, pos + n))
+                    suspect.extend(range(pos, pos + n))
+                elif n == 2 and f < MIN_FREQ:
+                    suspect.extend((pos, pos + 1))
+                if n == 2:
+                    starts.append((pos, t))
+            pos += n
         best: dict[int, tuple[float, list[float], int, int, str]] = {}
         safe: dict[tuple[int, int], bool] = {}  # window -> no guard protects it
         L = len(s)
-        conf, fuzzy_alts, fixes, known, guarded, gains = (self.confusion, self.fuzzy_alts, self.fixes_lm, self._known,
-                                                          self._guarded, self.lm.gains)
+        tried, fixes, fix_bits, cores, known, guarded, gains = (self._tried, self.fixes_lm, self._fix_bits, self._cores,
+                                                                self._known, self._guarded, self.lm.gains)
         for i in suspect:
             ch = s[i]
-            alts = conf.get(ch)
-            if not alts or ch in _NUMERAL or (i and s[i - 1] == ch) or (i + 1 < L and s[i + 1] == ch):
+            spec = tried.get(ch)
+            if spec is None or (i and s[i - 1] == ch) or (i + 1 < L and s[i + 1] == ch):
                 continue  # a reduplicated character is a form (校校通, 村村通, 人人), not a slip
-            allowed = alts + fuzzy_alts.get(ch, "")
+            alts, allowed, allowed_bits = spec
             found: dict[str, tuple[int, int, str, int]] = {}  # alt -> (a, n, corrected window, its frequency)
-            for n in (4, 3, 2):
-                for a in range(max(0, i - n + 1), min(i, L - n) + 1):
-                    key = s[a:i] + "?" + s[i + 1:a + n]
-                    fx = fixes.get(key)
-                    if not fx:
+            # the windows some correction key could match, by the three-character parts around i a key holds
+            parts = ((i >= 2 and s[i - 2:i] + "?" in cores) | (0 < i < L - 1 and s[i - 1] + "?" + s[i + 1] in cores) << 1
+                     | (i + 2 < L and "?" + s[i + 1:i + 3] in cores) << 2)
+            for n, before in _WINDOWS[parts]:
+                a = i - before
+                if a < 0 or a + n > L:
+                    continue
+                key = s[a:i] + "?" + s[i + 1:a + n]
+                fx = fixes.get(key)
+                if not fx or (fx not in allowed if len(fx) == 1 else not fix_bits[key] & allowed_bits):
+                    continue  # most windows: no allowed alternative makes a word there
+                for alt in (fx if len(fx) < len(allowed) else allowed):
+                    if alt in found or alt not in fx or alt not in allowed:  # longer windows come first
                         continue
-                    for alt in (fx if len(fx) < len(allowed) else allowed):
-                        if alt in found or alt not in fx or alt not in allowed:  # longer windows come first
-                            continue
-                        cand = key.replace("?", alt)
-                        if n == 2 and cand in FUNCTION_WORDS:
-                            continue
-                        found[alt] = (a, n, cand, known(cand))
+                    cand = key.replace("?", alt)
+                    if n == 2 and cand in FUNCTION_WORDS:
+                        continue
+                    found[alt] = (a, n, cand, known(cand))
             if not found:
                 continue
             for v in found.values():
@@ -511,7 +555,7 @@ class LmTypoDetector(TypoDetector):
             best[i] = top
         # whole-word homophones of two-character tokens (作出绝顶 -> 决定, 平谷 -> 评估)
         for pos, t in starts:
-            if len(t) != 2 or freq.get(t, 0) >= MIN_FREQ or not _CJK_RUN.fullmatch(t):
+            if freq.get(t, 0) >= MIN_FREQ or not _CJK_RUN.fullmatch(t):
                 continue
             if t[0] in self.heteronyms or t[1] in self.heteronyms:  # the word decides the reading (长大, 重新)
                 r = self._reading.get(t)
