@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+import operator
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -59,6 +60,7 @@ MIN_PROSE = 12  # characters of a piece worth checking
 # the pieces worth checking, found by the regex engine: a page's menus and captions never reach Python
 _LONG_PIECES = re.compile(_SENTENCES.pattern[:-1] + "{%d,}" % MIN_PROSE)
 _NUMERAL = set("〇零一二三四五六七八九十百千万亿两0123456789")
+_NUMERAL_RUN = re.compile("[%s]" % "".join(sorted(_NUMERAL)))  # any character of _NUMERAL
 MIN_FREQ = 2000  # a corrected word must be at least this common in jieba's dictionary ...
 RATIO = 100  # ... and this many times more common than the window as written
 RARE = 30  # a written word rarer than this (jieba frequency) may hide a typo
@@ -403,7 +405,8 @@ class LmTypoDetector(TypoDetector):
         for fx in self.fixes_lm.values():
             for c in fx:
                 counts[c] = counts.get(c, 0) + 1
-        bit = {c: 1 << k for k, c in enumerate(sorted(counts, key=lambda c: (-counts[c], c)))}
+        self._bit_char = sorted(counts, key=lambda c: (-counts[c], c))  # the character of each bit
+        bit = {c: 1 << k for k, c in enumerate(self._bit_char)}
         self._fix_bits: dict[str, int] = {key: sum(bit[c] for c in set(fx)) for key, fx in self.fixes_lm.items() if len(fx) > 1}
         # the three-character parts of the keys around their "?" ("xy?", "x?y", "?yz"): a window whose part is
         # missing here matches no key (most four-character windows)
@@ -446,7 +449,7 @@ class LmTypoDetector(TypoDetector):
              0.0, 0.0]
         if self.prune:
             w = self.weights
-            bound = self.bias + sum(wk * v for wk, v in zip(w, x)) + sum(max(w[k] * lo, w[k] * hi) for k, lo, hi in self._COSTLY)
+            bound = self.bias + sum(map(operator.mul, w, x)) + sum(max(w[k] * lo, w[k] * hi) for k, lo, hi in self._COSTLY)
             if bound < self._logit_threshold:
                 return None
         lm = self.lm
@@ -478,7 +481,7 @@ class LmTypoDetector(TypoDetector):
         return (not _CJK_RUN.fullmatch(win) or win in self.proper
                 or (a > 0 and win[0] in ORG_END and _CJK.match(s[a - 1]))
                 or self._in_name(s, a, n)
-                or any(c in _NUMERAL for c in s[max(0, a - 1):a + n + 1])
+                or bool(_NUMERAL_RUN.search(s, max(0, a - 1), a + n + 1))
                 or bool(_ORG_SUFFIX.match(s, a + n)) or _quoted(s, a)
                 or bool(keep and any(k in s[max(0, a - 2):a + n + 2] for k in keep)) or bool(_DOC_NO.match(s, a + n)))
 
@@ -512,8 +515,8 @@ class LmTypoDetector(TypoDetector):
         best: dict[int, tuple[float, list[float], int, int, str]] = {}
         safe: dict[tuple[int, int], bool] = {}  # window -> no guard protects it
         L = len(s)
-        tried, fixes, fix_bits, cores, known, guarded, gains = (self._tried, self.fixes_lm, self._fix_bits, self._cores,
-                                                                self._known, self._guarded, self.lm.gains)
+        tried, fixes, fix_bits, bit_char, cores, known, guarded, gains = (
+            self._tried, self.fixes_lm, self._fix_bits, self._bit_char, self._cores, self._known, self._guarded, self.lm.gains)
         for i in suspect:
             ch = s[i]
             spec = tried.get(ch)
@@ -530,10 +533,21 @@ class LmTypoDetector(TypoDetector):
                     continue
                 key = s[a:i] + "?" + s[i + 1:a + n]
                 fx = fixes.get(key)
-                if not fx or (fx not in allowed if len(fx) == 1 else not fix_bits[key] & allowed_bits):
-                    continue  # most windows: no allowed alternative makes a word there
-                for alt in (fx if len(fx) < len(allowed) else allowed):
-                    if alt in found or alt not in fx or alt not in allowed:  # longer windows come first
+                if not fx:
+                    continue
+                if len(fx) == 1:
+                    if fx not in allowed:
+                        continue
+                    common = fx  # the one allowed correction
+                else:
+                    both = fix_bits[key] & allowed_bits
+                    if not both:
+                        continue  # most windows: no allowed alternative makes a word there
+                    # one allowed correction (most windows left), or all of them in the order of the shorter set
+                    common = bit_char[both.bit_length() - 1] if both & (both - 1) == 0 else (
+                        [c for c in (fx if len(fx) < len(allowed) else allowed) if c in fx and c in allowed])
+                for alt in common:
+                    if alt in found:  # longer windows come first
                         continue
                     cand = key.replace("?", alt)
                     if n == 2 and cand in FUNCTION_WORDS:
