@@ -523,7 +523,7 @@ class LmTypoDetector(TypoDetector):
             if spec is None or (i and s[i - 1] == ch) or (i + 1 < L and s[i + 1] == ch):
                 continue  # a reduplicated character is a form (校校通, 村村通, 人人), not a slip
             alts, allowed, allowed_bits = spec
-            found: dict[str, tuple[int, int, str, int]] = {}  # alt -> (a, n, corrected window, its frequency)
+            found: dict[str, tuple[int, int, str]] = {}  # alt -> (a, n, corrected window)
             # the windows some correction key could match, by the three-character parts around i a key holds
             parts = ((i >= 2 and s[i - 2:i] + "?" in cores) | (0 < i < L - 1 and s[i - 1] + "?" + s[i + 1] in cores) << 1
                      | (i + 2 < L and "?" + s[i + 1:i + 3] in cores) << 2)
@@ -552,7 +552,7 @@ class LmTypoDetector(TypoDetector):
                     cand = key.replace("?", alt)
                     if n == 2 and cand in FUNCTION_WORDS:
                         continue
-                    found[alt] = (a, n, cand, known(cand))
+                    found[alt] = (a, n, cand)
             if not found:
                 continue
             for v in found.values():
@@ -563,10 +563,11 @@ class LmTypoDetector(TypoDetector):
                 continue
             lo, hi = max(0, i - LM_CONTEXT), min(L, i + 1 + LM_CONTEXT)
             top = None
-            for (alt, (a, n, cand, f)), g in zip(found.items(), gains(s[lo:i], ch, found, s[i + 1:hi], False, False)):
+            for (alt, (a, n, cand)), g in zip(found.items(), gains(s[lo:i], ch, found, s[i + 1:hi], False, False)):
                 if top is None or g > top[0]:
-                    top = (g, (None, f, alt not in alts, alt), a, n, cand)
-            best[i] = top
+                    top = (g, alt, a, n, cand)
+            g, alt, a, n, cand = top  # the frequency of the corrected window only for the best one
+            best[i] = (g, (None, known(cand), alt not in alts, alt), a, n, cand)
         # whole-word homophones of two-character tokens (作出绝顶 -> 决定, 平谷 -> 评估)
         for pos, t in starts:
             if freq.get(t, 0) >= MIN_FREQ or not _CJK_RUN.fullmatch(t):
