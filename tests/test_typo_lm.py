@@ -121,6 +121,30 @@ def test_gains_equal_score_differences_on_random_windows(lm, det):
     assert checked > 10_000
 
 
+def test_word_pair_pruning_changes_nothing(lm, tmp_path):
+    """WordLM skips strings holding two neighbours no word of the model holds, read from the vocabulary the KenLM
+    file ends with. The same model without that list (every string looked up) must cut and score identically."""
+    from govinspect.engine.content.wordlm import _ANY, _word_pairs
+
+    assert _word_pairs(DEBIAN_LM, lm.model) is not None  # the Debian file lists its words: pruning is on
+    plain = WordLM(DEBIAN_LM)
+    plain._next = lambda a, default: _ANY
+    text = "".join(CLEAN) + "".join(s for s, _, _ in NEW_FINDS) + "县人大常委会听取报告目标任物精神文明"
+    rng = random.Random(7)
+    for _ in range(600):
+        i = rng.randrange(len(text) - 1)
+        k = rng.choice((1, 2))
+        lo, hi = max(0, i - rng.randint(0, 6)), min(len(text), i + k + rng.randint(0, 6))
+        left, written, right = text[lo:i], text[i:i + k], text[i + k:hi]
+        alts = ["".join(rng.choice(text) for _ in range(k)) for _ in range(4)]
+        assert lm.segment(text[lo:hi]) == plain.segment(text[lo:hi])
+        assert lm.gains(left, written, alts, right, False, False) == pytest.approx(
+            plain.gains(left, written, alts, right, False, False), abs=1e-9)
+    arpa = tmp_path / "model.arpa"
+    arpa.write_text("\\data\\\nngram 1=2\n\n\\1-grams:\n-1.0\t<unk>\n-1.0\t市场\n\n\\end\\\n", encoding="utf-8")
+    assert _word_pairs(arpa, lm.model) is None  # not a binary file with its words: nothing is pruned
+
+
 def test_segment_uses_the_models_own_words(lm):
     assert lm.segment("市场监管局") == ["市场", "监管局"]
     assert lm.segment("国际机场") == ["国际", "机场"]
