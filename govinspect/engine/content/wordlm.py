@@ -122,12 +122,15 @@ class WordLM:
         """Unigram DP over s: best score of each prefix s[:k] and the length of its last word; and the length of
         the longest suffix of s whose neighbours all occur together inside some word (_pair)."""
         n = len(s)
-        score = [0.0] + [-1e18] * n
-        back = [0] * (n + 1)
+        score, back = [0.0] + [-1e18] * n, [0] * (n + 1)
+        return score, back, self._extend(s, score, back, 0, 0)
+
+    def _extend(self, s: str, score: list[float], back: list[int], start: int, reach: int) -> int:
+        """Run the forward DP over s[start:], score/back already holding it up to start (reach: the longest
+        suffix of s[:start] a word could be); returns the reach at the end of s."""
         get, uni, nxt = self._uni.get, self.uni, self._next
-        reach = 0  # the longest suffix of s[:e] a word could be: no longer word ends at e
-        for e in range(1, n + 1):
-            reach = reach + 1 if e > 1 and s[e - 1] in nxt(s[e - 2], "") else 1
+        for e in range(start + 1, len(s) + 1):
+            reach = reach + 1 if e > 1 and s[e - 1] in nxt(s[e - 2], "") else 1  # no longer word ends at e
             best, arg = -1e18, 1
             for k in range(1, min(MAX_WORD, reach) + 1):
                 w = s[e - k:e]
@@ -142,7 +145,7 @@ class WordLM:
                 if v > best:
                     best, arg = v, k
             score[e], back[e] = best, arg
-        return score, back, reach
+        return reach
 
     def _backward(self, s: str) -> tuple[list[float], list[int], int]:
         """Unigram DP over s from the right: best score of each suffix s[j:] and the length of its first word;
@@ -254,23 +257,7 @@ class WordLM:
             t = left + c
             p = len(t)
             F2, fb2 = F + [0.0] * len(c), fb + [0] * len(c)
-            reach = lreach  # the longest suffix of t[:e] a word could hold
-            for e in range(m + 1, p + 1):  # the forward DP over the changed characters
-                reach = reach + 1 if e > 1 and t[e - 1] in nxt(t[e - 2], "") else 1
-                top, arg = -1e18, 1
-                for k in range(1, min(MAX_WORD, reach) + 1):
-                    w = t[e - k:e]
-                    u = get(w, _MISS)
-                    if u is _MISS:
-                        u = uni(w)
-                    if u is None:
-                        if k > 1:
-                            continue
-                        u = UNKNOWN
-                    v = F2[e - k] + u
-                    if v > top:
-                        top, arg = v, k
-                F2[e], fb2[e] = top, arg
+            reach = self._extend(t, F2, fb2, m, lreach)  # the forward DP over the changed characters
             top, arg = F2[p] + B0, None  # a word boundary at the join ...
             if r and right[0] in nxt(t[-1], ""):  # ... or a word across it
                 for st in range(max(0, p - MAX_WORD + 1, p - reach), p):
