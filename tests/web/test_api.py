@@ -334,6 +334,24 @@ def test_check_text_finds_personal_data_and_wrong_words(platform, api):
     assert r.status_code == 400 and "未知的规则" in r.json()["detail"]
 
 
+def test_check_text_reports_typos_of_the_context_method(platform, api):
+    """The pre-publication check runs the typo check of this process: the context method when the Debian language
+    model is installed (make installs it), which finds slips the dictionary method misses."""
+    from govinspect.engine.content.typo import LmTypoDetector, classic_detector, detector
+
+    text = "要进一步加强党风廉政建设，坚决惩治腐败，营造风清气正的政治生太。"
+    if not isinstance(detector(), LmTypoDetector):
+        pytest.skip("the typo language model is not installed (apt-get install libime-data-language-model)")
+    assert classic_detector().scan(text) == []
+    r = check(api("unit_b"), text=text)
+    assert r.status_code == 200, r.content.decode()
+    typos = [f for f in r.json()["findings"] if f["rule"] == "content.typo"]
+    assert [(f["text"], f["suggestion"]) for f in typos] == [("生太", "生态")]
+    assert text[typos[0]["start"]:typos[0]["end"]] == "生太"
+    r = check(api("unit_b"), text=text, typos=False)
+    assert not [f for f in r.json()["findings"] if f["rule"] == "content.typo"]
+
+
 def test_check_text_html(platform, api):
     c = api("unit_a")
     html = ("<html><head><title>通知</title><style>p{color:red}</style></head><body>"
