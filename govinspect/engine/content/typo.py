@@ -1,6 +1,11 @@
-"""错别字 detection without a model download: confusion sets by sound and shape plus word frequencies.
+"""错别字 detection, offline, precision first. Two methods in this module:
 
-Method (precision first):
+- the context method (`LmTypoDetector`, below): candidates by sound (fuzzy pinyin too), shape and whole-word
+  homophones, scored by a word trigram (`wordlm.py`, Debian's libime model) and a small logistic model
+  (`rules/typo/lm-model.json`, fitted by `benchmarks/typo_fit.py`); `detector()` uses it when the model loads;
+- the dictionary method (`TypoDetector`), the fallback without the model and the benchmarks' baseline.
+
+Both share the guards below. The dictionary method:
 1. Segment a sentence with jieba's dictionary (rjieba, HMM off, so unknown words fall apart into single
    characters).
 2. A misspelled character usually breaks its word: look only at single-character tokens (not
@@ -470,8 +475,6 @@ class LmTypoDetector(TypoDetector):
         return math.log(t / (1 - t))
 
     def probability(self, x: list[float]) -> float:
-        import math
-
         z = self.bias + sum(w * v for w, v in zip(self.weights, x))
         return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
 
