@@ -92,12 +92,12 @@ def main() -> None:
     print(f"fitted on odw.train rows 0-{n // 2 - 1}: {len(y)} scored positions, {int(y.sum())} wrong  "
           f"[{time.perf_counter() - t:.0f}s]")
     print("  bias %.3f; " % w[0] + ", ".join(f"{f} {v:.3f}" for f, v in zip(FEATURES, w[1:])))
-    det.bias, det.weights = float(w[0]), [float(v) for v in w[1:]]
+    det.configure([float(v) for v in w[1:]], float(w[0]), det.threshold)
     dump = _texts(root, ("dump",))
     pages = _texts(root, ("pages",))
     table = []  # (threshold, dump hits, dump chars, pages hits, pages chars, fitting-half P, R)
     for thr in GRID:
-        det.threshold = thr
+        det.configure(det.weights, det.bias, thr)
         det._cache.clear()
         dc, dh, _ = false_alarms(root, det, texts=dump)
         pc, ph, _ = false_alarms(root, det, texts=pages)
@@ -123,7 +123,7 @@ def main() -> None:
         if t is not None:
             print(f"cross-check: chosen on {name} alone -> {t:.2f}; the other set then has "
                   f"{fa(row[t][other[0]], row[t][other[1]]):.2f} false alarms /100k")
-    det.threshold = chosen
+    det.configure(det.weights, det.bias, chosen)
     det._cache.clear()
     m = measure(odw, second, det)
     print(f"reported: odw.train second half (held out) P {m['char_precision']:.3f} R {m['char_recall']:.3f}")

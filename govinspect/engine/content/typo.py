@@ -376,9 +376,7 @@ class LmTypoDetector(TypoDetector):
 
         self.lm = lm
         spec = json.loads(LM_MODEL.read_text(encoding="utf-8"))
-        self.weights = [float(spec["weights"].get(f, 0.0)) for f in FEATURES]
-        self.bias = float(spec["bias"])
-        self.threshold = float(spec["threshold"])
+        self.configure([float(spec["weights"].get(f, 0.0)) for f in FEATURES], spec["bias"], spec["threshold"])
         self.prune = True  # skip the costly features of hopeless candidates (benchmarks/typo_fit.py turns it off)
         self._lazy_pinyin = lazy_pinyin
         # the confusion sets, widened by fuzzy pinyin among the same common characters
@@ -452,11 +450,8 @@ class LmTypoDetector(TypoDetector):
         x = [g, 0.0, math.log10(1 + fixed), float(i in self._single), 0.0,
              float(whole), float(fuzzy_only), float(pair), float(bool(sounds.get(s[i], frozenset()) & sounds.get(alt, frozenset()))),
              0.0, 0.0]
-        if self.prune:
-            w = self.weights
-            bound = self.bias + sum(map(operator.mul, w, x)) + sum(max(w[k] * lo, w[k] * hi) for k, lo, hi in self._COSTLY)
-            if bound < self._logit_threshold:
-                return None
+        if self.prune and sum(map(operator.mul, self.weights, x)) < self._limit:
+            return None
         lm = self.lm
         if written is None:  # how strongly the text as written around i is a word already
             written = max((self._known(s[b:b + m]) for m in (2, 3, 4) for b in range(max(0, i - m + 1), min(i, L - m) + 1)),
@@ -469,10 +464,14 @@ class LmTypoDetector(TypoDetector):
         x[10] = max(-30.0, min(30.0, self._logp(local[: i - lo] + alt + local[i - lo + 1:]) - self._logp(local))) / 10
         return x
 
-    @property
-    def _logit_threshold(self) -> float:
+    def configure(self, weights: list[float], bias: float, threshold: float) -> None:
+        """Set the logistic model (benchmarks/typo_fit.py tries other weights and thresholds this way)."""
+        self.weights, self.bias, self.threshold = list(weights), float(bias), float(threshold)
         t = min(max(self.threshold, 1e-9), 1 - 1e-9)
-        return math.log(t / (1 - t))
+        # the least the cheap features' weighted sum may be for the costly ones to lift a candidate over the
+        # threshold: logit(threshold) - bias - the most the costly features can add
+        self._limit = (math.log(t / (1 - t)) - self.bias
+                       - sum(max(self.weights[k] * lo, self.weights[k] * hi) for k, lo, hi in self._COSTLY))
 
     def probability(self, x: list[float]) -> float:
         z = self.bias + sum(w * v for w, v in zip(self.weights, x))
