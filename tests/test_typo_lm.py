@@ -145,6 +145,20 @@ def test_word_pair_pruning_changes_nothing(lm, tmp_path):
     assert _word_pairs(arpa, lm.model) is None  # not a binary file with its words: nothing is pruned
 
 
+def test_word_reading_equals_lazy_pinyin(det):
+    """The homophone route reads words straight from pypinyin's tables; it must give what lazy_pinyin gives (the
+    homophone groups are keyed by lazy_pinyin), heteronyms included (长大, 重新, 绿化: lv)."""
+    from pypinyin import lazy_pinyin
+
+    from govinspect.engine.content.typo import _CJK_RUN, _word_reading
+
+    words = sorted(w for w, f in det.freq.items() if len(w) == 2 and f > 0 and _CJK_RUN.fullmatch(w)
+                   and (w[0] in det.heteronyms or w[1] in det.heteronyms))
+    assert len(words) > 10_000
+    sample = random.Random(3).sample(words, 4000) + ["长大", "重新", "绿化", "银行", "行长", "率先", "效率"]
+    assert [_word_reading(w) for w in sample] == [" ".join(lazy_pinyin(w)) for w in sample]
+
+
 def test_segment_uses_the_models_own_words(lm):
     assert lm.segment("市场监管局") == ["市场", "监管局"]
     assert lm.segment("国际机场") == ["国际", "机场"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import math
 import operator
+import unicodedata
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -360,6 +361,31 @@ def _fuzzy(py: str) -> str:
     return py
 
 
+def _toneless(py: str) -> str:
+    """pypinyin's Style.NORMAL of a tone-marked reading: marks dropped, ü written v (lǜ -> lv)."""
+    py = unicodedata.normalize("NFD", py).replace("u\u0308", "v")
+    return "".join(c for c in py if not unicodedata.combining(c))
+
+
+def _word_reading(w: str) -> str | None:
+    """The toneless reading lazy_pinyin gives a word of Chinese characters, read straight from pypinyin's tables
+    (its phrase table, else each character's first reading): ~50x faster than its pipeline. Equal to
+    " ".join(lazy_pinyin(w)) for every two-character word of jieba's dictionary (checked); None when a character
+    has no reading."""
+    from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
+
+    phrase = PHRASES_DICT.get(w)
+    if phrase:
+        return " ".join(_toneless(r[0]) for r in phrase)
+    out = []
+    for c in w:
+        r = PINYIN_DICT.get(ord(c))
+        if r is None:
+            return None
+        out.append(_toneless(r.split(",")[0]))
+    return " ".join(out)
+
+
 class LmTypoDetector(TypoDetector):
     """Candidates from sound- and shape-alike sets (pycorrector's same_pinyin/same_stroke, fuzzy pinyin over
     pypinyin's readings) and whole-word homophones (jieba words of the same pinyin); each is scored by the
@@ -577,7 +603,7 @@ class LmTypoDetector(TypoDetector):
             if t[0] in self.heteronyms or t[1] in self.heteronyms:  # the word decides the reading (长大, 重新)
                 r = self._reading.get(t)
                 if r is None:
-                    r = self._reading[t] = " ".join(self._lazy_pinyin(t))
+                    r = self._reading[t] = _word_reading(t) or " ".join(self._lazy_pinyin(t))
                     if len(self._reading) > 200_000:
                         self._reading.clear()
             else:
