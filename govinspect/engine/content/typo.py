@@ -407,14 +407,16 @@ class LmTypoDetector(TypoDetector):
         self._lazy_pinyin = lazy_pinyin
         # the confusion sets, widened by fuzzy pinyin among the same common characters
         common = set(self.confusion)
+        word_chars = {c for w in self.freq if len(w) == 2 and self.freq[w] >= WORD_FREQ for c in w}
+        readings = {c: pinyin(c, style=Style.NORMAL, heteronym=True)[0] for c in common | word_chars}  # once each
         by_sound: dict[str, set[str]] = {}
         for c in common:
-            for r in pinyin(c, style=Style.NORMAL, heteronym=True)[0]:
+            for r in readings[c]:
                 by_sound.setdefault(_fuzzy(r), set()).add(c)
         self.fuzzy_alts: dict[str, str] = {}
         for c in common:
             near = set()
-            for r in pinyin(c, style=Style.NORMAL, heteronym=True)[0]:
+            for r in readings[c]:
                 near |= by_sound.get(_fuzzy(r), set())
             extra = "".join(sorted(near - set(self.confusion[c]) - {c}))
             if extra:
@@ -450,18 +452,12 @@ class LmTypoDetector(TypoDetector):
         self.homophones: dict[str, list[str]] = {}
         for w, f in self.freq.items():
             if len(w) == 2 and f >= HOMO_FREQ and w not in self.proper and _CJK_RUN.fullmatch(w) and w in lm:
-                self.homophones.setdefault(" ".join(lazy_pinyin(w)), []).append(w)
+                self.homophones.setdefault(_word_reading(w) or " ".join(lazy_pinyin(w)), []).append(w)
         self._reading: dict[str, str] = {}
-        self.sounds: dict[str, frozenset[str]] = {c: frozenset(pinyin(c, style=Style.NORMAL, heteronym=True)[0]) for c in common}
+        self.sounds: dict[str, frozenset[str]] = {c: frozenset(readings[c]) for c in common}
         # the reading of a character with one reading; heteronyms are read in their word by pypinyin
-        self.reading: dict[str, str] = {}
-        self.heteronyms: set[str] = set()
-        for c in {c for w in self.freq if len(w) == 2 and self.freq[w] >= WORD_FREQ for c in w}:
-            r = pinyin(c, style=Style.NORMAL, heteronym=True)[0]
-            if len(r) == 1:
-                self.reading[c] = r[0]
-            else:
-                self.heteronyms.add(c)
+        self.reading: dict[str, str] = {c: readings[c][0] for c in word_chars if len(readings[c]) == 1}
+        self.heteronyms: set[str] = {c for c in word_chars if len(readings[c]) != 1}
 
     # the features that cost most, computed only when they could lift a candidate over the threshold:
     # (index in FEATURES, lowest value, highest value)

@@ -104,10 +104,6 @@ class WordLM:
         cache[w] = v
         return v
 
-    def _pair(self, a: str, b: str) -> bool:
-        """Some word of the model holds the neighbours a, b (always True when the file does not list its words)."""
-        return b in self._next(a, "")
-
     def segment(self, s: str) -> list[str]:
         """The most probable cut of s into the model's words (unigram DP, words up to MAX_WORD characters)."""
         _, back, _ = self._forward(s)
@@ -120,7 +116,7 @@ class WordLM:
 
     def _forward(self, s: str) -> tuple[list[float], list[int], int]:
         """Unigram DP over s: best score of each prefix s[:k] and the length of its last word; and the length of
-        the longest suffix of s whose neighbours all occur together inside some word (_pair)."""
+        the longest suffix of s whose neighbours all occur together inside some word (_next)."""
         n = len(s)
         score, back = [0.0] + [-1e18] * n, [0] * (n + 1)
         return score, back, self._extend(s, score, back, 0, 0)
@@ -201,7 +197,7 @@ class WordLM:
         """score(left + alt + right) - score(left + written + right) for each alt (as long as written), each
         variant segmented exactly as score() would: the DP of the unchanged left part is extended over the
         changed characters and joined with the DP of the unchanged right part (words crossing the join, or none).
-        Strings holding neighbours no word holds are never looked up (_pair): they are not words."""
+        Strings holding neighbours no word holds are never looked up (_next): they are not words."""
         dp = self._dp
         lt = dp.get((left, 0))
         rt = dp.get((right, 1))
