@@ -32,7 +32,7 @@ DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 TARGET_FA = 2.5  # false alarms per 100,000 characters of all the clean text: under the 3, with a margin
 TARGET_P = 0.96  # precision on the fitting half: over the 0.95, with a margin
 L2 = 1.0
-GRID = [round(0.30 + 0.01 * k, 2) for k in range(70)]
+GRID = [round(0.30 + 0.005 * k, 3) for k in range(140)]
 
 
 def rows(path: Path, part: slice) -> list[tuple[str, str]]:
@@ -108,9 +108,9 @@ def main() -> None:
     # all the clean text there is decides; each clean set alone, choosing for the other, shows how well that generalises
     chosen = lowest(lambda r: fa(r[1] + r[3], r[2] + r[4]) <= TARGET_FA and r[5] >= TARGET_P)
     for thr, dh, dc, ph, pc, p, r in table:
-        print(f"  threshold {thr:.2f}: FA dump {fa(dh, dc):.2f} pages {fa(ph, pc):.2f} all {fa(dh + ph, dc + pc):.2f} /100k; "
+        print(f"  threshold {thr:.3f}: FA dump {fa(dh, dc):.2f} pages {fa(ph, pc):.2f} all {fa(dh + ph, dc + pc):.2f} /100k; "
               f"fitting half P {p:.3f} R {r:.3f}{'  <- chosen' if thr == chosen else ''}")
-        if chosen is not None and thr > chosen + 0.1:
+        if chosen is not None and thr > chosen + 0.05:
             break
     if chosen is None:
         sys.exit("no threshold of the grid meets the clean-text and precision targets")
@@ -118,7 +118,7 @@ def main() -> None:
     for name, own, other in (("dump", (1, 2), (3, 4)), ("pages", (3, 4), (1, 2))):
         t = lowest(lambda r: fa(r[own[0]], r[own[1]]) <= TARGET_FA and r[5] >= TARGET_P)
         if t is not None:
-            print(f"cross-check: chosen on {name} alone -> {t:.2f}; the other set then has "
+            print(f"cross-check: chosen on {name} alone -> {t:.3f}; the other set then has "
                   f"{fa(row[t][other[0]], row[t][other[1]]):.2f} false alarms /100k")
     det.configure(det.weights, det.bias, chosen)
     det._cache.clear()

@@ -133,6 +133,15 @@ def kneser_ney(sents: list[str], order: int = ORDER, discount: float = DISCOUNT)
 def write_arpa(tables: list[dict], path: Path) -> None:
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _write(tables, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)  # never a half-written model under the real name
+
+
+def _write(tables: list[dict], tmp: Path) -> None:
     with open(tmp, "w", encoding="utf-8") as f:
         f.write("\\data\\\n")
         for n, table in enumerate(tables, 1):
@@ -142,7 +151,6 @@ def write_arpa(tables: list[dict], path: Path) -> None:
             for g, (lp, bo) in table.items():
                 f.write(f"{lp:.5f}\t{' '.join(g)}" + (f"\t{bo:.5f}" if bo is not None else "") + "\n")
         f.write("\n\\end\\\n")
-    os.replace(tmp, path)  # never a half-written model under the real name
 
 
 def build(db: Path, path: Path) -> Path:

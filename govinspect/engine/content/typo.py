@@ -87,7 +87,8 @@ MIN_GAIN = 7.0  # log-probability gain a correction must bring (tuned on ecspell
 ORG_END = set("委办局厅院所站部处科队署")
 # words around a person's name: a title before it (主任计承法), or what follows a name (计承法受到, 王建到)
 _TITLE_BEFORE = re.compile(r"(?:主任|书记|局长|县长|区长|市长|省长|镇长|乡长|村长|主席|同志|委员|处长|科长|所长|站长|院长|厂长|经理|"
-                           r"部长|厅长|队长|组长|社长|会长|校长|老师|医生|教授|记者|代表|村民|群众|师傅|先生|女士|副|和|、)$")
+                           r"部长|厅长|队长|组长|社长|会长|校长|矿长|行长|馆长|庭长|团长|董事长|理事长|秘书长|检察长|"
+                           r"老师|医生|教授|记者|代表|村民|群众|师傅|先生|女士|副|和|、)$")
 _NAME_AFTER = re.compile(r"(?:同志|受到|主任|书记|局长|县长|镇长|乡长|等人|等同志|一行|表示|指出|强调|介绍|说|到)")
 # a two-character window "corrected" into one of these function words is almost always a content word
 # followed by a particle on clean text (首诊的 -> 真的, 可依职责 -> 可以, 及肌张力 -> 及其)
@@ -341,6 +342,7 @@ def measure(path, rows: slice = slice(None), det: TypoDetector | None = None) ->
 LM_MODEL = DATA / "lm-model.json"  # the logistic model's weights and threshold, fitted by benchmarks/typo_fit.py
 LM_CONTEXT = 4  # characters on each side of the changed character scored by the language model
 WORD_FREQ = 100  # a correction must make a jieba word at least this common (4-character words of the 公文 list too)
+HOMO_WRITTEN_MAX = MIN_FREQ  # whole-word homophones of written tokens rarer than this
 HOMO_FREQ = 300  # whole-word homophones: both words at least this common (and known to the language model)
 FEATURES = ("gain", "written_freq", "fixed_freq", "single", "cuts_word", "whole_word", "fuzzy_only", "pair",
             "same_sound", "written_lm", "word_gain", "law_gain")
@@ -399,6 +401,28 @@ def _word_reading(w: str) -> str | None:
             return None
         out.append(_toneless(r.split(",")[0]))
     return " ".join(out)
+
+
+_STREET = set("路街巷")  # 范屋路, 中山街: a street is named, not a slip
+_SERIES_SEP = set("、和与及或")
+_SERIES_END = set("、和与及或，。；：,;:")
+
+
+def _in_series(s: str, a: int, n: int) -> bool:
+    """The window s[a:a+n] is an item of a parallel series, where 公文 coins words by analogy: its siblings share
+    its first character with no separator (织牢织密, 提速提质提效) or its last character across a separator
+    (缓建、缩建、停建; 网格化、信息化和精细化; 医师、护师). A coined item is not a slip."""
+    L, first, last = len(s), s[a], s[a + n - 1]
+    if (a >= n and s[a - n] == first) or (a + 2 * n <= L and s[a + n] == first):
+        return True
+    e = a + n
+    if e < L and s[e] in _SERIES_SEP:  # a sibling after: 2-5 characters ending alike, then a separator or the end
+        for m in range(2, 6):
+            t = e + 1 + m
+            if t <= L and s[t - 1] == last and (t == L or s[t] in _SERIES_END):
+                return True
+    # a sibling before: ending alike just before the separator
+    return a >= 3 and s[a - 1] in _SERIES_SEP and s[a - 2] == last and bool(_CJK.match(s[a - 3]))
 
 
 class LmTypoDetector(TypoDetector):
@@ -533,7 +557,8 @@ class LmTypoDetector(TypoDetector):
                 or self._in_name(s, a, n)
                 or bool(_NUMERAL_RUN.search(s, max(0, a - 1), a + n + 1))
                 or bool(_ORG_SUFFIX.match(s, a + n)) or _quoted(s, a)
-                or bool(keep and any(k in s[max(0, a - 2):a + n + 2] for k in keep)) or bool(_DOC_NO.match(s, a + n)))
+                or bool(keep and any(k in s[max(0, a - 2):a + n + 2] for k in keep)) or bool(_DOC_NO.match(s, a + n))
+                or _in_series(s, a, n) or s[a + n:a + n + 1] in _STREET)
 
     def candidates(self, s: str) -> dict[int, tuple[float, list[float], int, int, str]]:
         """Position -> (gain, features, window start, window length, corrected window) of its best-scored
@@ -620,7 +645,7 @@ class LmTypoDetector(TypoDetector):
             best[i] = (g, (None, known(cand), alt not in alts, alt), a, n, cand)
         # whole-word homophones of two-character tokens (作出绝顶 -> 决定, 平谷 -> 评估)
         for pos, t in starts:
-            if freq.get(t, 0) >= MIN_FREQ or not _CJK_RUN.fullmatch(t):
+            if freq.get(t, 0) >= HOMO_WRITTEN_MAX or not _CJK_RUN.fullmatch(t):
                 continue
             if t[0] in self.heteronyms or t[1] in self.heteronyms:  # the word decides the reading (长大, 重新)
                 r = self._reading.get(t)
