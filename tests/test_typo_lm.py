@@ -20,7 +20,7 @@ import pytest
 
 from govinspect.engine.content import ContentChecker
 from govinspect.engine.content.typo import LmTypoDetector, classic_detector, detector
-from govinspect.engine.content import lawlm
+from govinspect.engine.content import lawlm, typo
 from govinspect.engine.content.wordlm import DEBIAN_LM, WordLM
 
 from realdata import REALDATA
@@ -244,18 +244,45 @@ def test_guards_keep_names_quotes_numbers_and_terms(det, name):
     assert hits_of(det, guarded) == [], guarded  # ... and not where the guard applies
 
 
-def test_fixed_phrases_of_the_keep_list(det):
-    """依纪依法: the trigram alone would 'correct' 依纪 to 以及; the keep list (known-words.txt) stops it."""
+def test_fixed_phrases_of_the_keep_list(det, monkeypatch):
+    """依纪依法: the models alone would 'correct' 依纪 to 以及; the keep list (known-words.txt) stops it, and so does
+    the series guard (依纪依法 repeats its first character)."""
     s = "对违纪违法问题，要坚持依纪依法处理，绝不姑息迁就。"
     assert hits_of(det, s) == []
     bare = copy.copy(det)  # the same detector without its keep list (own result cache, the shared one stays clean)
     bare.keep, bare._cache = set(), {}
+    assert hits_of(bare, s) == []
+    monkeypatch.setattr(typo, "_in_series", lambda s, a, n: False)  # neither guard: the slip the guards prevent
+    bare._cache = {}
     assert [h[0] for h in hits_of(bare, s)] == ["依纪"]
     for s in ("今年全县新开通村村通客车线路十二条，方便了群众出行。",
               "全面推进广播电视户户通工程，实现村村响、户户通。",
               "今年实现了组组通硬化路，群众出行更加便捷。"):
         assert hits_of(det, s) == [], s
     assert "村村通" in det.keep and "依纪依法" in det.keep
+
+
+SERIES = [  # (sentence, the window of it that is an item of a parallel series)
+    ("对配套幼儿园缓建、缩建、停建的，要及时整改。", "缩建"),
+    ("深化放管服改革，推动审批提速提质提效。", "提效"),
+    ("通过网格化、信息化和精细化管理，强化空间管控。", "网格化"),
+    ("在镇卫生院工作的医师、护师，可提前一年参加考试。", "护师"),
+    ("健全社会救助体系，织牢织密兜底保障网。", "织密"),
+]
+
+
+@pytest.mark.parametrize("sentence,window", SERIES, ids=[w for _, w in SERIES])
+def test_items_of_a_parallel_series_are_not_slips(sentence, window):
+    a = sentence.index(window)
+    assert typo._in_series(sentence, a, len(window))
+
+
+def test_series_guard_leaves_ordinary_slips_alone(det):
+    for sentence, written, _ in NEW_FINDS:
+        a = sentence.index(written)
+        assert not typo._in_series(sentence, a, len(written)), sentence
+    # a slip inside a list whose items do not share the slipped character is still found
+    assert hits_of(det, "要统筹做好疫情防控、经济发展和安全生产工作，确保全年目标任物圆满完成。") == [("目标任物", "目标任务")]
 
 
 # ----------------------------------------------------------------------------- 4. fallback (subprocess)

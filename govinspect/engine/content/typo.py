@@ -403,7 +403,6 @@ def _word_reading(w: str) -> str | None:
     return " ".join(out)
 
 
-_STREET = set("路街巷")  # 范屋路, 中山街: a street is named, not a slip
 _SERIES_SEP = set("、和与及或")
 _SERIES_END = set("、和与及或，。；：,;:")
 
@@ -558,7 +557,7 @@ class LmTypoDetector(TypoDetector):
                 or bool(_NUMERAL_RUN.search(s, max(0, a - 1), a + n + 1))
                 or bool(_ORG_SUFFIX.match(s, a + n)) or _quoted(s, a)
                 or bool(keep and any(k in s[max(0, a - 2):a + n + 2] for k in keep)) or bool(_DOC_NO.match(s, a + n))
-                or _in_series(s, a, n) or s[a + n:a + n + 1] in _STREET)
+                or _in_series(s, a, n))
 
     def candidates(self, s: str) -> dict[int, tuple[float, list[float], int, int, str]]:
         """Position -> (gain, features, window start, window length, corrected window) of its best-scored
