@@ -347,6 +347,7 @@ HOMO_FREQ = 300  # whole-word homophones: both words at least this common (and k
 FEATURES = ("gain", "written_freq", "fixed_freq", "single", "cuts_word", "whole_word", "fuzzy_only", "pair",
             "same_sound", "written_lm", "word_gain", "law_gain")
 PROPER_FIX_FREQ = 10_000  # a place or organisation name this common in jieba's dictionary may be a correction (宗国 -> 中国)
+LAW_SCREEN = 0.0  # a correction the statute model does not prefer (log10 gain below this) is not scored further
 LAW_GAIN_CLIP = 10.0  # the law character model's log10 gain is clipped to +-this (an unknown character is -inf-like)
 # fuzzy pinyin: the initials and finals people type interchangeably (z/zh, c/ch, s/sh, n/l, -n/-ng)
 _FUZZY_INITIAL = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
@@ -506,21 +507,16 @@ class LmTypoDetector(TypoDetector):
         slips too, and the context scores keep menus and captions quiet (measured by benchmarks/typo_fit.py)."""
         return _LONG_PIECES.finditer(text)
 
-    def _features(self, s: str, i: int, a: int, n: int, alt: str, cand: str, g: float, written: float | None, fixed: float,
+    def _features(self, s: str, i: int, a: int, n: int, alt: str, lg: float, g: float, written: float | None, fixed: float,
                   whole: bool, fuzzy_only: bool, pair: bool) -> list[float] | None:
         """The logistic model's inputs (FEATURES, in order) for replacing s[i] by alt in the window s[a:a+n];
-        None when self.prune and the candidate cannot reach the threshold whatever its costly features (checked
-        before and after the law model's gain, which costs less than the others)."""
+        None when self.prune and the candidate cannot reach the threshold whatever its costly features."""
         L = len(s)
         sounds = self.sounds
         x = [g, 0.0, math.log10(1 + fixed), float(i in self._single), 0.0,
              float(whole), float(fuzzy_only), float(pair), float(bool(sounds.get(s[i], frozenset()) & sounds.get(alt, frozenset()))),
-             0.0, 0.0, 0.0]
-        cheap = sum(map(operator.mul, self.weights, x))
-        if self.prune and cheap < self._limit - self._law_most:
-            return None
-        x[11] = max(-LAW_GAIN_CLIP, min(LAW_GAIN_CLIP, self.law.gain(s, a, n, cand)))  # two KenLM look-ups
-        if self.prune and cheap + self.weights[11] * x[11] < self._limit:
+             0.0, 0.0, max(-LAW_GAIN_CLIP, min(LAW_GAIN_CLIP, lg))]
+        if self.prune and sum(map(operator.mul, self.weights, x)) < self._limit:
             return None
         lm = self.lm
         if written is None:  # how strongly the text as written around i is a word already
@@ -542,7 +538,6 @@ class LmTypoDetector(TypoDetector):
         # threshold: logit(threshold) - bias - the most the costly features can add
         self._limit = (math.log(t / (1 - t)) - self.bias
                        - sum(max(self.weights[k] * lo, self.weights[k] * hi) for k, lo, hi in self._COSTLY))
-        self._law_most = abs(self.weights[11]) * LAW_GAIN_CLIP  # the most the law model's gain can add
 
     def probability(self, x: list[float]) -> float:
         z = self.bias + sum(w * v for w, v in zip(self.weights, x))
@@ -591,6 +586,7 @@ class LmTypoDetector(TypoDetector):
         L = len(s)
         tried, fixes, fix_bits, bit_char, cores, known, guarded, gains = (
             self._tried, self.fixes_lm, self._fix_bits, self._bit_char, self._cores, self._known, self._guarded, self.lm.gains)
+        law_gain = self.law.gain
         for i in suspect:
             ch = s[i]
             spec = tried.get(ch)
@@ -632,16 +628,18 @@ class LmTypoDetector(TypoDetector):
             for v in found.values():
                 if (v[0], v[1]) not in safe:
                     safe[v[0], v[1]] = not guarded(s, v[0], v[1], keep)
-            found = {alt: v for alt, v in found.items() if safe[v[0], v[1]]}
+            # the statute model first (cheap): a correction it does not prefer is not pursued
+            found = {alt: v + (lg,) for alt, v in found.items() if safe[v[0], v[1]]
+                     and (lg := law_gain(s, v[0], v[1], v[2])) >= LAW_SCREEN}
             if not found:
                 continue
             lo, hi = max(0, i - LM_CONTEXT), min(L, i + 1 + LM_CONTEXT)
             top = None
-            for (alt, (a, n, cand)), g in zip(found.items(), gains(s[lo:i], ch, found, s[i + 1:hi], False, False)):
+            for (alt, (a, n, cand, lg)), g in zip(found.items(), gains(s[lo:i], ch, found, s[i + 1:hi], False, False)):
                 if top is None or g > top[0]:
-                    top = (g, alt, a, n, cand)
-            g, alt, a, n, cand = top  # the frequency of the corrected window only for the best one
-            best[i] = (g, (None, known(cand), alt not in alts, alt), a, n, cand)
+                    top = (g, alt, a, n, cand, lg)
+            g, alt, a, n, cand, lg = top  # the frequency of the corrected window only for the best one
+            best[i] = (g, (None, known(cand), alt not in alts, alt, lg), a, n, cand)
         # whole-word homophones of two-character tokens (作出绝顶 -> 决定, 平谷 -> 评估)
         for pos, t in starts:
             if freq.get(t, 0) >= HOMO_WRITTEN_MAX or not _CJK_RUN.fullmatch(t):
@@ -657,18 +655,20 @@ class LmTypoDetector(TypoDetector):
             words = self.homophones.get(r)
             if not words or self._guarded(s, pos, 2, keep):
                 continue
-            words = [w for w in words if w != t]
-            if not words:
+            screened = {w: lg for w in words if w != t and (lg := law_gain(s, pos, 2, w)) >= LAW_SCREEN}
+            if not screened:
                 continue
+            words = list(screened)
             lo, hi = max(0, pos - LM_CONTEXT), min(L, pos + 2 + LM_CONTEXT)
             for w, g in zip(words, self.lm.gains(s[lo:pos], t, words, s[pos + 2:hi], False, False)):
                 for k in range(2):
                     if w[k] != t[k]:
                         cur = best.get(pos + k)
                         if cur is None or g > cur[0]:
-                            best[pos + k] = (g, (self._known(t), self._known(w), False, w[k], w[1 - k] != t[1 - k]), pos, 2, w)
-        for i, (g, (written, fixed, fuzzy_only, alt, *pair), a, n, cand) in best.items():
-            best[i] = (g, self._features(s, i, a, n, alt, cand, g, written, fixed, bool(pair), fuzzy_only, bool(pair and pair[0])),
+                            best[pos + k] = (g, (self._known(t), self._known(w), False, w[k], screened[w], w[1 - k] != t[1 - k]),
+                                             pos, 2, w)
+        for i, (g, (written, fixed, fuzzy_only, alt, lg, *pair), a, n, cand) in best.items():
+            best[i] = (g, self._features(s, i, a, n, alt, lg, g, written, fixed, bool(pair), fuzzy_only, bool(pair and pair[0])),
                        a, n, cand)
         return best
 
