@@ -482,7 +482,8 @@ class LmTypoDetector(TypoDetector):
         # missing here matches no key (most four-character windows)
         self._cores: set[str] = {key[q + b:q + b + 3] for key in self.fixes_lm for q in (key.index("?"),)
                                  for b in (-2, -1, 0) if 0 <= q + b and q + b + 3 <= len(key)}
-        self._tried: dict[str, tuple[str, str, int]] = {}
+        self._bit, self._by_sound, self._pinyin, self._toneless = bit, by_sound, pinyin, Style.NORMAL
+        self._tried: dict[str, tuple[str, str, int] | None] = {}
         for c, alts in self.confusion.items():
             if alts and c not in _NUMERAL:
                 allowed = alts + self.fuzzy_alts.get(c, "")
@@ -506,6 +507,24 @@ class LmTypoDetector(TypoDetector):
         """Every sentence of at least MIN_PROSE characters, prose or not: titles and one-clause sentences carry
         slips too, and the context scores keep menus and captions quiet (measured by benchmarks/typo_fit.py)."""
         return _LONG_PIECES.finditer(text)
+
+    def _sound_alikes(self, ch: str) -> tuple[str, str, int] | None:
+        """The candidates of a character outside the confusion sets (a rare one: 嗨关 -> 海关): the common characters
+        of the same reading, then those of a fuzzy one; None when there are none. Computed once per character."""
+        spec = None
+        if _CJK.match(ch) and ch not in _NUMERAL:
+            readings = self._pinyin(ch, style=self._toneless, heteronym=True)[0]
+            near: set[str] = set()
+            for r in readings:
+                near |= self._by_sound.get(_fuzzy(r), set())
+            near.discard(ch)
+            same = "".join(sorted(c for c in near if self.sounds[c] & set(readings)))
+            allowed = same + "".join(sorted(near.difference(same)))
+            if allowed:
+                spec = (same, allowed, sum(self._bit.get(a, 0) for a in allowed))
+        if len(self._tried) < 200_000:
+            self._tried[ch] = spec
+        return spec
 
     def _features(self, s: str, i: int, a: int, n: int, alt: str, lg: float, g: float, written: float | None, fixed: float,
                   whole: bool, fuzzy_only: bool, pair: bool) -> list[float] | None:
@@ -587,9 +606,10 @@ class LmTypoDetector(TypoDetector):
         tried, fixes, fix_bits, bit_char, cores, known, guarded, gains = (
             self._tried, self.fixes_lm, self._fix_bits, self._bit_char, self._cores, self._known, self._guarded, self.lm.gains)
         law_gain = self.law.gain
+        wg, wl = self.weights[0], self.weights[11]  # the best correction of a position is the better by both models
         for i in suspect:
             ch = s[i]
-            spec = tried.get(ch)
+            spec = tried[ch] if ch in tried else self._sound_alikes(ch)
             if spec is None or (i and s[i - 1] == ch) or (i + 1 < L and s[i + 1] == ch):
                 continue  # a reduplicated character is a form (校校通, 村村通, 人人), not a slip
             alts, allowed, allowed_bits = spec
@@ -636,7 +656,7 @@ class LmTypoDetector(TypoDetector):
             lo, hi = max(0, i - LM_CONTEXT), min(L, i + 1 + LM_CONTEXT)
             top = None
             for (alt, (a, n, cand, lg)), g in zip(found.items(), gains(s[lo:i], ch, found, s[i + 1:hi], False, False)):
-                if top is None or g > top[0]:
+                if top is None or wg * g + wl * lg > wg * top[0] + wl * top[5]:
                     top = (g, alt, a, n, cand, lg)
             g, alt, a, n, cand, lg = top  # the frequency of the corrected window only for the best one
             best[i] = (g, (None, known(cand), alt not in alts, alt, lg), a, n, cand)
@@ -664,7 +684,7 @@ class LmTypoDetector(TypoDetector):
                 for k in range(2):
                     if w[k] != t[k]:
                         cur = best.get(pos + k)
-                        if cur is None or g > cur[0]:
+                        if cur is None or wg * g + wl * screened[w] > wg * cur[0] + wl * cur[1][4]:
                             best[pos + k] = (g, (self._known(t), self._known(w), False, w[k], screened[w], w[1 - k] != t[1 - k]),
                                              pos, 2, w)
         for i, (g, (written, fixed, fuzzy_only, alt, lg, *pair), a, n, cand) in best.items():
