@@ -345,7 +345,7 @@ WORD_FREQ = 100  # a correction must make a jieba word at least this common (4-c
 HOMO_WRITTEN_MAX = MIN_FREQ  # whole-word homophones of written tokens rarer than this
 HOMO_FREQ = 300  # whole-word homophones: both words at least this common (and known to the language model)
 FEATURES = ("gain", "written_freq", "fixed_freq", "single", "cuts_word", "whole_word", "fuzzy_only", "pair",
-            "same_sound", "written_lm", "word_gain", "law_gain")
+            "same_sound", "written_lm", "law_gain")
 PROPER_FIX_FREQ = 10_000  # a place or organisation name this common in jieba's dictionary may be a correction (宗国 -> 中国)
 LAW_SCREEN = 0.0  # a correction the statute model does not prefer (log10 gain below this) is not scored further
 LAW_GAIN_CLIP = 10.0  # the law character model's log10 gain is clipped to +-this (an unknown character is -inf-like)
@@ -501,7 +501,7 @@ class LmTypoDetector(TypoDetector):
 
     # the features that cost most, computed only when they could lift a candidate over the threshold:
     # (index in FEATURES, lowest value, highest value)
-    _COSTLY = ((1, 0.0, 7.0), (4, 0.0, 1.0), (9, 0.0, 1.0), (10, -3.0, 3.0))
+    _COSTLY = ((1, 0.0, 7.0), (4, 0.0, 1.0), (9, 0.0, 1.0))
 
     def pieces(self, text: str):
         """Every sentence of at least MIN_PROSE characters, prose or not: titles and one-clause sentences carry
@@ -534,7 +534,7 @@ class LmTypoDetector(TypoDetector):
         sounds = self.sounds
         x = [g, 0.0, math.log10(1 + fixed), float(i in self._single), 0.0,
              float(whole), float(fuzzy_only), float(pair), float(bool(sounds.get(s[i], frozenset()) & sounds.get(alt, frozenset()))),
-             0.0, 0.0, max(-LAW_GAIN_CLIP, min(LAW_GAIN_CLIP, lg))]
+             0.0, max(-LAW_GAIN_CLIP, min(LAW_GAIN_CLIP, lg))]
         if self.prune and sum(map(operator.mul, self.weights, x)) < self._limit:
             return None
         lm = self.lm
@@ -544,9 +544,6 @@ class LmTypoDetector(TypoDetector):
         x[1] = math.log10(1 + written)
         x[4] = float(not whole and self._in_compound(s, i, a, n))
         x[9] = float(any(lm.uni(s[b:b + m]) is not None for m in (2, 3, 4) for b in range(max(0, i - m + 1), min(i, L - m) + 1)))
-        lo, hi = max(0, i - CONTEXT), min(L, i + CONTEXT + 1)
-        local = s[lo:hi]
-        x[10] = max(-30.0, min(30.0, self._logp(local[: i - lo] + alt + local[i - lo + 1:]) - self._logp(local))) / 10
         return x
 
     def configure(self, weights: list[float], bias: float, threshold: float) -> None:
@@ -606,7 +603,7 @@ class LmTypoDetector(TypoDetector):
         tried, fixes, fix_bits, bit_char, cores, known, guarded, gains = (
             self._tried, self.fixes_lm, self._fix_bits, self._bit_char, self._cores, self._known, self._guarded, self.lm.gains)
         law_gain = self.law.gain
-        wg, wl = self.weights[0], self.weights[11]  # the best correction of a position is the better by both models
+        wg, wl = self.weights[0], self.weights[-1]  # (gain, law_gain) the best correction of a position is the better by both models
         for i in suspect:
             ch = s[i]
             spec = tried[ch] if ch in tried else self._sound_alikes(ch)
