@@ -452,15 +452,16 @@ def realdata_dump():
 
 
 @pytest.mark.timeout(300)
-def test_false_alarms_on_the_govcn_dump(det, realdata_dump):
+def test_false_alarms_on_the_govcn_dump_and_the_real_pages(det, realdata_dump):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         from typo_false_alarms import false_alarms
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
-    chars, hits, _ = false_alarms(realdata_dump, det, sources=("dump",))
-    assert chars > 100_000
-    assert len(hits) / chars * 100_000 <= 3, [(h.text, h.suggestion) for _, _, h in hits]
+    for sources in (("dump",), ("pages",)):
+        chars, hits, _ = false_alarms(realdata_dump, det, sources=sources)
+        assert chars > 100_000
+        assert len(hits) / chars * 100_000 <= 3, (sources, [(h.text, h.suggestion) for _, _, h in hits])
 
 
 @pytest.mark.timeout(300)
@@ -476,4 +477,5 @@ def test_held_out_accuracy_beats_the_dictionary_method(det, realdata_dump):
     old = measure(odw, held_out, classic_detector())
     assert new["sentences"] == n - n // 2
     assert new["char_precision"] >= 0.95, new
-    assert new["char_recall"] > old["char_recall"], (new, old)
+    assert new["char_recall"] >= 0.35, new  # issue 20's target on the held-out half (measured 0.355)
+    assert new["char_recall"] > 2 * old["char_recall"], (new, old)

