@@ -206,13 +206,16 @@ def previous_crawl(rnd: Round, site: Website) -> Path | None:
 
 
 def content_checker(as_of, rules: RuleSet):
-    """All content rules, with the registry's leader roster for content.leader."""
+    """All content rules, with the registry's leader roster for content.leader; the registry's unit and website names
+    (and the leaders') are never "corrected" by the typo check."""
     from ..engine.content import ContentChecker
     from ..engine.content.leaders import Roster, Term
-    from ..registry.models import Leader
+    from ..registry.models import Leader, Unit, Website
 
     terms = [Term(l.name, l.title, l.unit.name, l.start, l.end) for l in Leader.objects.select_related("unit")]
-    return ContentChecker(rules, roster=Roster(terms, as_of) if terms else None)
+    names = [n for pair in Unit.objects.values_list("name", "short_name") for n in pair if n]
+    names += list(Website.objects.values_list("name", flat=True))
+    return ContentChecker(rules, roster=Roster(terms, as_of) if terms else None, names=names)
 
 
 def round_config(rnd: Round, **over) -> CrawlConfig:

@@ -21,9 +21,12 @@ def _selected(rule: str, prefixes: tuple[str, ...] | None) -> bool:
 class ContentChecker:
     """The content rules of a RuleSet (None: the shipped rules): all, or those whose ids start with one of `only`
     (e.g. ("privacy", "content.typo")). typos=False leaves the (slower) typo detector out; roster enables content.leader.
+    names: proper names the typo check never corrects (the registry's units and websites); the roster's leader names
+    are added to them.
     """
 
-    def __init__(self, rules=None, roster=None, *, only: tuple[str, ...] | None = None, typos: bool = True):
+    def __init__(self, rules=None, roster=None, *, only: tuple[str, ...] | None = None, typos: bool = True,
+                 names=()):
         if rules is None:
             from ...rules.ruleset import RuleSet
 
@@ -41,11 +44,18 @@ class ContentChecker:
             from .typo import detector
 
             self.typos = detector()
+        self.names = sorted({n.strip() for n in names if len(n.strip()) >= 2}
+                            | (set(roster.by_name) if roster is not None else set()))
+        self._names = None
+        if self.typos is not None and self.names:
+            import ahocorasick_rs as ac
+
+            self._names = ac.AhoCorasick(self.names, matchkind=ac.MATCHKIND_LEFTMOST_LONGEST)
         self.roster = roster if roster is not None and _selected("content.leader", only) else None
 
     def __reduce__(self):
         """Sent to a worker process as its settings: the word lists and typo model are rebuilt (or inherited) there."""
-        return _rebuild, (self.ruleset.snapshot(), self.roster, self.rules, self.typos is not None)
+        return _rebuild, (self.ruleset.snapshot(), self.roster, self.rules, self.typos is not None, self.names)
 
     def check(self, text: str, table_context: str = "", published=None) -> list[Hit]:
         return self.check_all(text, table_context, published)[0]
@@ -62,15 +72,17 @@ class ContentChecker:
             hits += self.roster.scan(text, published)
         if self.typos is not None:
             taken = [(h.start, h.end) for h in hits]
+            if self._names is not None:  # a registered name (单位, 网站, 领导) is never a typo: 张效律 stays 张效律
+                taken += [(a, b) for _, a, b in self._names.find_matches_as_indexes(text)]
             hits += [t for t in self.typos.scan(text) if not any(t.start < b and a < t.end for a, b in taken)]
         hits.sort(key=lambda h: (h.start, h.rule))
         return hits, masked
 
 
-def _rebuild(snapshot, roster, only, typos):
+def _rebuild(snapshot, roster, only, typos, names=()):
     from ...rules.ruleset import RuleSet
 
-    return ContentChecker(RuleSet.from_snapshot(snapshot), roster, only=only, typos=typos)
+    return ContentChecker(RuleSet.from_snapshot(snapshot), roster, only=only, typos=typos, names=names)
 
 
 def excerpt(text: str, start: int, end: int, shown: str, width: int = 20) -> tuple[str, tuple[int, int]]:
