@@ -206,6 +206,25 @@ def test_no_personal_data_on_real_pages(realdata):
         assert c.check(text) == [], f.name
 
 
+def test_style_pair_zuochu_is_a_misspelling_rule_not_a_typo(checker):
+    """作出/做出 (issue 20 item 4): 作出 before the acts statutes always write with it; split usages are left alone."""
+    assert rules_of(checker.check("县委做出重要部署，要求各单位抓好落实。")) == [("content.misspelling", "做出", "作出")]
+    assert rules_of(checker.check("行政机关应当依法做出处罚决定。")) == [("content.misspelling", "做出", "作出")]
+    for text in ("为全县发展做出了贡献。", "工厂做出了新产品。", "各地要做出安排部署。", "县委作出重要部署。"):
+        assert checker.check(text) == [], text
+
+
+def test_style_pair_zuochu_is_quiet_on_real_government_text(realdata):
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    try:
+        from typo_false_alarms import _texts
+    finally:
+        sys.path.pop(0)
+    c = ContentChecker(only=("content.misspelling",), typos=False)
+    found = [(name, h.text) for name, text in _texts(realdata) for h in c.check(text) if h.text == "做出"]
+    assert found == []
+
+
 def test_no_word_list_hits_on_real_pages_except_known_true_ones(realdata):
     from govinspect.engine.extract import decode_html, extract_page
 
