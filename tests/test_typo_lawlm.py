@@ -293,6 +293,26 @@ def test_gain_is_the_score_difference_over_its_window(corpus_lm):
     assert corpus_lm.gain("依法行政", 1, 1, "法") == 0.0  # replacing a character by itself
 
 
+def test_gains_in_equals_gain_exactly_on_random_windows(corpus_lm):
+    """gains_in(s) (each written window scored once, s normalised once) is gain() bit for bit: the typo check's
+    results must not move by a rounding error when it uses the memo."""
+    rng = random.Random(23)
+    chars = "".join(CORPUS) + "0123456789ABCxyz０９"
+    checked = 0
+    for s in CORPUS + ["第12条规定的期限为30日，GDP等指标按季度发布", "".join(rng.choice(chars) for _ in range(40))]:
+        for context in (lawlm.ORDER - 1, 1):
+            gain = corpus_lm.gains_in(s, context=context)
+            # random windows, each tried several times and in random order: later calls reuse the written window
+            tries = [(a, n) for n in (1, 2, 3, 4) for a in range(len(s) - n + 1)] * 2
+            rng.shuffle(tries)
+            for a, n in tries[:120]:
+                fixed = "".join(rng.choice(chars) for _ in range(n))
+                assert gain(a, n, fixed) == corpus_lm.gain(s, a, n, fixed, context=context), (s, a, n, fixed, context)
+                checked += 1
+            assert gain(1, 1, s[1]) == 0.0  # replacing a character by itself
+    assert checked > 1000
+
+
 def test_gain_is_positive_for_restoring_a_common_phrase(corpus_lm):
     slips = [("各级行政机关必须坚持依法行正，严格规范公正文明执法", "正", "政"),
              ("县人民正府应当加强对安全生产工作的领导", "正", "政"),

@@ -194,6 +194,26 @@ class LawLM:
         return (score(" ".join((s[lo:a] + fixed + s[a + n:hi]).translate(_NORM)), bos=bos, eos=eos)
                 - score(" ".join(s[lo:hi].translate(_NORM)), bos=bos, eos=eos))
 
+    def gains_in(self, s: str, context: int = ORDER - 1):
+        """gain(s, a, n, fixed, context) as a function of (a, n, fixed), equal to it exactly (the same strings
+        scored): s is normalised once and each written window scored once, however many corrections are tried in
+        it (the window depends only on a and n, so the positions of a sentence share it). The memo lives as long
+        as the function: at most one entry per window of s."""
+        t = s.translate(_NORM)  # one character for one: t[x:y] == s[x:y].translate(_NORM)
+        L = len(s)
+        score = self.model.score
+        written: dict[tuple[int, int], float] = {}
+
+        def gain(a: int, n: int, fixed: str) -> float:
+            lo, hi = max(0, a - context), min(L, a + n + context)
+            bos, eos = lo == 0, hi == L
+            w = written.get((lo, hi))
+            if w is None:
+                w = written[lo, hi] = score(" ".join(t[lo:hi]), bos=bos, eos=eos)
+            return score(" ".join(t[lo:a] + fixed.translate(_NORM) + t[a + n:hi]), bos=bos, eos=eos) - w
+
+        return gain
+
 
 @lru_cache(maxsize=1)
 def load() -> LawLM | None:

@@ -577,12 +577,12 @@ class LmTypoDetector(TypoDetector):
         """Position -> (gain, features, window start, window length, corrected window) of its best-scored
         correction, for the positions no guard protects."""
         freq = self.freq
-        keep = [k for k in self.keep if k in s]
+        keep = None  # the never-corrected words s holds (only once a guard is asked)
         tokens = rjieba.cut(s, False)
         single = self._single = set()
         suspect = []  # positions worth trying: a slip breaks its word (ecspell-odw.train: positions inside common
         # two-character words or any longer dictionary word held 2 of 1,000 wrong characters, at a third of the cost)
-        starts = []  # (position, token) of the two-character tokens
+        starts = []  # (position, token) of the two-character tokens rarer than HOMO_WRITTEN_MAX
         pos = 0
         vocab = self.vocab
         for t in tokens:
@@ -597,7 +597,7 @@ class LmTypoDetector(TypoDetector):
                     suspect.extend(range(pos, pos + n))
                 elif n == 2 and f < MIN_FREQ:
                     suspect.extend((pos, pos + 1))
-                if n == 2:
+                if n == 2 and f < HOMO_WRITTEN_MAX:
                     starts.append((pos, t))
             pos += n
         best: dict[int, tuple[float, list[float], int, int, str]] = {}
@@ -605,7 +605,7 @@ class LmTypoDetector(TypoDetector):
         L = len(s)
         tried, fixes, fix_bits, bit_char, cores, known, guarded, gains = (
             self._tried, self.fixes_lm, self._fix_bits, self._bit_char, self._cores, self._known, self._guarded, self.lm.gains)
-        law_gain = self.law.gain
+        law_gain = self.law.gains_in(s)  # the statute model's gain(s, a, n, fixed), each written window scored once
         wg, wl = self.weights[0], self.weights[-1]  # (gain, law_gain) the best correction of a position is the better by both models
         for i in suspect:
             ch = s[i]
@@ -645,12 +645,18 @@ class LmTypoDetector(TypoDetector):
                     found[alt] = (a, n, cand)
             if not found:
                 continue
+            # the statute model first (cheap): a correction it does not prefer is not pursued; then the guards, only
+            # for the windows some correction survives in (most windows have none)
+            found = {alt: v + (lg,) for alt, v in found.items() if safe.get((v[0], v[1])) is not False
+                     and (lg := law_gain(v[0], v[1], v[2])) >= LAW_SCREEN}
+            if not found:
+                continue
             for v in found.values():
                 if (v[0], v[1]) not in safe:
+                    if keep is None:
+                        keep = [k for k in self.keep if k in s]
                     safe[v[0], v[1]] = not guarded(s, v[0], v[1], keep)
-            # the statute model first (cheap): a correction it does not prefer is not pursued
-            found = {alt: v + (lg,) for alt, v in found.items() if safe[v[0], v[1]]
-                     and (lg := law_gain(s, v[0], v[1], v[2])) >= LAW_SCREEN}
+            found = {alt: v for alt, v in found.items() if safe[v[0], v[1]]}
             if not found:
                 continue
             lo, hi = max(0, i - LM_CONTEXT), min(L, i + 1 + LM_CONTEXT)
@@ -662,7 +668,7 @@ class LmTypoDetector(TypoDetector):
             best[i] = (g, (None, known(cand), alt not in alts, alt, lg), a, n, cand)
         # whole-word homophones of two-character tokens (作出绝顶 -> 决定, 平谷 -> 评估)
         for pos, t in starts:
-            if freq.get(t, 0) >= HOMO_WRITTEN_MAX or not _CJK_RUN.fullmatch(t):
+            if not _CJK_RUN.fullmatch(t):
                 continue
             if t[0] in self.heteronyms or t[1] in self.heteronyms:  # the word decides the reading (长大, 重新)
                 r = self._reading.get(t)
@@ -673,10 +679,16 @@ class LmTypoDetector(TypoDetector):
             else:
                 r = self.reading.get(t[0], t[0]) + " " + self.reading.get(t[1], t[1])
             words = self.homophones.get(r)
-            if not words or self._guarded(s, pos, 2, keep):
+            if not words or safe.get((pos, 2)) is False:
                 continue
-            screened = {w: lg for w in words if w != t and (lg := law_gain(s, pos, 2, w)) >= LAW_SCREEN}
+            screened = {w: lg for w in words if w != t and (lg := law_gain(pos, 2, w)) >= LAW_SCREEN}
             if not screened:
+                continue
+            if (pos, 2) not in safe:
+                if keep is None:
+                    keep = [k for k in self.keep if k in s]
+                safe[pos, 2] = not guarded(s, pos, 2, keep)
+            if not safe[pos, 2]:
                 continue
             words = list(screened)
             lo, hi = max(0, pos - LM_CONTEXT), min(L, pos + 2 + LM_CONTEXT)
