@@ -285,6 +285,16 @@ def test_series_guard_leaves_ordinary_slips_alone(det):
     assert hits_of(det, "要统筹做好疫情防控、经济发展和安全生产工作，确保全年目标任物圆满完成。") == [("目标任物", "目标任务")]
 
 
+def test_vulgar_words_are_never_suggested(det):
+    """never-suggest.txt: 精益 in a list of virtues once scored 0.95 for 精液 (the statute model knows 精液 from the
+    animal husbandry law); no such word is ever a correction."""
+    assert {"精液", "阴道", "妓女"} <= det.never
+    assert hits_of(det, "大力弘扬科学家精神，倡导敬业、精益、专注、宽容失败的创新文化。") == []
+    assert not any(w in det.never for ws in det.homophones.values() for w in ws)
+    for key, fx in det.fixes_lm.items():
+        assert not any(key.replace("?", c) in det.never for c in fx), key
+
+
 # ----------------------------------------------------------------------------- 4. fallback (subprocess)
 _PROBE = r"""
 import json, logging

@@ -465,7 +465,10 @@ class LmTypoDetector(TypoDetector):
                 self.fuzzy_alts[c] = extra
         # corrections by masked window, with a lower floor than the dictionary method's
         self.fixes_lm: dict[str, str] = {}
-        words = {w for w, f in self.freq.items() if f >= WORD_FREQ} | {w for w in self.vocab if len(w) == 4}
+        never = {w for line in (DATA / "never-suggest.txt").read_text(encoding="utf-8").splitlines()
+                 if (w := line.strip()) and not w.startswith("#")}
+        self.never = never  # never offered as a correction: sexual, bodily and vulgar words
+        words = {w for w, f in self.freq.items() if f >= WORD_FREQ and w not in never} | {w for w in self.vocab if len(w) == 4}
         for w in words:
             if 2 <= len(w) <= 4 and (w not in self.proper or self.freq.get(w, 0) >= PROPER_FIX_FREQ) and w not in self.keep and _CJK_RUN.fullmatch(w):
                 for j in range(len(w)):
@@ -494,7 +497,7 @@ class LmTypoDetector(TypoDetector):
         # whole-word homophones: common two-character words grouped by their reading
         self.homophones: dict[str, list[str]] = {}
         for w, f in self.freq.items():
-            if len(w) == 2 and f >= HOMO_FREQ and w not in self.proper and _CJK_RUN.fullmatch(w) and w in lm:
+            if len(w) == 2 and f >= HOMO_FREQ and w not in self.proper and w not in never and _CJK_RUN.fullmatch(w) and w in lm:
                 self.homophones.setdefault(_word_reading(w) or " ".join(lazy_pinyin(w)), []).append(w)
         self._reading: dict[str, str] = {}
         self.sounds: dict[str, frozenset[str]] = {c: frozenset(readings[c]) for c in common}
