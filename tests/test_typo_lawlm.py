@@ -9,7 +9,6 @@ GOVINSPECT_TYPO_LAWLM (read by the lru_cached load()) runs in a subprocess.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import sqlite3
@@ -22,6 +21,7 @@ import pytest
 from govinspect.engine.content import lawlm
 from govinspect.engine.content.lawlm import LawLM, build, kneser_ney, norm, sentences, write_arpa
 from govinspect.engine.content.wordlm import DEBIAN_LM
+from typo_probe import probe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -326,28 +326,8 @@ def test_gain_is_positive_for_restoring_a_common_phrase(corpus_lm):
 
 
 # ----------------------------------------------------------------------------- 4. load() (subprocess)
-_PROBE = r"""
-import json, logging, sys
-records = []
-class Collect(logging.Handler):
-    def emit(self, r): records.append([r.levelname, r.name, r.getMessage()])
-logging.getLogger().addHandler(Collect())
-from govinspect.engine.content import lawlm
-from govinspect.engine.content.typo import detector
-d = detector()
-law = lawlm.load()
-hits = [[h.text, h.suggestion] for h in d.scan("要进一步加强安全生产监督管里，确保不发生重大事故。")]
-print(json.dumps({"type": type(d).__name__, "law": type(law).__name__, "records": records, "hits": hits},
-                 ensure_ascii=False))
-"""
-
-
 def _probe(setting: str) -> dict:
-    env = {**os.environ, "GOVINSPECT_TYPO_LAWLM": setting}
-    env.pop("GOVINSPECT_TYPO_LM", None)
-    r = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
-    assert r.returncode == 0, r.stderr[-2000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return probe(GOVINSPECT_TYPO_LAWLM=setting, GOVINSPECT_TYPO_LM=None)
 
 
 def _law_warnings(out: dict) -> list[str]:

@@ -24,6 +24,7 @@ from govinspect.engine.content import lawlm, typo
 from govinspect.engine.content.wordlm import DEBIAN_LM, WordLM
 
 from realdata import REALDATA
+from typo_probe import probe
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_lm = pytest.mark.skipif(not DEBIAN_LM.is_file(),
@@ -296,26 +297,8 @@ def test_vulgar_words_are_never_suggested(det):
 
 
 # ----------------------------------------------------------------------------- 4. fallback (subprocess)
-_PROBE = r"""
-import json, logging
-records = []
-class Collect(logging.Handler):
-    def emit(self, r): records.append([r.levelname, r.name, r.getMessage()])
-logging.getLogger().addHandler(Collect())
-from govinspect.engine.content.typo import detector
-d = detector()
-hits = [[h.text, h.suggestion] for h in d.scan("要进一步加强安全生产监督管里，确保不发生重大事故。")]
-print(json.dumps({"type": type(d).__name__, "records": records, "hits": hits}, ensure_ascii=False))
-"""
-
-
 def _probe(setting: str) -> dict:
-    import os
-
-    env = {**os.environ, "GOVINSPECT_TYPO_LM": setting}
-    r = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
-    assert r.returncode == 0, r.stderr[-2000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return probe(GOVINSPECT_TYPO_LM=setting)
 
 
 def _falls_back(out: dict) -> None:
