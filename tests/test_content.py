@@ -446,3 +446,12 @@ def test_images_and_scanned_pdfs_through_ocr():
         doc, hits = _scan_doc(buf.getvalue(), name)
         assert doc.ocr
         assert {(r, t) for r, t, _ in hits} == {("privacy.mobile", pii.mask("mobile", mob)), ("content.misspelling", "再接再励")}
+
+
+def test_lone_surrogates_do_not_break_the_check():
+    """A str may carry lone surrogates (JSON "\\ud800", surrogateescape decoding); the scanners take UTF-8 only.
+    The check goes on around them, positions unchanged."""
+    text = "希望大家\ud800再接再励，争取\udfff更大成绩"
+    for checker in (ContentChecker(typos=False), ContentChecker(only=("content.misspelling", "content.typo"))):
+        hits = [(h.rule, h.start, h.end) for h in checker.check(text)]
+        assert hits == [("content.misspelling", 5, 9)], hits

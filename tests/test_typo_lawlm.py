@@ -487,3 +487,100 @@ def test_installed_model_prefers_the_right_phrase(installed, sentence, right, sl
     slipped = sentence[:a] + slip + sentence[a + 1:]
     assert installed.gain(slipped, a, 1, right) > 1.0  # restoring the phrase: over ten times as likely
     assert installed.gain(sentence, a, 1, slip) < -1.0
+
+
+# ----------------------------------------------------------------------------- review: concurrent writes, auto-build
+class _Paused(dict):
+    """A table whose lines are written only once `go` is set (the writer sits between the header and the lines)."""
+
+    def __init__(self, table, ready, go):
+        super().__init__(table)
+        self.ready, self.go = ready, go
+
+    def items(self):
+        self.ready.set()
+        assert self.go.wait(30)
+        return super().items()
+
+
+def test_two_threads_writing_the_same_model(tmp_path):
+    """load() is lru_cached, not locked: two threads of one process may build at once. Their temporary files were
+    named by the process id alone, so the second truncated the first's, the first's rename failed and a half-written
+    model could sit under the real name."""
+    import threading
+
+    target = tmp_path / "law-chars.arpa"
+    tables = kneser_ney(sentences(CORPUS))
+    ready, go = threading.Event(), threading.Event()
+    errors = []
+
+    def slow():
+        try:
+            write_arpa([_Paused(tables[0], ready, go)] + tables[1:], target)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    t = threading.Thread(target=slow)
+    t.start()
+    assert ready.wait(30)
+    write_arpa(tables, target)  # the fast thread finishes while the slow one is half-way
+    expected = target.read_bytes()
+    go.set()
+    t.join(30)
+    assert errors == []
+    assert target.read_bytes() == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["law-chars.arpa"]
+    LawLM(target)
+
+
+_AUTO = r"""
+import json, logging, sys
+from pathlib import Path
+records = []
+class Collect(logging.Handler):
+    def emit(self, r): records.append(r.getMessage())
+logging.getLogger().addHandler(Collect())
+from govinspect.engine.content import lawlm
+lawlm.DEFAULT_PATH = Path(sys.argv[1])  # the default path (auto-build), moved to a temporary directory
+lawlm.laws_db = lambda: Path(sys.argv[2])
+print(json.dumps({"law": type(lawlm.load()).__name__, "records": records}, ensure_ascii=False))
+"""
+
+
+def _auto(target: Path, db: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "GOVINSPECT_TYPO_LAWLM"}
+    return subprocess.Popen([sys.executable, "-c", _AUTO, str(target), str(db)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+
+
+def _result(p: subprocess.Popen) -> dict:
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err[-2000:]
+    import json
+
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_auto_build_from_two_processes_and_from_broken_databases(tmp_path):
+    db = make_db(tmp_path / "laws.db", CORPUS * 50)
+    target = tmp_path / "share" / "law-chars.arpa"
+    both = [_result(p) for p in [_auto(target, db), _auto(target, db)]]  # both start before either has a model
+    assert [o["law"] for o in both] == ["LawLM", "LawLM"], both
+    assert sorted(p.name for p in target.parent.iterdir()) == ["law-chars.arpa"]
+    reference = tmp_path / "reference.arpa"
+    build(db, reference)
+    assert target.read_bytes() == reference.read_bytes()
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)
+    no_table = tmp_path / "no-table.db"
+    with sqlite3.connect(no_table) as con:
+        con.execute("CREATE TABLE other(a)")
+    con.close()
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    for target, db in ((tmp_path / "a" / "m.arpa", corrupt), (tmp_path / "b" / "m.arpa", no_table),
+                       (not_a_dir / "m.arpa", tmp_path / "laws.db")):  # (as root, a read-only directory is writable)
+        out = _result(_auto(target, db))
+        assert out["law"] == "NoneType", out
+        assert any("could not build" in r for r in out["records"]), out
+        assert not target.exists()

@@ -472,3 +472,27 @@ def test_held_out_accuracy_beats_the_dictionary_method(det, realdata_dump):
     assert new["char_precision"] >= 0.95, new
     assert new["char_recall"] >= 0.35, new  # issue 20's target on the held-out half (measured 0.355)
     assert new["char_recall"] > 2 * old["char_recall"], (new, old)
+
+
+# ----------------------------------------------------------------------------- review: hostile characters
+def test_lone_surrogates_do_not_break_the_scan(det):
+    """A str may carry lone surrogates (JSON "\\ud800", surrogateescape decoding); jieba and KenLM take UTF-8 only.
+    The scan goes on around them, positions unchanged."""
+    text = "要进一步加强安全生产监督管里\ud800，确保不发生\udfff重大事故。要进一步加强安全生产监督\udc80里，确保安全。"
+    hits = det.scan(text)
+    assert [(h.start, h.text, h.suggestion) for h in hits] == [(12, "管里", "管理")]
+    assert classic_detector().scan(text) == hits
+
+
+def test_sound_alike_cache_is_not_filled_by_other_characters(det):
+    """_tried caches the candidates of characters outside the confusion sets; it once took any character up to
+    200,000 entries and then cached nothing more, so a page of 200,000 distinct non-CJK characters (Extension B,
+    private use) made every rare character cost a pypinyin call, in that process, for good (14x slower scans)."""
+    d = copy.copy(det)
+    d._tried, d._cache = dict(det._tried), {}
+    flood = "".join(chr(c) for c in range(0x20000, 0x20000 + 210_000))  # Extension B onwards, assigned or not
+    d.scan(flood)
+    assert all(typo._CJK.match(c) for c in d._tried)  # only CJK characters: at most 20,992 entries
+    rare = next(c for c in map(chr, range(0x9fa5, 0x4e00, -1)) if c not in d._tried)
+    d.scan(f"要进一步加强安全生产{rare}督管理，确保不发生重大事故。")
+    assert rare in d._tried  # still cached after the flood

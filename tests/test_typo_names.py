@@ -66,3 +66,23 @@ def test_round_checker_protects_the_registry_names():
     assert typos(checker) == []  # TEXT names the website
     Website.objects.all().delete()
     assert typos(content_checker(dt.date(2026, 11, 1), RuleSet.load())) == [("措失", "措施")]
+
+
+@needs_context
+def test_overlapping_registered_names_all_protect():
+    """清河县 (a unit's short name) then 县刘措失: the registered name beginning inside another's occurrence must
+    protect too (a leftmost-longest, non-overlapping search skipped it)."""
+    text = "会议由清河县刘措失主持，各部门负责同志参加。"
+    assert typos(ContentChecker(only=("content.typo",)), text) == [("措失", "措施")]
+    assert typos(ContentChecker(only=("content.typo",), names=["县刘措失"]), text) == []
+    assert typos(ContentChecker(only=("content.typo",), names=["清河县", "县刘措失"]), text) == []
+
+
+@needs_context
+def test_names_with_regex_metacharacters_and_many_names():
+    names = [f"单位{k:05d}" for k in range(100_000)] + ["a.*b", "(刘)+", "[刘措失]", "刘措失"]
+    checker = ContentChecker(only=("content.typo",), names=names)
+    assert typos(checker) == []  # 刘措失 matched literally among 100,004 names
+    assert typos(ContentChecker(only=("content.typo",), names=["刘.*", "(刘措)"])) == [("措失", "措施")]
+    clone = pickle.loads(pickle.dumps(checker))
+    assert clone.names == checker.names and typos(clone) == []

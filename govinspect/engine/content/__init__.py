@@ -7,8 +7,33 @@ them to crawled pages and attachments.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+
 from . import pii
 from .lexicon import Hit, lexicon
+
+_SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: valid in a str, not in UTF-8 (the scanners' Rust and C)
+
+
+def _free_of(spans):
+    """A test of whether [start, end) overlaps none of the spans: the spans merged and bisected, so many spans (a
+    page full of registered names) cost log time per question, not a pass over all of them."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for a, b in sorted(spans):
+        if ends and a <= ends[-1]:
+            ends[-1] = max(ends[-1], b)
+        else:
+            starts.append(a)
+            ends.append(b)
+
+    def free(start: int, end: int) -> bool:
+        k = bisect_right(ends, start)  # the first merged span ending after start
+        return k == len(ends) or starts[k] >= end
+
+    return free
+
 
 ALL_RULES = ("privacy.id_number", "privacy.mobile", "privacy.bank_card", "content.misspelling", "content.expression",
              "content.sensitive", "content.institution_name", "content.leader", "content.typo")
@@ -50,7 +75,8 @@ class ContentChecker:
         if self.typos is not None and self.names:
             import ahocorasick_rs as ac
 
-            self._names = ac.AhoCorasick(self.names, matchkind=ac.MATCHKIND_LEFTMOST_LONGEST)
+            # every occurrence, overlapping ones too: 清河县 must not hide 县措失 in 清河县措失
+            self._names = ac.AhoCorasick(self.names, matchkind=ac.MATCHKIND_STANDARD)
         self.roster = roster if roster is not None and _selected("content.leader", only) else None
 
     def __reduce__(self):
@@ -62,6 +88,8 @@ class ContentChecker:
 
     def check_all(self, text: str, table_context: str = "", published=None) -> tuple[list[Hit], list[Hit]]:
         """(findings, compliant masked personal data)."""
+        if _SURROGATE.search(text):
+            text = _SURROGATE.sub("\ufffd", text)  # one character for one: positions hold
         hits = self.lexicon.scan(text)
         masked: list[Hit] = []
         if self.privacy:
@@ -73,8 +101,9 @@ class ContentChecker:
         if self.typos is not None:
             taken = [(h.start, h.end) for h in hits]
             if self._names is not None:  # a registered name (单位, 网站, 领导) is never a typo: 张效律 stays 张效律
-                taken += [(a, b) for _, a, b in self._names.find_matches_as_indexes(text)]
-            hits += [t for t in self.typos.scan(text) if not any(t.start < b and a < t.end for a, b in taken)]
+                taken += [(a, b) for _, a, b in self._names.find_matches_as_indexes(text, overlapping=True)]
+            free = _free_of(taken)
+            hits += [t for t in self.typos.scan(text) if free(t.start, t.end)]
         hits.sort(key=lambda h: (h.start, h.rule))
         return hits, masked
 

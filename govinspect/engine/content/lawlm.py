@@ -25,6 +25,7 @@ import os
 import re
 import sqlite3
 import sys
+import threading
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -135,7 +136,7 @@ def kneser_ney(sents: list[str], order: int = ORDER, discount: float = DISCOUNT)
 
 
 def write_arpa(tables: list[dict], path: Path) -> None:
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp = path.with_name(path.name + f".{os.getpid()}.{threading.get_ident()}.tmp")  # per process and thread
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         _write(tables, tmp)

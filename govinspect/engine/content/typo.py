@@ -44,6 +44,7 @@ from .lexicon import Hit
 DATA = Path(__file__).resolve().parents[2] / "rules" / "typo"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _DOC_NO = re.compile(r"\s*[〔\[(（]\s*\d{4}")  # 清办发〔2026〕11号: a document number, not a word
 # prose only: menus, list titles and captions (pieces between spaces) are names and slogans, not prose
 _SENTENCES = re.compile(r"[^。！？!?；;\n\x1f\x0c \u3000\t]+")
@@ -169,6 +170,8 @@ class TypoDetector:
         return prose_pieces(text)
 
     def scan(self, text: str) -> list[Hit]:
+        if _SURROGATE.search(text):  # lone surrogates (from JSON or surrogateescape) cannot reach jieba or KenLM
+            text = _SURROGATE.sub("\ufffd", text)  # one character for one: positions hold
         hits: list[Hit] = []
         cache = self._cache
         for m in self.pieces(text):
@@ -517,8 +520,10 @@ class LmTypoDetector(TypoDetector):
     def _sound_alikes(self, ch: str) -> tuple[str, str, int] | None:
         """The candidates of a character outside the confusion sets (a rare one: 嗨关 -> 海关): the common characters
         of the same reading, then those of a fuzzy one; None when there are none. Computed once per character."""
+        if not _CJK.match(ch):  # not cached: the cache holds only the 20,992 CJK characters, so text full of
+            return None  # other characters (Extension B, private use, emoji) can never fill it
         spec = None
-        if _CJK.match(ch) and ch not in _NUMERAL:
+        if ch not in _NUMERAL:
             readings = self._pinyin(ch, style=self._toneless, heteronym=True)[0]
             near: set[str] = set()
             for r in readings:
@@ -528,8 +533,7 @@ class LmTypoDetector(TypoDetector):
             allowed = same + "".join(sorted(near.difference(same)))
             if allowed:
                 spec = (same, allowed, sum(self._bit.get(a, 0) for a in allowed))
-        if len(self._tried) < 200_000:
-            self._tried[ch] = spec
+        self._tried[ch] = spec
         return spec
 
     def _features(self, s: str, i: int, a: int, n: int, alt: str, lg: float, g: float, written: float | None, fixed: float,
