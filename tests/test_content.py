@@ -455,3 +455,22 @@ def test_lone_surrogates_do_not_break_the_check():
     for checker in (ContentChecker(typos=False), ContentChecker(only=("content.misspelling", "content.typo"))):
         hits = [(h.rule, h.start, h.end) for h in checker.check(text)]
         assert hits == [("content.misspelling", 5, 9)], hits
+
+
+def test_a_page_of_many_word_list_hits_is_not_quadratic():
+    """10^5 hits on one page (a hostile or broken page repeating a misspelling): every hit is found and the time
+    grows about linearly (it was quadratic: 114 s for 10^5 hits); compared as a ratio, not as a time."""
+    import time
+
+    c = ContentChecker(only=("content.misspelling",), typos=False)
+    times = {}
+    for n in (10_000, 100_000):
+        text = "做出了重要决定，按装" * n
+        t = time.perf_counter()
+        hits = c.check(text)
+        times[n] = time.perf_counter() - t
+        assert len(hits) == 2 * n
+        assert {(h.text, h.suggestion) for h in hits} == {("做出", "作出"), ("按装", "安装")}
+    assert times[100_000] < 30 * times[10_000], times  # linear: ~10x; quadratic: ~100x
+    # allowed phrases still win over the words inside them, many times over
+    assert c.check("报名截止日期为12月1日。" * 10_000) == []
