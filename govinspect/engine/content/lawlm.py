@@ -162,8 +162,24 @@ def build(db: Path, path: Path) -> Path:
     """Build the model from a laws.db (table articles, column article_text) into path."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         texts = [t for (t,) in con.execute("SELECT article_text FROM articles ORDER BY id")]
-    write_arpa(kneser_ney(sentences(texts)), path)
+    sents = sentences(texts)
+    if not sents:
+        raise ValueError(f"{db} holds no article text to build a model from")
+    write_arpa(kneser_ney(sents), path)
     return path
+
+
+def _build_once(db: Path, path: Path) -> None:
+    """Build path unless another process has, under a lock: worker processes starting together build it once
+    (each build takes ~20 s and ~1 GB), the others wait and then load it."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.is_file():
+            log.warning("building the typo check's law character model into %s (once, about 20 s)", path)
+            build(db, path)
 
 
 class LawLM:
@@ -228,9 +244,8 @@ def load() -> LawLM | None:
     if not path.is_file() and not setting:
         db = laws_db()
         if db is not None:
-            log.warning("building the typo check's law character model into %s (once, about 20 s)", path)
             try:
-                build(db, path)
+                _build_once(db, path)
             except Exception as exc:  # a read-only venv, a broken database
                 log.warning("could not build the typo law model (%s): the typo check uses its dictionary method", exc)
                 return None
