@@ -10,17 +10,25 @@ One place for the rules every writer (.xlsx, .docx, file names) applies:
 - `file_stem`: a name usable as a file name on Windows and Linux; `unique_stems` makes such names unique.
 - `append_row`: the one way our .xlsx writers add a row: every value through `cell_text`.
 - `clean_tree`: `xml_text` over every string of a nested dict/list (the data a .docx is rendered from).
+- `without_surrogates`: lone surrogates (valid in a str and in JSON, not in UTF-8, so they break jieba, KenLM and the
+  Aho-Corasick scanners) replaced one for one, so positions in the text hold.
 """
 
 from __future__ import annotations
 
 import re
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 CELL_MAX = 32767  # characters in one spreadsheet cell
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BAD_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 _BAD_SHEET_TITLE = re.compile(r"[\\/*?:\[\]]")
+
+
+def without_surrogates(s: str, replacement: str = "\ufffd") -> str:
+    """`s` with each lone surrogate replaced by `replacement` (one character): offsets into `s` stay valid."""
+    return _SURROGATE.sub(replacement, s) if _SURROGATE.search(s) else s
 
 
 def xml_text(s: str) -> str:

@@ -37,6 +37,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from ..rounds.models import Finding, Round
+from ..safetext import without_surrogates
 from ..web import access
 from . import serializers as s
 
@@ -354,7 +355,7 @@ def checker(typos: bool):
 
 def _clean(value: str) -> str:
     """Lone surrogates (valid in JSON, not in UTF-8) become "?": one character for one, so positions hold."""
-    return value.encode("utf-8", "replace").decode("utf-8")
+    return without_surrogates(value, "?")
 
 
 def html_text(html: str) -> str:

@@ -7,13 +7,12 @@ them to crawled pages and attachments.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 
+from ...safetext import without_surrogates
 from . import pii
 from .lexicon import Hit, lexicon
 
-_SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: valid in a str, not in UTF-8 (the scanners' Rust and C)
 
 
 def _free_of(spans):
@@ -88,8 +87,7 @@ class ContentChecker:
 
     def check_all(self, text: str, table_context: str = "", published=None) -> tuple[list[Hit], list[Hit]]:
         """(findings, compliant masked personal data)."""
-        if _SURROGATE.search(text):
-            text = _SURROGATE.sub("\ufffd", text)  # one character for one: positions hold
+        text = without_surrogates(text)  # the scanners (Rust, C) take UTF-8 only; positions hold
         hits = self.lexicon.scan(text)
         masked: list[Hit] = []
         if self.privacy:

@@ -39,12 +39,12 @@ from pathlib import Path
 
 import rjieba
 
+from ...safetext import without_surrogates
 from .lexicon import Hit
 
 DATA = Path(__file__).resolve().parents[2] / "rules" / "typo"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _DOC_NO = re.compile(r"\s*[〔\[(（]\s*\d{4}")  # 清办发〔2026〕11号: a document number, not a word
 # prose only: menus, list titles and captions (pieces between spaces) are names and slogans, not prose
 _SENTENCES = re.compile(r"[^。！？!?；;\n\x1f\x0c \u3000\t]+")
@@ -170,8 +170,7 @@ class TypoDetector:
         return prose_pieces(text)
 
     def scan(self, text: str) -> list[Hit]:
-        if _SURROGATE.search(text):  # lone surrogates (from JSON or surrogateescape) cannot reach jieba or KenLM
-            text = _SURROGATE.sub("\ufffd", text)  # one character for one: positions hold
+        text = without_surrogates(text)  # lone surrogates cannot reach jieba or KenLM; positions hold
         hits: list[Hit] = []
         cache = self._cache
         for m in self.pieces(text):
@@ -347,7 +346,6 @@ def measure(path, rows: slice = slice(None), det: TypoDetector | None = None) ->
 LM_MODEL = DATA / "lm-model.json"  # the logistic model's weights and threshold, fitted by benchmarks/typo_fit.py
 LM_CONTEXT = 4  # characters on each side of the changed character scored by the language model
 WORD_FREQ = 100  # a correction must make a jieba word at least this common (4-character words of the 公文 list too)
-HOMO_WRITTEN_MAX = MIN_FREQ  # whole-word homophones of written tokens rarer than this
 HOMO_FREQ = 300  # whole-word homophones: both words at least this common (and known to the language model)
 FEATURES = ("gain", "written_freq", "fixed_freq", "single", "cuts_word", "whole_word", "fuzzy_only", "pair",
             "same_sound", "written_lm", "law_gain")
@@ -491,7 +489,7 @@ class LmTypoDetector(TypoDetector):
         # missing here matches no key (most four-character windows)
         self._cores: set[str] = {key[q + b:q + b + 3] for key in self.fixes_lm for q in (key.index("?"),)
                                  for b in (-2, -1, 0) if 0 <= q + b and q + b + 3 <= len(key)}
-        self._bit, self._by_sound, self._pinyin, self._toneless = bit, by_sound, pinyin, Style.NORMAL
+        self._bit, self._by_sound, self._pinyin, self._style_normal = bit, by_sound, pinyin, Style.NORMAL
         self._tried: dict[str, tuple[str, str, int] | None] = {}
         for c, alts in self.confusion.items():
             if alts and c not in _NUMERAL:
@@ -524,7 +522,7 @@ class LmTypoDetector(TypoDetector):
             return None  # other characters (Extension B, private use, emoji) can never fill it
         spec = None
         if ch not in _NUMERAL:
-            readings = self._pinyin(ch, style=self._toneless, heteronym=True)[0]
+            readings = self._pinyin(ch, style=self._style_normal, heteronym=True)[0]
             near: set[str] = set()
             for r in readings:
                 near |= self._by_sound.get(_fuzzy(r), set())
@@ -589,7 +587,7 @@ class LmTypoDetector(TypoDetector):
         single = self._single = set()
         suspect = []  # positions worth trying: a slip breaks its word (ecspell-odw.train: positions inside common
         # two-character words or any longer dictionary word held 2 of 1,000 wrong characters, at a third of the cost)
-        starts = []  # (position, token) of the two-character tokens rarer than HOMO_WRITTEN_MAX
+        starts = []  # (position, token) of the two-character tokens rarer than MIN_FREQ
         pos = 0
         vocab = self.vocab
         for t in tokens:
@@ -604,7 +602,7 @@ class LmTypoDetector(TypoDetector):
                     suspect.extend(range(pos, pos + n))
                 elif n == 2 and f < MIN_FREQ:
                     suspect.extend((pos, pos + 1))
-                if n == 2 and f < HOMO_WRITTEN_MAX:
+                if n == 2 and f < MIN_FREQ:
                     starts.append((pos, t))
             pos += n
         best: dict[int, tuple[float, list[float], int, int, str]] = {}
@@ -612,6 +610,15 @@ class LmTypoDetector(TypoDetector):
         L = len(s)
         tried, fixes, fix_bits, bit_char, cores, known, guarded, gains = (
             self._tried, self.fixes_lm, self._fix_bits, self._bit_char, self._cores, self._known, self._guarded, self.lm.gains)
+        def unguarded(a: int, n: int) -> bool:  # no guard protects s[a:a+n]; asked once per window
+            nonlocal keep
+            ok = safe.get((a, n))
+            if ok is None:
+                if keep is None:
+                    keep = [k for k in self.keep if k in s]
+                ok = safe[a, n] = not guarded(s, a, n, keep)
+            return ok
+
         law_gain = self.law.gains_in(s)  # the statute model's gain(s, a, n, fixed), each written window scored once
         wg, wl = self.weights[0], self.weights[-1]  # (gain, law_gain) the best correction of a position is the better by both models
         for i in suspect:
@@ -658,12 +665,7 @@ class LmTypoDetector(TypoDetector):
                      and (lg := law_gain(v[0], v[1], v[2])) >= LAW_SCREEN}
             if not found:
                 continue
-            for v in found.values():
-                if (v[0], v[1]) not in safe:
-                    if keep is None:
-                        keep = [k for k in self.keep if k in s]
-                    safe[v[0], v[1]] = not guarded(s, v[0], v[1], keep)
-            found = {alt: v for alt, v in found.items() if safe[v[0], v[1]]}
+            found = {alt: v for alt, v in found.items() if unguarded(v[0], v[1])}
             if not found:
                 continue
             lo, hi = max(0, i - LM_CONTEXT), min(L, i + 1 + LM_CONTEXT)
@@ -691,11 +693,7 @@ class LmTypoDetector(TypoDetector):
             screened = {w: lg for w in words if w != t and (lg := law_gain(pos, 2, w)) >= LAW_SCREEN}
             if not screened:
                 continue
-            if (pos, 2) not in safe:
-                if keep is None:
-                    keep = [k for k in self.keep if k in s]
-                safe[pos, 2] = not guarded(s, pos, 2, keep)
-            if not safe[pos, 2]:
+            if not unguarded(pos, 2):
                 continue
             words = list(screened)
             lo, hi = max(0, pos - LM_CONTEXT), min(L, pos + 2 + LM_CONTEXT)
